@@ -1,0 +1,293 @@
+//! The command line, as clap derive types: the one definition that help,
+//! shell completions and man pages are generated from.
+//!
+//! Only definitions live here; `cmd/` turns each args struct into validated
+//! domain values before anything acts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// An encrypted local vault that hands secrets to programs as environment
+/// variables.
+///
+/// Values are write-only: once added, they are never displayed again. The
+/// way out is into a program's environment: `vault exec -- ./deploy.sh`.
+#[derive(Debug, Parser)]
+#[command(name = "vault", version, propagate_version = true, max_term_width = 100)]
+#[command(after_long_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0    success
+  1    a report (list --expiring, list --needs-rotation) found something
+  2    vault failed: bad input, refused operation, damaged vault
+  exec passes the command's own status through; 125 when vault failed
+  before running it, 126 when it could not be run, 127 when not found.
+
+Environment:
+  VAULT_PATH             the vault file (default: DATA_DIR/vault/vault.db)
+  VAULT_IDENTITY         the identity to act as
+  VAULT_ACCESS_TOKEN     a machine identity's access token (CI)
+  VAULT_PASSPHRASE_FILE  a file holding the passphrase
+  VAULT_PASSPHRASE       the passphrase itself (prefer the file)
+  VAULT_NO_KEYRING       1 turns the keyring unlock cache off
+  Unlocking variables never reach a program run by exec, which sees
+  VAULT_EXEC=1.";
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The vault file [default: DATA_DIR/vault/vault.db]
+    #[arg(long, global = true, value_name = "PATH", env = "VAULT_PATH")]
+    pub vault: Option<PathBuf>,
+
+    /// Act as this identity [default: the vault's default identity]
+    #[arg(
+        long = "as",
+        global = true,
+        value_name = "IDENTITY",
+        env = "VAULT_IDENTITY"
+    )]
+    pub as_identity: Option<String>,
+
+    /// Read the passphrase from this file (first line)
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "VAULT_PASSPHRASE_FILE",
+        hide_env_values = true
+    )]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// Do not use the OS keyring to cache an unlocked key
+    #[arg(long, global = true)]
+    pub no_keyring: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a vault and its first identity
+    Init(InitArgs),
+    /// Add a secret; the value comes from a hidden prompt, stdin or a file
+    Add(AddArgs),
+    /// List secrets and who has access, never their values
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Rename a secret, keeping its value, version, dates and access
+    #[command(visible_alias = "mv")]
+    Rename(RenameArgs),
+    /// Replace a secret's value; its name and every grant stay
+    Rotate(RotateArgs),
+    /// Delete secrets (asks first)
+    #[command(visible_alias = "rm")]
+    Delete(DeleteArgs),
+    /// Run a command with secrets in its environment
+    Exec(ExecArgs),
+    /// Give an identity access to secrets
+    Grant(GrantArgs),
+    /// Take an identity's access to secrets away
+    Revoke(RevokeArgs),
+    /// Add, list and remove identities (people and machines)
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Change the current identity's passphrase
+    Passwd(PasswdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Name of the first identity [default: your user name]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// Where a new value comes from, shared by `add` and `rotate`.
+#[derive(Debug, Args)]
+pub struct ValueSource {
+    /// Read the value from this file instead of stdin or a prompt
+    #[arg(long, value_name = "PATH")]
+    pub from_file: Option<PathBuf>,
+
+    /// Accept an empty value
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// When the secret expires: a date (2027-01-31) or a duration (90d, 12h)
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The secret's name: the environment variable the program will see
+    pub name: String,
+
+    /// The service it belongs to, for grouping and selection
+    #[arg(long, short = 's', value_name = "SERVICE")]
+    pub service: Option<String>,
+
+    /// What it is for
+    #[arg(long, short = 'd', value_name = "TEXT")]
+    pub description: Option<String>,
+
+    #[command(flatten)]
+    pub value: ValueSource,
+
+    /// Accept a name that lets a value take over a program (LD_PRELOAD, PATH...)
+    #[arg(long)]
+    pub allow_dangerous_name: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only secrets of this service
+    #[arg(long, short = 's', value_name = "SERVICE")]
+    pub service: Option<String>,
+
+    /// Print JSON (the shape is documented in the README)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The secret's current name
+    pub old: String,
+    /// Its new name
+    pub new: String,
+    /// Accept a new name that lets a value take over a program
+    #[arg(long)]
+    pub allow_dangerous_name: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The secret to rotate
+    pub name: String,
+
+    #[command(flatten)]
+    pub value: ValueSource,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The secrets to delete
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Do not ask for confirmation (needed without a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Only these secrets (comma-separated or repeated)
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Only secrets of this service (repeatable)
+    #[arg(long, short = 's', value_name = "SERVICE")]
+    pub service: Vec<String>,
+
+    /// The command to run and its arguments
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// The secrets to grant
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// The identity to grant them to
+    #[arg(long, value_name = "IDENTITY")]
+    pub to: String,
+
+    /// Also let it rotate, rename, delete and grant them
+    #[arg(long)]
+    pub manage: bool,
+
+    /// When the access ends: a date (2027-01-31) or a duration (90d, 12h)
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The secrets to revoke access to
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// The identity losing access
+    #[arg(long, value_name = "IDENTITY")]
+    pub from: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Add a person (asks for their passphrase) or a machine (--token)
+    Add(IdentityAddArgs),
+    /// List identities
+    #[command(visible_alias = "ls")]
+    List(IdentityListArgs),
+    /// Remove an identity and all its access
+    #[command(visible_alias = "rm")]
+    Remove(IdentityRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityAddArgs {
+    /// The new identity's name
+    pub name: String,
+
+    /// A machine identity (CI): print an access token instead of asking for a passphrase
+    #[arg(long)]
+    pub token: bool,
+
+    /// Read the new identity's passphrase from this file
+    #[arg(long, value_name = "PATH", conflicts_with = "token")]
+    pub new_passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityListArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityRemoveArgs {
+    /// The identity to remove
+    pub name: String,
+
+    /// Do not ask for confirmation (needed without a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PasswdArgs {
+    /// Read the new passphrase from this file
+    #[arg(long, value_name = "PATH")]
+    pub new_passphrase_file: Option<PathBuf>,
+}
+
+/// `--mask` values (kept here so completions list them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MaskMode {
+    Auto,
+    Always,
+    Never,
+}

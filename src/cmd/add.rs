@@ -1,0 +1,34 @@
+//! `vault add NAME`: store a new secret, managed by the current identity.
+
+use crate::cli::AddArgs;
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::vault::NewSecret;
+
+pub fn run(session: &Session, args: AddArgs) -> Result<u8> {
+    let name = super::new_secret_name(&args.name, args.allow_dangerous_name)?;
+    let expires_at = super::when(args.value.expires.as_deref())?;
+    let vault = session.open()?;
+    // Refuse a taken name before asking for a value nobody will store.
+    if vault.secret_exists(&name)? {
+        return Err(Error::SecretExists(name.to_string()));
+    }
+    let me = session.unlock(&vault)?;
+    let value = super::input::read_value(&name, &args.value)?;
+    vault.add(
+        &me,
+        NewSecret {
+            name: name.clone(),
+            value,
+            service: non_empty(args.service),
+            description: non_empty(args.description),
+            expires_at,
+        },
+    )?;
+    super::print(&format!("added {name}\n"))?;
+    super::OK
+}
+
+fn non_empty(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}

@@ -1,0 +1,99 @@
+//! `vault identity add|list|remove`: people and machines that can unlock
+//! the vault.
+
+use crate::cli::{IdentityAddArgs, IdentityCommand, IdentityListArgs, IdentityRemoveArgs};
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::terminal;
+use crate::vault::NewIdentity;
+
+pub fn run(session: &Session, command: IdentityCommand) -> Result<u8> {
+    match command {
+        IdentityCommand::Add(args) => add(session, args),
+        IdentityCommand::List(args) => list(session, args),
+        IdentityCommand::Remove(args) => remove(session, args),
+    }
+}
+
+fn add(session: &Session, args: IdentityAddArgs) -> Result<u8> {
+    let name = super::identity_name(&args.name)?;
+    let vault = session.open()?;
+    if args.token {
+        let token = vault
+            .add_identity(&name, NewIdentity::Machine)?
+            .expect("a machine identity has a token");
+        eprintln!("added machine identity {name}; its access token, shown only this once:");
+        super::print(&format!("{}\n", *token.encode()))?;
+        eprintln!(
+            "store it as the CI's secret {}; grant access with `vault grant NAME --to {name}`",
+            crate::env::ACCESS_TOKEN
+        );
+    } else {
+        if vault.identity(Some(name.as_str())).is_ok() {
+            return Err(Error::IdentityExists(name.to_string()));
+        }
+        let passphrase =
+            session.new_passphrase(args.new_passphrase_file.as_deref(), false, name.as_str())?;
+        vault.add_identity(
+            &name,
+            NewIdentity::Person(&passphrase, session.new_kdf_params()),
+        )?;
+        super::print(&format!(
+            "added identity {name}; it can use nothing until granted\n"
+        ))?;
+    }
+    super::OK
+}
+
+fn list(session: &Session, args: IdentityListArgs) -> Result<u8> {
+    let vault = session.open()?;
+    let identities = vault.identities()?;
+    if args.json {
+        let json =
+            serde_json::to_string_pretty(&serde_json::json!({ "identities": identities }))
+                .map_err(|e| Error::Database(e.to_string()))?;
+        return super::print(&format!("{json}\n")).map(|_| 0);
+    }
+    let width = identities
+        .iter()
+        .map(|i| i.name.as_str().len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!("{:<width$}  KIND     CREATED     SECRETS\n", "NAME");
+    for i in &identities {
+        let default = if i.default { "  (default)" } else { "" };
+        out.push_str(&format!(
+            "{:<width$}  {:<7}  {}  {}{default}\n",
+            i.name.as_str(),
+            i.kind.as_str(),
+            crate::time::format_date(i.created),
+            i.secrets
+        ));
+    }
+    super::print(&out)?;
+    super::OK
+}
+
+fn remove(session: &Session, args: IdentityRemoveArgs) -> Result<u8> {
+    let name = super::identity_name(&args.name)?;
+    let vault = session.open()?;
+    vault.identity(Some(name.as_str()))?;
+    if !args.yes {
+        if !terminal::interactive() {
+            return Err(Error::NeedsConfirmation);
+        }
+        let question = format!("Remove identity {name} and all its access?");
+        if !terminal::confirm(&question)? {
+            return Err(Error::Declined);
+        }
+    }
+    let id = vault.remove_identity(&name)?;
+    session.cache.remove(&crate::keycache::CacheScope {
+        vault_path: vault.path(),
+        vault_id: vault.id(),
+        identity_id: &id,
+    });
+    super::print(&format!("removed identity {name} and all its access\n"))?;
+    super::OK
+}

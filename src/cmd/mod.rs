@@ -1,0 +1,96 @@
+//! One file per subcommand: each turns its clap args into validated domain
+//! values, calls the vault, and prints the outcome.
+//!
+//! Commands return the exit status on success; errors go back to `lib.rs`,
+//! which prints them. Output to stdout goes through [`print`], which treats
+//! a closed pipe (`vault list | head -1`) as success.
+
+mod add;
+mod delete;
+mod exec;
+mod grant;
+mod identity;
+mod init;
+mod input;
+mod list;
+mod passwd;
+mod rename;
+mod rotate;
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command};
+use crate::error::{exit, Error, Result};
+use crate::model::{IdentityName, SecretName};
+use crate::session::Session;
+
+pub fn run(cli: Cli) -> Result<u8> {
+    let session = Session::new(&cli.global)?;
+    match cli.command {
+        Command::Init(args) => init::run(&session, args),
+        Command::Add(args) => add::run(&session, args),
+        Command::List(args) => list::run(&session, args),
+        Command::Rename(args) => rename::run(&session, args),
+        Command::Rotate(args) => rotate::run(&session, args),
+        Command::Delete(args) => delete::run(&session, args),
+        Command::Exec(args) => exec::run(&session, args),
+        Command::Grant(args) => grant::grant(&session, args),
+        Command::Revoke(args) => grant::revoke(&session, args),
+        Command::Identity(command) => identity::run(&session, command),
+        Command::Passwd(args) => passwd::run(&session, args),
+    }
+}
+
+/// Writes to stdout; a reader that went away is not an error.
+pub fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::io("write to", std::path::Path::new("stdout"), e)),
+    }
+}
+
+/// A secret name a user typed for a new secret.
+pub fn new_secret_name(text: &str, allow_dangerous: bool) -> Result<SecretName> {
+    SecretName::parse(text, allow_dangerous).map_err(|p| Error::secret_name(text, p))
+}
+
+/// A secret name a user typed to refer to an existing secret: any valid
+/// shape, dangerous or not (it was allowed when it was added).
+pub fn existing_secret_name(text: &str) -> Result<SecretName> {
+    new_secret_name(text, true)
+}
+
+pub fn existing_secret_names(texts: &[String]) -> Result<Vec<SecretName>> {
+    let mut names: Vec<SecretName> = Vec::with_capacity(texts.len());
+    for text in texts {
+        let name = existing_secret_name(text)?;
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+pub fn identity_name(text: &str) -> Result<IdentityName> {
+    IdentityName::parse(text).map_err(|p| Error::identity_name(text, p))
+}
+
+/// `--expires WHEN`, in the future.
+pub fn when(text: Option<&str>) -> Result<Option<i64>> {
+    text.map(|t| crate::time::parse_when(t, crate::time::now()).map_err(|p| Error::when(t, p)))
+        .transpose()
+}
+
+/// Joins names for messages: `A, B and C`.
+pub fn join_names<T: std::fmt::Display>(names: &[T]) -> String {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+pub const OK: Result<u8> = Ok(exit::OK);

@@ -1,0 +1,32 @@
+//! The vault's cryptography: sealing fields, deriving unlock keys, wrapping
+//! data keys between identities, and access tokens.
+//!
+//! This module owns every RustCrypto crate the vault uses and nothing else:
+//! no I/O, no SQL, no printing. Each primitive is a published construction
+//! (XChaCha20-Poly1305, Argon2id, X25519, HKDF-SHA256); nothing here is home
+//! made beyond the length-prefixed encoding of associated data.
+
+mod aead;
+mod kdf;
+mod token;
+mod wrap;
+
+pub use aead::{open, seal, Aad, Key, KEY_LEN, NONCE_LEN, TAG_LEN};
+pub use kdf::{derive_unlock_key, KdfParams, ParamsRefused};
+pub use token::{token_unlock_key, AccessToken, TokenMalformed};
+pub use wrap::{wrapping_key, IdentitySecret, PUBLIC_LEN};
+
+/// Fills `buf` from the operating system's CSPRNG.
+///
+/// A machine whose CSPRNG fails cannot keep secrets at all, so this is the
+/// one place the crate panics on an environmental failure.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).expect("the operating system's random number generator failed");
+    buf
+}
+
+/// A sealed field failed to authenticate: wrong key, or the bytes or their
+/// context were changed. Deliberately carries no detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unauthentic;

@@ -1,0 +1,121 @@
+//! Access tokens for machine identities (CI).
+//!
+//! A token is `vtk1_` followed by the identity's 16-byte id and 32 random
+//! bytes, all in lowercase hex. The random part is already full-entropy key
+//! material, so the unlock key comes from HKDF-SHA256 (RFC 5869) rather than
+//! a slow password hash: CI pays no Argon2 cost.
+//!
+//! ```text
+//! unlock key = HKDF-SHA256(ikm = random part, salt = identity id,
+//!                          info = "vault/v1/token-unlock")
+//! ```
+
+use hkdf::Hkdf;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use super::Key;
+
+const PREFIX: &str = "vtk1_";
+const ID_HEX: usize = 32;
+const SECRET_HEX: usize = 64;
+
+/// A parsed access token. No `Debug`, `Display` or `Clone`.
+pub struct AccessToken {
+    identity_id: [u8; 16],
+    secret: Zeroizing<[u8; 32]>,
+}
+
+/// Why a token string could not be read; never includes the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenMalformed {
+    Prefix,
+    Length,
+    NotHex,
+}
+
+impl AccessToken {
+    /// A new token for `identity_id` with 256 fresh random bits.
+    pub fn generate(identity_id: [u8; 16]) -> Self {
+        AccessToken {
+            identity_id,
+            secret: Zeroizing::new(super::random_bytes()),
+        }
+    }
+
+    /// Parses a token, tolerating surrounding whitespace (a trailing newline
+    /// from a CI secret store is common).
+    pub fn parse(text: &str) -> Result<Self, TokenMalformed> {
+        let text = text.trim();
+        let body = text.strip_prefix(PREFIX).ok_or(TokenMalformed::Prefix)?;
+        let (id_hex, rest) = body.split_at_checked(ID_HEX).ok_or(TokenMalformed::Length)?;
+        let secret_hex = rest.strip_prefix('_').ok_or(TokenMalformed::Length)?;
+        if secret_hex.len() != SECRET_HEX {
+            return Err(TokenMalformed::Length);
+        }
+        let mut identity_id = [0u8; 16];
+        hex::decode_to_slice(id_hex, &mut identity_id).map_err(|_| TokenMalformed::NotHex)?;
+        let mut secret = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(secret_hex, &mut secret[..]).map_err(|_| TokenMalformed::NotHex)?;
+        Ok(AccessToken {
+            identity_id,
+            secret,
+        })
+    }
+
+    /// The token as the user stores it. Returned in a zeroizing string.
+    pub fn encode(&self) -> Zeroizing<String> {
+        Zeroizing::new(format!(
+            "{PREFIX}{}_{}",
+            hex::encode(self.identity_id),
+            hex::encode(&self.secret[..])
+        ))
+    }
+
+    pub fn identity_id(&self) -> [u8; 16] {
+        self.identity_id
+    }
+
+    pub fn unlock_key(&self) -> Key {
+        token_unlock_key(&self.secret[..], &self.identity_id)
+    }
+}
+
+/// HKDF-SHA256 from a token's random part to the identity's unlock key.
+pub fn token_unlock_key(secret: &[u8], identity_id: &[u8; 16]) -> Key {
+    let hk = Hkdf::<Sha256>::new(Some(identity_id), secret);
+    let mut okm = [0u8; 32];
+    hk.expand(b"vault/v1/token-unlock", &mut okm)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    Key::from_bytes(okm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let token = AccessToken::generate([7u8; 16]);
+        let text = token.encode();
+        let parsed = AccessToken::parse(&format!("{}\n", *text)).unwrap();
+        assert_eq!(parsed.identity_id(), [7u8; 16]);
+        assert_eq!(parsed.unlock_key().expose(), token.unlock_key().expose());
+    }
+
+    #[test]
+    fn malformed_tokens() {
+        let text = AccessToken::generate([1u8; 16]).encode();
+        assert_eq!(AccessToken::parse("").err(), Some(TokenMalformed::Prefix));
+        assert_eq!(
+            AccessToken::parse(&text[..text.len() - 1]).err(),
+            Some(TokenMalformed::Length)
+        );
+        let bad = text.replacen('0', "g", 1).replacen('1', "g", 1);
+        assert_eq!(AccessToken::parse(&bad).err(), Some(TokenMalformed::NotHex));
+        assert_eq!(
+            AccessToken::parse("vtk1_é").err(),
+            Some(TokenMalformed::Length)
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! Identity key pairs (X25519, RFC 7748) and the wrapping keys derived from
+//! them with HKDF-SHA256 (RFC 5869).
+//!
+//! A secret's data key is wrapped for a grantee under a key that only the
+//! writer (who granted) and the grantee can compute:
+//!
+//! ```text
+//! shared  = X25519(writer_secret, grantee_public) = X25519(grantee_secret, writer_public)
+//! wrapkey = HKDF-SHA256(ikm = shared, salt = vault id,
+//!                       info = "vault/v1/wrap" || writer_public || grantee_public)
+//! ```
+//!
+//! The key depends only on the (writer, grantee) pair, so `exec` computes one
+//! X25519 per distinct writer and unwraps every data key symmetrically.
+
+use hkdf::Hkdf;
+use sha2::Sha256;
+use x25519_dalek::{PublicKey, StaticSecret};
+
+use super::{Key, Unauthentic};
+
+pub const PUBLIC_LEN: usize = 32;
+
+/// The secret half of an identity's key pair. Zeroized on drop (the dalek
+/// type zeroizes itself); no `Debug`, no `Clone`.
+pub struct IdentitySecret(StaticSecret);
+
+impl IdentitySecret {
+    pub fn generate() -> Self {
+        IdentitySecret(StaticSecret::from(super::random_bytes::<32>()))
+    }
+
+    /// Rebuilds the secret from its 32 stored bytes, refusing any length but 32.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, Unauthentic> {
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| Unauthentic)?;
+        Ok(IdentitySecret(StaticSecret::from(arr)))
+    }
+
+    pub fn public(&self) -> [u8; PUBLIC_LEN] {
+        PublicKey::from(&self.0).to_bytes()
+    }
+
+    pub fn expose(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+}
+
+/// Derives the wrapping key for (writer, grantee). `me` is whichever of the
+/// two is computing; `other` is the other party's public key. Fails for a
+/// low-order public key, whose shared secret is all zeros.
+pub fn wrapping_key(
+    me: &IdentitySecret,
+    other: &[u8; PUBLIC_LEN],
+    writer_public: &[u8; PUBLIC_LEN],
+    grantee_public: &[u8; PUBLIC_LEN],
+    vault_id: &[u8],
+) -> Result<Key, Unauthentic> {
+    let shared = me.0.diffie_hellman(&PublicKey::from(*other));
+    if !shared.was_contributory() {
+        return Err(Unauthentic);
+    }
+    let hk = Hkdf::<Sha256>::new(Some(vault_id), shared.as_bytes());
+    let mut info = Vec::with_capacity(13 + 2 * PUBLIC_LEN);
+    info.extend_from_slice(b"vault/v1/wrap");
+    info.extend_from_slice(writer_public);
+    info.extend_from_slice(grantee_public);
+    let mut okm = [0u8; 32];
+    hk.expand(&info, &mut okm)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    Ok(Key::from_bytes(okm))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_sides_derive_the_same_key() {
+        let writer = IdentitySecret::generate();
+        let grantee = IdentitySecret::generate();
+        let (wp, gp) = (writer.public(), grantee.public());
+        let a = wrapping_key(&writer, &gp, &wp, &gp, b"vault").unwrap();
+        let b = wrapping_key(&grantee, &wp, &wp, &gp, b"vault").unwrap();
+        assert_eq!(a.expose(), b.expose());
+        let other_vault = wrapping_key(&grantee, &wp, &wp, &gp, b"other").unwrap();
+        assert_ne!(a.expose(), other_vault.expose());
+    }
+
+    #[test]
+    fn low_order_point_is_refused() {
+        let me = IdentitySecret::generate();
+        let zero = [0u8; 32];
+        assert!(wrapping_key(&me, &zero, &zero, &me.public(), b"v").is_err());
+    }
+}

@@ -1,0 +1,255 @@
+//! The one error type users see: what went wrong, about what, and a hint for
+//! what to do next.
+//!
+//! Messages are lowercase, name their subject (the file, the secret, the
+//! identity), and never contain a secret value: variants only carry names,
+//! paths and counts. `lib.rs` prints `error: ...` and `hint: ...` and turns
+//! the variant into an exit status.
+
+use std::path::PathBuf;
+
+use crate::model::NameProblem;
+use crate::time::WhenProblem;
+
+/// Exit statuses. `exec` passes its child's own status through instead.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// A report (`list --expiring`, `--needs-rotation`) found something.
+    pub const FOUND: u8 = 1;
+    /// vault failed: bad input, refused operation, damaged vault.
+    pub const FAILURE: u8 = 2;
+    /// `exec`: vault failed before running the command (as env(1)).
+    pub const EXEC_FAILED: u8 = 125;
+    /// `exec`: the command was found but could not be run.
+    pub const NOT_EXECUTABLE: u8 = 126;
+    /// `exec`: the command was not found.
+    pub const NOT_FOUND: u8 = 127;
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+    #[error("no vault at {}", .0.display())]
+    NoVault(PathBuf),
+    #[error("a vault already exists at {}", .0.display())]
+    VaultExists(PathBuf),
+    #[error("{} is not a vault file: {reason}", .path.display())]
+    NotAVault { path: PathBuf, reason: String },
+    #[error("{} was written by a newer vault (format {found}; this vault reads up to {supported})", .path.display())]
+    NewerFormat {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("{} is a symbolic link; vault opens only the real file", .0.display())]
+    Symlink(PathBuf),
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("vault database error: {0}")]
+    Database(String),
+    #[error("the vault is busy: another vault command kept it locked for too long")]
+    Busy,
+    #[error("the disk is full: nothing was changed")]
+    DiskFull,
+    #[error("cannot write the vault at {}: it is read-only", .0.display())]
+    ReadOnly(PathBuf),
+    #[error("integrity check failed for {0}: the vault file was changed outside vault or is damaged")]
+    Integrity(String),
+
+    #[error("invalid secret name {name:?}: {problem}")]
+    InvalidSecretName { name: String, problem: NameProblem },
+    #[error("invalid identity name {name:?}: {problem}")]
+    InvalidIdentityName { name: String, problem: NameProblem },
+    #[error("a secret named {0} already exists")]
+    SecretExists(String),
+    #[error("no secret named {0}")]
+    NoSecret(String),
+    #[error("an identity named {0} already exists")]
+    IdentityExists(String),
+    #[error("no identity named {0}")]
+    NoIdentity(String),
+    #[error("the value of {0} is empty")]
+    EmptyValue(String),
+    #[error("the value of {0} contains a NUL byte, which an environment variable cannot hold")]
+    NulInValue(String),
+    #[error("the value of {name} is too large: {len} bytes, and one environment entry is limited to 128 KiB")]
+    ValueTooLarge { name: String, len: usize },
+    #[error("invalid time {input:?}: {problem}")]
+    InvalidWhen { input: String, problem: String },
+
+    #[error("wrong passphrase for identity {0}")]
+    WrongPassphrase(String),
+    #[error("the passphrases do not match")]
+    PassphraseMismatch,
+    #[error("the passphrase is empty")]
+    EmptyPassphrase,
+    #[error("the passphrase file {} is empty", .0.display())]
+    EmptyPassphraseFile(PathBuf),
+    #[error("no passphrase for identity {0}: no terminal to ask on")]
+    NoPassphrase(String),
+    #[error("identity {identity} has Argon2id parameters below the floor (m={m_kib} KiB, t={t}, p={p})")]
+    KdfTooWeak {
+        identity: String,
+        m_kib: u32,
+        t: u32,
+        p: u32,
+    },
+    #[error("identity {identity} has absurd Argon2id parameters (m={m_kib} KiB, t={t}, p={p})")]
+    KdfTooCostly {
+        identity: String,
+        m_kib: u32,
+        t: u32,
+        p: u32,
+    },
+    #[error("VAULT_ACCESS_TOKEN is malformed: {0}")]
+    MalformedToken(&'static str),
+    #[error("the access token was rejected by identity {0}")]
+    TokenRejected(String),
+    #[error("the access token belongs to no identity of this vault")]
+    TokenUnknownIdentity,
+    #[error("identity {identity} unlocks with {how}, not with {other}")]
+    WrongCredentialKind {
+        identity: String,
+        how: &'static str,
+        other: &'static str,
+    },
+    #[error("the access token is for identity {token}, but {asked} was asked for")]
+    TokenIdentityMismatch { token: String, asked: String },
+
+    #[error("identity {identity} cannot {action} {secret}: it has {have} access")]
+    NotPermitted {
+        identity: String,
+        action: &'static str,
+        secret: String,
+        have: &'static str,
+    },
+    #[error("identity {identity} has no access to {secret} to revoke")]
+    NoAccessToRevoke { identity: String, secret: String },
+    #[error("cannot remove identity {identity}: it is the last one managing {secrets}")]
+    LastManager { identity: String, secrets: String },
+    #[error("cannot remove identity {0}: it is the only identity of this vault")]
+    LastIdentity(String),
+
+    #[error("refusing to delete without confirmation: there is no terminal to ask on")]
+    NeedsConfirmation,
+    #[error("cancelled: nothing was changed")]
+    Declined,
+    #[error("no value given for {0}")]
+    NoValue(String),
+
+    #[error("no command given to run")]
+    NoCommand,
+    #[error("{0}: command not found")]
+    CommandNotFound(String),
+    #[error("{program}: cannot run: {source}")]
+    NotExecutable {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Selection(String),
+    #[error("expired secrets: {0}")]
+    Expired(String),
+}
+
+impl Error {
+    /// What the user can do next, where there is something useful to say.
+    pub fn hint(&self) -> Option<String> {
+        use crate::env;
+        Some(match self {
+            Error::NoVault(_) => "create one with `vault init`, or point --vault or VAULT_PATH at an existing one".into(),
+            Error::VaultExists(_) => "pass --vault PATH to create another vault elsewhere".into(),
+            Error::NewerFormat { .. } => "upgrade vault to open this file; it was left untouched".into(),
+            Error::Symlink(p) => format!("pass the real path: --vault \"$(readlink -f {})\"", p.display()),
+            Error::Busy => "try again; if it persists, look for a stuck vault process".into(),
+            Error::Integrity(_) => "restore the vault file from a backup or from version control".into(),
+            Error::InvalidSecretName { problem: NameProblem::Dangerous, .. } => {
+                "pass --allow-dangerous-name if you really mean it".into()
+            }
+            Error::InvalidSecretName { .. } => {
+                "names are environment variable names: letters, digits and _, not starting with a digit".into()
+            }
+            Error::InvalidIdentityName { .. } => {
+                "identity names use letters, digits and . _ - @, starting with a letter or digit".into()
+            }
+            Error::SecretExists(n) => format!("to replace its value, use `vault rotate {n}`"),
+            Error::NoSecret(_) => "`vault list` shows the names".into(),
+            Error::NoIdentity(_) => "`vault identity list` shows the identities".into(),
+            Error::EmptyValue(_) => "pass --allow-empty to store an empty value".into(),
+            Error::InvalidWhen { .. } => "use a date (2027-01-31) or a duration (90d, 12h)".into(),
+            Error::WrongPassphrase(_) => "try again; a wrong passphrase changes nothing".into(),
+            Error::NoPassphrase(_) => format!(
+                "set {} or {}, pass --passphrase-file, or run at a terminal",
+                env::PASSPHRASE_FILE,
+                env::PASSPHRASE
+            ),
+            Error::KdfTooWeak { .. } | Error::KdfTooCostly { .. } => {
+                "the identity record was changed outside vault; restore the file from a backup".into()
+            }
+            Error::MalformedToken(_) | Error::TokenRejected(_) => format!(
+                "check that {} holds the whole token printed by `vault identity add NAME --token`",
+                env::ACCESS_TOKEN
+            ),
+            Error::TokenUnknownIdentity => "the identity may have been removed; ask for a new token".into(),
+            Error::NotPermitted { .. } => "ask an identity that manages it to do this, or to grant you manage access".into(),
+            Error::LastManager { .. } => "grant manage access to another identity first, or delete those secrets".into(),
+            Error::NeedsConfirmation => "pass --yes to delete without asking".into(),
+            Error::NoValue(_) => "type the value at the prompt, pipe it on stdin, or pass --from-file PATH".into(),
+            Error::NoCommand => "usage: vault exec [OPTIONS] -- COMMAND [ARGS...]".into(),
+            Error::CommandNotFound(_) => "check the command's name and PATH".into(),
+            Error::Expired(_) => "rotate them, or pass --allow-expired to inject them anyway".into(),
+            Error::DiskFull => "free some space and run the command again".into(),
+            _ => return None,
+        })
+    }
+
+    /// The exit status for this error outside `exec`; `exec` maps its own.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::CommandNotFound(_) => exit::NOT_FOUND,
+            Error::NotExecutable { .. } => exit::NOT_EXECUTABLE,
+            _ => exit::FAILURE,
+        }
+    }
+
+    pub fn secret_name(name: &str, problem: NameProblem) -> Self {
+        Error::InvalidSecretName {
+            name: name.to_owned(),
+            problem,
+        }
+    }
+
+    pub fn identity_name(name: &str, problem: NameProblem) -> Self {
+        Error::InvalidIdentityName {
+            name: name.to_owned(),
+            problem,
+        }
+    }
+
+    pub fn when(input: &str, problem: WhenProblem) -> Self {
+        let problem = match problem {
+            WhenProblem::Unparsable => "not a date or a duration",
+            WhenProblem::InPast => "it is in the past",
+            WhenProblem::TooFar => "it is too far in the future",
+        };
+        Error::InvalidWhen {
+            input: input.to_owned(),
+            problem: problem.to_owned(),
+        }
+    }
+
+    pub fn io(action: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! vault: an encrypted local secret manager that hands secrets to programs
+//! as environment variables.
+//!
+//! `run` is the whole program: parse the command line, build the session,
+//! dispatch to one command, and turn the outcome into output and an exit
+//! status. See docs/DESIGN.md for the layout and docs/SECURITY.md for the
+//! construction.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+mod cmd;
+pub mod crypto;
+pub mod env;
+pub mod error;
+mod keycache;
+pub mod model;
+mod process;
+pub mod secret;
+mod session;
+pub mod store;
+mod terminal;
+pub mod time;
+pub mod vault;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::error::{exit, Error};
+
+/// Runs vault with these arguments (the first is the program name).
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    // Keys and values never reach a core dump, and no other process of this
+    // user can ptrace us. execve resets this for exec's child.
+    let _ = nix::sys::prctl::set_dumpable(false);
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(match e.exit_code() {
+                0 => exit::OK,
+                _ if is_exec(&args) => exit::EXEC_FAILED,
+                _ => exit::FAILURE,
+            });
+        }
+    };
+    let is_exec = matches!(cli.command, cli::Command::Exec(_));
+    match cmd::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            report(&e);
+            ExitCode::from(match e.exit_code() {
+                exit::FAILURE if is_exec => exit::EXEC_FAILED,
+                code => code,
+            })
+        }
+    }
+}
+
+/// Prints an error and its hint on stderr.
+fn report(e: &Error) {
+    eprintln!("error: {e}");
+    if let Some(hint) = e.hint() {
+        eprintln!("hint: {hint}");
+    }
+}
+
+/// Whether a command line that clap refused was meant for `exec`, so its
+/// usage errors answer 125 as env(1)'s do.
+fn is_exec(args: &[OsString]) -> bool {
+    const TAKES_VALUE: &[&str] = &["--vault", "--as", "--passphrase-file"];
+    let mut iter = args.iter().skip(1);
+    while let Some(arg) = iter.next() {
+        let arg = arg.to_string_lossy();
+        if TAKES_VALUE.contains(&arg.as_ref()) {
+            iter.next();
+        } else if !arg.starts_with('-') {
+            return arg == "exec";
+        }
+    }
+    false
+}

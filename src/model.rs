@@ -1,0 +1,305 @@
+//! Plain data of the domain: validated names, access levels, points in time
+//! and the metadata that `list` shows without unlocking.
+//!
+//! Everything here is parsed from user input or from the vault file and is
+//! safe to print. Depends on nothing else in the crate.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Why a name was refused; the caller adds the name itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameProblem {
+    Empty,
+    TooLong(usize),
+    BadStart(char),
+    BadChar(char),
+    Reserved,
+    Dangerous,
+}
+
+impl fmt::Display for NameProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameProblem::Empty => write!(f, "it is empty"),
+            NameProblem::TooLong(max) => write!(f, "it is longer than {max} characters"),
+            NameProblem::BadStart(c) => write!(f, "it starts with {c:?}"),
+            NameProblem::BadChar(c) => write!(f, "it contains {c:?}"),
+            NameProblem::Reserved => write!(f, "vault uses this variable itself"),
+            NameProblem::Dangerous => write!(f, "it lets a value take over the program"),
+        }
+    }
+}
+
+const SECRET_NAME_MAX: usize = 255;
+
+/// Variables through which a value can run code in, or redirect, the child:
+/// dynamic loaders, shells' start-up hooks, interpreters' option variables.
+const DANGEROUS_NAMES: &[&str] = &[
+    "PATH",
+    "ENV",
+    "BASH_ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PS4",
+    "IFS",
+    "PROMPT_COMMAND",
+    "CDPATH",
+    "GLOBIGNORE",
+    "HOME",
+    "SHELL",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "PYTHONSTARTUP",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONINSPECT",
+    "PERL5OPT",
+    "PERL5LIB",
+    "PERLLIB",
+    "RUBYOPT",
+    "RUBYLIB",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_EXEC_PATH",
+    "GIT_ASKPASS",
+    "SSH_ASKPASS",
+    "GCONV_PATH",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "BROWSER",
+];
+const DANGEROUS_PREFIXES: &[&str] = &["LD_", "DYLD_", "GIT_CONFIG", "MALLOC_", "GLIBC_TUNABLES"];
+
+/// A secret's name: a portable environment variable name
+/// (`[A-Za-z_][A-Za-z0-9_]*`, at most 255 bytes).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct SecretName(String);
+
+impl SecretName {
+    /// Parses a name a user typed. Dangerous names are refused unless
+    /// `allow_dangerous`; the vault's own variables are always refused.
+    pub fn parse(text: &str, allow_dangerous: bool) -> Result<Self, NameProblem> {
+        env_name_shape(text)?;
+        if crate::env::is_vault_variable(text) {
+            return Err(NameProblem::Reserved);
+        }
+        if !allow_dangerous && is_dangerous(text) {
+            return Err(NameProblem::Dangerous);
+        }
+        Ok(SecretName(text.to_owned()))
+    }
+
+    /// A name read back from the vault file: shape checked, never refused as
+    /// dangerous (it was allowed when added, and is bound by the AEAD).
+    pub fn stored(text: String) -> Self {
+        SecretName(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SecretName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Checks `[A-Za-z_][A-Za-z0-9_]*`, the shape POSIX shells accept.
+pub fn env_name_shape(text: &str) -> Result<(), NameProblem> {
+    let mut chars = text.chars();
+    let first = chars.next().ok_or(NameProblem::Empty)?;
+    if text.len() > SECRET_NAME_MAX {
+        return Err(NameProblem::TooLong(SECRET_NAME_MAX));
+    }
+    if !(first.is_ascii_alphabetic() || first == '_') {
+        return Err(NameProblem::BadStart(first));
+    }
+    if let Some(bad) = chars.find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
+        return Err(NameProblem::BadChar(bad));
+    }
+    Ok(())
+}
+
+/// Whether a variable of this name lets its value take over a program.
+pub fn is_dangerous(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    DANGEROUS_NAMES.contains(&upper.as_str())
+        || DANGEROUS_PREFIXES.iter().any(|p| upper.starts_with(p))
+}
+
+const IDENTITY_NAME_MAX: usize = 64;
+
+/// An identity's name: a person or a machine. Letters, digits and `._-@`,
+/// starting with a letter or digit, at most 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct IdentityName(String);
+
+impl IdentityName {
+    pub fn parse(text: &str) -> Result<Self, NameProblem> {
+        let first = text.chars().next().ok_or(NameProblem::Empty)?;
+        if text.chars().count() > IDENTITY_NAME_MAX {
+            return Err(NameProblem::TooLong(IDENTITY_NAME_MAX));
+        }
+        if !first.is_ascii_alphanumeric() {
+            return Err(NameProblem::BadStart(first));
+        }
+        let ok = |c: &char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
+        if let Some(bad) = text.chars().find(|c| !ok(c)) {
+            return Err(NameProblem::BadChar(bad));
+        }
+        Ok(IdentityName(text.to_owned()))
+    }
+
+    pub fn stored(text: String) -> Self {
+        IdentityName(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IdentityName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an identity may do with a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Receive the secret in `exec`.
+    Use,
+    /// Also rotate, rename, delete and grant it.
+    Manage,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Use => "use",
+            Level::Manage => "manage",
+        }
+    }
+
+    pub fn from_stored(text: &str) -> Option<Level> {
+        match text {
+            "use" => Some(Level::Use),
+            "manage" => Some(Level::Manage),
+            _ => None,
+        }
+    }
+}
+
+/// Whether an identity unlocks with a passphrase or an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityKind {
+    Person,
+    Machine,
+}
+
+impl IdentityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityKind::Person => "person",
+            IdentityKind::Machine => "machine",
+        }
+    }
+}
+
+/// One identity's access to one secret, as `list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessInfo {
+    pub identity: IdentityName,
+    pub level: Level,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub expires: Option<i64>,
+    pub expired: bool,
+}
+
+/// A secret's metadata: everything but its value.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretInfo {
+    pub name: SecretName,
+    pub service: Option<String>,
+    pub description: Option<String>,
+    pub version: i64,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub created: i64,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub rotated: i64,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub expires: Option<i64>,
+    pub expired: bool,
+    pub needs_rotation: bool,
+    pub access: Vec<AccessInfo>,
+}
+
+/// An identity's public metadata.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentityInfo {
+    pub name: IdentityName,
+    pub kind: IdentityKind,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub created: i64,
+    pub secrets: usize,
+    pub default: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names() {
+        assert!(SecretName::parse("STRIPE_KEY", false).is_ok());
+        assert!(SecretName::parse("_x1", false).is_ok());
+        assert_eq!(SecretName::parse("", false), Err(NameProblem::Empty));
+        assert_eq!(
+            SecretName::parse("MY-KEY", false),
+            Err(NameProblem::BadChar('-'))
+        );
+        assert_eq!(
+            SecretName::parse("1ABC", false),
+            Err(NameProblem::BadStart('1'))
+        );
+        assert_eq!(
+            SecretName::parse("A=B", false),
+            Err(NameProblem::BadChar('='))
+        );
+        assert_eq!(
+            SecretName::parse("LD_PRELOAD", false),
+            Err(NameProblem::Dangerous)
+        );
+        assert_eq!(
+            SecretName::parse("dyld_insert_libraries", false),
+            Err(NameProblem::Dangerous)
+        );
+        assert!(SecretName::parse("LD_PRELOAD", true).is_ok());
+        assert_eq!(
+            SecretName::parse("VAULT_PASSPHRASE", true),
+            Err(NameProblem::Reserved)
+        );
+    }
+
+    #[test]
+    fn identity_names() {
+        assert!(IdentityName::parse("alice@example.com").is_ok());
+        assert!(IdentityName::parse("ci-prod_1").is_ok());
+        assert_eq!(IdentityName::parse(""), Err(NameProblem::Empty));
+        assert_eq!(IdentityName::parse("-x"), Err(NameProblem::BadStart('-')));
+        assert_eq!(IdentityName::parse("a b"), Err(NameProblem::BadChar(' ')));
+    }
+}

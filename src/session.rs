@@ -1,0 +1,219 @@
+//! One command's context: which vault file, which identity, and how to
+//! unlock it, read from the options and the environment once, at the start.
+//!
+//! Unlocking follows the documented order: an access token
+//! (`VAULT_ACCESS_TOKEN`), a cached key in the OS keyring, a passphrase from
+//! `--passphrase-file`, `VAULT_PASSPHRASE_FILE` or `VAULT_PASSPHRASE`, a
+//! hidden prompt on the terminal; otherwise a clear error at once.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::cli::Global;
+use crate::crypto::{AccessToken, KdfParams, TokenMalformed};
+use crate::env;
+use crate::error::{Error, Result};
+use crate::keycache::{CacheScope, KeyCache, NoCache};
+use crate::model::IdentityKind;
+use crate::secret::Passphrase;
+use crate::terminal;
+use crate::vault::{Credential, Identity, Unlocked, Vault};
+
+/// How many times a terminal user may retype a wrong passphrase.
+const PROMPT_ATTEMPTS: usize = 3;
+
+pub struct Session {
+    pub vault_path: PathBuf,
+    pub identity: Option<String>,
+    passphrase_file: Option<PathBuf>,
+    passphrase: Option<Zeroizing<String>>,
+    token: Option<Zeroizing<String>>,
+    /// The environment vault started with, for `exec`'s child.
+    pub env: Vec<(OsString, OsString)>,
+    pub cache: Box<dyn KeyCache>,
+}
+
+impl Session {
+    /// Reads the options and the environment. The only place, with clap's
+    /// `env` attributes, where vault reads its own environment variables.
+    pub fn new(global: &Global) -> Result<Session> {
+        let vault_path = match &global.vault {
+            Some(path) => path.clone(),
+            None => default_vault_path()?,
+        };
+        Ok(Session {
+            vault_path,
+            identity: global.as_identity.clone().filter(|s| !s.is_empty()),
+            passphrase_file: global.passphrase_file.clone(),
+            passphrase: env::var(env::PASSPHRASE).map(Zeroizing::new),
+            token: env::var(env::ACCESS_TOKEN).map(Zeroizing::new),
+            env: std::env::vars_os().collect(),
+            cache: Box::new(NoCache),
+        })
+    }
+
+    pub fn open(&self) -> Result<Vault> {
+        let vault = Vault::open(&self.vault_path)?;
+        warn_permissions(vault.path());
+        Ok(vault)
+    }
+
+    /// Argon2id parameters for a new passphrase. Debug builds honour
+    /// `VAULT_TEST_KDF=floor` so tests stay fast; release builds ignore it.
+    pub fn new_kdf_params(&self) -> KdfParams {
+        if cfg!(debug_assertions) && env::var(env::TEST_KDF).as_deref() == Some("floor") {
+            KdfParams::FLOOR
+        } else {
+            KdfParams::DEFAULT
+        }
+    }
+
+    /// Unlocks the identity this command acts as.
+    pub fn unlock(&self, vault: &Vault) -> Result<Unlocked> {
+        if let Some(text) = &self.token {
+            return self.unlock_with_token(vault, text);
+        }
+        let identity = vault.identity(self.identity.as_deref())?;
+        if identity.kind() == IdentityKind::Machine {
+            return Err(Error::Usage(format!(
+                "identity {} unlocks with an access token: set {}",
+                identity.name(),
+                env::ACCESS_TOKEN
+            )));
+        }
+        let scope = CacheScope {
+            vault_path: vault.path(),
+            vault_id: vault.id(),
+            identity_id: identity.id(),
+        };
+        if let Some(key) = self.cache.get(&scope) {
+            match vault.unlock(&identity, Credential::CachedKey(&key)) {
+                Ok(unlocked) => return Ok(unlocked),
+                Err(_) => self.cache.remove(&scope),
+            }
+        }
+        if let Some(passphrase) = self.scripted_passphrase()? {
+            return vault.unlock(&identity, Credential::Passphrase(&passphrase));
+        }
+        if !terminal::interactive() {
+            return Err(Error::NoPassphrase(identity.name().to_owned()));
+        }
+        self.unlock_at_prompt(vault, &identity)
+    }
+
+    fn unlock_with_token(&self, vault: &Vault, text: &str) -> Result<Unlocked> {
+        let token = AccessToken::parse(text).map_err(|m| {
+            let why = match m {
+                TokenMalformed::Prefix => "it does not start with vtk1_",
+                TokenMalformed::Length => "it has the wrong length (truncated?)",
+                TokenMalformed::NotHex => "it contains characters a token never has",
+            };
+            Error::MalformedToken(why)
+        })?;
+        let identity = vault.identity_for_token(&token)?;
+        if let Some(asked) = &self.identity {
+            if asked != identity.name() {
+                return Err(Error::TokenIdentityMismatch {
+                    token: identity.name().to_owned(),
+                    asked: asked.clone(),
+                });
+            }
+        }
+        vault.unlock(&identity, Credential::Token(&token))
+    }
+
+    fn unlock_at_prompt(&self, vault: &Vault, identity: &Identity) -> Result<Unlocked> {
+        let prompt = format!("Passphrase for {}: ", identity.name());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let passphrase = Passphrase::new(terminal::prompt_hidden(&prompt)?);
+            match vault.unlock(identity, Credential::Passphrase(&passphrase)) {
+                Err(Error::WrongPassphrase(_)) if attempt < PROMPT_ATTEMPTS => {
+                    eprintln!("wrong passphrase, try again");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// A passphrase given by a script: `--passphrase-file`,
+    /// `VAULT_PASSPHRASE_FILE`, then `VAULT_PASSPHRASE`.
+    fn scripted_passphrase(&self) -> Result<Option<Passphrase>> {
+        if let Some(path) = &self.passphrase_file {
+            return read_passphrase_file(path).map(Some);
+        }
+        Ok(self
+            .passphrase
+            .as_ref()
+            .map(|p| Passphrase::new(Zeroizing::new(p.as_bytes().to_vec()))))
+    }
+
+    /// The passphrase for a new identity: `file` if given, else the
+    /// session's scripted passphrase (for `init` only), else asked twice.
+    pub fn new_passphrase(
+        &self,
+        file: Option<&Path>,
+        use_scripted: bool,
+        who: &str,
+    ) -> Result<Passphrase> {
+        let given = match file {
+            Some(path) => Some(read_passphrase_file(path)?),
+            None if use_scripted => self.scripted_passphrase()?,
+            None => None,
+        };
+        let passphrase = match given {
+            Some(p) => p,
+            None if terminal::interactive() => Passphrase::new(terminal::prompt_hidden_twice(
+                &format!("New passphrase for {who}: "),
+                "Repeat it: ",
+            )?),
+            None => return Err(Error::NoPassphrase(who.to_owned())),
+        };
+        if passphrase.is_empty() {
+            return Err(Error::EmptyPassphrase);
+        }
+        Ok(passphrase)
+    }
+}
+
+/// Reads a passphrase file: its first line, without the line ending.
+fn read_passphrase_file(path: &Path) -> Result<Passphrase> {
+    let bytes = Zeroizing::new(
+        std::fs::read(path).map_err(|e| Error::io("read the passphrase file", path, e))?,
+    );
+    let line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.is_empty() {
+        return Err(Error::EmptyPassphraseFile(path.to_owned()));
+    }
+    Ok(Passphrase::new(Zeroizing::new(line.to_vec())))
+}
+
+/// `dirs::data_dir()/vault/vault.db`.
+fn default_vault_path() -> Result<PathBuf> {
+    dirs::data_dir()
+        .map(|d| d.join("vault").join("vault.db"))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "cannot find a data directory for the vault: pass --vault PATH or set {}",
+                env::PATH
+            ))
+        })
+}
+
+/// Warns, as ssh does, when others can read the vault file or write its
+/// directory.
+pub fn warn_permissions(path: &Path) {
+    for p in crate::store::check_permissions(path) {
+        eprintln!(
+            "warning: {} is accessible by others (mode {:04o}); run: chmod {:o} {}",
+            p.path.display(),
+            p.mode,
+            p.want,
+            p.path.display()
+        );
+    }
+}

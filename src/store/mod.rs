@@ -1,0 +1,161 @@
+//! The vault file: a SQLite database opened through rusqlite.
+//!
+//! This module owns rusqlite and the file on disk. It stores and returns
+//! ciphertext and plaintext metadata only; it never sees a key or a value.
+//! Every write runs in one `BEGIN IMMEDIATE` transaction, so concurrent
+//! vault processes queue on the write lock instead of failing on upgrade,
+//! and a crash leaves either the old state or the new one.
+
+mod file;
+mod rows;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::{Error, Result};
+
+pub use file::{check_permissions, PermissionProblem};
+pub use rows::{AccessRow, Db, IdentityRow, KdfRow, SecretRow, VaultRow};
+pub use schema::FORMAT_VERSION;
+
+/// How long a command waits for another one's write lock.
+const BUSY_TIMEOUT_MS: u32 = 10_000;
+
+/// An open vault file.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Creates a new vault file: the directory 0700 and the file 0600, each
+    /// created with its mode in one step, then the schema in one transaction.
+    pub fn create(path: &Path) -> Result<Store> {
+        file::create_new(path)?;
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| map_err(e, path))?;
+        let store = Store {
+            conn,
+            path: path.to_owned(),
+        };
+        store.configure()?;
+        store.write(schema::migrate)?;
+        Ok(store)
+    }
+
+    /// Opens an existing vault, refusing anything that is not one and any
+    /// newer format before changing a single byte of the file.
+    pub fn open(path: &Path) -> Result<Store> {
+        file::check_existing(path)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| map_err(e, path))?;
+        schema::check_identity(&conn, path)?;
+        let store = Store {
+            conn,
+            path: path.to_owned(),
+        };
+        store.configure()?;
+        if schema::needs_migration(&store.conn).map_err(|e| map_err(e, path))? {
+            store.write(schema::migrate)?;
+        }
+        Ok(store)
+    }
+
+    /// Opens a vault for reading only, for shell completion: never creates,
+    /// migrates or changes anything.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        file::check_existing(path)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| map_err(e, path))?;
+        schema::check_identity(&conn, path)?;
+        conn.busy_timeout(std::time::Duration::from_millis(200))
+            .map_err(|e| map_err(e, path))?;
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    fn configure(&self) -> Result<()> {
+        let conn = &self.conn;
+        let run = || -> rusqlite::Result<()> {
+            conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS.into()))?;
+            let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                // A read-only file or directory cannot switch to WAL; reads
+                // still work, and any write reports the read-only file.
+                conn.pragma_update(None, "query_only", true)?;
+            }
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", true)?;
+            Ok(())
+        };
+        run().map_err(|e| map_err(e, &self.path))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads outside a write transaction.
+    pub fn read(&self) -> Db<'_> {
+        Db::new(&self.conn, &self.path)
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only if `f`
+    /// succeeds.
+    pub fn write<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        let path = &self.path;
+        // `new_unchecked` takes `&Connection`: a command never nests writes.
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|e| map_err(e, path))?;
+        let value = f(&Db::new(&tx, path))?;
+        tx.commit().map_err(|e| map_err(e, path))?;
+        Ok(value)
+    }
+}
+
+/// Turns a SQLite failure into the user's terms.
+pub(crate) fn map_err(e: rusqlite::Error, path: &Path) -> Error {
+    if let rusqlite::Error::SqliteFailure(ref f, _) = e {
+        match f.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return Error::Busy,
+            ErrorCode::DiskFull => return Error::DiskFull,
+            ErrorCode::ReadOnly => return Error::ReadOnly(path.to_owned()),
+            ErrorCode::NotADatabase => {
+                return Error::NotAVault {
+                    path: path.to_owned(),
+                    reason: "it is not a SQLite database".into(),
+                }
+            }
+            ErrorCode::DatabaseCorrupt => {
+                return Error::NotAVault {
+                    path: path.to_owned(),
+                    reason: "the file is damaged or truncated".into(),
+                }
+            }
+            ErrorCode::CannotOpen | ErrorCode::PermissionDenied => {
+                return Error::Io {
+                    action: "open",
+                    path: path.to_owned(),
+                    source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+                }
+            }
+            _ => {}
+        }
+        if f.extended_code == 4874 {
+            // SQLITE_IOERR_FSTAT, SQLITE_IOERR_WRITE and friends from a file
+            // size limit end up here as plain I/O errors.
+            return Error::DiskFull;
+        }
+    }
+    Error::Database(e.to_string())
+}

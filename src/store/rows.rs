@@ -1,0 +1,433 @@
+//! Rows of the vault file and the SQL that reads and writes them.
+//!
+//! `Db` wraps a connection or an open transaction; the domain calls it and
+//! never sees SQL. Byte columns hold ciphertext or public values only.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::error::{Error, Result};
+
+/// The vault's own record.
+pub struct VaultRow {
+    pub id: [u8; 16],
+    pub created_at: i64,
+    pub default_identity: Option<[u8; 16]>,
+}
+
+/// Argon2id settings stored with a person's identity.
+pub struct KdfRow {
+    pub salt: Vec<u8>,
+    pub m_kib: i64,
+    pub t: i64,
+    pub p: i64,
+}
+
+pub struct IdentityRow {
+    pub id: [u8; 16],
+    pub name: String,
+    pub kind: String,
+    pub public_key: Vec<u8>,
+    pub kdf: Option<KdfRow>,
+    pub sealed_key: Vec<u8>,
+    pub created_at: i64,
+}
+
+pub struct SecretRow {
+    pub id: [u8; 16],
+    pub name: String,
+    pub service: Option<String>,
+    pub description: Option<String>,
+    pub version: i64,
+    pub created_at: i64,
+    pub rotated_at: i64,
+    pub expires_at: Option<i64>,
+    pub needs_rotation: bool,
+    pub rotate_every: Option<i64>,
+    pub sealed_value: Vec<u8>,
+}
+
+pub struct AccessRow {
+    pub id: [u8; 16],
+    pub secret_id: [u8; 16],
+    pub identity_id: [u8; 16],
+    pub level: String,
+    pub expires_at: Option<i64>,
+    pub writer_public: Vec<u8>,
+    pub wrapped_key: Vec<u8>,
+    pub granted_at: i64,
+}
+
+pub struct Db<'c> {
+    conn: &'c Connection,
+    path: &'c Path,
+}
+
+type Sql<T> = rusqlite::Result<T>;
+
+fn id16(row: &Row<'_>, idx: usize) -> Sql<[u8; 16]> {
+    let bytes: Vec<u8> = row.get(idx)?;
+    bytes.try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Blob,
+            "an id is not 16 bytes".into(),
+        )
+    })
+}
+
+const IDENTITY_COLS: &str =
+    "id, name, kind, public_key, kdf_salt, kdf_m, kdf_t, kdf_p, sealed_key, created_at";
+
+fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
+    let salt: Option<Vec<u8>> = row.get(4)?;
+    let kdf = match salt {
+        Some(salt) => Some(KdfRow {
+            salt,
+            m_kib: row.get(5)?,
+            t: row.get(6)?,
+            p: row.get(7)?,
+        }),
+        None => None,
+    };
+    Ok(IdentityRow {
+        id: id16(row, 0)?,
+        name: row.get(1)?,
+        kind: row.get(2)?,
+        public_key: row.get(3)?,
+        kdf,
+        sealed_key: row.get(8)?,
+        created_at: row.get(9)?,
+    })
+}
+
+const SECRET_COLS: &str = "id, name, service, description, version, created_at, rotated_at, \
+                           expires_at, needs_rotation, rotate_every, sealed_value";
+
+fn secret(row: &Row<'_>) -> Sql<SecretRow> {
+    Ok(SecretRow {
+        id: id16(row, 0)?,
+        name: row.get(1)?,
+        service: row.get(2)?,
+        description: row.get(3)?,
+        version: row.get(4)?,
+        created_at: row.get(5)?,
+        rotated_at: row.get(6)?,
+        expires_at: row.get(7)?,
+        needs_rotation: row.get(8)?,
+        rotate_every: row.get(9)?,
+        sealed_value: row.get(10)?,
+    })
+}
+
+const ACCESS_COLS: &str =
+    "id, secret_id, identity_id, level, expires_at, writer_public, wrapped_key, granted_at";
+
+fn access(row: &Row<'_>) -> Sql<AccessRow> {
+    access_at(row, 0)
+}
+
+fn access_at(row: &Row<'_>, o: usize) -> Sql<AccessRow> {
+    Ok(AccessRow {
+        id: id16(row, o)?,
+        secret_id: id16(row, o + 1)?,
+        identity_id: id16(row, o + 2)?,
+        level: row.get(o + 3)?,
+        expires_at: row.get(o + 4)?,
+        writer_public: row.get(o + 5)?,
+        wrapped_key: row.get(o + 6)?,
+        granted_at: row.get(o + 7)?,
+    })
+}
+
+impl<'c> Db<'c> {
+    pub(super) fn new(conn: &'c Connection, path: &'c Path) -> Self {
+        Db { conn, path }
+    }
+
+    fn err(&self, e: rusqlite::Error) -> Error {
+        super::map_err(e, self.path)
+    }
+
+    pub(super) fn migrate(&self, f: impl FnOnce(&Connection) -> Sql<()>) -> Result<()> {
+        f(self.conn).map_err(|e| self.err(e))
+    }
+
+    // --- the vault record ---
+
+    pub fn vault(&self) -> Result<VaultRow> {
+        const SQL: &str = "SELECT id, created_at, default_identity FROM vault WHERE singleton = 1";
+        self.conn
+            .query_row(SQL, [], |r| {
+                let default: Option<Vec<u8>> = r.get(2)?;
+                Ok(VaultRow {
+                    id: id16(r, 0)?,
+                    created_at: r.get(1)?,
+                    default_identity: default.and_then(|d| d.try_into().ok()),
+                })
+            })
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| Error::Database("the vault record is missing".into()))
+    }
+
+    pub fn insert_vault(&self, v: &VaultRow) -> Result<()> {
+        const SQL: &str =
+            "INSERT INTO vault (singleton, id, created_at, default_identity) VALUES (1, ?1, ?2, ?3)";
+        self.exec(
+            SQL,
+            params![&v.id[..], v.created_at, v.default_identity.map(|d| d.to_vec())],
+        )
+    }
+
+    // --- identities ---
+
+    pub fn identities(&self) -> Result<Vec<IdentityRow>> {
+        let sql = format!("SELECT {IDENTITY_COLS} FROM identities ORDER BY name");
+        self.collect(&sql, [], identity)
+    }
+
+    pub fn identity_by_name(&self, name: &str) -> Result<Option<IdentityRow>> {
+        let sql = format!("SELECT {IDENTITY_COLS} FROM identities WHERE name = ?1");
+        self.conn
+            .query_row(&sql, [name], identity)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn identity_by_id(&self, id: &[u8; 16]) -> Result<Option<IdentityRow>> {
+        let sql = format!("SELECT {IDENTITY_COLS} FROM identities WHERE id = ?1");
+        self.conn
+            .query_row(&sql, [&id[..]], identity)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn insert_identity(&self, i: &IdentityRow) -> Result<()> {
+        const SQL: &str = "INSERT INTO identities (id, name, kind, public_key, kdf_salt, kdf_m, \
+                           kdf_t, kdf_p, sealed_key, created_at) \
+                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+        let kdf = i.kdf.as_ref();
+        self.exec(
+            SQL,
+            params![
+                &i.id[..],
+                i.name,
+                i.kind,
+                i.public_key,
+                kdf.map(|k| &k.salt),
+                kdf.map(|k| k.m_kib),
+                kdf.map(|k| k.t),
+                kdf.map(|k| k.p),
+                i.sealed_key,
+                i.created_at
+            ],
+        )
+    }
+
+    /// Replaces an identity's sealed key and KDF settings (passphrase change).
+    pub fn reseal_identity(&self, id: &[u8; 16], kdf: &KdfRow, sealed_key: &[u8]) -> Result<()> {
+        const SQL: &str = "UPDATE identities SET kdf_salt = ?2, kdf_m = ?3, kdf_t = ?4, \
+                           kdf_p = ?5, sealed_key = ?6 WHERE id = ?1";
+        self.exec(
+            SQL,
+            params![&id[..], kdf.salt, kdf.m_kib, kdf.t, kdf.p, sealed_key],
+        )
+    }
+
+    pub fn delete_identity(&self, id: &[u8; 16]) -> Result<()> {
+        self.exec("DELETE FROM identities WHERE id = ?1", params![&id[..]])?;
+        self.exec(
+            "UPDATE vault SET default_identity = NULL WHERE default_identity = ?1",
+            params![&id[..]],
+        )
+    }
+
+    // --- secrets ---
+
+    pub fn secrets(&self, service: Option<&str>) -> Result<Vec<SecretRow>> {
+        let sql = format!(
+            "SELECT {SECRET_COLS} FROM secrets WHERE ?1 IS NULL OR service = ?1 ORDER BY name"
+        );
+        self.collect(&sql, [service], secret)
+    }
+
+    pub fn secret_by_name(&self, name: &str) -> Result<Option<SecretRow>> {
+        let sql = format!("SELECT {SECRET_COLS} FROM secrets WHERE name = ?1");
+        self.conn
+            .query_row(&sql, [name], secret)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn secret_name_taken(&self, name: &str) -> Result<bool> {
+        self.conn
+            .query_row("SELECT 1 FROM secrets WHERE name = ?1", [name], |_| Ok(()))
+            .optional()
+            .map(|o| o.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn insert_secret(&self, s: &SecretRow) -> Result<()> {
+        const SQL: &str = "INSERT INTO secrets (id, name, service, description, version, \
+                           created_at, rotated_at, expires_at, needs_rotation, rotate_every, \
+                           sealed_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+        self.exec(
+            SQL,
+            params![
+                &s.id[..],
+                s.name,
+                s.service,
+                s.description,
+                s.version,
+                s.created_at,
+                s.rotated_at,
+                s.expires_at,
+                s.needs_rotation,
+                s.rotate_every,
+                s.sealed_value
+            ],
+        )
+    }
+
+    /// Writes back a secret's mutable columns (rotate, rename).
+    pub fn update_secret(&self, s: &SecretRow) -> Result<()> {
+        const SQL: &str = "UPDATE secrets SET name = ?2, service = ?3, description = ?4, \
+                           version = ?5, rotated_at = ?6, expires_at = ?7, needs_rotation = ?8, \
+                           rotate_every = ?9, sealed_value = ?10 WHERE id = ?1";
+        self.exec(
+            SQL,
+            params![
+                &s.id[..],
+                s.name,
+                s.service,
+                s.description,
+                s.version,
+                s.rotated_at,
+                s.expires_at,
+                s.needs_rotation,
+                s.rotate_every,
+                s.sealed_value
+            ],
+        )
+    }
+
+    pub fn set_needs_rotation(&self, secret_id: &[u8; 16]) -> Result<()> {
+        const SQL: &str = "UPDATE secrets SET needs_rotation = 1 WHERE id = ?1";
+        self.exec(SQL, params![&secret_id[..]])
+    }
+
+    pub fn delete_secret(&self, id: &[u8; 16]) -> Result<()> {
+        self.exec("DELETE FROM secrets WHERE id = ?1", params![&id[..]])
+    }
+
+    /// Names and services only: what shell completion reads.
+    pub fn secret_names(&self) -> Result<Vec<(String, Option<String>)>> {
+        const SQL: &str = "SELECT name, service FROM secrets ORDER BY name";
+        self.collect(SQL, [], |r| Ok((r.get(0)?, r.get(1)?)))
+    }
+
+    pub fn identity_names(&self) -> Result<Vec<String>> {
+        self.collect("SELECT name FROM identities ORDER BY name", [], |r| r.get(0))
+    }
+
+    // --- access ---
+
+    pub fn access_for_secret(&self, secret_id: &[u8; 16]) -> Result<Vec<AccessRow>> {
+        let sql = format!("SELECT {ACCESS_COLS} FROM access WHERE secret_id = ?1");
+        self.collect(&sql, [&secret_id[..]], access)
+    }
+
+    pub fn access_row(
+        &self,
+        secret_id: &[u8; 16],
+        identity_id: &[u8; 16],
+    ) -> Result<Option<AccessRow>> {
+        let sql =
+            format!("SELECT {ACCESS_COLS} FROM access WHERE secret_id = ?1 AND identity_id = ?2");
+        self.conn
+            .query_row(&sql, [&secret_id[..], &identity_id[..]], access)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every access row, for `list` (grouped by the caller).
+    pub fn all_access(&self) -> Result<Vec<AccessRow>> {
+        let sql = format!("SELECT {ACCESS_COLS} FROM access");
+        self.collect(&sql, [], access)
+    }
+
+    /// Every secret an identity holds a wrapped key for, with that key: the
+    /// one query `exec` runs.
+    pub fn granted_secrets(&self, identity_id: &[u8; 16]) -> Result<Vec<(SecretRow, AccessRow)>> {
+        let sql = format!(
+            "SELECT {}, {} FROM access a JOIN secrets s ON s.id = a.secret_id \
+             WHERE a.identity_id = ?1 ORDER BY s.name",
+            prefixed("s", SECRET_COLS),
+            prefixed("a", ACCESS_COLS)
+        );
+        self.collect(&sql, [&identity_id[..]], |r| {
+            Ok((secret(r)?, access_at(r, 11)?))
+        })
+    }
+
+    /// Inserts or replaces (secret, identity)'s access.
+    pub fn put_access(&self, a: &AccessRow) -> Result<()> {
+        const SQL: &str = "INSERT INTO access (id, secret_id, identity_id, level, expires_at, \
+                           writer_public, wrapped_key, granted_at) \
+                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                           ON CONFLICT (secret_id, identity_id) DO UPDATE SET \
+                           level = excluded.level, expires_at = excluded.expires_at, \
+                           writer_public = excluded.writer_public, \
+                           wrapped_key = excluded.wrapped_key, granted_at = excluded.granted_at";
+        self.exec(
+            SQL,
+            params![
+                &a.id[..],
+                &a.secret_id[..],
+                &a.identity_id[..],
+                a.level,
+                a.expires_at,
+                a.writer_public,
+                a.wrapped_key,
+                a.granted_at
+            ],
+        )
+    }
+
+    pub fn delete_access(&self, secret_id: &[u8; 16], identity_id: &[u8; 16]) -> Result<()> {
+        const SQL: &str = "DELETE FROM access WHERE secret_id = ?1 AND identity_id = ?2";
+        self.exec(SQL, params![&secret_id[..], &identity_id[..]])
+    }
+
+    /// How many secrets each identity holds a wrapped key for.
+    pub fn access_counts(&self) -> Result<Vec<([u8; 16], usize)>> {
+        const SQL: &str = "SELECT identity_id, count(*) FROM access GROUP BY identity_id";
+        self.collect(SQL, [], |r| Ok((id16(r, 0)?, r.get::<_, i64>(1)? as usize)))
+    }
+
+    // --- helpers ---
+
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<()> {
+        self.conn.execute(sql, params).map(|_| ()).map_err(|e| self.err(e))
+    }
+
+    fn collect<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnMut(&Row<'_>) -> Sql<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(params, f).map_err(|e| self.err(e))?;
+        rows.collect::<Sql<Vec<T>>>().map_err(|e| self.err(e))
+    }
+}
+
+fn prefixed(alias: &str, cols: &str) -> String {
+    cols.split(", ")
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

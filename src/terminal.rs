@@ -1,0 +1,50 @@
+//! The user's terminal: hidden prompts and yes/no questions.
+//!
+//! vault prompts only when stdin is a terminal and `/dev/tty` can be opened;
+//! otherwise the caller gets `None` and reports a clear error at once, so a
+//! script or CI job never hangs on a prompt nobody will answer.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// Whether there is a user at a terminal to ask.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::fs::File::open("/dev/tty").is_ok()
+}
+
+/// Reads one line without echo, from the terminal.
+pub fn prompt_hidden(prompt: &str) -> Result<Zeroizing<Vec<u8>>> {
+    let line = rpassword::prompt_password(prompt)
+        .map_err(|e| Error::io("read from", std::path::Path::new("the terminal"), e))?;
+    Ok(Zeroizing::new(line.into_bytes()))
+}
+
+/// Asks twice without echo; refuses two different entries.
+pub fn prompt_hidden_twice(prompt: &str, again: &str) -> Result<Zeroizing<Vec<u8>>> {
+    let first = prompt_hidden(prompt)?;
+    let second = prompt_hidden(again)?;
+    use subtle::ConstantTimeEq;
+    if first.len() != second.len() || !bool::from(first.ct_eq(&second)) {
+        return Err(Error::PassphraseMismatch);
+    }
+    Ok(first)
+}
+
+/// Asks a yes/no question on stderr; only `y` or `yes` is yes.
+pub fn confirm(question: &str) -> Result<bool> {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{question} [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("read from", std::path::Path::new("the terminal"), e))?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}

@@ -1,0 +1,195 @@
+//! Access: wrapping a secret's data key for an identity, unwrapping one's
+//! own, and the grant and revoke operations built on them.
+//!
+//! A data key is wrapped under the (writer, grantee) wrapping key and bound
+//! to the grant's level and expiry, so a level raised or an expiry extended
+//! by hand fails to unwrap. Wrapping keys are cached per writer, so `exec`
+//! does one X25519 per distinct writer, not one per secret.
+
+use std::collections::HashMap;
+
+use super::seal::{access_aad, AccessContext};
+use super::{Unlocked, Vault};
+use crate::crypto::{self, Key};
+use crate::error::{Error, Result};
+use crate::model::{IdentityName, Level, SecretName};
+use crate::store::{AccessRow, Db, SecretRow};
+
+/// Wrapping keys already derived in this process, by writer public key.
+#[derive(Default)]
+pub(super) struct WrapKeys(HashMap<Vec<u8>, Key>);
+
+impl WrapKeys {
+    /// The key under which `writer_public` wrapped data keys for `me`.
+    fn for_writer(&mut self, vault_id: &[u8; 16], me: &Unlocked, writer: &[u8]) -> Option<&Key> {
+        if !self.0.contains_key(writer) {
+            let writer_arr: [u8; 32] = writer.try_into().ok()?;
+            let key =
+                crypto::wrapping_key(&me.secret, &writer_arr, &writer_arr, &me.public, vault_id)
+                    .ok()?;
+            self.0.insert(writer.to_vec(), key);
+        }
+        self.0.get(writer)
+    }
+}
+
+/// A grantee as the writer sees it: id and public key.
+pub(super) struct Grantee {
+    pub id: [u8; 16],
+    pub public: [u8; 32],
+}
+
+impl Vault {
+    /// Unwraps `me`'s data key for `secret` from its access row, checking the
+    /// row against everything it is bound to.
+    pub(super) fn unwrap_data_key(
+        &self,
+        keys: &mut WrapKeys,
+        me: &Unlocked,
+        secret: &SecretRow,
+        row: &AccessRow,
+    ) -> Result<Key> {
+        let damaged = || Error::Integrity(format!("the access of {} to {}", me.name, secret.name));
+        let wrap = keys
+            .for_writer(&self.id, me, &row.writer_public)
+            .ok_or_else(damaged)?;
+        let ctx = AccessContext {
+            secret_id: &secret.id,
+            identity_id: &me.id,
+            version: secret.version,
+            level: &row.level,
+            expires_at: row.expires_at,
+            writer_public: &row.writer_public,
+        };
+        let bytes = crypto::open(wrap, &access_aad(&self.id, &ctx), &row.wrapped_key)
+            .map_err(|_| damaged())?;
+        let arr: [u8; 32] = bytes[..].try_into().map_err(|_| damaged())?;
+        Ok(Key::from_bytes(arr))
+    }
+
+    /// Wraps `data_key` for `grantee`, with `me` as the writer.
+    pub(super) fn wrap_for(
+        &self,
+        me: &Unlocked,
+        grantee: &Grantee,
+        secret: &SecretRow,
+        level: Level,
+        expires_at: Option<i64>,
+        data_key: &Key,
+    ) -> Result<AccessRow> {
+        let wrap = crypto::wrapping_key(
+            &me.secret,
+            &grantee.public,
+            &me.public,
+            &grantee.public,
+            &self.id,
+        )
+        .map_err(|_| Error::Integrity("an identity's public key".into()))?;
+        let ctx = AccessContext {
+            secret_id: &secret.id,
+            identity_id: &grantee.id,
+            version: secret.version,
+            level: level.as_str(),
+            expires_at,
+            writer_public: &me.public,
+        };
+        Ok(AccessRow {
+            id: crypto::random_bytes(),
+            secret_id: secret.id,
+            identity_id: grantee.id,
+            level: level.as_str().into(),
+            expires_at,
+            writer_public: me.public.to_vec(),
+            wrapped_key: crypto::seal(&wrap, &access_aad(&self.id, &ctx), data_key.expose()),
+            granted_at: crate::time::now(),
+        })
+    }
+
+    /// Checks that `me` holds at least `need` on `secret` (authenticated by
+    /// unwrapping) and returns the data key.
+    pub(super) fn require(
+        &self,
+        db: &Db<'_>,
+        me: &Unlocked,
+        secret: &SecretRow,
+        need: Level,
+        action: &'static str,
+    ) -> Result<Key> {
+        let denied = |have: &'static str| Error::NotPermitted {
+            identity: me.name.clone(),
+            action,
+            secret: secret.name.clone(),
+            have,
+        };
+        let now = crate::time::now();
+        let row = db
+            .access_row(&secret.id, &me.id)?
+            .ok_or_else(|| denied("no"))?;
+        if row.expires_at.is_some_and(|e| e <= now) {
+            return Err(denied("expired"));
+        }
+        let key = self.unwrap_data_key(&mut WrapKeys::default(), me, secret, &row)?;
+        match Level::from_stored(&row.level) {
+            Some(level) if level >= need => Ok(key),
+            Some(level) => Err(denied(level.as_str())),
+            None => Err(Error::Integrity(format!("the access of {} to {}", me.name, secret.name))),
+        }
+    }
+
+    pub(super) fn grantee(&self, db: &Db<'_>, name: &str) -> Result<Grantee> {
+        let row = self.identity_row(db, name)?;
+        let public: [u8; 32] = row.public_key[..]
+            .try_into()
+            .map_err(|_| Error::Integrity(format!("identity {name}")))?;
+        Ok(Grantee { id: row.id, public })
+    }
+
+    /// Gives `to` access at `level` to each secret; replaces an existing
+    /// grant's level and expiry. All or nothing.
+    pub fn grant(
+        &self,
+        me: &Unlocked,
+        names: &[SecretName],
+        to: &IdentityName,
+        level: Level,
+        expires_at: Option<i64>,
+    ) -> Result<()> {
+        if to.as_str() == me.name {
+            return Err(Error::Usage(format!(
+                "identity {to} cannot change its own access"
+            )));
+        }
+        let vault = self;
+        self.store.write(|db| {
+            let grantee = vault.grantee(db, to.as_str())?;
+            for name in names {
+                let secret = vault.secret_row(db, name)?;
+                let key = vault.require(db, me, &secret, Level::Manage, "grant")?;
+                db.put_access(&vault.wrap_for(me, &grantee, &secret, level, expires_at, &key)?)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Takes away `from`'s access to each secret and marks each as needing
+    /// rotation. All or nothing.
+    pub fn revoke(&self, me: &Unlocked, names: &[SecretName], from: &IdentityName) -> Result<()> {
+        let vault = self;
+        self.store.write(|db| {
+            let identity = vault.identity_row(db, from.as_str())?;
+            for name in names {
+                let secret = vault.secret_row(db, name)?;
+                vault.require(db, me, &secret, Level::Manage, "revoke access to")?;
+                if db.access_row(&secret.id, &identity.id)?.is_none() {
+                    return Err(Error::NoAccessToRevoke {
+                        identity: from.to_string(),
+                        secret: name.to_string(),
+                    });
+                }
+                db.delete_access(&secret.id, &identity.id)?;
+                db.set_needs_rotation(&secret.id)?;
+            }
+            Ok(())
+        })
+    }
+}

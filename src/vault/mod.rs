@@ -1,0 +1,186 @@
+//! The domain: a vault file with its identities, secrets and grants, and
+//! every operation on them. No printing, no prompting, no environment.
+//!
+//! Depends on `store` (rows and transactions) and `crypto` (sealing and
+//! wrapping); the commands in `cmd` call it with validated values.
+
+mod access;
+mod identities;
+mod seal;
+mod secrets;
+mod unlock;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::crypto::{IdentitySecret, KdfParams};
+use crate::error::{Error, Result};
+use crate::model::{
+    AccessInfo, IdentityInfo, IdentityKind, IdentityName, Level, SecretInfo, SecretName,
+};
+use crate::secret::Passphrase;
+use crate::store::{Db, IdentityRow, SecretRow, Store, VaultRow};
+
+pub use identities::NewIdentity;
+pub use secrets::{Decrypted, NewSecret, Skipped};
+pub use unlock::{Credential, Identity, Unlocked};
+
+/// An open vault file.
+pub struct Vault {
+    store: Store,
+    id: [u8; 16],
+    default_identity: Option<[u8; 16]>,
+}
+
+impl Vault {
+    /// Creates a vault with its first identity, a person who manages it.
+    pub fn init(
+        path: &Path,
+        owner: &IdentityName,
+        passphrase: &Passphrase,
+        kdf: KdfParams,
+    ) -> Result<Vault> {
+        let store = Store::create(path)?;
+        let id = crate::crypto::random_bytes();
+        let now = crate::time::now();
+        let secret = IdentitySecret::generate();
+        let owner_row = seal::person_identity(&id, owner, &secret, passphrase, kdf, now);
+        let owner_id = owner_row.id;
+        store.write(|db| {
+            db.insert_vault(&VaultRow {
+                id,
+                created_at: now,
+                default_identity: Some(owner_id),
+            })?;
+            db.insert_identity(&owner_row)
+        })?;
+        Ok(Vault {
+            store,
+            id,
+            default_identity: Some(owner_id),
+        })
+    }
+
+    pub fn open(path: &Path) -> Result<Vault> {
+        Self::from_store(Store::open(path)?)
+    }
+
+    /// Opens for reading only (shell completion): changes nothing.
+    pub fn open_read_only(path: &Path) -> Result<Vault> {
+        Self::from_store(Store::open_read_only(path)?)
+    }
+
+    fn from_store(store: Store) -> Result<Vault> {
+        let row = store.read().vault()?;
+        Ok(Vault {
+            store,
+            id: row.id,
+            default_identity: row.default_identity,
+        })
+    }
+
+    pub fn id(&self) -> &[u8; 16] {
+        &self.id
+    }
+
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// The identity commands act as when none is named: the vault's default.
+    pub fn default_identity_name(&self) -> Result<Option<String>> {
+        match self.default_identity {
+            Some(id) => Ok(self.store.read().identity_by_id(&id)?.map(|i| i.name)),
+            None => Ok(None),
+        }
+    }
+
+    /// Looks up an identity's row by name.
+    pub(crate) fn identity_row(&self, db: &Db<'_>, name: &str) -> Result<IdentityRow> {
+        db.identity_by_name(name)?
+            .ok_or_else(|| Error::NoIdentity(name.to_owned()))
+    }
+
+    /// Every secret's metadata with who has access, optionally one service's.
+    pub fn list(&self, service: Option<&str>) -> Result<Vec<SecretInfo>> {
+        let db = self.store.read();
+        let now = crate::time::now();
+        let names: HashMap<[u8; 16], String> = db
+            .identities()?
+            .into_iter()
+            .map(|i| (i.id, i.name))
+            .collect();
+        let mut access: HashMap<[u8; 16], Vec<AccessInfo>> = HashMap::new();
+        for row in db.all_access()? {
+            let Some(name) = names.get(&row.identity_id) else {
+                continue;
+            };
+            access.entry(row.secret_id).or_default().push(AccessInfo {
+                identity: IdentityName::stored(name.clone()),
+                level: Level::from_stored(&row.level).unwrap_or(Level::Use),
+                expires: row.expires_at,
+                expired: row.expires_at.is_some_and(|e| e <= now),
+            });
+        }
+        Ok(db
+            .secrets(service)?
+            .into_iter()
+            .map(|s| {
+                let mut granted = access.remove(&s.id).unwrap_or_default();
+                granted.sort_by(|a, b| b.level.cmp(&a.level).then(a.identity.cmp(&b.identity)));
+                secret_info(s, granted, now)
+            })
+            .collect())
+    }
+
+    /// Every identity with how many secrets it can use.
+    pub fn identities(&self) -> Result<Vec<IdentityInfo>> {
+        let db = self.store.read();
+        let counts: HashMap<[u8; 16], usize> = db.access_counts()?.into_iter().collect();
+        Ok(db
+            .identities()?
+            .into_iter()
+            .map(|i| IdentityInfo {
+                secrets: counts.get(&i.id).copied().unwrap_or(0),
+                default: self.default_identity == Some(i.id),
+                kind: kind_of(&i),
+                name: IdentityName::stored(i.name),
+                created: i.created_at,
+            })
+            .collect())
+    }
+
+    /// Secret names with their services, and identity names: the plaintext
+    /// metadata shell completion reads.
+    pub fn completion_names(&self) -> Result<(Vec<(String, Option<String>)>, Vec<String>)> {
+        let db = self.store.read();
+        Ok((db.secret_names()?, db.identity_names()?))
+    }
+
+    pub fn secret_exists(&self, name: &SecretName) -> Result<bool> {
+        self.store.read().secret_name_taken(name.as_str())
+    }
+}
+
+fn kind_of(row: &IdentityRow) -> IdentityKind {
+    if row.kind == "machine" {
+        IdentityKind::Machine
+    } else {
+        IdentityKind::Person
+    }
+}
+
+fn secret_info(s: SecretRow, access: Vec<AccessInfo>, now: i64) -> SecretInfo {
+    SecretInfo {
+        expired: s.expires_at.is_some_and(|e| e <= now),
+        name: SecretName::stored(s.name),
+        service: s.service,
+        description: s.description,
+        version: s.version,
+        created: s.created_at,
+        rotated: s.rotated_at,
+        expires: s.expires_at,
+        needs_rotation: s.needs_rotation,
+        access,
+    }
+}

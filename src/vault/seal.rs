@@ -1,0 +1,131 @@
+//! What every sealed field of the vault binds, in one place.
+//!
+//! | field                    | key            | associated data binds                          |
+//! |--------------------------|----------------|------------------------------------------------|
+//! | identity `sealed_key`    | unlock key     | vault id, identity id, kind, public key, KDF salt and parameters |
+//! | secret `sealed_value`    | data key       | vault id, secret id, name, version              |
+//! | access `wrapped_key`     | wrapping key   | vault id, secret id, identity id, version, level, grant expiry, writer's public key |
+//!
+//! A field moved to another row, a name or level edited by hand, or a row
+//! rolled back to an older version therefore fails to open.
+
+use crate::crypto::{self, Aad, IdentitySecret, KdfParams, Key};
+use crate::model::IdentityName;
+use crate::secret::Passphrase;
+use crate::store::{IdentityRow, KdfRow};
+
+pub fn identity_aad(
+    vault_id: &[u8; 16],
+    identity_id: &[u8; 16],
+    kind: &str,
+    public_key: &[u8],
+    kdf: Option<&KdfRow>,
+) -> Aad {
+    let mut aad = Aad::new("identity");
+    aad.part(vault_id)
+        .part(identity_id)
+        .part(kind.as_bytes())
+        .part(public_key);
+    match kdf {
+        Some(k) => aad.part(&k.salt).part(&kdf_params(k).encode()),
+        None => aad.part(b"token"),
+    };
+    aad
+}
+
+pub fn value_aad(vault_id: &[u8; 16], secret_id: &[u8; 16], name: &str, version: i64) -> Aad {
+    Aad::new("value")
+        .with(vault_id)
+        .with(secret_id)
+        .with(name.as_bytes())
+        .with(&version.to_be_bytes())
+}
+
+pub struct AccessContext<'a> {
+    pub secret_id: &'a [u8; 16],
+    pub identity_id: &'a [u8; 16],
+    pub version: i64,
+    pub level: &'a str,
+    pub expires_at: Option<i64>,
+    pub writer_public: &'a [u8],
+}
+
+pub fn access_aad(vault_id: &[u8; 16], c: &AccessContext<'_>) -> Aad {
+    let expires = c.expires_at.map(|e| e.to_be_bytes().to_vec()).unwrap_or_default();
+    Aad::new("access")
+        .with(vault_id)
+        .with(c.secret_id)
+        .with(c.identity_id)
+        .with(&c.version.to_be_bytes())
+        .with(c.level.as_bytes())
+        .with(&expires)
+        .with(c.writer_public)
+}
+
+/// Stored parameters as the KDF reads them; out-of-range integers become
+/// values `KdfParams::check` refuses.
+pub fn kdf_params(k: &KdfRow) -> KdfParams {
+    let clamp = |v: i64| u32::try_from(v).unwrap_or(if v < 0 { 0 } else { u32::MAX });
+    KdfParams {
+        m_kib: clamp(k.m_kib),
+        t: clamp(k.t),
+        p: clamp(k.p),
+    }
+}
+
+/// A new person identity: its secret key sealed under Argon2id(passphrase).
+pub fn person_identity(
+    vault_id: &[u8; 16],
+    name: &IdentityName,
+    secret: &IdentitySecret,
+    passphrase: &Passphrase,
+    params: KdfParams,
+    now: i64,
+) -> IdentityRow {
+    let id = crypto::random_bytes();
+    let kdf = new_kdf_row(params);
+    let sealed_key = seal_person_key(vault_id, &id, secret, passphrase, &kdf);
+    IdentityRow {
+        id,
+        name: name.to_string(),
+        kind: "person".into(),
+        public_key: secret.public().to_vec(),
+        kdf: Some(kdf),
+        sealed_key,
+        created_at: now,
+    }
+}
+
+pub fn new_kdf_row(params: KdfParams) -> KdfRow {
+    KdfRow {
+        salt: crypto::random_bytes::<16>().to_vec(),
+        m_kib: params.m_kib.into(),
+        t: params.t.into(),
+        p: params.p.into(),
+    }
+}
+
+/// Seals a person's secret key under the key derived from `passphrase`.
+pub fn seal_person_key(
+    vault_id: &[u8; 16],
+    identity_id: &[u8; 16],
+    secret: &IdentitySecret,
+    passphrase: &Passphrase,
+    kdf: &KdfRow,
+) -> Vec<u8> {
+    let unlock = crypto::derive_unlock_key(passphrase.expose(), &kdf.salt, kdf_params(kdf))
+        .expect("parameters for a new passphrase are within the floor and ceiling");
+    let aad = identity_aad(vault_id, identity_id, "person", &secret.public(), Some(kdf));
+    crypto::seal(&unlock, &aad, secret.expose())
+}
+
+/// Seals a machine's secret key under the key derived from its token.
+pub fn seal_machine_key(
+    vault_id: &[u8; 16],
+    identity_id: &[u8; 16],
+    secret: &IdentitySecret,
+    unlock: &Key,
+) -> Vec<u8> {
+    let aad = identity_aad(vault_id, identity_id, "machine", &secret.public(), None);
+    crypto::seal(unlock, &aad, secret.expose())
+}

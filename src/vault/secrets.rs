@@ -1,0 +1,214 @@
+//! Secrets: add, rotate, rename, delete, and decrypting for `exec`.
+//!
+//! A secret's value is sealed under its own random data key; the data key is
+//! wrapped for every identity with access. Adding makes the adder its
+//! manager; rotating makes a new data key, bumps the version and re-wraps it
+//! for every current grantee with the same level and expiry.
+
+use std::collections::HashSet;
+
+use super::access::{Grantee, WrapKeys};
+use super::seal::value_aad;
+use super::{Unlocked, Vault};
+use crate::crypto::{self, Key};
+use crate::error::{Error, Result};
+use crate::model::{Level, SecretName};
+use crate::secret::SecretValue;
+use crate::store::{Db, SecretRow};
+
+/// A secret to add.
+pub struct NewSecret {
+    pub name: SecretName,
+    pub value: SecretValue,
+    pub service: Option<String>,
+    pub description: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
+/// A secret decrypted for `exec`.
+pub struct Decrypted {
+    pub name: SecretName,
+    pub service: Option<String>,
+    pub value: SecretValue,
+    pub expires_at: Option<i64>,
+}
+
+/// A secret the identity was granted but whose grant has expired.
+pub struct Skipped {
+    pub name: SecretName,
+}
+
+impl Vault {
+    pub(super) fn secret_row(&self, db: &Db<'_>, name: &SecretName) -> Result<SecretRow> {
+        db.secret_by_name(name.as_str())?
+            .ok_or_else(|| Error::NoSecret(name.to_string()))
+    }
+
+    fn seal_value(&self, secret: &SecretRow, key: &Key, value: &[u8]) -> Vec<u8> {
+        let aad = value_aad(&self.id, &secret.id, &secret.name, secret.version);
+        crypto::seal(key, &aad, value)
+    }
+
+    fn open_value(&self, secret: &SecretRow, key: &Key) -> Result<SecretValue> {
+        let aad = value_aad(&self.id, &secret.id, &secret.name, secret.version);
+        crypto::open(key, &aad, &secret.sealed_value)
+            .map(SecretValue::new)
+            .map_err(|_| Error::Integrity(format!("secret {}", secret.name)))
+    }
+
+    /// Stores a new secret, managed by `me`.
+    pub fn add(&self, me: &Unlocked, new: NewSecret) -> Result<()> {
+        let now = crate::time::now();
+        let key = Key::random();
+        let mut row = SecretRow {
+            id: crypto::random_bytes(),
+            name: new.name.to_string(),
+            service: new.service,
+            description: new.description,
+            version: 1,
+            created_at: now,
+            rotated_at: now,
+            expires_at: new.expires_at,
+            needs_rotation: false,
+            rotate_every: None,
+            sealed_value: Vec::new(),
+        };
+        row.sealed_value = self.seal_value(&row, &key, new.value.expose());
+        let owner = Grantee {
+            id: me.id,
+            public: me.public,
+        };
+        let access = self.wrap_for(me, &owner, &row, Level::Manage, None, &key)?;
+        self.store.write(|db| {
+            if db.secret_name_taken(&row.name)? {
+                return Err(Error::SecretExists(row.name.clone()));
+            }
+            db.insert_secret(&row)?;
+            db.put_access(&access)
+        })
+    }
+
+    /// Replaces a secret's value under a new data key and re-wraps it for
+    /// every current grantee. A new expiry replaces the old one; without one
+    /// the old expiry stays if it is still ahead, and is dropped if it has
+    /// passed (the old value expired, not the new one). Returns the new
+    /// version.
+    pub fn rotate(
+        &self,
+        me: &Unlocked,
+        name: &SecretName,
+        value: SecretValue,
+        expires_at: Option<i64>,
+    ) -> Result<i64> {
+        self.store.write(|db| {
+            let mut row = self.secret_row(db, name)?;
+            self.require(db, me, &row, Level::Manage, "rotate")?;
+            let grants = db.access_for_secret(&row.id)?;
+            let key = Key::random();
+            row.version += 1;
+            row.rotated_at = crate::time::now();
+            row.expires_at = expires_at.or(row.expires_at.filter(|e| *e > row.rotated_at));
+            row.needs_rotation = false;
+            row.sealed_value = self.seal_value(&row, &key, value.expose());
+            db.update_secret(&row)?;
+            for grant in grants {
+                let grantee = self.grantee_by_id(db, &grant.identity_id)?;
+                let level = Level::from_stored(&grant.level).unwrap_or(Level::Use);
+                let access = self.wrap_for(me, &grantee, &row, level, grant.expires_at, &key)?;
+                db.put_access(&access)?;
+            }
+            Ok(row.version)
+        })
+    }
+
+    fn grantee_by_id(&self, db: &Db<'_>, id: &[u8; 16]) -> Result<Grantee> {
+        let row = db
+            .identity_by_id(id)?
+            .ok_or_else(|| Error::Database("an access row names a missing identity".into()))?;
+        self.grantee(db, &row.name)
+    }
+
+    /// Renames a secret, keeping its value, version, dates and access. The
+    /// value is re-sealed because its associated data binds the name.
+    pub fn rename(&self, me: &Unlocked, old: &SecretName, new: &SecretName) -> Result<()> {
+        self.store.write(|db| {
+            let mut row = self.secret_row(db, old)?;
+            let key = self.require(db, me, &row, Level::Manage, "rename")?;
+            if db.secret_name_taken(new.as_str())? {
+                return Err(Error::SecretExists(new.to_string()));
+            }
+            let value = self.open_value(&row, &key)?;
+            row.name = new.to_string();
+            row.sealed_value = self.seal_value(&row, &key, value.expose());
+            db.update_secret(&row)
+        })
+    }
+
+    /// Deletes secrets and every access to them. All or nothing.
+    pub fn delete(&self, me: &Unlocked, names: &[SecretName]) -> Result<()> {
+        self.store.write(|db| {
+            for name in names {
+                let row = self.secret_row(db, name)?;
+                self.require(db, me, &row, Level::Manage, "delete")?;
+                db.delete_secret(&row.id)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Decrypts every secret `me` may use, or only those named in `only`
+    /// (each must exist and be granted), or only those of `services`.
+    pub fn decrypt(
+        &self,
+        me: &Unlocked,
+        only: Option<&[SecretName]>,
+        services: &[String],
+    ) -> Result<(Vec<Decrypted>, Vec<Skipped>)> {
+        let db = self.store.read();
+        let now = crate::time::now();
+        let wanted: Option<HashSet<&str>> = only.map(|o| o.iter().map(|n| n.as_str()).collect());
+        let mut keys = WrapKeys::default();
+        let mut opened = Vec::new();
+        let mut skipped = Vec::new();
+        let mut seen = HashSet::new();
+        for (secret, access) in db.granted_secrets(&me.id)? {
+            if wanted.as_ref().is_some_and(|w| !w.contains(secret.name.as_str())) {
+                continue;
+            }
+            if !services.is_empty()
+                && !secret.service.as_ref().is_some_and(|s| services.contains(s))
+            {
+                continue;
+            }
+            seen.insert(secret.name.clone());
+            let name = SecretName::stored(secret.name.clone());
+            if access.expires_at.is_some_and(|e| e <= now) {
+                skipped.push(Skipped { name });
+                continue;
+            }
+            let key = self.unwrap_data_key(&mut keys, me, &secret, &access)?;
+            let value = self.open_value(&secret, &key)?;
+            opened.push(Decrypted {
+                name,
+                service: secret.service,
+                value,
+                expires_at: secret.expires_at,
+            });
+        }
+        if let Some(only) = only {
+            for name in only.iter().filter(|n| !seen.contains(n.as_str())) {
+                return Err(if db.secret_name_taken(name.as_str())? {
+                    Error::NotPermitted {
+                        identity: me.name.clone(),
+                        action: "use",
+                        secret: name.to_string(),
+                        have: "no",
+                    }
+                } else {
+                    Error::NoSecret(name.to_string())
+                });
+            }
+        }
+        Ok((opened, skipped))
+    }
+}

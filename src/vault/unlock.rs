@@ -1,0 +1,186 @@
+//! Unlocking an identity: from a passphrase, an access token or a cached
+//! key to the identity's X25519 secret key.
+//!
+//! Which credential to try, and in which order, is decided at the edge
+//! (`session.rs`); this file only checks one credential against one
+//! identity record, refusing stored KDF parameters outside the floor and
+//! ceiling before any work.
+
+use super::seal::{identity_aad, kdf_params};
+use super::{kind_of, Vault};
+use crate::crypto::{self, AccessToken, IdentitySecret, KdfParams, Key};
+use crate::error::{Error, Result};
+use crate::model::IdentityKind;
+use crate::secret::Passphrase;
+use crate::store::IdentityRow;
+
+/// One way to unlock an identity.
+pub enum Credential<'a> {
+    Passphrase(&'a Passphrase),
+    Token(&'a AccessToken),
+    /// The identity's secret key as the unlock cache kept it.
+    CachedKey(&'a [u8]),
+}
+
+/// An identity whose secret key is in memory. Zeroized on drop.
+pub struct Unlocked {
+    pub(super) id: [u8; 16],
+    pub(super) name: String,
+    pub(super) secret: IdentitySecret,
+    pub(super) public: [u8; 32],
+}
+
+impl Unlocked {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn id(&self) -> &[u8; 16] {
+        &self.id
+    }
+
+    /// The secret key's bytes, for the unlock cache only.
+    pub fn secret_key_bytes(&self) -> &[u8; 32] {
+        self.secret.expose()
+    }
+}
+
+/// An identity's public record, as the session needs it to choose how to
+/// unlock.
+pub struct Identity(pub(super) IdentityRow);
+
+impl Identity {
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    pub fn id(&self) -> &[u8; 16] {
+        &self.0.id
+    }
+
+    pub fn kind(&self) -> IdentityKind {
+        kind_of(&self.0)
+    }
+}
+
+impl Vault {
+    /// The identity named `asked`, or the vault's default identity.
+    pub fn identity(&self, asked: Option<&str>) -> Result<Identity> {
+        let db = self.store.read();
+        let row = match asked {
+            Some(name) => self.identity_row(&db, name)?,
+            None => {
+                let id = self.default_identity.ok_or_else(|| {
+                    Error::Usage(
+                        "this vault has no default identity: name one with --as or VAULT_IDENTITY"
+                            .into(),
+                    )
+                })?;
+                db.identity_by_id(&id)?
+                    .ok_or_else(|| Error::Database("the default identity is missing".into()))?
+            }
+        };
+        Ok(Identity(row))
+    }
+
+    /// The identity an access token belongs to.
+    pub fn identity_for_token(&self, token: &AccessToken) -> Result<Identity> {
+        self.store
+            .read()
+            .identity_by_id(&token.identity_id())?
+            .map(Identity)
+            .ok_or(Error::TokenUnknownIdentity)
+    }
+
+    /// Checks `credential` against `identity` and returns its secret key.
+    pub fn unlock(&self, identity: &Identity, credential: Credential<'_>) -> Result<Unlocked> {
+        let row = &identity.0;
+        let secret = match credential {
+            Credential::Passphrase(passphrase) => self.open_with_passphrase(row, passphrase)?,
+            Credential::Token(token) => self.open_with_token(row, token)?,
+            Credential::CachedKey(bytes) => {
+                IdentitySecret::from_slice(bytes).map_err(|_| self.damaged(row))?
+            }
+        };
+        let public = secret.public();
+        if public[..] != row.public_key[..] {
+            return Err(self.damaged(row));
+        }
+        Ok(Unlocked {
+            id: row.id,
+            name: row.name.clone(),
+            secret,
+            public,
+        })
+    }
+
+    fn open_with_passphrase(
+        &self,
+        row: &IdentityRow,
+        passphrase: &Passphrase,
+    ) -> Result<IdentitySecret> {
+        let kdf = match (&row.kdf, kind_of(row)) {
+            (Some(kdf), IdentityKind::Person) => kdf,
+            _ => {
+                return Err(Error::WrongCredentialKind {
+                    identity: row.name.clone(),
+                    how: "an access token",
+                    other: "a passphrase",
+                })
+            }
+        };
+        let params = kdf_params(kdf);
+        check_params(&row.name, params)?;
+        let key = crypto::derive_unlock_key(passphrase.expose(), &kdf.salt, params)
+            .map_err(|_| Error::Integrity(format!("identity {}", row.name)))?;
+        self.open_sealed_key(row, &key)
+            .map_err(|_| Error::WrongPassphrase(row.name.clone()))
+    }
+
+    fn open_with_token(&self, row: &IdentityRow, token: &AccessToken) -> Result<IdentitySecret> {
+        if kind_of(row) != IdentityKind::Machine || row.kdf.is_some() {
+            return Err(Error::WrongCredentialKind {
+                identity: row.name.clone(),
+                how: "a passphrase",
+                other: "an access token",
+            });
+        }
+        self.open_sealed_key(row, &token.unlock_key())
+            .map_err(|_| Error::TokenRejected(row.name.clone()))
+    }
+
+    fn open_sealed_key(&self, row: &IdentityRow, key: &Key) -> Result<IdentitySecret, ()> {
+        let aad = identity_aad(
+            &self.id,
+            &row.id,
+            &row.kind,
+            &row.public_key,
+            row.kdf.as_ref(),
+        );
+        let bytes = crypto::open(key, &aad, &row.sealed_key).map_err(|_| ())?;
+        IdentitySecret::from_slice(&bytes).map_err(|_| ())
+    }
+
+    fn damaged(&self, row: &IdentityRow) -> Error {
+        Error::Integrity(format!("identity {}", row.name))
+    }
+}
+
+fn check_params(identity: &str, p: KdfParams) -> Result<()> {
+    use crate::crypto::ParamsRefused;
+    match p.check() {
+        Ok(()) => Ok(()),
+        Err(ParamsRefused::BelowFloor) => Err(Error::KdfTooWeak {
+            identity: identity.to_owned(),
+            m_kib: p.m_kib,
+            t: p.t,
+            p: p.p,
+        }),
+        Err(ParamsRefused::AboveCeiling) => Err(Error::KdfTooCostly {
+            identity: identity.to_owned(),
+            m_kib: p.m_kib,
+            t: p.t,
+            p: p.p,
+        }),
+    }
+}
