@@ -1,0 +1,272 @@
+//! The test harness: a temporary home with its own vault, and a small
+//! builder to run the binary and assert on its status and output.
+
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const PASSPHRASE: &str = "correct horse battery staple";
+pub const BIN: &str = env!("CARGO_BIN_EXE_vault");
+
+/// A temporary home directory with a vault path inside it.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub vault: PathBuf,
+    pub passphrase_file: PathBuf,
+    extra_env: Vec<(String, OsString)>,
+}
+
+impl Env {
+    /// A home with no vault yet.
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let vault = dir.path().join("data").join("vault.db");
+        let passphrase_file = dir.path().join("passphrase");
+        std::fs::write(&passphrase_file, format!("{PASSPHRASE}\n")).unwrap();
+        Env {
+            dir,
+            vault,
+            passphrase_file,
+            extra_env: Vec::new(),
+        }
+    }
+
+    /// A home with a vault whose owner is `owner`, unlocked by the
+    /// passphrase file.
+    pub fn init() -> Env {
+        let env = Env::new();
+        env.vault(&["init", "--name", "owner"])
+            .passphrase()
+            .run()
+            .success();
+        env
+    }
+
+    /// Sets a variable for every later command of this env.
+    pub fn set(&mut self, key: &str, value: impl Into<OsString>) {
+        self.extra_env.push((key.to_owned(), value.into()));
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `vault ARGS` with VAULT_PATH set; no passphrase unless asked for.
+    pub fn vault(&self, args: &[&str]) -> Run {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("XDG_DATA_HOME", self.dir.path().join("xdg"))
+            .env("LANG", "C.UTF-8")
+            .env("VAULT_PATH", &self.vault)
+            .env("VAULT_NO_KEYRING", "1")
+            .env("VAULT_TEST_KDF", "floor")
+            .current_dir(self.dir.path());
+        for (k, v) in &self.extra_env {
+            command.env(k, v);
+        }
+        Run {
+            command,
+            stdin: None,
+        }
+    }
+
+    /// Adds a secret with `value` on stdin, as the owner.
+    pub fn add(&self, name: &str, value: &str) {
+        self.vault(&["add", name])
+            .passphrase()
+            .stdin(value)
+            .run()
+            .success();
+    }
+
+    /// A logical dump of every table, to prove a command changed nothing.
+    pub fn dump(&self) -> String {
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.vault,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open the vault for a dump");
+        let mut out = String::new();
+        for table in ["vault", "identities", "secrets", "access"] {
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
+                .unwrap();
+            let cols = stmt.column_count();
+            let rows = stmt
+                .query_map([], |row| {
+                    let mut line = String::new();
+                    for i in 0..cols {
+                        let v: rusqlite::types::Value = row.get(i)?;
+                        line.push_str(&format!("{v:?}|"));
+                    }
+                    Ok(line)
+                })
+                .unwrap();
+            out.push_str(table);
+            out.push('\n');
+            for row in rows {
+                out.push_str(&row.unwrap());
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// Runs SQL against the vault file directly, as an attacker would.
+    pub fn sql(&self, sql: &str) {
+        let conn = rusqlite::Connection::open(&self.vault).unwrap();
+        conn.execute_batch(sql).unwrap();
+    }
+
+    /// Every file of the vault (database, WAL, shared memory), concatenated.
+    pub fn vault_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let dir = self.vault.parent().unwrap();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                bytes.extend(std::fs::read(path).unwrap());
+            }
+        }
+        bytes
+    }
+
+    /// The value the child of `exec` sees for `name`, as the owner.
+    pub fn value_of(&self, name: &str) -> String {
+        let out = self
+            .vault(&["exec", "--only", name, "--", "printenv", name])
+            .passphrase()
+            .run()
+            .success();
+        let mut s = out.stdout;
+        assert_eq!(s.pop(), Some('\n'));
+        s
+    }
+}
+
+pub struct Run {
+    pub command: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Run {
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.command.arg(arg.into());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl Into<OsString>) -> Self {
+        self.command.env(key, value.into());
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
+    /// Unlocks with the env's passphrase file.
+    pub fn passphrase(self) -> Self {
+        let file = self
+            .command
+            .get_envs()
+            .find(|(k, _)| *k == "HOME")
+            .and_then(|(_, v)| v.map(|v| Path::new(v).join("passphrase")))
+            .expect("HOME is set");
+        self.env("VAULT_PASSPHRASE_FILE", file)
+    }
+
+    pub fn stdin(mut self, data: impl AsRef<[u8]>) -> Self {
+        self.stdin = Some(data.as_ref().to_vec());
+        self
+    }
+
+    pub fn run(mut self) -> Output {
+        self.command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
+        let mut child = self.command.spawn().expect("spawn vault");
+        if let Some(data) = self.stdin.take() {
+            let mut stdin = child.stdin.take().unwrap();
+            // A command may refuse before reading its input.
+            let _ = stdin.write_all(&data);
+        }
+        let out = child.wait_with_output().expect("wait for vault");
+        Output {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            raw_stdout: out.stdout,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub raw_stdout: Vec<u8>,
+}
+
+impl Output {
+    #[track_caller]
+    pub fn success(self) -> Output {
+        assert_eq!(self.code, Some(0), "expected success: {self:#?}");
+        self
+    }
+
+    #[track_caller]
+    pub fn code(self, code: i32) -> Output {
+        assert_eq!(self.code, Some(code), "unexpected status: {self:#?}");
+        self
+    }
+
+    /// Asserts the exact error line (and hint, if given) and status 2.
+    #[track_caller]
+    pub fn error(self, message: &str) -> Output {
+        self.code(2).stderr_has(&format!("error: {message}\n"))
+    }
+
+    #[track_caller]
+    pub fn stdout_is(self, expected: &str) -> Output {
+        assert_eq!(self.stdout, expected, "stdout differs: {self:#?}");
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_is(self, expected: &str) -> Output {
+        assert_eq!(self.stderr, expected, "stderr differs: {self:#?}");
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(self, part: &str) -> Output {
+        assert!(
+            self.stderr.contains(part),
+            "stderr lacks {part:?}: {self:#?}"
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(self, part: &str) -> Output {
+        assert!(
+            self.stdout.contains(part),
+            "stdout lacks {part:?}: {self:#?}"
+        );
+        self
+    }
+}
