@@ -60,7 +60,9 @@ pub enum Error {
     DiskFull,
     #[error("cannot write the vault at {}: it is read-only", .0.display())]
     ReadOnly(PathBuf),
-    #[error("integrity check failed for {0}: the vault file was changed outside vault or is damaged")]
+    #[error(
+        "integrity check failed for {0}: the vault file was changed outside vault or is damaged"
+    )]
     Integrity(String),
 
     #[error("invalid secret name {name:?}: {problem}")]
@@ -94,7 +96,9 @@ pub enum Error {
     EmptyPassphraseFile(PathBuf),
     #[error("no passphrase for identity {0}: no terminal to ask on")]
     NoPassphrase(String),
-    #[error("identity {identity} has Argon2id parameters below the floor (m={m_kib} KiB, t={t}, p={p})")]
+    #[error(
+        "identity {identity} has Argon2id parameters below the floor (m={m_kib} KiB, t={t}, p={p})"
+    )]
     KdfTooWeak {
         identity: String,
         m_kib: u32,

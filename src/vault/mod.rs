@@ -25,6 +25,9 @@ pub use identities::NewIdentity;
 pub use secrets::{Decrypted, NewSecret, Skipped};
 pub use unlock::{Credential, Identity, Unlocked};
 
+/// A secret's name and its service, as completion reads them.
+pub type NameAndService = (String, Option<String>);
+
 /// An open vault file.
 pub struct Vault {
     store: Store,
@@ -152,7 +155,7 @@ impl Vault {
 
     /// Secret names with their services, and identity names: the plaintext
     /// metadata shell completion reads.
-    pub fn completion_names(&self) -> Result<(Vec<(String, Option<String>)>, Vec<String>)> {
+    pub fn completion_names(&self) -> Result<(Vec<NameAndService>, Vec<String>)> {
         let db = self.store.read();
         Ok((db.secret_names()?, db.identity_names()?))
     }

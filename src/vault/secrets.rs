@@ -172,11 +172,17 @@ impl Vault {
         let mut skipped = Vec::new();
         let mut seen = HashSet::new();
         for (secret, access) in db.granted_secrets(&me.id)? {
-            if wanted.as_ref().is_some_and(|w| !w.contains(secret.name.as_str())) {
+            if wanted
+                .as_ref()
+                .is_some_and(|w| !w.contains(secret.name.as_str()))
+            {
                 continue;
             }
             if !services.is_empty()
-                && !secret.service.as_ref().is_some_and(|s| services.contains(s))
+                && !secret
+                    .service
+                    .as_ref()
+                    .is_some_and(|s| services.contains(s))
             {
                 continue;
             }
@@ -196,7 +202,7 @@ impl Vault {
             });
         }
         if let Some(only) = only {
-            for name in only.iter().filter(|n| !seen.contains(n.as_str())) {
+            if let Some(name) = only.iter().find(|n| !seen.contains(n.as_str())) {
                 return Err(if db.secret_name_taken(name.as_str())? {
                     Error::NotPermitted {
                         identity: me.name.clone(),

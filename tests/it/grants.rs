@@ -1,0 +1,513 @@
+//! Identities and grants: access is enforced by which data keys were wrapped
+//! for whom, so editing rows by hand gives nobody a secret.
+
+use crate::support::{Env, Output, Run};
+
+const BOB_PASSPHRASE: &str = "bob's own passphrase";
+
+/// A vault with owner, a second person `bob` and a machine `ci`; returns
+/// the env and ci's token.
+fn team() -> (Env, String) {
+    let env = Env::init();
+    let bob_file = env.path().join("bob-passphrase");
+    std::fs::write(&bob_file, BOB_PASSPHRASE).unwrap();
+    env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
+        .arg(&bob_file)
+        .run()
+        .success()
+        .stdout_is("added identity bob; it can use nothing until granted\n");
+    let out = env
+        .vault(&["identity", "add", "ci", "--token"])
+        .run()
+        .success();
+    let token = out.stdout.trim().to_owned();
+    assert!(token.starts_with("vtk1_"), "{out:?}");
+    (env, token)
+}
+
+fn as_bob(env: &Env, args: &[&str]) -> Run {
+    env.vault(args)
+        .env("VAULT_PASSPHRASE_FILE", env.path().join("bob-passphrase"))
+        .env("VAULT_IDENTITY", "bob")
+}
+
+fn as_ci(env: &Env, token: &str, args: &[&str]) -> Run {
+    env.vault(args).env("VAULT_ACCESS_TOKEN", token)
+}
+
+/// The names of the variables `exec` gives the child, among `names`.
+fn seen(out: Output, names: &[&str]) -> Vec<String> {
+    let out = out.success();
+    names
+        .iter()
+        .filter_map(|n| {
+            out.stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{n}=")))
+                .map(|v| format!("{n}={v}"))
+        })
+        .collect()
+}
+
+const FIVE: [&str; 5] = ["S1", "S2", "S3", "S4", "S5"];
+
+#[test]
+fn three_identities_see_exactly_what_they_were_given() {
+    let (env, token) = team();
+    for name in FIVE {
+        env.add(name, &format!("{name}-v1"));
+    }
+    env.vault(&["grant", "S1", "S2", "--to", "ci"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_is("granted use access to S1 and S2 to ci\n");
+    env.vault(&["grant", "S3", "--to", "bob"])
+        .passphrase()
+        .run()
+        .success();
+
+    let ci = as_ci(&env, &token, &["exec", "--", "env"]).run();
+    assert_eq!(seen(ci, &FIVE), ["S1=S1-v1", "S2=S2-v1"]);
+    let bob = as_bob(&env, &["exec", "--", "env"]).run();
+    assert_eq!(seen(bob, &FIVE), ["S3=S3-v1"]);
+
+    let before = env.dump();
+    as_bob(&env, &["rotate", "S3"])
+        .stdin("bob's value")
+        .run()
+        .code(2)
+        .stderr_is(
+            "error: identity bob cannot rotate S3: it has use access\n\
+             hint: ask an identity that manages it to do this, or to grant you manage access\n",
+        );
+    assert_eq!(env.dump(), before);
+
+    for name in ["S1", "S3"] {
+        env.vault(&["rotate", name])
+            .passphrase()
+            .stdin(format!("{name}-v2"))
+            .run()
+            .success();
+    }
+    let ci = as_ci(&env, &token, &["exec", "--", "env"]).run();
+    assert_eq!(seen(ci, &FIVE), ["S1=S1-v2", "S2=S2-v1"]);
+    let bob = as_bob(&env, &["exec", "--", "env"]).run();
+    assert_eq!(seen(bob, &FIVE), ["S3=S3-v2"]);
+
+    env.vault(&["revoke", "S1", "S2", "--from", "ci"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_is("revoked the access of ci to S1 and S2\n");
+    let ci = as_ci(&env, &token, &["exec", "--", "env"]).run();
+    assert_eq!(seen(ci, &FIVE), Vec::<String>::new());
+    let list = env.vault(&["list"]).run().success();
+    for line in list
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("S1 ") || l.starts_with("S2 "))
+    {
+        assert!(line.contains("needs rotation"), "{line}");
+    }
+    env.vault(&["rotate", "S1"])
+        .passphrase()
+        .stdin("S1-v3")
+        .run()
+        .success();
+    let json = env.vault(&["list", "--json"]).run().success().stdout;
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let flags: Vec<(String, bool)> = json["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["needs_rotation"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(flags[0], ("S1".into(), false));
+    assert_eq!(flags[1], ("S2".into(), true));
+}
+
+#[test]
+fn list_shows_who_has_access_at_which_level() {
+    let (env, _) = team();
+    env.add("API", "v");
+    env.vault(&["grant", "API", "--to", "bob", "--manage"])
+        .passphrase()
+        .run()
+        .success();
+    env.vault(&["grant", "API", "--to", "ci", "--expires", "2099-01-01"])
+        .passphrase()
+        .run()
+        .success();
+    env.vault(&["list"])
+        .run()
+        .success()
+        .stdout_has("bob (manage), owner (manage), ci (use, until 2099-01-01)");
+    let json = env.vault(&["identity", "list", "--json"]).run().success();
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let counts: Vec<(String, String, u64)> = json["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_owned(),
+                i["kind"].as_str().unwrap().to_owned(),
+                i["secrets"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("bob".into(), "person".into(), 1),
+            ("ci".into(), "machine".into(), 1),
+            ("owner".into(), "person".into(), 1)
+        ]
+    );
+}
+
+#[test]
+fn a_manager_by_grant_can_rotate_rename_and_grant() {
+    let (env, token) = team();
+    env.add("API", "v1");
+    env.vault(&["grant", "API", "--to", "bob", "--manage"])
+        .passphrase()
+        .run()
+        .success();
+    as_bob(&env, &["rotate", "API"]).stdin("v2").run().success();
+    as_bob(&env, &["rename", "API", "API_KEY"]).run().success();
+    as_bob(&env, &["grant", "API_KEY", "--to", "ci"])
+        .run()
+        .success();
+    let ci = as_ci(&env, &token, &["exec", "--", "env"]).run();
+    assert_eq!(seen(ci, &["API_KEY"]), ["API_KEY=v2"]);
+    assert_eq!(env.value_of("API_KEY"), "v2");
+}
+
+#[test]
+fn a_use_level_identity_cannot_change_a_secret() {
+    let (env, _) = team();
+    env.add("API", "v1");
+    env.add("OTHER", "o");
+    env.vault(&["grant", "API", "--to", "bob"])
+        .passphrase()
+        .run()
+        .success();
+    let before = env.dump();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["rename", "API", "NEW"],
+            "identity bob cannot rename API: it has use access",
+        ),
+        (
+            &["delete", "API", "--yes"],
+            "identity bob cannot delete API: it has use access",
+        ),
+        (
+            &["grant", "API", "--to", "ci"],
+            "identity bob cannot grant API: it has use access",
+        ),
+        (
+            &["revoke", "API", "--from", "owner"],
+            "identity bob cannot revoke access to API: it has use access",
+        ),
+    ];
+    for (args, message) in cases {
+        as_bob(&env, args).run().error(message);
+    }
+    as_bob(&env, &["rotate", "OTHER"])
+        .stdin("x")
+        .run()
+        .error("identity bob cannot rotate OTHER: it has no access");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn hand_edited_access_rows_give_no_secret() {
+    let (env, _) = team();
+    env.add("MINE", "owner-only");
+    env.add("SHARED", "shared-value");
+    env.vault(&["grant", "SHARED", "--to", "bob"])
+        .passphrase()
+        .run()
+        .success();
+
+    // Raise bob's level by hand: the level is bound to the wrapped key.
+    env.sql("UPDATE access SET level = 'manage' WHERE identity_id = (SELECT id FROM identities WHERE name = 'bob')");
+    as_bob(&env, &["rotate", "SHARED"]).stdin("stolen").run()
+        .error("integrity check failed for the access of bob to SHARED: the vault file was changed outside vault or is damaged");
+    let out = as_bob(&env, &["exec", "--", "env"]).run();
+    assert!(!out.stdout.contains("shared-value"));
+    assert_eq!(env.value_of("SHARED"), "shared-value");
+
+    // Point bob's row at another secret.
+    env.sql("UPDATE access SET level = 'use', secret_id = (SELECT id FROM secrets WHERE name = 'MINE') \
+             WHERE identity_id = (SELECT id FROM identities WHERE name = 'bob')");
+    let out = as_bob(&env, &["exec", "--", "env"]).run();
+    assert_eq!(out.code, Some(125), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("integrity check failed for the access of bob to MINE"),
+        "{out:?}"
+    );
+    assert!(!out.stdout.contains("owner-only"));
+
+    // Copy the owner's row to bob: wrapped for the owner, useless to bob.
+    env.sql("DELETE FROM access WHERE identity_id = (SELECT id FROM identities WHERE name = 'bob'); \
+             INSERT INTO access SELECT randomblob(16), secret_id, \
+               (SELECT id FROM identities WHERE name = 'bob'), 'use', expires_at, writer_public, wrapped_key, granted_at \
+             FROM access WHERE secret_id = (SELECT id FROM secrets WHERE name = 'MINE')");
+    let out = as_bob(&env, &["exec", "--only", "MINE", "--", "env"]).run();
+    assert_eq!(out.code, Some(125), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("integrity check failed for the access of bob to MINE"),
+        "{out:?}"
+    );
+    assert!(!out.stdout.contains("owner-only"));
+}
+
+#[test]
+fn an_expired_grant_is_not_used() {
+    let (env, token) = team();
+    env.add("SHORT", "s");
+    env.add("LONG", "l");
+    env.vault(&["grant", "SHORT", "--to", "ci", "--expires", "1s"])
+        .passphrase()
+        .run()
+        .success();
+    env.vault(&["grant", "LONG", "--to", "ci"])
+        .passphrase()
+        .run()
+        .success();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let out = as_ci(&env, &token, &["exec", "--", "env"]).run();
+    assert_eq!(seen(out, &["SHORT", "LONG"]), ["LONG=l"]);
+    as_ci(&env, &token, &["exec", "--", "env"])
+        .run()
+        .success()
+        .stderr_has("not injecting SHORT: the access of ci to it has expired");
+    as_ci(&env, &token, &["exec", "--only", "SHORT", "--", "env"])
+        .run()
+        .code(125)
+        .stderr_has("error: the access of ci to SHORT has expired\n");
+    env.vault(&["list"])
+        .run()
+        .success()
+        .stdout_has("ci (use, expired)");
+}
+
+#[test]
+fn removing_an_identity_is_immediate() {
+    let (env, token) = team();
+    env.add("API", "v");
+    env.vault(&["grant", "API", "--to", "ci"])
+        .passphrase()
+        .run()
+        .success();
+    env.vault(&["identity", "remove", "ci", "--yes"])
+        .run()
+        .success()
+        .stdout_is("removed identity ci and all its access\n");
+    as_ci(&env, &token, &["exec", "--", "env"])
+        .run()
+        .code(125)
+        .stderr_is(
+            "error: the access token belongs to no identity of this vault\n\
+             hint: the identity may have been removed; ask for a new token\n",
+        );
+    env.vault(&["list"])
+        .run()
+        .success()
+        .stdout_has("owner (manage)\n");
+}
+
+#[test]
+fn unlocking_variables_never_reach_the_child() {
+    let (env, token) = team();
+    env.add("API", "v");
+    env.vault(&["grant", "API", "--to", "ci"])
+        .passphrase()
+        .run()
+        .success();
+    let out = as_ci(&env, &token, &["exec", "--", "env"]).run().success();
+    assert!(!out.stdout.contains("VAULT_ACCESS_TOKEN"), "{out:?}");
+    assert!(!out.stdout.contains(&token));
+    let out = env
+        .vault(&["exec", "--", "env"])
+        .env("VAULT_PASSPHRASE", crate::support::PASSPHRASE)
+        .run()
+        .success();
+    assert!(!out.stdout.contains("VAULT_PASSPHRASE"), "{out:?}");
+    assert!(out.stdout.contains("VAULT_EXEC=1\n"));
+}
+
+#[test]
+fn passwd_reseals_only_the_identity() {
+    let env = Env::init();
+    env.add("API", "v");
+    let new_file = env.path().join("new-passphrase");
+    std::fs::write(&new_file, "a new passphrase\n").unwrap();
+    let secrets_before = env.dump();
+    env.vault(&["passwd", "--new-passphrase-file"])
+        .arg(&new_file)
+        .passphrase()
+        .run()
+        .success()
+        .stdout_is("changed the passphrase of owner\n");
+    let after = env.dump();
+    let secrets = |dump: &str| dump.split("secrets\n").nth(1).unwrap().to_owned();
+    assert_eq!(
+        secrets(&after),
+        secrets(&secrets_before),
+        "no secret re-encrypted"
+    );
+    env.vault(&["exec", "--", "true"])
+        .passphrase()
+        .run()
+        .code(125)
+        .stderr_has("error: wrong passphrase for identity owner\n");
+    env.vault(&["exec", "--", "printenv", "API"])
+        .env("VAULT_PASSPHRASE_FILE", &new_file)
+        .run()
+        .success()
+        .stdout_is("v\n");
+}
+
+// --- bad input ---
+
+#[test]
+fn grant_to_an_unknown_identity() {
+    let (env, _) = team();
+    env.add("API", "v");
+    let before = env.dump();
+    env.vault(&["grant", "API", "--to", "nobody"])
+        .passphrase()
+        .run()
+        .error("no identity named nobody")
+        .stderr_has("hint: `vault identity list` shows the identities\n");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn grant_or_revoke_of_an_unknown_secret() {
+    let (env, _) = team();
+    env.add("API", "v");
+    let before = env.dump();
+    env.vault(&["grant", "API", "NOPE", "--to", "bob"])
+        .passphrase()
+        .run()
+        .error("no secret named NOPE");
+    env.vault(&["revoke", "NOPE", "--from", "bob"])
+        .passphrase()
+        .run()
+        .error("no secret named NOPE");
+    assert_eq!(
+        env.dump(),
+        before,
+        "all or nothing: API was not granted either"
+    );
+}
+
+#[test]
+fn revoke_of_access_that_does_not_exist() {
+    let (env, _) = team();
+    env.add("API", "v");
+    let before = env.dump();
+    env.vault(&["revoke", "API", "--from", "bob"])
+        .passphrase()
+        .run()
+        .error("identity bob has no access to API to revoke");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn malformed_truncated_and_wrong_tokens() {
+    let (env, token) = team();
+    env.add("API", "v");
+    env.vault(&["grant", "API", "--to", "ci"])
+        .passphrase()
+        .run()
+        .success();
+    let before = env.dump();
+    let hint = "hint: check that VAULT_ACCESS_TOKEN holds the whole token printed by `vault identity add NAME --token`\n";
+    as_ci(&env, "not-a-token", &["exec", "--", "env"])
+        .run()
+        .code(125)
+        .stderr_is(&format!(
+            "error: VAULT_ACCESS_TOKEN is malformed: it does not start with vtk1_\n{hint}"
+        ));
+    as_ci(&env, &token[..token.len() - 3], &["exec", "--", "env"])
+        .run()
+        .code(125)
+        .stderr_is(&format!(
+            "error: VAULT_ACCESS_TOKEN is malformed: it has the wrong length (truncated?)\n{hint}"
+        ));
+    let mut wrong = token.clone();
+    let last = if wrong.ends_with('0') { "1" } else { "0" };
+    wrong.replace_range(wrong.len() - 1.., last);
+    let out = as_ci(&env, &wrong, &["exec", "--", "env"]).run().code(125);
+    assert_eq!(
+        out.stderr,
+        format!("error: the access token was rejected by identity ci\n{hint}")
+    );
+    assert!(!out.stdout.contains("API="));
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn a_wrong_passphrase_for_another_identity() {
+    let (env, _) = team();
+    env.add("API", "v");
+    env.vault(&["exec", "--as", "bob", "--", "env"])
+        .passphrase()
+        .run()
+        .code(125)
+        .stderr_has("error: wrong passphrase for identity bob\n");
+}
+
+#[test]
+fn identity_names_that_collide_or_are_invalid() {
+    let (env, _) = team();
+    let before = env.dump();
+    env.vault(&["identity", "add", "ci", "--token"])
+        .run()
+        .error("an identity named ci already exists");
+    env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
+        .arg(env.path().join("bob-passphrase"))
+        .run()
+        .error("an identity named bob already exists");
+    env.vault(&["identity", "add", "-x", "--token"])
+        .run()
+        .code(2);
+    env.vault(&["identity", "add", "a/b", "--token"])
+        .run()
+        .error("invalid identity name \"a/b\": it contains '/'");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn removing_the_last_manager_is_refused() {
+    let (env, _) = team();
+    env.add("A", "1");
+    env.add("B", "2");
+    env.add("C", "3");
+    env.vault(&["grant", "B", "--to", "bob", "--manage"])
+        .passphrase()
+        .run()
+        .success();
+    let before = env.dump();
+    env.vault(&["identity", "remove", "owner", "--yes"])
+        .run()
+        .error("cannot remove identity owner: it is the last one managing A, C")
+        .stderr_has(
+            "hint: grant manage access to another identity first, or delete those secrets\n",
+        );
+    assert_eq!(env.dump(), before);
+}
