@@ -50,27 +50,19 @@ Environment:
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The vault file [default: DATA_DIR/vault/vault.db]
-    #[arg(long, global = true, value_name = "PATH", env = "VAULT_PATH")]
+    // The environment variables behind these options are read in
+    // session.rs rather than by clap, so that an empty variable counts as
+    // unset instead of as an error.
+    /// The vault file [env: VAULT_PATH] [default: DATA_DIR/vault/vault.db]
+    #[arg(long, global = true, value_name = "PATH")]
     pub vault: Option<PathBuf>,
 
-    /// Act as this identity [default: the vault's default identity]
-    #[arg(
-        long = "as",
-        global = true,
-        value_name = "IDENTITY",
-        env = "VAULT_IDENTITY"
-    )]
+    /// Act as this identity [env: VAULT_IDENTITY] [default: the vault's default identity]
+    #[arg(long = "as", global = true, value_name = "IDENTITY")]
     pub as_identity: Option<String>,
 
-    /// Read the passphrase from this file (first line)
-    #[arg(
-        long,
-        global = true,
-        value_name = "PATH",
-        env = "VAULT_PASSPHRASE_FILE",
-        hide_env_values = true
-    )]
+    /// Read the passphrase from this file (first line) [env: VAULT_PASSPHRASE_FILE]
+    #[arg(long, global = true, value_name = "PATH")]
     pub passphrase_file: Option<PathBuf>,
 
     /// Do not use the OS keyring to cache an unlocked key

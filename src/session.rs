@@ -36,17 +36,29 @@ pub struct Session {
 }
 
 impl Session {
-    /// Reads the options and the environment. The only place, with clap's
-    /// `env` attributes, where vault reads its own environment variables.
+    /// Reads the options and the environment: the one place where vault
+    /// reads its own environment variables. An option wins over its
+    /// variable; an empty variable counts as unset.
     pub fn new(global: &Global) -> Result<Session> {
-        let vault_path = match &global.vault {
-            Some(path) => path.clone(),
+        let vault_path = match global
+            .vault
+            .clone()
+            .or_else(|| env::var(env::PATH).map(PathBuf::from))
+        {
+            Some(path) => path,
             None => default_vault_path()?,
         };
         Ok(Session {
             vault_path,
-            identity: global.as_identity.clone().filter(|s| !s.is_empty()),
-            passphrase_file: global.passphrase_file.clone(),
+            identity: global
+                .as_identity
+                .clone()
+                .or_else(|| env::var(env::IDENTITY))
+                .filter(|s| !s.is_empty()),
+            passphrase_file: global
+                .passphrase_file
+                .clone()
+                .or_else(|| env::var(env::PASSPHRASE_FILE).map(PathBuf::from)),
             passphrase: env::var(env::PASSPHRASE).map(Zeroizing::new),
             token: env::var(env::ACCESS_TOKEN).map(Zeroizing::new),
             env: std::env::vars_os().collect(),

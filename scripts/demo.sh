@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds vault and runs its main job on a throwaway demo vault: init, add,
+# list, grant to a CI token, rotate, and exec, then removes everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+vault="$PWD/target/release/vault"
+
+demo=$(mktemp -d)
+trap 'rm -rf "$demo"' EXIT
+export VAULT_PATH="$demo/vault/vault.db" VAULT_NO_KEYRING=1
+printf 'demo passphrase\n' >"$demo/passphrase"
+export VAULT_PASSPHRASE_FILE="$demo/passphrase"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+
+step vault init --name demo
+"$vault" init --name demo
+step 'echo sk_test_4eC39HqLyjWDarjtT1zdp7dc | vault add STRIPE_KEY --service stripe --expires 90d'
+echo sk_test_4eC39HqLyjWDarjtT1zdp7dc | "$vault" add STRIPE_KEY --service stripe --description "Stripe test key" --expires 90d
+step 'printf "%s\n" "-----BEGIN KEY-----" "MIIB..." "-----END KEY-----" | vault add DEPLOY_KEY'
+printf '%s\n' "-----BEGIN KEY-----" "MIIB..." "-----END KEY-----" | "$vault" add DEPLOY_KEY --service deploy
+step 'vault identity add ci --token'
+token=$("$vault" identity add ci --token 2>/dev/null)
+echo "(token kept in a variable, as a CI secret store would)"
+step vault grant STRIPE_KEY --to ci
+"$vault" grant STRIPE_KEY --to ci
+step vault list
+"$vault" list
+step 'echo sk_test_rotated | vault rotate STRIPE_KEY'
+echo sk_test_rotated | "$vault" rotate STRIPE_KEY
+step "vault exec -- sh -c 'echo \"stripe key has \${#STRIPE_KEY} characters; deploy key has \$(printf %s \"\$DEPLOY_KEY\" | wc -l) newlines\"'"
+"$vault" exec -- sh -c 'echo "stripe key has ${#STRIPE_KEY} characters; deploy key has $(printf %s "$DEPLOY_KEY" | wc -l) newlines"'
+step 'VAULT_ACCESS_TOKEN=$token vault exec -- sh -c '\''echo "CI sees: ${STRIPE_KEY:+STRIPE_KEY} ${DEPLOY_KEY:-(no DEPLOY_KEY)}"'\'''
+VAULT_ACCESS_TOKEN=$token env -u VAULT_PASSPHRASE_FILE "$vault" exec -- sh -c 'echo "CI sees: ${STRIPE_KEY:+STRIPE_KEY} ${DEPLOY_KEY:-(no DEPLOY_KEY)}"'
+step vault delete DEPLOY_KEY --yes
+"$vault" delete DEPLOY_KEY --yes
+step vault list --json
+"$vault" list --json
+echo
+echo "demo vault removed: $demo"
