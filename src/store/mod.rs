@@ -96,6 +96,9 @@ impl Store {
             }
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.pragma_update(None, "foreign_keys", true)?;
+            // Overwrite deleted content, so a rotated value's old ciphertext
+            // and wrapped keys do not linger in free pages.
+            conn.pragma_update(None, "secure_delete", true)?;
             Ok(())
         };
         run().map_err(|e| map_err(e, &self.path))
