@@ -8,3 +8,4 @@ mod support;
 
 mod grants;
 mod init;
+mod reliability;
