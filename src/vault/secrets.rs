@@ -58,33 +58,46 @@ impl Vault {
 
     /// Stores a new secret, managed by `me`.
     pub fn add(&self, me: &Unlocked, new: NewSecret) -> Result<()> {
+        self.add_many(me, vec![new])
+    }
+
+    /// Stores new secrets in one transaction, all managed by `me`: all are
+    /// added, or none when a name is taken.
+    pub fn add_many(&self, me: &Unlocked, secrets: Vec<NewSecret>) -> Result<()> {
         let now = crate::time::now();
-        let key = Key::random();
-        let mut row = SecretRow {
-            id: crypto::random_bytes(),
-            name: new.name.to_string(),
-            service: new.service,
-            description: new.description,
-            version: 1,
-            created_at: now,
-            rotated_at: now,
-            expires_at: new.expires_at,
-            needs_rotation: false,
-            rotate_every: None,
-            sealed_value: Vec::new(),
-        };
-        row.sealed_value = self.seal_value(&row, &key, new.value.expose());
         let owner = Grantee {
             id: me.id,
             public: me.public,
         };
-        let access = self.wrap_for(me, &owner, &row, Level::Manage, None, &key)?;
+        let mut rows = Vec::with_capacity(secrets.len());
+        for new in secrets {
+            let key = Key::random();
+            let mut row = SecretRow {
+                id: crypto::random_bytes(),
+                name: new.name.to_string(),
+                service: new.service,
+                description: new.description,
+                version: 1,
+                created_at: now,
+                rotated_at: now,
+                expires_at: new.expires_at,
+                needs_rotation: false,
+                rotate_every: None,
+                sealed_value: Vec::new(),
+            };
+            row.sealed_value = self.seal_value(&row, &key, new.value.expose());
+            let access = self.wrap_for(me, &owner, &row, Level::Manage, None, &key)?;
+            rows.push((row, access));
+        }
         self.store.write(|db| {
-            if db.secret_name_taken(&row.name)? {
-                return Err(Error::SecretExists(row.name.clone()));
+            for (row, access) in &rows {
+                if db.secret_name_taken(&row.name)? {
+                    return Err(Error::SecretExists(row.name.clone()));
+                }
+                db.insert_secret(row)?;
+                db.put_access(access)?;
             }
-            db.insert_secret(&row)?;
-            db.put_access(&access)
+            Ok(())
         })
     }
 

@@ -1,0 +1,173 @@
+//! Vaults built for the benchmarks through vault's own library: one owner
+//! (a person with a passphrase), a machine identity `ci` with manage access
+//! to every secret, and optionally more identities granted `S0`.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use vault::crypto::KdfParams;
+use vault::model::{IdentityName, Level, SecretName};
+use vault::secret::{Passphrase, SecretValue};
+use vault::vault::{Credential, NewIdentity, NewSecret, Vault};
+use zeroize::Zeroizing;
+
+const PASSPHRASE: &str = "benchmark passphrase";
+const STDIN_MARKER: &str = "BENCH_STDIN_FILE";
+
+#[derive(Clone)]
+pub struct Fixture(Arc<Inner>);
+
+pub struct Inner {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    vault: PathBuf,
+    token: String,
+    passphrase_file: PathBuf,
+    vars: Vec<(String, String)>,
+}
+
+fn value(i: usize) -> String {
+    format!(
+        "{:032x}",
+        (i as u128 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+    )
+}
+
+impl Fixture {
+    /// A vault of `n` secrets; `S0` is also granted to `extra - 1` more
+    /// identities.
+    pub fn build(n: usize, extra: usize, real_kdf: bool) -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("vault-bench")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap();
+        let root = dir.path().to_owned();
+        let vault_path = root.join("vault.db");
+        let passphrase_file = root.join("passphrase");
+        std::fs::write(&passphrase_file, PASSPHRASE).unwrap();
+        let passphrase = Passphrase::new(Zeroizing::new(PASSPHRASE.as_bytes().to_vec()));
+        let kdf = if real_kdf {
+            KdfParams::DEFAULT
+        } else {
+            KdfParams::FLOOR
+        };
+        let owner = IdentityName::parse("owner").unwrap();
+        let vault = Vault::init(&vault_path, &owner, &passphrase, kdf).unwrap();
+        let me = vault
+            .unlock(
+                &vault.identity(None).unwrap(),
+                Credential::Passphrase(&passphrase),
+            )
+            .unwrap();
+        let ci = IdentityName::parse("ci").unwrap();
+        let token = vault
+            .add_identity(&ci, NewIdentity::Machine)
+            .unwrap()
+            .unwrap();
+        let names: Vec<SecretName> = (0..n)
+            .map(|i| SecretName::parse(&format!("S{i}"), false).unwrap())
+            .collect();
+        let vars: Vec<(String, String)> = (0..n).map(|i| (format!("S{i}"), value(i))).collect();
+        let secrets = vars
+            .iter()
+            .map(|(name, v)| NewSecret {
+                name: SecretName::parse(name, false).unwrap(),
+                value: SecretValue::new(Zeroizing::new(v.as_bytes().to_vec())),
+                service: Some("bench".into()),
+                description: None,
+                expires_at: None,
+            })
+            .collect();
+        vault.add_many(&me, secrets).unwrap();
+        vault.grant(&me, &names, &ci, Level::Manage, None).unwrap();
+        for k in 1..extra {
+            let name = IdentityName::parse(&format!("m{k}")).unwrap();
+            vault.add_identity(&name, NewIdentity::Machine).unwrap();
+            vault
+                .grant(&me, &names[..1], &name, Level::Use, None)
+                .unwrap();
+        }
+        Fixture(Arc::new(Inner {
+            _dir: dir,
+            root,
+            vault: vault_path,
+            token: token.encode().to_string(),
+            passphrase_file,
+            vars,
+        }))
+    }
+
+    fn vault(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_vault"));
+        c.args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", &self.0.root)
+            .env("VAULT_PATH", &self.0.vault)
+            .env("VAULT_NO_KEYRING", "1")
+            .current_dir(&self.0.root);
+        c
+    }
+
+    pub fn vault_as_ci(&self, args: &[&str]) -> Command {
+        let mut c = self.vault(args);
+        c.env("VAULT_ACCESS_TOKEN", &self.0.token);
+        c
+    }
+
+    pub fn vault_as_owner(&self, args: &[&str]) -> Command {
+        let mut c = self.vault(args);
+        c.env("VAULT_PASSPHRASE_FILE", &self.0.passphrase_file);
+        c
+    }
+
+    /// `vault passwd` to the same passphrase: unlock plus a new seal.
+    pub fn passwd_same_passphrase(&self) -> Command {
+        let mut c = self.vault_as_owner(&["passwd", "--new-passphrase-file"]);
+        c.arg(&self.0.passphrase_file);
+        c
+    }
+
+    /// The floor: `env VARS... /bin/true`, the same variables exec injects.
+    pub fn floor_command(&self) -> (String, Vec<String>) {
+        let mut args: Vec<String> = vec!["-i".into(), "PATH=/usr/bin:/bin".into()];
+        args.extend(self.0.vars.iter().map(|(k, v)| format!("{k}={v}")));
+        args.push("/bin/true".into());
+        ("/usr/bin/env".into(), args)
+    }
+
+    /// Gives `command` this stdin (kept in a file so a run can be repeated).
+    pub fn with_stdin(&self, mut command: Command, data: &str) -> Command {
+        let file = self.0.root.join(format!("stdin-{}", data.len()));
+        std::fs::write(&file, data).unwrap();
+        command.env(STDIN_MARKER, &file);
+        let f = std::fs::File::open(&file).unwrap();
+        command.stdin(f);
+        command
+    }
+}
+
+/// The stdin a command was given through [`Fixture::with_stdin`], reopened.
+pub fn take_stdin(command: &mut Command) -> Stdio {
+    command
+        .get_envs()
+        .find(|(k, _)| *k == STDIN_MARKER)
+        .and_then(|(_, v)| v)
+        .and_then(|path| std::fs::File::open(path).ok())
+        .map(Stdio::from)
+        .unwrap_or_else(Stdio::null)
+}
+
+/// Argon2id with the default parameters, in process, median of 5.
+pub fn argon2_default_ms() -> f64 {
+    let mut times: Vec<f64> = (0..5)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            let _ = vault::crypto::derive_unlock_key(b"p", &[0u8; 16], KdfParams::DEFAULT);
+            start.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(|a, b| a.total_cmp(b));
+    times[2]
+}

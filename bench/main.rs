@@ -1,0 +1,170 @@
+//! vault's benchmarks: whole-command timings of the release binary against
+//! the cost of starting the program directly, in vaults the harness builds
+//! itself.
+//!
+//! Run with `cargo bench --bench vault` (prints a Markdown report; see
+//! docs/BENCHMARKS.md). Under `cargo test` it runs once at a tiny size, to
+//! keep it working. Commands of one comparison are alternated round by
+//! round (not run in blocks, as hyperfine does), so the machine's drift
+//! falls on all of them alike; medians are reported.
+
+mod fixture;
+mod runner;
+
+use std::process::Command;
+
+use fixture::Fixture;
+use runner::{compare, peak_rss_kib, Case};
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (sizes, rounds): (&[usize], usize) = if full {
+        (&[1, 10, 100, 1_000, 10_000], 41)
+    } else {
+        (&[1, 10], 2)
+    };
+    println!("# vault benchmarks\n");
+    println!("{}\n", runner::machine());
+    exec_vs_floor(sizes, rounds, full);
+    if full {
+        writes_do_not_grow(&[1_000, 100_000], 21);
+        listing(&[10_000, 100_000], 11);
+        rotate_wide_grant(21);
+        passwd_does_not_grow(&[10, 100_000], 5);
+    }
+}
+
+/// 1 and 2: `vault exec -- /bin/true` by token, and by passphrase, against
+/// `env <the same variables> /bin/true`.
+fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
+    println!("## exec -- /bin/true against the floor\n");
+    println!("| secrets | command | median ms | over floor ms | ratio | peak RSS KiB |");
+    println!("|---:|---|---:|---:|---:|---:|");
+    for &n in sizes {
+        let fx = Fixture::build(n, 1, full);
+        let floor = fx.floor_command();
+        let mut cases = vec![
+            Case::new("floor: env VARS /bin/true", move |_| floor.clone_command()),
+            Case::new("exec, access token", {
+                let fx = fx.clone();
+                move |_| fx.vault_as_ci(&["exec", "--", "/bin/true"])
+            }),
+        ];
+        if full {
+            cases.push(Case::new("exec, passphrase (Argon2id 64 MiB)", {
+                let fx = fx.clone();
+                move |_| fx.vault_as_owner(&["exec", "--", "/bin/true"])
+            }));
+        }
+        let stats = compare(&mut cases, rounds);
+        let floor_ms = stats[0].median_ms;
+        for (case, s) in cases.iter_mut().zip(&stats) {
+            let rss = if full {
+                peak_rss_kib((case.make)(0))
+            } else {
+                0
+            };
+            println!(
+                "| {n} | {} | {:.2} | {:+.2} | {:.2} | {rss} |",
+                case.label,
+                s.median_ms,
+                s.median_ms - floor_ms,
+                s.median_ms / floor_ms
+            );
+        }
+    }
+    if full {
+        let argon = fixture::argon2_default_ms();
+        println!("\nArgon2id with the default parameters alone, in process: {argon:.1} ms (median of 5).\n");
+    }
+    println!();
+}
+
+/// 3: `add` and `rotate` cost the same in small and large vaults.
+fn writes_do_not_grow(sizes: &[usize], rounds: usize) {
+    println!("## add and rotate by vault size\n");
+    println!("| secrets in vault | add ms | rotate ms | add peak RSS KiB |");
+    println!("|---:|---:|---:|---:|");
+    for &n in sizes {
+        let fx = Fixture::build(n, 1, true);
+        let mut cases = vec![
+            Case::new("add", {
+                let fx = fx.clone();
+                move |i| fx.with_stdin(fx.vault_as_ci(&["add", &format!("NEW_{i}")]), "v")
+            }),
+            Case::new("rotate", {
+                let fx = fx.clone();
+                move |i| fx.with_stdin(fx.vault_as_ci(&["rotate", "S0"]), &format!("v{i}"))
+            }),
+        ];
+        let stats = compare(&mut cases, rounds);
+        let rss = peak_rss_kib(fx.with_stdin(fx.vault_as_ci(&["add", "RSS_PROBE"]), "v"));
+        println!(
+            "| {n} | {:.2} | {:.2} | {rss} |",
+            stats[0].median_ms, stats[1].median_ms
+        );
+    }
+    println!();
+}
+
+/// 4: `list --json` at 10,000 and 100,000 secrets.
+fn listing(sizes: &[usize], rounds: usize) {
+    println!("## list --json\n");
+    println!("| secrets | list --json ms | peak RSS KiB |");
+    println!("|---:|---:|---:|");
+    for &n in sizes {
+        let fx = Fixture::build(n, 1, true);
+        let mut cases = vec![Case::new("list", {
+            let fx = fx.clone();
+            move |_| fx.vault_as_ci(&["list", "--json"])
+        })];
+        let stats = compare(&mut cases, rounds);
+        let rss = peak_rss_kib(fx.vault_as_ci(&["list", "--json"]));
+        println!("| {n} | {:.1} | {rss} |", stats[0].median_ms);
+    }
+    println!();
+}
+
+/// 5a: rotating a secret granted to 100 identities.
+fn rotate_wide_grant(rounds: usize) {
+    println!("## rotate a secret granted to 100 identities\n");
+    let fx = Fixture::build(10, 100, true);
+    let mut cases = vec![Case::new("rotate", {
+        let fx = fx.clone();
+        move |i| fx.with_stdin(fx.vault_as_ci(&["rotate", "S0"]), &format!("v{i}"))
+    })];
+    let stats = compare(&mut cases, rounds);
+    let rss = peak_rss_kib(fx.with_stdin(fx.vault_as_ci(&["rotate", "S0"]), "x"));
+    println!("median {:.2} ms, peak RSS {rss} KiB\n", stats[0].median_ms);
+}
+
+/// 5b: `passwd` costs the same at 10 and 100,000 secrets (two Argon2id runs).
+fn passwd_does_not_grow(sizes: &[usize], rounds: usize) {
+    println!("## passwd by vault size\n");
+    println!("| secrets | passwd ms | peak RSS KiB |");
+    println!("|---:|---:|---:|");
+    for &n in sizes {
+        let fx = Fixture::build(n, 1, true);
+        let mut cases = vec![Case::new("passwd", {
+            let fx = fx.clone();
+            move |_| fx.passwd_same_passphrase()
+        })];
+        let stats = compare(&mut cases, rounds);
+        let rss = peak_rss_kib(fx.passwd_same_passphrase());
+        println!("| {n} | {:.1} | {rss} |", stats[0].median_ms);
+    }
+    println!();
+}
+
+/// A command that can be rebuilt for every run.
+trait CloneCommand {
+    fn clone_command(&self) -> Command;
+}
+
+impl CloneCommand for (String, Vec<String>) {
+    fn clone_command(&self) -> Command {
+        let mut c = Command::new(&self.0);
+        c.args(&self.1);
+        c
+    }
+}

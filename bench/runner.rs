@@ -1,0 +1,103 @@
+//! Running commands round-robin and summarising their timings.
+
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// One command under test: a label and a way to build its n-th run.
+pub struct Case {
+    pub label: String,
+    pub make: Box<dyn FnMut(usize) -> Command>,
+}
+
+impl Case {
+    pub fn new(label: &str, make: impl FnMut(usize) -> Command + 'static) -> Case {
+        Case {
+            label: label.to_owned(),
+            make: Box::new(make),
+        }
+    }
+}
+
+pub struct Stats {
+    pub median_ms: f64,
+}
+
+/// Runs every case once per round, rotating the order each round, after
+/// two warm-up rounds; returns each case's median wall time.
+pub fn compare(cases: &mut [Case], rounds: usize) -> Vec<Stats> {
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
+    let mut run = 0;
+    for round in 0..rounds + 2 {
+        for k in 0..cases.len() {
+            let i = (k + round) % cases.len();
+            let mut command = (cases[i].make)(run);
+            run += 1;
+            let elapsed = time_one(&mut command);
+            if round >= 2 {
+                times[i].push(elapsed);
+            }
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(|a, b| a.total_cmp(b));
+            Stats {
+                median_ms: t[t.len() / 2],
+            }
+        })
+        .collect()
+}
+
+fn time_one(command: &mut Command) -> f64 {
+    command.stdout(Stdio::null()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let out = command.output().expect("run a benchmark command");
+    let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+    assert!(
+        out.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    elapsed
+}
+
+/// Peak resident memory of one run, from GNU time's `%M`.
+pub fn peak_rss_kib(mut command: Command) -> u64 {
+    let mut timed = Command::new("/usr/bin/time");
+    timed.arg("-f").arg("%M").arg(command.get_program());
+    timed.args(command.get_args());
+    for (k, v) in command.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    let stdin = crate::fixture::take_stdin(&mut command);
+    timed.stdin(stdin).stdout(Stdio::null());
+    let out = timed
+        .output()
+        .expect("run /usr/bin/time (Debian package time)");
+    let text = String::from_utf8_lossy(&out.stderr);
+    text.lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The machine the numbers come from.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("Machine: {cpu}, {cores} cores. Times are wall-clock medians of whole commands.")
+}
