@@ -56,7 +56,7 @@ pub enum Error {
     Database(String),
     #[error("the vault is busy: another vault command kept it locked for too long")]
     Busy,
-    #[error("the disk is full: nothing was changed")]
+    #[error("cannot write the vault: the disk is full or a file size limit was reached; nothing was changed")]
     DiskFull,
     #[error("cannot write the vault at {}: it is read-only", .0.display())]
     ReadOnly(PathBuf),

@@ -36,6 +36,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     // Keys and values never reach a core dump, and no other process of this
     // user can ptrace us. execve resets this for exec's child.
     let _ = nix::sys::prctl::set_dumpable(false);
+    // A file size limit (`ulimit -f`) must fail a write with EFBIG, which
+    // SQLite rolls back cleanly, rather than kill vault mid-transaction.
+    let _ = signal_hook::flag::register(
+        signal_hook::consts::SIGXFSZ,
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    );
     let args: Vec<OsString> = args.into_iter().collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,

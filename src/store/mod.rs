@@ -46,7 +46,9 @@ impl Store {
     }
 
     /// Opens an existing vault, refusing anything that is not one and any
-    /// newer format before changing a single byte of the file.
+    /// newer format before changing a single byte of the file. A vault this
+    /// user cannot write (a read-only file or directory) is opened for
+    /// reading: `list` and `exec` work, and writes say why they cannot.
     pub fn open(path: &Path) -> Result<Store> {
         file::check_existing(path)?;
         let conn = Connection::open_with_flags(
@@ -54,16 +56,42 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| map_err(e, path))?;
-        schema::check_identity(&conn, path)?;
         let store = Store {
             conn,
             path: path.to_owned(),
         };
-        store.configure()?;
+        match schema::check_identity(&store.conn, path).and_then(|()| store.configure()) {
+            Ok(()) => {}
+            Err(Error::ReadOnly(_) | Error::Io { .. }) => return Self::open_immutable(path),
+            Err(e) => return Err(e),
+        }
         if schema::needs_migration(&store.conn).map_err(|e| map_err(e, path))? {
             store.write(schema::migrate)?;
         }
         Ok(store)
+    }
+
+    /// A WAL database whose directory this user cannot write has nowhere to
+    /// put its shared-memory index; SQLite can still read it as immutable.
+    fn open_immutable(path: &Path) -> Result<Store> {
+        let mut uri = std::ffi::OsString::from("file:");
+        uri.push(path.as_os_str());
+        uri.push("?immutable=1");
+        let conn = Connection::open_with_flags(
+            Path::new(&uri),
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| map_err(e, path))?;
+        schema::check_identity(&conn, path)?;
+        if schema::needs_migration(&conn).map_err(|e| map_err(e, path))? {
+            return Err(Error::ReadOnly(path.to_owned()));
+        }
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
     }
 
     /// Opens a vault for reading only, for shell completion: never creates,
@@ -154,9 +182,11 @@ pub(crate) fn map_err(e: rusqlite::Error, path: &Path) -> Error {
             }
             _ => {}
         }
-        if f.extended_code == 4874 {
-            // SQLITE_IOERR_FSTAT, SQLITE_IOERR_WRITE and friends from a file
-            // size limit end up here as plain I/O errors.
+        // SQLITE_IOERR_WRITE and SQLITE_IOERR_TRUNCATE: what a full disk or
+        // a file size limit (EFBIG) looks like from inside SQLite.
+        const IOERR_WRITE: i32 = 10 | (3 << 8);
+        const IOERR_TRUNCATE: i32 = 10 | (6 << 8);
+        if matches!(f.extended_code, IOERR_WRITE | IOERR_TRUNCATE) {
             return Error::DiskFull;
         }
     }

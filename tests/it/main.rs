@@ -7,5 +7,6 @@
 mod support;
 
 mod grants;
+mod hostile;
 mod init;
 mod reliability;
