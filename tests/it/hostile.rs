@@ -52,7 +52,7 @@ fn permissions_open_to_others_are_warned_about() {
 
 /// Runs as a user who may read but not write the vault: `nobody` when the
 /// tests run as root (root ignores file modes), else this user after a chmod.
-fn as_reader(env: &Env, args: &[&str]) -> Run {
+pub fn as_reader(env: &Env, args: &[&str]) -> Run {
     let mut run = env.vault(args).passphrase();
     if nix::unistd::geteuid().is_root() {
         run.command.uid(NOBODY).gid(NOBODY);
@@ -60,7 +60,7 @@ fn as_reader(env: &Env, args: &[&str]) -> Run {
     run
 }
 
-fn make_read_only(env: &Env) {
+pub fn make_read_only(env: &Env) {
     let dir = env.vault.parent().unwrap();
     if nix::unistd::geteuid().is_root() {
         // nobody must reach the files: open the path to it, not the files.

@@ -9,4 +9,5 @@ mod support;
 mod grants;
 mod hostile;
 mod init;
+mod process_safety;
 mod reliability;
