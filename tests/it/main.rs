@@ -10,4 +10,5 @@ mod grants;
 mod hostile;
 mod init;
 mod process_safety;
+mod properties;
 mod reliability;
