@@ -8,4 +8,5 @@ mod support;
 
 mod grants;
 mod init;
+mod keyring;
 mod reliability;
