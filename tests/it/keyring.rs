@@ -96,6 +96,25 @@ impl Drop for SessionKeyring {
     }
 }
 
+/// Makes every later command of `env` run at a terminal (`script(1)`
+/// gives it one; stdin is typed into it), inside `keyring` if given.
+fn at_terminal(env: &mut Env, keyring: Option<&SessionKeyring>) {
+    let tty = env.path().join("at-terminal");
+    std::fs::write(
+        &tty,
+        "#!/bin/sh\nexec script -qec \"$(printf '%s ' \"$@\")\" /dev/null\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tty, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let mut prefix = match keyring {
+        Some(k) => vec![k.joiner.clone(), k.name.clone().into()],
+        None => Vec::new(),
+    };
+    prefix.push(tty.into());
+    env.wrap(prefix);
+}
+
 /// `vault ARGS` with the keyring allowed.
 fn vault(env: &Env, args: &[&str]) -> Run {
     env.vault(args).env_remove("VAULT_NO_KEYRING")
@@ -174,6 +193,24 @@ fn unlock_once_then_commands_need_no_passphrase_until_lock() {
         .run()
         .success()
         .stdout_is("nothing to lock: no unlocked key of this vault is cached\n");
+}
+
+#[test]
+fn a_passphrase_typed_at_the_terminal_is_not_asked_again() {
+    let (mut env, keyring) = setup();
+    at_terminal(&mut env, Some(&keyring));
+    vault(&env, &["exec", "--", "printenv", "TOKEN"])
+        .stdin(format!("{}\n", crate::support::PASSPHRASE))
+        .run()
+        .success()
+        .stdout_has("Passphrase for owner: ")
+        .stdout_has("abc");
+    assert_eq!(keyring.vault_entries().len(), 1);
+    keyring.attach(&mut env);
+    vault(&env, &["exec", "--", "printenv", "TOKEN"])
+        .run()
+        .success()
+        .stdout_is("abc\n");
 }
 
 #[test]
@@ -392,6 +429,21 @@ fn without_a_session_keyring_everything_works_and_nothing_is_left_behind() {
         .run()
         .code(125)
         .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
+    assert_eq!(
+        live_keys_named(&entry_name(&env.vault, "owner")),
+        Vec::<String>::new()
+    );
+    // At a terminal: one line of note, and the command works.
+    let mut terminal = env;
+    at_terminal(&mut terminal, None);
+    let out = vault(&terminal, &["exec", "--", "printenv", "TOKEN"])
+        .stdin(format!("{}\n", crate::support::PASSPHRASE))
+        .run()
+        .success()
+        .stdout_has("note: the unlocked key is not kept for the next command: there is no session keyring here (`keyctl session` starts one)\r\n")
+        .stdout_has("def");
+    assert_eq!(out.stdout.matches("note:").count(), 1);
+    let env = terminal;
     assert_eq!(
         live_keys_named(&entry_name(&env.vault, "owner")),
         Vec::<String>::new()
