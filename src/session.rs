@@ -179,6 +179,19 @@ impl Session {
         Ok((self.unlock_at_prompt(vault, &identity)?, How::Prompt))
     }
 
+    /// The identity the next command acts as, without unlocking: the
+    /// token's when `VAULT_ACCESS_TOKEN` is set (for `vault status`).
+    pub fn identity_of(&self, vault: &Vault) -> Result<Identity> {
+        match &self.token {
+            Some(text) => {
+                let token = AccessToken::parse(text)
+                    .map_err(|_| Error::Usage(format!("{} is malformed", env::ACCESS_TOKEN)))?;
+                vault.identity_for_token(&token)
+            }
+            None => vault.identity(self.identity.as_deref()),
+        }
+    }
+
     /// Whether `VAULT_ACCESS_TOKEN` is set (for `vault status`).
     pub fn has_token(&self) -> bool {
         self.token.is_some()

@@ -33,7 +33,7 @@ pub fn run(session: &Session) -> Result<u8> {
     );
     out.line("permissions", &permissions(path));
     out.line("keyring", &keyring(session.cache.as_ref()));
-    let identity = vault.identity(session.identity.as_deref());
+    let identity = session.identity_of(&vault);
     let person = match &identity {
         Ok(i) => {
             out.line("identity", &format!("{} ({})", i.name(), i.kind().as_str()));

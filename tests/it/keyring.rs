@@ -214,6 +214,31 @@ fn a_passphrase_typed_at_the_terminal_is_not_asked_again() {
 }
 
 #[test]
+fn status_tells_whether_a_key_is_cached_and_until_when() {
+    let (env, _keyring) = setup();
+    vault(&env, &["status"])
+        .run()
+        .success()
+        .stdout_has("keyring:            works here (Linux kernel session keyring)\n")
+        .stdout_has("  2. cached key:    no, none cached\n");
+    vault(&env, &["unlock", "--for", "1h"])
+        .passphrase()
+        .run()
+        .success();
+    let out = vault(&env, &["status"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_has("next unlock:        cached key\n")
+        .stdout_has("  2. cached key:    yes, until ");
+    assert!(
+        out.stdout.contains(" (59m left)\n") || out.stdout.contains(" (1h left)\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
 fn the_cached_entry_holds_the_key_not_the_passphrase_and_expires_in_the_kernel() {
     let (env, keyring) = setup();
     vault(&env, &["unlock", "--for", "1h"])

@@ -10,3 +10,4 @@ mod grants;
 mod init;
 mod keyring;
 mod reliability;
+mod status;
