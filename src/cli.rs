@@ -98,6 +98,13 @@ pub enum Command {
     Identity(IdentityCommand),
     /// Change the current identity's passphrase
     Passwd(PasswdArgs),
+    /// Unlock once and keep the unlocked key in the OS keyring for a while
+    Unlock(UnlockArgs),
+    /// Remove every cached unlocked key of this vault from the OS keyring
+    Lock,
+    /// Show the vault file, identity, unlock method and keyring; nothing secret
+    #[command(visible_alias = "doctor")]
+    Status,
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +290,13 @@ pub struct PasswdArgs {
     /// Read the new passphrase from this file
     #[arg(long, value_name = "PATH")]
     pub new_passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// How long to keep the key: 30s, 15m, 8h (at most 24h)
+    #[arg(long = "for", value_name = "DURATION", default_value = "15m")]
+    pub duration: String,
 }
 
 /// `--mask` values (kept here so completions list them).

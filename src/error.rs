@@ -83,6 +83,13 @@ pub enum Error {
     NulInValue(String),
     #[error("the value of {name} is too large: {len} bytes, and one environment entry is limited to 128 KiB")]
     ValueTooLarge { name: String, len: usize },
+    #[error("invalid duration {input:?}: {problem}")]
+    InvalidDuration {
+        input: String,
+        problem: &'static str,
+    },
+    #[error("cannot keep the unlocked key: {0}")]
+    CacheUnavailable(String),
     #[error("invalid time {input:?}: {problem}")]
     InvalidWhen { input: String, problem: String },
 
@@ -187,6 +194,10 @@ impl Error {
             Error::NoSecret(_) => "`vault list` shows the names".into(),
             Error::NoIdentity(_) => "`vault identity list` shows the identities".into(),
             Error::EmptyValue(_) => "pass --allow-empty to store an empty value".into(),
+            Error::InvalidDuration { .. } => "use a duration such as 30s, 15m or 8h, at most 24h".into(),
+            Error::CacheUnavailable(_) => {
+                "every command will unlock with the passphrase; `vault status` tells more".into()
+            }
             Error::InvalidWhen { .. } => "use a date (2027-01-31) or a duration (90d, 12h)".into(),
             Error::WrongPassphrase(_) => "try again; a wrong passphrase changes nothing".into(),
             Error::NoPassphrase(_) => format!(

@@ -5,6 +5,10 @@
 //! (`VAULT_ACCESS_TOKEN`), a cached key in the OS keyring, a passphrase from
 //! `--passphrase-file`, `VAULT_PASSPHRASE_FILE` or `VAULT_PASSPHRASE`, a
 //! hidden prompt on the terminal; otherwise a clear error at once.
+//!
+//! A passphrase typed at the prompt leaves the unlocked key in the unlock
+//! cache for `DEFAULT_TTL_SECS`; a scripted passphrase does not (scripts say
+//! so with `vault unlock`).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -15,7 +19,7 @@ use crate::cli::Global;
 use crate::crypto::{AccessToken, KdfParams, TokenMalformed};
 use crate::env;
 use crate::error::{Error, Result};
-use crate::keycache::{CacheScope, KeyCache, NoCache};
+use crate::keycache::{CacheScope, KeyCache, KeyringCache, NoCache, DEFAULT_TTL_SECS};
 use crate::model::IdentityKind;
 use crate::secret::Passphrase;
 use crate::terminal;
@@ -33,6 +37,17 @@ pub struct Session {
     /// The environment vault started with, for `exec`'s child.
     pub env: Vec<(OsString, OsString)>,
     pub cache: Box<dyn KeyCache>,
+    /// False when the user turned the cache off: then it stays silent.
+    cache_on: bool,
+}
+
+/// How a command was unlocked.
+#[derive(PartialEq, Eq)]
+enum How {
+    Token,
+    Cache,
+    Scripted,
+    Prompt,
 }
 
 impl Session {
@@ -48,6 +63,17 @@ impl Session {
             Some(path) => path,
             None => default_vault_path()?,
         };
+        let off = if global.no_keyring {
+            Some("the unlock cache is off (--no-keyring)")
+        } else if env::var(env::NO_KEYRING).is_some_and(|v| v != "0") {
+            Some("the unlock cache is off (VAULT_NO_KEYRING is set)")
+        } else {
+            None
+        };
+        let cache: Box<dyn KeyCache> = match off {
+            Some(why) => Box::new(NoCache(why)),
+            None => Box::new(KeyringCache),
+        };
         Ok(Session {
             vault_path,
             identity: global
@@ -62,7 +88,8 @@ impl Session {
             passphrase: env::var(env::PASSPHRASE).map(Zeroizing::new),
             token: env::var(env::ACCESS_TOKEN).map(Zeroizing::new),
             env: std::env::vars_os().collect(),
-            cache: Box::new(NoCache),
+            cache,
+            cache_on: off.is_none(),
         })
     }
 
@@ -82,10 +109,46 @@ impl Session {
         }
     }
 
-    /// Unlocks the identity this command acts as.
+    /// Unlocks the identity this command acts as. A passphrase typed at
+    /// the terminal leaves the key in the unlock cache for a while.
     pub fn unlock(&self, vault: &Vault) -> Result<Unlocked> {
+        let (unlocked, how) = self.unlock_by(vault, true)?;
+        if how == How::Prompt && self.cache_on {
+            let scope = cache_scope(vault, unlocked.id());
+            if let Err(why) = self
+                .cache
+                .put(&scope, unlocked.secret_key_bytes(), DEFAULT_TTL_SECS)
+            {
+                eprintln!("note: the unlocked key is not kept for the next command: {why}");
+            }
+        }
+        Ok(unlocked)
+    }
+
+    /// `vault unlock`: unlocks anew, never from the cache, from any
+    /// passphrase source, and keeps the key for `ttl_secs`. Returns the
+    /// unlocked identity and when its cached key expires.
+    pub fn unlock_and_keep(&self, vault: &Vault, ttl_secs: i64) -> Result<(Unlocked, i64)> {
+        if self.token.is_some() {
+            return Err(Error::Usage(format!(
+                "{} is set: a machine identity unlocks at once and needs no cache",
+                env::ACCESS_TOKEN
+            )));
+        }
+        // Ask for no passphrase when the key could not be kept anyway.
+        self.cache.status().map_err(Error::CacheUnavailable)?;
+        let (unlocked, _) = self.unlock_by(vault, false)?;
+        let scope = cache_scope(vault, unlocked.id());
+        let expires = self
+            .cache
+            .put(&scope, unlocked.secret_key_bytes(), ttl_secs)
+            .map_err(Error::CacheUnavailable)?;
+        Ok((unlocked, expires))
+    }
+
+    fn unlock_by(&self, vault: &Vault, use_cache: bool) -> Result<(Unlocked, How)> {
         if let Some(text) = &self.token {
-            return self.unlock_with_token(vault, text);
+            return Ok((self.unlock_with_token(vault, text)?, How::Token));
         }
         let identity = vault.identity(self.identity.as_deref())?;
         if identity.kind() == IdentityKind::Machine {
@@ -95,24 +158,53 @@ impl Session {
                 env::ACCESS_TOKEN
             )));
         }
-        let scope = CacheScope {
-            vault_path: vault.path(),
-            vault_id: vault.id(),
-            identity_id: identity.id(),
-        };
-        if let Some(key) = self.cache.get(&scope) {
-            match vault.unlock(&identity, Credential::CachedKey(&key)) {
-                Ok(unlocked) => return Ok(unlocked),
-                Err(_) => self.cache.remove(&scope),
+        let scope = cache_scope(vault, identity.id());
+        if let Some(cached) = use_cache.then(|| self.cache.get(&scope)).flatten() {
+            // A key that no longer opens this identity is dropped, and the
+            // user is asked as if nothing had been cached.
+            match vault.unlock(&identity, Credential::CachedKey(&cached.key[..])) {
+                Ok(unlocked) => return Ok((unlocked, How::Cache)),
+                Err(_) => {
+                    self.cache.remove(&scope);
+                }
             }
         }
         if let Some(passphrase) = self.scripted_passphrase()? {
-            return vault.unlock(&identity, Credential::Passphrase(&passphrase));
+            let unlocked = vault.unlock(&identity, Credential::Passphrase(&passphrase))?;
+            return Ok((unlocked, How::Scripted));
         }
         if !terminal::interactive() {
             return Err(Error::NoPassphrase(identity.name().to_owned()));
         }
-        self.unlock_at_prompt(vault, &identity)
+        Ok((self.unlock_at_prompt(vault, &identity)?, How::Prompt))
+    }
+
+    /// The identity the next command acts as, without unlocking: the
+    /// token's when `VAULT_ACCESS_TOKEN` is set (for `vault status`).
+    pub fn identity_of(&self, vault: &Vault) -> Result<Identity> {
+        match &self.token {
+            Some(text) => {
+                let token = AccessToken::parse(text)
+                    .map_err(|_| Error::Usage(format!("{} is malformed", env::ACCESS_TOKEN)))?;
+                vault.identity_for_token(&token)
+            }
+            None => vault.identity(self.identity.as_deref()),
+        }
+    }
+
+    /// Whether `VAULT_ACCESS_TOKEN` is set (for `vault status`).
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// Where a scripted passphrase would come from, if anywhere (for
+    /// `vault status`; never the passphrase itself).
+    pub fn passphrase_source(&self) -> Option<String> {
+        match (&self.passphrase_file, &self.passphrase) {
+            (Some(path), _) => Some(format!("the passphrase file {}", path.display())),
+            (None, Some(_)) => Some(env::PASSPHRASE.to_owned()),
+            (None, None) => None,
+        }
     }
 
     fn unlock_with_token(&self, vault: &Vault, text: &str) -> Result<Unlocked> {
@@ -188,6 +280,15 @@ impl Session {
             return Err(Error::EmptyPassphrase);
         }
         Ok(passphrase)
+    }
+}
+
+/// What a cache entry for this identity of this vault is bound to.
+pub fn cache_scope<'a>(vault: &'a Vault, identity_id: &'a [u8; 16]) -> CacheScope<'a> {
+    CacheScope {
+        vault_path: vault.path(),
+        vault_id: vault.id(),
+        identity_id,
     }
 }
 

@@ -88,11 +88,9 @@ fn remove(session: &Session, args: IdentityRemoveArgs) -> Result<u8> {
         }
     }
     let id = vault.remove_identity(&name)?;
-    session.cache.remove(&crate::keycache::CacheScope {
-        vault_path: vault.path(),
-        vault_id: vault.id(),
-        identity_id: &id,
-    });
+    session
+        .cache
+        .remove(&crate::session::cache_scope(&vault, &id));
     super::print(&format!("removed identity {name} and all its access\n"))?;
     super::OK
 }

@@ -16,6 +16,8 @@ mod list;
 mod passwd;
 mod rename;
 mod rotate;
+mod status;
+mod unlock;
 
 use std::io::Write;
 
@@ -38,6 +40,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Revoke(args) => grant::revoke(&session, args),
         Command::Identity(command) => identity::run(&session, command),
         Command::Passwd(args) => passwd::run(&session, args),
+        Command::Unlock(args) => unlock::unlock(&session, args),
+        Command::Lock => unlock::lock(&session),
+        Command::Status => status::run(&session),
     }
 }
 

@@ -1,5 +1,7 @@
 //! `vault passwd`: re-seal the current identity's key under a new
-//! passphrase. No secret is re-encrypted.
+//! passphrase. No secret is re-encrypted. A cached unlocked key of the
+//! identity is removed: whoever changes a passphrase wants to be asked for
+//! the new one.
 
 use crate::cli::PasswdArgs;
 use crate::error::Result;
@@ -11,6 +13,9 @@ pub fn run(session: &Session, args: PasswdArgs) -> Result<u8> {
     let passphrase =
         session.new_passphrase(args.new_passphrase_file.as_deref(), false, me.name())?;
     vault.change_passphrase(&me, &passphrase, session.new_kdf_params())?;
+    session
+        .cache
+        .remove(&crate::session::cache_scope(&vault, me.id()));
     super::print(&format!("changed the passphrase of {}\n", me.name()))?;
     super::OK
 }

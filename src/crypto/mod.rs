@@ -26,6 +26,19 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     buf
 }
 
+/// Names an unlock cache entry: SHA-256 (FIPS 180-4) over the
+/// length-prefixed vault file path, vault id and identity id, under a label
+/// of its own. Not secret; it only keeps entries of different vaults and
+/// identities apart without writing a path into the OS keyring.
+pub fn cache_entry_id(path: &[u8], vault_id: &[u8; 16], identity_id: &[u8; 16]) -> [u8; 32] {
+    use sha2::Digest;
+    let input = Aad::new("vault unlock cache v1")
+        .with(path)
+        .with(vault_id)
+        .with(identity_id);
+    sha2::Sha256::digest(input.as_bytes()).into()
+}
+
 /// A sealed field failed to authenticate: wrong key, or the bytes or their
 /// context were changed. Deliberately carries no detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -136,6 +136,13 @@ impl Store {
         &self.path
     }
 
+    /// The file's format version (SQLite's `user_version`).
+    pub fn format_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| map_err(e, &self.path))
+    }
+
     /// Reads outside a write transaction.
     pub fn read(&self) -> Db<'_> {
         Db::new(&self.conn, &self.path)

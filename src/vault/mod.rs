@@ -90,6 +90,11 @@ impl Vault {
         self.store.path()
     }
 
+    /// The file's format version.
+    pub fn format_version(&self) -> Result<i64> {
+        self.store.format_version()
+    }
+
     /// The identity commands act as when none is named: the vault's default.
     pub fn default_identity_name(&self) -> Result<Option<String>> {
         match self.default_identity {

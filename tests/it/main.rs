@@ -1,6 +1,7 @@
 //! Integration tests: every test runs the real `vault` binary in a
 //! temporary directory, with the keyring off and a scrubbed environment, so
-//! the suite never touches a real user's vault or keyring.
+//! the suite never touches a real user's vault or keyring; keyring.rs turns
+//! it on only inside throwaway kernel session keyrings of its own.
 //!
 //! All files compile into this one test binary; one file per feature.
 
@@ -9,6 +10,8 @@ mod support;
 mod grants;
 mod hostile;
 mod init;
+mod keyring;
 mod process_safety;
 mod properties;
 mod reliability;
+mod status;

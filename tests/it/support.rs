@@ -17,6 +17,7 @@ pub struct Env {
     pub vault: PathBuf,
     pub passphrase_file: PathBuf,
     extra_env: Vec<(String, OsString)>,
+    wrapper: Vec<OsString>,
 }
 
 impl Env {
@@ -31,6 +32,7 @@ impl Env {
             vault,
             passphrase_file,
             extra_env: Vec::new(),
+            wrapper: Vec::new(),
         }
     }
 
@@ -50,13 +52,26 @@ impl Env {
         self.extra_env.push((key.to_owned(), value.into()));
     }
 
+    /// Runs every later command as `PREFIX... vault ARGS` (for example
+    /// inside a test's own kernel session keyring).
+    pub fn wrap(&mut self, prefix: Vec<OsString>) {
+        self.wrapper = prefix;
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// `vault ARGS` with VAULT_PATH set; no passphrase unless asked for.
     pub fn vault(&self, args: &[&str]) -> Run {
-        let mut command = Command::new(BIN);
+        let mut command = match self.wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut command = Command::new(program);
+                command.args(rest).arg(BIN);
+                command
+            }
+            None => Command::new(BIN),
+        };
         command
             .args(args)
             .env_clear()

@@ -1,0 +1,139 @@
+//! `vault status` (alias `doctor`): what vault would do here and why,
+//! without unlocking and without showing anything secret.
+//!
+//! Reads the vault read-only: the file and its format, its permissions, the
+//! identity commands act as, the keyring, and the unlock methods in the
+//! order the session tries them, each with why it is or is not available.
+
+use crate::error::{Error, Result};
+use crate::keycache::KeyCache;
+use crate::model::IdentityKind;
+use crate::session::{cache_scope, Session};
+use crate::store::{check_permissions, FORMAT_VERSION};
+use crate::vault::Vault;
+use crate::{env, terminal, time};
+
+pub fn run(session: &Session) -> Result<u8> {
+    let path = &session.vault_path;
+    let mut out = Report::default();
+    out.line("vault", &path.display().to_string());
+    let vault = match Vault::open_read_only(path) {
+        Ok(vault) => vault,
+        Err(Error::NoVault(_)) => {
+            out.line("format", "no vault here yet: `vault init` creates one");
+            out.line("keyring", &keyring(session.cache.as_ref()));
+            return super::print(&out.0).map(|_| 0);
+        }
+        Err(e) => return Err(e),
+    };
+    let version = vault.format_version()?;
+    out.line(
+        "format",
+        &format!("{version} (this vault reads up to {FORMAT_VERSION})"),
+    );
+    out.line("permissions", &permissions(path));
+    out.line("keyring", &keyring(session.cache.as_ref()));
+    let identity = session.identity_of(&vault);
+    let person = match &identity {
+        Ok(i) => {
+            out.line("identity", &format!("{} ({})", i.name(), i.kind().as_str()));
+            i.kind() == IdentityKind::Person
+        }
+        Err(e) => {
+            out.line("identity", &format!("none: {e}"));
+            false
+        }
+    };
+
+    let token = match session.has_token() {
+        true => Ok(format!("{} is set", env::ACCESS_TOKEN)),
+        false => Err(format!("{} is not set", env::ACCESS_TOKEN)),
+    };
+    let cached = match &identity {
+        _ if !person => Err("only for a person's identity".to_owned()),
+        Ok(i) => match session.cache.get(&cache_scope(&vault, i.id())) {
+            Some(c) => Ok(format!(
+                "until {} ({} left)",
+                time::format(c.expires),
+                time::format_span(c.expires - time::now())
+            )),
+            None if session.cache.status().is_ok() => Err("none cached".to_owned()),
+            None => Err(session.cache.status().err().unwrap_or_default()),
+        },
+        Err(_) => Err("no identity".to_owned()),
+    };
+    let passphrase = match session.passphrase_source() {
+        _ if !person => Err("only for a person's identity".to_owned()),
+        Some(source) => Ok(source),
+        None => Err(format!(
+            "no --passphrase-file, {} or {}",
+            env::PASSPHRASE_FILE,
+            env::PASSPHRASE
+        )),
+    };
+    let prompt = match terminal::interactive() {
+        _ if !person => Err("only for a person's identity".to_owned()),
+        true => Ok("a hidden prompt".to_owned()),
+        false => Err("stdin is not a terminal".to_owned()),
+    };
+    let methods = [
+        ("access token", token),
+        ("cached key", cached),
+        ("passphrase", passphrase),
+        ("terminal", prompt),
+    ];
+    let next = methods
+        .iter()
+        .find(|(_, how)| how.is_ok())
+        .map(|(name, _)| (*name).to_owned())
+        .unwrap_or_else(|| "none: every command that needs a key will fail".to_owned());
+    out.line("next unlock", &next);
+    for (n, (name, how)) in methods.iter().enumerate() {
+        let text = match how {
+            Ok(why) => format!("yes, {why}"),
+            Err(why) => format!("no, {why}"),
+        };
+        out.line(&format!("  {}. {name}", n + 1), &text);
+    }
+    super::print(&out.0)?;
+    super::OK
+}
+
+/// Whether the keyring works here, or why it is not used.
+fn keyring(cache: &dyn KeyCache) -> String {
+    match cache.status() {
+        Ok(name) => format!("works here ({name})"),
+        Err(why) => format!("not used: {why}"),
+    }
+}
+
+fn permissions(path: &std::path::Path) -> String {
+    let problems = check_permissions(path);
+    if problems.is_empty() {
+        return "ok".to_owned();
+    }
+    let each: Vec<String> = problems
+        .iter()
+        .map(|p| {
+            format!(
+                "{} is mode {:04o}, run: chmod {:o} {}",
+                p.path.display(),
+                p.mode,
+                p.want,
+                p.path.display()
+            )
+        })
+        .collect();
+    each.join("; ")
+}
+
+/// `label:` and a value, the values aligned.
+#[derive(Default)]
+struct Report(String);
+
+impl Report {
+    fn line(&mut self, label: &str, value: &str) {
+        self.0
+            .push_str(&format!("{:<20}{value}\n", format!("{label}:")));
+    }
+}

@@ -1,0 +1,58 @@
+//! `vault unlock` and `vault lock`: keep an identity's unlocked key in the
+//! OS keyring for a while, and take every cached key of the vault away at
+//! once.
+//!
+//! `unlock` takes the passphrase from any source (file, environment,
+//! terminal), so scripts and tests can use it too; it fails when the key
+//! cannot be kept, since keeping it is all the user asked for.
+
+use crate::cli::UnlockArgs;
+use crate::error::{Error, Result};
+use crate::keycache::MAX_TTL_SECS;
+use crate::session::{cache_scope, Session};
+use crate::time::WhenProblem;
+
+pub fn unlock(session: &Session, args: UnlockArgs) -> Result<u8> {
+    let ttl = duration(&args.duration)?;
+    let vault = session.open()?;
+    let (me, expires) = session.unlock_and_keep(&vault, ttl)?;
+    super::print(&format!(
+        "unlocked {} until {}\n",
+        me.name(),
+        crate::time::format(expires)
+    ))?;
+    super::OK
+}
+
+pub fn lock(session: &Session) -> Result<u8> {
+    let vault = session.open()?;
+    let mut removed = Vec::new();
+    for info in vault.identities()? {
+        let identity = vault.identity(Some(info.name.as_str()))?;
+        if session.cache.remove(&cache_scope(&vault, identity.id())) {
+            removed.push(info.name);
+        }
+    }
+    if removed.is_empty() {
+        super::print("nothing to lock: no unlocked key of this vault is cached\n")?;
+    } else {
+        super::print(&format!(
+            "locked: removed the cached key of {}\n",
+            super::join_names(&removed)
+        ))?;
+    }
+    super::OK
+}
+
+/// `--for DURATION`: positive and at most `MAX_TTL_SECS`.
+fn duration(text: &str) -> Result<i64> {
+    let refuse = |problem| Error::InvalidDuration {
+        input: text.to_owned(),
+        problem,
+    };
+    match crate::time::parse_duration(text) {
+        Ok(secs) if secs <= MAX_TTL_SECS => Ok(secs),
+        Ok(_) | Err(WhenProblem::TooFar) => Err(refuse("the unlock cache keeps a key 24h at most")),
+        Err(_) => Err(refuse("not a duration")),
+    }
+}

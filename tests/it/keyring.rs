@@ -1,0 +1,484 @@
+//! The unlock cache, for real, in the Linux kernel keyring.
+//!
+//! Every test that lets vault use a keyring gives it a throwaway session
+//! keyring of its own (`SessionKeyring`), so the suite never touches the
+//! keyring of the user running it. Tests without one show what happens
+//! where there is no keyring (headless, containers, CI).
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::support::{Env, Run};
+
+const NO_PASSPHRASE: &str = "no passphrase for identity owner: no terminal to ask on";
+
+/// A named kernel session keyring that lives as long as this value: a
+/// `sleep` holds it, and each vault command joins it by name.
+struct SessionKeyring {
+    name: String,
+    holder: Child,
+    joiner: OsString,
+}
+
+impl SessionKeyring {
+    fn new(env: &Env) -> SessionKeyring {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "vault-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        // Other processes of the user may join a named keyring only if it
+        // grants them search; `sleep` keeps it alive, 10 minutes at most.
+        let holder = Command::new("keyctl")
+            .args(["session", &name, "sh", "-c"])
+            .arg("keyctl setperm @s 0x3f1b0000 >/dev/null && echo ready && exec sleep 600")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("keyctl (Debian package keyutils) runs");
+        let mut holder = holder;
+        let mut ready = String::new();
+        use std::io::BufRead;
+        let _ = std::io::BufReader::new(holder.stdout.take().unwrap()).read_line(&mut ready);
+        assert_eq!(ready, "ready\n", "could not create the session keyring");
+        // keyctl announces the keyring it joined on stderr; the joiner
+        // keeps that note out of the vault command's own stderr.
+        let joiner = env.path().join("join-keyring");
+        std::fs::write(
+            &joiner,
+            "#!/bin/sh\nname=$1; shift\nexec 3>&2 2>/dev/null\n\
+             exec keyctl session \"$name\" sh -c 'exec 2>&3 3>&-; exec \"$@\"' sh \"$@\"\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&joiner, std::fs::Permissions::from_mode(0o700)).unwrap();
+        SessionKeyring {
+            name,
+            holder,
+            joiner: joiner.into(),
+        }
+    }
+
+    /// Makes every later command of `env` run inside this keyring.
+    fn attach(&self, env: &mut Env) {
+        env.wrap(vec![self.joiner.clone(), self.name.clone().into()]);
+    }
+
+    /// `keyctl ARGS` inside this keyring.
+    fn keyctl(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.joiner)
+            .arg(&self.name)
+            .arg("keyctl")
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The ids of vault's entries in this keyring.
+    fn vault_entries(&self) -> Vec<String> {
+        self.keyctl(&["show", "@s"])
+            .lines()
+            .filter(|l| l.contains("user: vault-unlock:"))
+            .map(|l| l.split_whitespace().next().unwrap().to_owned())
+            .collect()
+    }
+}
+
+impl Drop for SessionKeyring {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
+}
+
+/// Makes every later command of `env` run at a terminal (`script(1)`
+/// gives it one; stdin is typed into it), inside `keyring` if given.
+fn at_terminal(env: &mut Env, keyring: Option<&SessionKeyring>) {
+    let tty = env.path().join("at-terminal");
+    std::fs::write(
+        &tty,
+        "#!/bin/sh\nexec script -qec \"$(printf '%s ' \"$@\")\" /dev/null\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tty, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let mut prefix = match keyring {
+        Some(k) => vec![k.joiner.clone(), k.name.clone().into()],
+        None => Vec::new(),
+    };
+    prefix.push(tty.into());
+    env.wrap(prefix);
+}
+
+/// `vault ARGS` with the keyring allowed.
+fn vault(env: &Env, args: &[&str]) -> Run {
+    env.vault(args).env_remove("VAULT_NO_KEYRING")
+}
+
+/// A vault in a session keyring of its own, with one secret.
+fn setup() -> (Env, SessionKeyring) {
+    let mut env = Env::init();
+    env.add("TOKEN", "abc");
+    let keyring = SessionKeyring::new(&env);
+    keyring.attach(&mut env);
+    (env, keyring)
+}
+
+/// The name vault gives the cache entry of `identity` in this vault file.
+fn entry_name(vault_file: &Path, identity: &str) -> String {
+    let conn = rusqlite::Connection::open(vault_file).unwrap();
+    let vault_id: Vec<u8> = conn
+        .query_row("SELECT id FROM vault", [], |r| r.get(0))
+        .unwrap();
+    let identity_id: Vec<u8> = conn
+        .query_row(
+            "SELECT id FROM identities WHERE name = ?1",
+            [identity],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let path = std::fs::canonicalize(vault_file).unwrap();
+    let digest = ::vault::crypto::cache_entry_id(
+        path.as_os_str().as_encoded_bytes(),
+        &vault_id.try_into().unwrap(),
+        &identity_id.try_into().unwrap(),
+    );
+    format!("vault-unlock:{}", hex::encode(&digest[..16]))
+}
+
+/// Lines of /proc/keys naming `entry`, ignoring keys already invalidated.
+fn live_keys_named(entry: &str) -> Vec<String> {
+    std::fs::read_to_string("/proc/keys")
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(entry))
+        .filter(|l| !l.split_whitespace().nth(1).unwrap_or("").contains('i'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn unlock_once_then_commands_need_no_passphrase_until_lock() {
+    let (env, keyring) = setup();
+    vault(&env, &["unlock"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_has("unlocked owner until ");
+    assert_eq!(keyring.vault_entries().len(), 1);
+    vault(&env, &["exec", "--", "printenv", "TOKEN"])
+        .run()
+        .success()
+        .stdout_is("abc\n");
+    vault(&env, &["add", "SECOND"]).stdin("two").run().success();
+    vault(&env, &["rotate", "TOKEN"])
+        .stdin("def")
+        .run()
+        .success();
+    vault(&env, &["lock"])
+        .run()
+        .success()
+        .stdout_is("locked: removed the cached key of owner\n");
+    assert_eq!(keyring.vault_entries(), Vec::<String>::new());
+    vault(&env, &["exec", "--", "true"])
+        .run()
+        .code(125)
+        .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
+    vault(&env, &["lock"])
+        .run()
+        .success()
+        .stdout_is("nothing to lock: no unlocked key of this vault is cached\n");
+}
+
+#[test]
+fn a_passphrase_typed_at_the_terminal_is_not_asked_again() {
+    let (mut env, keyring) = setup();
+    at_terminal(&mut env, Some(&keyring));
+    vault(&env, &["exec", "--", "printenv", "TOKEN"])
+        .stdin(format!("{}\n", crate::support::PASSPHRASE))
+        .run()
+        .success()
+        .stdout_has("Passphrase for owner: ")
+        .stdout_has("abc");
+    assert_eq!(keyring.vault_entries().len(), 1);
+    keyring.attach(&mut env);
+    vault(&env, &["exec", "--", "printenv", "TOKEN"])
+        .run()
+        .success()
+        .stdout_is("abc\n");
+}
+
+#[test]
+fn status_tells_whether_a_key_is_cached_and_until_when() {
+    let (env, _keyring) = setup();
+    vault(&env, &["status"])
+        .run()
+        .success()
+        .stdout_has("keyring:            works here (Linux kernel session keyring)\n")
+        .stdout_has("  2. cached key:    no, none cached\n");
+    vault(&env, &["unlock", "--for", "1h"])
+        .passphrase()
+        .run()
+        .success();
+    let out = vault(&env, &["status"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_has("next unlock:        cached key\n")
+        .stdout_has("  2. cached key:    yes, until ");
+    assert!(
+        out.stdout.contains(" (59m left)\n") || out.stdout.contains(" (1h left)\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn the_cached_entry_holds_the_key_not_the_passphrase_and_expires_in_the_kernel() {
+    let (env, keyring) = setup();
+    vault(&env, &["unlock", "--for", "1h"])
+        .passphrase()
+        .run()
+        .success();
+    let name = entry_name(&env.vault, "owner");
+    let ids = keyring.vault_entries();
+    assert_eq!(ids.len(), 1);
+    let payload = Command::new(&keyring.joiner)
+        .args([&keyring.name, "keyctl", "pipe", &ids[0]])
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(payload.len(), 48);
+    assert!(payload.starts_with(b"vaultkc1"));
+    let passphrase = crate::support::PASSPHRASE.as_bytes();
+    assert!(!payload.windows(passphrase.len()).any(|w| w == passphrase));
+    // The kernel's own timeout is set: the expiry column is not "perm".
+    let lines = live_keys_named(&name);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_ne!(lines[0].split_whitespace().nth(3), Some("perm"));
+}
+
+#[test]
+fn a_short_unlock_expires_and_asks_again() {
+    let (env, keyring) = setup();
+    vault(&env, &["unlock", "--for", "2s"])
+        .passphrase()
+        .run()
+        .success();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let refused = loop {
+        let out = vault(&env, &["exec", "--", "true"]).run();
+        if out.code != Some(0) {
+            break out;
+        }
+        assert!(Instant::now() < deadline, "the cached key never expired");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    refused
+        .code(125)
+        .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
+    assert_eq!(keyring.vault_entries(), Vec::<String>::new());
+}
+
+#[test]
+fn another_vault_file_or_identity_does_not_see_the_cached_key() {
+    let (env, keyring) = setup();
+    let mut other = Env::init();
+    keyring.attach(&mut other);
+    let bob_file = env.path().join("bob-passphrase");
+    std::fs::write(&bob_file, "bob's own passphrase\n").unwrap();
+    env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
+        .arg(&bob_file)
+        .passphrase()
+        .run()
+        .success();
+    let copy = env.path().join("copy.db");
+    std::fs::copy(&env.vault, &copy).unwrap();
+    vault(&env, &["unlock"]).passphrase().run().success();
+    vault(&env, &["exec", "--", "true"]).run().success();
+    vault(&other, &["exec", "--", "true"])
+        .run()
+        .code(125)
+        .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
+    // The same vault id and identity at another path: not the same vault.
+    vault(&env, &["exec", "--", "true"])
+        .env("VAULT_PATH", &copy)
+        .run()
+        .code(125)
+        .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
+    vault(&env, &["--as", "bob", "exec", "--", "true"])
+        .run()
+        .code(125)
+        .stderr_has("error: no passphrase for identity bob: no terminal to ask on\n");
+}
+
+#[test]
+fn changing_the_passphrase_removes_the_cached_key() {
+    let (env, keyring) = setup();
+    vault(&env, &["unlock"]).passphrase().run().success();
+    let new = env.path().join("new-passphrase");
+    std::fs::write(&new, "a new passphrase\n").unwrap();
+    vault(&env, &["passwd", "--new-passphrase-file"])
+        .arg(&new)
+        .run()
+        .success()
+        .stdout_is("changed the passphrase of owner\n");
+    assert_eq!(keyring.vault_entries(), Vec::<String>::new());
+    vault(&env, &["exec", "--", "true"])
+        .run()
+        .code(125)
+        .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
+}
+
+#[test]
+fn removing_an_identity_removes_its_cached_key() {
+    let (env, keyring) = setup();
+    let bob_file = env.path().join("bob-passphrase");
+    std::fs::write(&bob_file, "bob's own passphrase\n").unwrap();
+    env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
+        .arg(&bob_file)
+        .passphrase()
+        .run()
+        .success();
+    vault(&env, &["--as", "bob", "unlock", "--passphrase-file"])
+        .arg(&bob_file)
+        .run()
+        .success()
+        .stdout_has("unlocked bob until ");
+    assert_eq!(keyring.vault_entries().len(), 1);
+    vault(&env, &["identity", "remove", "bob", "--yes"])
+        .passphrase()
+        .run()
+        .success();
+    assert_eq!(keyring.vault_entries(), Vec::<String>::new());
+}
+
+#[test]
+fn the_flag_and_the_variable_turn_the_cache_off() {
+    let (env, keyring) = setup();
+    vault(&env, &["unlock", "--no-keyring"])
+        .passphrase()
+        .run()
+        .error("cannot keep the unlocked key: the unlock cache is off (--no-keyring)");
+    vault(&env, &["unlock"])
+        .env("VAULT_NO_KEYRING", "1")
+        .passphrase()
+        .run()
+        .error("cannot keep the unlocked key: the unlock cache is off (VAULT_NO_KEYRING is set)");
+    assert_eq!(keyring.vault_entries(), Vec::<String>::new());
+    vault(&env, &["unlock"]).passphrase().run().success();
+    vault(&env, &["exec", "--no-keyring", "--", "true"])
+        .run()
+        .code(125)
+        .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
+}
+
+#[test]
+fn a_wrong_passphrase_caches_nothing() {
+    let (env, keyring) = setup();
+    let wrong = env.path().join("wrong");
+    std::fs::write(&wrong, "not it\n").unwrap();
+    vault(&env, &["unlock", "--passphrase-file"])
+        .arg(&wrong)
+        .run()
+        .error("wrong passphrase for identity owner");
+    assert_eq!(keyring.vault_entries(), Vec::<String>::new());
+}
+
+#[test]
+fn refuses_a_bad_duration() {
+    let (env, keyring) = setup();
+    for (input, problem) in [
+        ("abc", "not a duration"),
+        ("0s", "not a duration"),
+        ("25h", "the unlock cache keeps a key 24h at most"),
+        (
+            "99999999999999999999d",
+            "the unlock cache keeps a key 24h at most",
+        ),
+    ] {
+        vault(&env, &["unlock", "--for", input])
+            .passphrase()
+            .run()
+            .error(&format!("invalid duration {input:?}: {problem}"))
+            .stderr_has("hint: use a duration such as 30s, 15m or 8h, at most 24h\n");
+    }
+    assert_eq!(keyring.vault_entries(), Vec::<String>::new());
+}
+
+/// Regression: the keyring crate's Linux store, with no session keyring,
+/// wrote the plaintext key into the user-session keyring with no expiry,
+/// then failed to link it into the persistent keyring and left it there.
+#[test]
+fn without_a_session_keyring_everything_works_and_nothing_is_left_behind() {
+    let session = Command::new("keyctl")
+        .args(["show", "@s"])
+        .output()
+        .unwrap();
+    if !String::from_utf8_lossy(&session.stdout).contains("keyring: _uid_ses.") {
+        eprintln!("skipped: this process has a session keyring of its own");
+        return;
+    }
+    let env = Env::init();
+    vault(&env, &["unlock"])
+        .passphrase()
+        .run()
+        .error("cannot keep the unlocked key: there is no session keyring here (`keyctl session` starts one)");
+    vault(&env, &["add", "TOKEN"])
+        .passphrase()
+        .stdin("abc")
+        .run()
+        .success()
+        .stderr_is("");
+    vault(&env, &["exec", "--", "printenv", "TOKEN"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_is("abc\n")
+        .stderr_is("");
+    vault(&env, &["rotate", "TOKEN"])
+        .passphrase()
+        .stdin("def")
+        .run()
+        .success();
+    vault(&env, &["lock"])
+        .run()
+        .success()
+        .stdout_is("nothing to lock: no unlocked key of this vault is cached\n");
+    vault(&env, &["exec", "--", "true"])
+        .run()
+        .code(125)
+        .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
+    assert_eq!(
+        live_keys_named(&entry_name(&env.vault, "owner")),
+        Vec::<String>::new()
+    );
+    // At a terminal: one line of note, and the command works.
+    let mut terminal = env;
+    at_terminal(&mut terminal, None);
+    let out = vault(&terminal, &["exec", "--", "printenv", "TOKEN"])
+        .stdin(format!("{}\n", crate::support::PASSPHRASE))
+        .run()
+        .success()
+        .stdout_has("note: the unlocked key is not kept for the next command: there is no session keyring here (`keyctl session` starts one)\r\n")
+        .stdout_has("def");
+    assert_eq!(out.stdout.matches("note:").count(), 1);
+    let env = terminal;
+    assert_eq!(
+        live_keys_named(&entry_name(&env.vault, "owner")),
+        Vec::<String>::new()
+    );
+    for keyring in ["@us", "@u"] {
+        let out = Command::new("keyctl")
+            .args(["show", keyring])
+            .output()
+            .unwrap();
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(!shown.contains("vault-unlock:"), "{keyring}: {shown}");
+    }
+}
