@@ -70,9 +70,12 @@ proptest! {
     }
 }
 
+/// A vault file's bytes and the (name, value) pairs it holds.
+type Pristine = (Vec<u8>, Vec<(String, String)>);
+
 /// A small vault file, built once, and the values it holds.
-fn pristine() -> &'static (Vec<u8>, Vec<(String, String)>) {
-    static CELL: std::sync::OnceLock<(Vec<u8>, Vec<(String, String)>)> = std::sync::OnceLock::new();
+fn pristine() -> &'static Pristine {
+    static CELL: std::sync::OnceLock<Pristine> = std::sync::OnceLock::new();
     CELL.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v.db");
