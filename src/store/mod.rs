@@ -116,7 +116,12 @@ impl Store {
         let conn = &self.conn;
         let run = || -> rusqlite::Result<()> {
             conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS.into()))?;
-            let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            // WAL is a property of the file, set once; asking is cheaper
+            // than setting it again on every open (exec's hot path).
+            let mut mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                mode = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            }
             if !mode.eq_ignore_ascii_case("wal") {
                 // A read-only file or directory cannot switch to WAL; reads
                 // still work, and any write reports the read-only file.
