@@ -6,6 +6,8 @@
 //! a closed pipe (`vault list | head -1`) as success.
 
 mod add;
+mod assets;
+mod completions;
 mod delete;
 mod exec;
 mod grant;
@@ -25,8 +27,15 @@ use crate::model::{IdentityName, SecretName};
 use crate::session::Session;
 
 pub fn run(cli: Cli) -> Result<u8> {
+    // Scripts and pages need no vault, so no session: they work on a
+    // packager's build machine with no data directory.
+    let command = match cli.command {
+        Command::Completions(args) => return completions::run(args),
+        Command::GenerateAssets(args) => return assets::run(args),
+        command => command,
+    };
     let session = Session::new(&cli.global)?;
-    match cli.command {
+    match command {
         Command::Init(args) => init::run(&session, args),
         Command::Add(args) => add::run(&session, args),
         Command::List(args) => list::run(&session, args),
@@ -38,6 +47,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Revoke(args) => grant::revoke(&session, args),
         Command::Identity(command) => identity::run(&session, command),
         Command::Passwd(args) => passwd::run(&session, args),
+        Command::Completions(_) | Command::GenerateAssets(_) => OK,
     }
 }
 

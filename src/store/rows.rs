@@ -332,6 +332,12 @@ impl<'c> Db<'c> {
         self.collect("SELECT name FROM identities ORDER BY name", [], |r| r.get(0))
     }
 
+    pub fn service_names(&self) -> Result<Vec<String>> {
+        const SQL: &str =
+            "SELECT DISTINCT service FROM secrets WHERE service IS NOT NULL ORDER BY service";
+        self.collect(SQL, [], |r| r.get(0))
+    }
+
     // --- access ---
 
     pub fn access_for_secret(&self, secret_id: &[u8; 16]) -> Result<Vec<AccessRow>> {
