@@ -147,15 +147,13 @@ fn command(vault: &Arc<PathBuf>) -> Command {
     annotate(Cli::command(), "", vault)
 }
 
-fn annotate(mut cmd: Command, path: &str, vault: &Arc<PathBuf>) -> Command {
-    let wanted: Vec<(clap::Id, NameKind)> = cmd
-        .get_arguments()
-        .filter_map(|arg| kind_for(path, arg).map(|kind| (arg.get_id().clone(), kind)))
-        .collect();
-    for (id, kind) in wanted {
-        let candidates = candidates(vault, kind);
-        cmd = cmd.mut_arg(id, move |arg| arg.add(candidates));
-    }
+fn annotate(cmd: Command, path: &str, vault: &Arc<PathBuf>) -> Command {
+    // `mut_args` keeps the arguments in order: positionals are numbered by
+    // it (`mut_arg` would move the one it changes to the end).
+    let mut cmd = cmd.mut_args(|arg| match kind_for(path, &arg) {
+        Some(kind) => arg.add(candidates(vault, kind)),
+        None => arg,
+    });
     let subcommands: Vec<String> = cmd
         .get_subcommands()
         .map(|s| s.get_name().to_owned())
