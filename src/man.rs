@@ -88,6 +88,7 @@ fn subcommand_pages(cmd: &Command, pages: &mut Vec<(String, String)>) {
         let mut out = Vec::new();
         Man::new(sub.clone())
             .title(page_name(sub).to_uppercase())
+            .source(format!("vault {}", env!("CARGO_PKG_VERSION")))
             .date(DATE)
             .render(&mut out)
             .expect("writing to memory cannot fail");

@@ -8,3 +8,4 @@ mod support;
 
 mod init;
 mod completions;
+mod man;
