@@ -9,3 +9,4 @@ mod support;
 mod init;
 mod completions;
 mod man;
+mod shells;

@@ -1,7 +1,7 @@
 //! The shipped completion scripts and manual pages: current with the
 //! binary, lint clean, and readable with man(1).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -39,7 +39,7 @@ fn shipped_scripts_and_pages_match_the_binary() {
         .stdout_has("completion scripts to");
     let generated = assets(&out);
     let shipped = assets(&repo());
-    let stale: Vec<&String> = generated
+    let stale: BTreeSet<&String> = generated
         .keys()
         .chain(shipped.keys())
         .filter(|name| generated.get(*name) != shipped.get(*name))
