@@ -2,11 +2,15 @@
 //! shell completions and man pages are generated from.
 //!
 //! Only definitions live here; `cmd/` turns each args struct into validated
-//! domain values before anything acts.
+//! domain values before anything acts. `complete.rs` attaches the vault's
+//! names to arguments by id (secrets) or value name (`IDENTITY`, `SERVICE`),
+//! and `man.rs` builds the EXIT STATUS and ENVIRONMENT sections of vault(1)
+//! from [`AFTER_HELP`]. After changing anything here, regenerate the shipped
+//! copies: `cargo run -- generate-assets .`
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 /// An encrypted local vault that hands secrets to programs as environment
 /// variables.
@@ -29,7 +33,11 @@ pub struct Cli {
     pub command: Command,
 }
 
-const AFTER_HELP: &str = "\
+/// Exit statuses and environment, shown by `--help` and turned into the
+/// EXIT STATUS and ENVIRONMENT sections of vault(1). Keep its shape: a
+/// heading ending in `:`, then items as `  TERM  text` (two spaces or more
+/// between them) with `    ` continuation lines, or plain paragraphs.
+pub const AFTER_HELP: &str = "\
 Exit status:
   0    success
   1    a report (list --expiring, list --needs-rotation) found something
@@ -54,7 +62,7 @@ pub struct Global {
     // session.rs rather than by clap, so that an empty variable counts as
     // unset instead of as an error.
     /// The vault file [env: VAULT_PATH] [default: DATA_DIR/vault/vault.db]
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub vault: Option<PathBuf>,
 
     /// Act as this identity [env: VAULT_IDENTITY] [default: the vault's default identity]
@@ -62,7 +70,7 @@ pub struct Global {
     pub as_identity: Option<String>,
 
     /// Read the passphrase from this file (first line) [env: VAULT_PASSPHRASE_FILE]
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub passphrase_file: Option<PathBuf>,
 
     /// Do not use the OS keyring to cache an unlocked key
@@ -105,6 +113,37 @@ pub enum Command {
     /// Show the vault file, identity, unlock method and keyring; nothing secret
     #[command(visible_alias = "doctor")]
     Status,
+    /// Print the shell completion script for SHELL
+    ///
+    /// The script asks vault for names as you type, reading only the vault's
+    /// plaintext metadata: it never unlocks, prompts or touches a keyring.
+    Completions(CompletionsArgs),
+    /// Write completions/ and man/ under DIR (for the repository and packagers)
+    #[command(hide = true)]
+    GenerateAssets(GenerateAssetsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    pub shell: Shell,
+}
+
+/// The shells `vault completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateAssetsArgs {
+    /// The directory to write completions/ and man/ into
+    #[arg(value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -118,7 +157,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct ValueSource {
     /// Read the value from this file instead of stdin or a prompt
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub from_file: Option<PathBuf>,
 
     /// Accept an empty value
@@ -264,7 +303,12 @@ pub struct IdentityAddArgs {
     pub token: bool,
 
     /// Read the new identity's passphrase from this file
-    #[arg(long, value_name = "PATH", conflicts_with = "token")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        value_hint = ValueHint::FilePath,
+        conflicts_with = "token"
+    )]
     pub new_passphrase_file: Option<PathBuf>,
 }
 
@@ -288,7 +332,7 @@ pub struct IdentityRemoveArgs {
 #[derive(Debug, Args)]
 pub struct PasswdArgs {
     /// Read the new passphrase from this file
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub new_passphrase_file: Option<PathBuf>,
 }
 

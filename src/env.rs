@@ -17,6 +17,9 @@ pub const PASSPHRASE_FILE: &str = "VAULT_PASSPHRASE_FILE";
 pub const NO_KEYRING: &str = "VAULT_NO_KEYRING";
 /// Set to `1` in the environment of `exec`'s child.
 pub const EXEC_MARKER: &str = "VAULT_EXEC";
+/// Set by the completion scripts when they ask vault for candidates
+/// (`VAULT_COMPLETE=bash vault -- vault rotate ST`).
+pub const COMPLETE: &str = "VAULT_COMPLETE";
 /// Debug builds only: `floor` makes new passphrases use the cheapest allowed
 /// Argon2id parameters, so the test suite stays fast. Release builds ignore it.
 pub const TEST_KDF: &str = "VAULT_TEST_KDF";
@@ -33,6 +36,7 @@ pub const ALL: &[&str] = &[
     PASSPHRASE_FILE,
     NO_KEYRING,
     EXEC_MARKER,
+    COMPLETE,
     TEST_KDF,
 ];
 

@@ -10,10 +10,12 @@
 
 pub mod cli;
 mod cmd;
+mod complete;
 pub mod crypto;
 pub mod env;
 pub mod error;
 mod keycache;
+mod man;
 pub mod model;
 mod process;
 pub mod secret;
@@ -33,6 +35,12 @@ use crate::error::{exit, Error};
 
 /// Runs vault with these arguments (the first is the program name).
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    // A shell asking for completions at TAB time: answer and stop, before
+    // anything else (it reads plaintext names only, never a key).
+    if let Some(code) = complete::run_if_requested(&args) {
+        return code;
+    }
     // Keys and values never reach a core dump, and no other process of this
     // user can ptrace us. execve resets this for exec's child.
     let _ = nix::sys::prctl::set_dumpable(false);
@@ -42,7 +50,6 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         signal_hook::consts::SIGXFSZ,
         std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
     );
-    let args: Vec<OsString> = args.into_iter().collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {

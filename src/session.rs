@@ -306,7 +306,7 @@ fn read_passphrase_file(path: &Path) -> Result<Passphrase> {
 }
 
 /// `dirs::data_dir()/vault/vault.db`.
-fn default_vault_path() -> Result<PathBuf> {
+pub(crate) fn default_vault_path() -> Result<PathBuf> {
     dirs::data_dir()
         .map(|d| d.join("vault").join("vault.db"))
         .ok_or_else(|| {

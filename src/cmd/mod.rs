@@ -6,6 +6,8 @@
 //! a closed pipe (`vault list | head -1`) as success.
 
 mod add;
+mod assets;
+mod completions;
 mod delete;
 mod exec;
 mod grant;
@@ -27,8 +29,15 @@ use crate::model::{IdentityName, SecretName};
 use crate::session::Session;
 
 pub fn run(cli: Cli) -> Result<u8> {
+    // Scripts and pages need no vault, so no session: they work on a
+    // packager's build machine with no data directory.
+    let command = match cli.command {
+        Command::Completions(args) => return completions::run(args),
+        Command::GenerateAssets(args) => return assets::run(args),
+        command => command,
+    };
     let session = Session::new(&cli.global)?;
-    match cli.command {
+    match command {
         Command::Init(args) => init::run(&session, args),
         Command::Add(args) => add::run(&session, args),
         Command::List(args) => list::run(&session, args),
@@ -43,6 +52,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Unlock(args) => unlock::unlock(&session, args),
         Command::Lock => unlock::lock(&session),
         Command::Status => status::run(&session),
+        Command::Completions(_) | Command::GenerateAssets(_) => OK,
     }
 }
 

@@ -96,12 +96,23 @@ impl Store {
 
     /// Opens a vault for reading only, for shell completion: never creates,
     /// migrates or changes anything.
+    ///
+    /// A cleanly closed vault has no `-wal` file; a read-only connection to
+    /// it would create `-wal` and `-shm` files it cannot remove, litter in a
+    /// directory that may be a git checkout. So it is opened `immutable`
+    /// then: a writer starting meanwhile can at worst make this read fail or
+    /// miss its newest names, which completion shrugs off.
     pub fn open_read_only(path: &Path) -> Result<Store> {
         file::check_existing(path)?;
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let conn = if Path::new(&wal).exists() {
+            Connection::open_with_flags(path, flags)
+        } else {
+            flags |= OpenFlags::SQLITE_OPEN_URI;
+            Connection::open_with_flags(immutable_uri(path), flags)
+        }
         .map_err(|e| map_err(e, path))?;
         schema::check_identity(&conn, path)?;
         conn.busy_timeout(std::time::Duration::from_millis(200))
@@ -164,6 +175,23 @@ impl Store {
         tx.commit().map_err(|e| map_err(e, path))?;
         Ok(value)
     }
+}
+
+/// `file:PATH?immutable=1`, with PATH percent-encoded (RFC 3986) so that
+/// `?`, `#` or `%` in a file name stay part of it.
+fn immutable_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &byte in path.as_os_str().as_bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                uri.push(byte as char)
+            }
+            _ => uri.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// Turns a SQLite failure into the user's terms.

@@ -338,6 +338,12 @@ impl<'c> Db<'c> {
         })
     }
 
+    pub fn service_names(&self) -> Result<Vec<String>> {
+        const SQL: &str =
+            "SELECT DISTINCT service FROM secrets WHERE service IS NOT NULL ORDER BY service";
+        self.collect(SQL, [], |r| r.get(0))
+    }
+
     // --- access ---
 
     pub fn access_for_secret(&self, secret_id: &[u8; 16]) -> Result<Vec<AccessRow>> {

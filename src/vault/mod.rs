@@ -25,9 +25,6 @@ pub use identities::NewIdentity;
 pub use secrets::{Decrypted, NewSecret, Skipped};
 pub use unlock::{Credential, Identity, Unlocked};
 
-/// A secret's name and its service, as completion reads them.
-pub type NameAndService = (String, Option<String>);
-
 /// An open vault file.
 pub struct Vault {
     store: Store,
@@ -158,16 +155,33 @@ impl Vault {
             .collect())
     }
 
-    /// Secret names with their services, and identity names: the plaintext
-    /// metadata shell completion reads.
-    pub fn completion_names(&self) -> Result<(Vec<NameAndService>, Vec<String>)> {
+    /// One kind of name, with a note to show beside it (a secret's
+    /// service): the plaintext metadata shell completion reads. One query,
+    /// no unlocking.
+    pub fn completion_names(&self, kind: NameKind) -> Result<Vec<(String, Option<String>)>> {
         let db = self.store.read();
-        Ok((db.secret_names()?, db.identity_names()?))
+        match kind {
+            NameKind::Secret => db.secret_names(),
+            NameKind::Identity => Ok(without_notes(db.identity_names()?)),
+            NameKind::Service => Ok(without_notes(db.service_names()?)),
+        }
     }
 
     pub fn secret_exists(&self, name: &SecretName) -> Result<bool> {
         self.store.read().secret_name_taken(name.as_str())
     }
+}
+
+/// The kinds of names shell completion offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    Secret,
+    Identity,
+    Service,
+}
+
+fn without_notes(names: Vec<String>) -> Vec<(String, Option<String>)> {
+    names.into_iter().map(|n| (n, None)).collect()
 }
 
 fn kind_of(row: &IdentityRow) -> IdentityKind {

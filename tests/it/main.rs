@@ -7,11 +7,14 @@
 
 mod support;
 
+mod completions;
 mod grants;
 mod hostile;
 mod init;
 mod keyring;
+mod man;
 mod process_safety;
 mod properties;
 mod reliability;
+mod shells;
 mod status;

@@ -1,0 +1,231 @@
+//! Shell completion: the scripts `vault completions SHELL` prints, and the
+//! answers they ask the binary for at TAB time.
+//!
+//! Owns clap_complete (its dynamic engine). The scripts call back into vault
+//! as `VAULT_COMPLETE=SHELL vault -- WORDS...`, so every shell completes from
+//! the one clap definition in `cli.rs`; [`run_if_requested`] answers before
+//! `lib::run` does anything else. Names come from the vault's plaintext
+//! metadata through [`Vault::open_read_only`]: completion never unlocks,
+//! prompts or touches a keyring, and when the vault is missing, locked or
+//! unreadable it completes nothing and prints nothing, so no error ever
+//! lands in the middle of the user's command line.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Arg, Command, CommandFactory};
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+use clap_complete::CompleteEnv;
+
+use crate::cli::{Cli, Shell};
+use crate::env;
+use crate::error::exit;
+use crate::vault::{NameKind, Vault};
+
+/// The scripts kept under `completions/`, named where each shell (or its
+/// packagers) look for them.
+pub const SCRIPT_FILES: &[(Shell, &str)] = &[
+    (Shell::Bash, "vault.bash"),
+    (Shell::Zsh, "_vault"),
+    (Shell::Fish, "vault.fish"),
+    (Shell::Elvish, "vault.elv"),
+    (Shell::Powershell, "_vault.ps1"),
+];
+
+/// Arguments that name an existing secret: (subcommand path, argument id).
+const SECRET_ARGS: &[(&str, &str)] = &[
+    ("rename", "old"),
+    ("rotate", "name"),
+    ("delete", "names"),
+    ("grant", "names"),
+    ("revoke", "names"),
+    ("exec", "only"),
+];
+
+/// Arguments that name an existing identity besides every one whose value
+/// name is `IDENTITY` (`--as`, `--to`, `--from`).
+const IDENTITY_ARGS: &[(&str, &str)] = &[("identity remove", "name")];
+
+/// Answers a completion request from a shell script, if this is one.
+pub fn run_if_requested(args: &[OsString]) -> Option<ExitCode> {
+    let requested = std::env::var_os(env::COMPLETE)?;
+    if requested.is_empty() || requested == "0" {
+        return None;
+    }
+    let words: Vec<&OsString> = args.iter().skip_while(|a| *a != "--").skip(1).collect();
+    let vault = Arc::new(vault_path(&words));
+    let current_dir = std::env::current_dir().ok();
+    let answered = CompleteEnv::with_factory(move || command(&vault))
+        .var(env::COMPLETE)
+        .bin("vault")
+        .completer("vault")
+        .try_complete(args, current_dir.as_deref());
+    match answered {
+        Ok(true) => Some(ExitCode::SUCCESS),
+        Ok(false) => None,
+        Err(e) => {
+            let _ = e.print();
+            Some(ExitCode::from(exit::FAILURE))
+        }
+    }
+}
+
+/// The registration script for `shell`: what `vault completions SHELL`
+/// prints and `completions/` keeps. It runs `vault` from PATH.
+pub fn script(shell: Shell) -> String {
+    let completer: &dyn EnvCompleter = match shell {
+        Shell::Bash => &Bash,
+        Shell::Zsh => &Zsh,
+        Shell::Fish => &Fish,
+        Shell::Elvish => &Elvish,
+        Shell::Powershell => &Powershell,
+    };
+    let mut buf = Vec::new();
+    completer
+        .write_registration(env::COMPLETE, "vault", "vault", "vault", &mut buf)
+        .expect("writing to memory cannot fail");
+    let script = String::from_utf8_lossy(&buf).into_owned();
+    match shell {
+        Shell::Zsh => zsh_autoloadable(script),
+        _ => script,
+    }
+}
+
+/// clap_complete's zsh script only registers itself, so installed in
+/// `fpath` as `_vault` the first TAB of a session would complete nothing.
+/// Completing when autoloaded and registering when sourced makes the one
+/// file work both ways, as zsh's own completion functions do.
+fn zsh_autoloadable(script: String) -> String {
+    const REGISTER: &str = "compdef _clap_dynamic_completer_vault vault";
+    const BOTH: &str = "if [ \"$funcstack[1]\" = \"_vault\" ]; then\n    \
+        _clap_dynamic_completer_vault \"$@\"\nelse\n    \
+        compdef _clap_dynamic_completer_vault vault\nfi";
+    script.replacen(REGISTER, BOTH, 1)
+}
+
+/// The vault the command line being completed names (`--vault PATH` or
+/// `--vault=PATH`), else `VAULT_PATH`, else the default location.
+fn vault_path(words: &[&OsString]) -> PathBuf {
+    let before_current = &words[..words.len().saturating_sub(1)];
+    let mut iter = before_current.iter().map(|w| w.to_string_lossy());
+    let mut named = None;
+    while let Some(word) = iter.next() {
+        if word == "--" {
+            break;
+        } else if word == "--vault" {
+            // bash splits `--vault=PATH` into three words at the `=`.
+            named = iter
+                .next()
+                .and_then(|w| if w == "=" { iter.next() } else { Some(w) });
+        } else if let Some(path) = word.strip_prefix("--vault=") {
+            named = Some(path.to_owned().into());
+        }
+    }
+    match named {
+        Some(path) => expand_tilde(&path),
+        None => env::var(env::PATH)
+            .map(PathBuf::from)
+            .or_else(|| crate::session::default_vault_path().ok())
+            .unwrap_or_default(),
+    }
+}
+
+/// A shell hands completion `~/x.db` unexpanded.
+fn expand_tilde(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// The clap command with the vault's names attached to the arguments that
+/// take them.
+fn command(vault: &Arc<PathBuf>) -> Command {
+    annotate(Cli::command(), "", vault)
+}
+
+fn annotate(cmd: Command, path: &str, vault: &Arc<PathBuf>) -> Command {
+    // `mut_args` keeps the arguments in order: positionals are numbered by
+    // it (`mut_arg` would move the one it changes to the end).
+    let mut cmd = cmd.mut_args(|arg| match kind_for(path, &arg) {
+        Some(kind) => arg.add(candidates(vault, kind)),
+        None => arg,
+    });
+    let subcommands: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    for name in subcommands {
+        let sub_path = format!("{path} {name}").trim_start().to_owned();
+        cmd = cmd.mut_subcommand(&name, |sub| annotate(sub, &sub_path, vault));
+    }
+    cmd
+}
+
+fn kind_for(path: &str, arg: &Arg) -> Option<NameKind> {
+    let key = (path, arg.get_id().as_str());
+    if SECRET_ARGS.contains(&key) {
+        return Some(NameKind::Secret);
+    }
+    if IDENTITY_ARGS.contains(&key) {
+        return Some(NameKind::Identity);
+    }
+    match arg.get_value_names()?.first()?.as_str() {
+        "IDENTITY" => Some(NameKind::Identity),
+        "SERVICE" => Some(NameKind::Service),
+        _ => None,
+    }
+}
+
+fn candidates(vault: &Arc<PathBuf>, kind: NameKind) -> ArgValueCandidates {
+    let vault = Arc::clone(vault);
+    ArgValueCandidates::new(move || names(&vault, kind))
+}
+
+/// The names, each with its note (a secret's service); nothing at all when
+/// the vault cannot be read, whatever the reason.
+fn names(vault: &Path, kind: NameKind) -> Vec<CompletionCandidate> {
+    let Ok(vault) = Vault::open_read_only(vault) else {
+        return Vec::new();
+    };
+    let names = vault.completion_names(kind).unwrap_or_default();
+    names
+        .into_iter()
+        .map(|(name, note)| CompletionCandidate::new(name).help(note.map(Into::into)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every table entry still names a real argument: a renamed one would
+    /// silently stop completing.
+    #[test]
+    fn tables_name_real_arguments() {
+        let cli = Cli::command();
+        for (path, id) in SECRET_ARGS.iter().chain(IDENTITY_ARGS) {
+            let mut cmd = &cli;
+            for name in path.split(' ') {
+                cmd = cmd.find_subcommand(name).expect(path);
+            }
+            assert!(
+                cmd.get_arguments().any(|a| a.get_id() == *id),
+                "{path} {id}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_vault_named_on_the_line_wins() {
+        let words = ["vault", "--vault", "/a.db", "rotate", "ST"].map(OsString::from);
+        let refs: Vec<&OsString> = words.iter().collect();
+        assert_eq!(vault_path(&refs), PathBuf::from("/a.db"));
+        let words = ["vault", "--vault", "=", "/b.db", "rotate", ""].map(OsString::from);
+        let refs: Vec<&OsString> = words.iter().collect();
+        assert_eq!(vault_path(&refs), PathBuf::from("/b.db"));
+    }
+}
