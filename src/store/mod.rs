@@ -74,11 +74,8 @@ impl Store {
     /// A WAL database whose directory this user cannot write has nowhere to
     /// put its shared-memory index; SQLite can still read it as immutable.
     fn open_immutable(path: &Path) -> Result<Store> {
-        let mut uri = std::ffi::OsString::from("file:");
-        uri.push(path.as_os_str());
-        uri.push("?immutable=1");
         let conn = Connection::open_with_flags(
-            Path::new(&uri),
+            immutable_uri(path),
             OpenFlags::SQLITE_OPEN_READ_ONLY
                 | OpenFlags::SQLITE_OPEN_URI
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
