@@ -14,7 +14,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Values are write-only: once added, they are never displayed again. The
 /// way out is into a program's environment: `vault exec -- ./deploy.sh`.
 #[derive(Debug, Parser)]
-#[command(name = "vault", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "vault",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
@@ -200,7 +205,11 @@ pub struct ExecArgs {
     pub service: Vec<String>,
 
     /// The command to run and its arguments
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
     pub command: Vec<std::ffi::OsString>,
 }
 

@@ -46,7 +46,7 @@ pub enum Error {
     },
     #[error("{} is a symbolic link; vault opens only the real file", .0.display())]
     Symlink(PathBuf),
-    #[error("cannot {action} {}: {source}", .path.display())]
+    #[error("cannot {action} {}: {}", .path.display(), io_reason(.source))]
     Io {
         action: &'static str,
         path: PathBuf,
@@ -60,7 +60,9 @@ pub enum Error {
     DiskFull,
     #[error("cannot write the vault at {}: it is read-only", .0.display())]
     ReadOnly(PathBuf),
-    #[error("integrity check failed for {0}: the vault file was changed outside vault or is damaged")]
+    #[error(
+        "integrity check failed for {0}: the vault file was changed outside vault or is damaged"
+    )]
     Integrity(String),
 
     #[error("invalid secret name {name:?}: {problem}")]
@@ -94,7 +96,9 @@ pub enum Error {
     EmptyPassphraseFile(PathBuf),
     #[error("no passphrase for identity {0}: no terminal to ask on")]
     NoPassphrase(String),
-    #[error("identity {identity} has Argon2id parameters below the floor (m={m_kib} KiB, t={t}, p={p})")]
+    #[error(
+        "identity {identity} has Argon2id parameters below the floor (m={m_kib} KiB, t={t}, p={p})"
+    )]
     KdfTooWeak {
         identity: String,
         m_kib: u32,
@@ -250,6 +254,29 @@ impl Error {
             action,
             path: path.to_owned(),
             source,
+        }
+    }
+}
+
+/// An I/O error in a user's words: `no such file`, `permission denied`,
+/// without the `(os error 2)` that std appends.
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "no such file".into(),
+        ErrorKind::PermissionDenied => "permission denied".into(),
+        ErrorKind::IsADirectory => "it is a directory".into(),
+        _ => {
+            let text = e.to_string();
+            let text = match text.find(" (os error ") {
+                Some(at) => text[..at].to_owned(),
+                None => text,
+            };
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => text,
+            }
         }
     }
 }

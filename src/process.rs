@@ -69,9 +69,9 @@ fn check_executable(path: &Path) -> Found {
             std::io::ErrorKind::PermissionDenied,
             "is a directory",
         )),
-        Ok(meta) if meta.permissions().mode() & 0o111 == 0 => Found::NotExecutable(
-            std::io::Error::from(std::io::ErrorKind::PermissionDenied),
-        ),
+        Ok(meta) if meta.permissions().mode() & 0o111 == 0 => {
+            Found::NotExecutable(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+        }
         Ok(_) => match nix::unistd::access(path, nix::unistd::AccessFlags::X_OK) {
             Ok(()) => Found::Executable,
             Err(e) => Found::NotExecutable(std::io::Error::from(e)),

@@ -20,7 +20,11 @@ pub fn run(session: &Session, args: DeleteArgs) -> Result<u8> {
         }
         let question = format!(
             "Delete {} {}? Its value cannot be recovered.",
-            if names.len() == 1 { "secret" } else { "secrets" },
+            if names.len() == 1 {
+                "secret"
+            } else {
+                "secrets"
+            },
             super::join_names(&names)
         );
         if !terminal::confirm(&question)? {

@@ -49,9 +49,8 @@ fn list(session: &Session, args: IdentityListArgs) -> Result<u8> {
     let vault = session.open()?;
     let identities = vault.identities()?;
     if args.json {
-        let json =
-            serde_json::to_string_pretty(&serde_json::json!({ "identities": identities }))
-                .map_err(|e| Error::Database(e.to_string()))?;
+        let json = serde_json::to_string_pretty(&serde_json::json!({ "identities": identities }))
+            .map_err(|e| Error::Database(e.to_string()))?;
         return super::print(&format!("{json}\n")).map(|_| 0);
     }
     let width = identities

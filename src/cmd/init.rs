@@ -31,7 +31,11 @@ pub fn run(session: &Session, args: InitArgs) -> Result<u8> {
 fn default_owner_name() -> String {
     let login = std::env::var("USER")
         .ok()
-        .or_else(|| nix::unistd::User::from_uid(nix::unistd::getuid()).ok()?.map(|u| u.name))
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()?
+                .map(|u| u.name)
+        })
         .unwrap_or_default();
     let cleaned: String = login
         .chars()

@@ -30,13 +30,14 @@ pub fn read_value(name: &SecretName, source: &ValueSource) -> Result<SecretValue
             .map_err(|e| Error::io("read", std::path::Path::new("stdin"), e))?;
         drop_one_newline(bytes)
     } else if terminal::interactive() {
-        terminal::prompt_hidden_twice(&format!("Value for {name}: "), "Repeat it: ")
-            .map_err(|e| match e {
+        terminal::prompt_hidden_twice(&format!("Value for {name}: "), "Repeat it: ").map_err(
+            |e| match e {
                 Error::PassphraseMismatch => {
                     Error::Usage("the two entries differ: nothing was stored".into())
                 }
                 other => other,
-            })?
+            },
+        )?
     } else {
         return Err(Error::NoValue(name.to_string()));
     };

@@ -48,7 +48,9 @@ impl AccessToken {
     pub fn parse(text: &str) -> Result<Self, TokenMalformed> {
         let text = text.trim();
         let body = text.strip_prefix(PREFIX).ok_or(TokenMalformed::Prefix)?;
-        let (id_hex, rest) = body.split_at_checked(ID_HEX).ok_or(TokenMalformed::Length)?;
+        let (id_hex, rest) = body
+            .split_at_checked(ID_HEX)
+            .ok_or(TokenMalformed::Length)?;
         let secret_hex = rest.strip_prefix('_').ok_or(TokenMalformed::Length)?;
         if secret_hex.len() != SECRET_HEX {
             return Err(TokenMalformed::Length);

@@ -177,7 +177,11 @@ impl<'c> Db<'c> {
             "INSERT INTO vault (singleton, id, created_at, default_identity) VALUES (1, ?1, ?2, ?3)";
         self.exec(
             SQL,
-            params![&v.id[..], v.created_at, v.default_identity.map(|d| d.to_vec())],
+            params![
+                &v.id[..],
+                v.created_at,
+                v.default_identity.map(|d| d.to_vec())
+            ],
         )
     }
 
@@ -329,7 +333,9 @@ impl<'c> Db<'c> {
     }
 
     pub fn identity_names(&self) -> Result<Vec<String>> {
-        self.collect("SELECT name FROM identities ORDER BY name", [], |r| r.get(0))
+        self.collect("SELECT name FROM identities ORDER BY name", [], |r| {
+            r.get(0)
+        })
     }
 
     // --- access ---
@@ -410,7 +416,10 @@ impl<'c> Db<'c> {
     // --- helpers ---
 
     fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<()> {
-        self.conn.execute(sql, params).map(|_| ()).map_err(|e| self.err(e))
+        self.conn
+            .execute(sql, params)
+            .map(|_| ())
+            .map_err(|e| self.err(e))
     }
 
     fn collect<T, P: rusqlite::Params>(

@@ -132,7 +132,10 @@ impl Vault {
         match Level::from_stored(&row.level) {
             Some(level) if level >= need => Ok(key),
             Some(level) => Err(denied(level.as_str())),
-            None => Err(Error::Integrity(format!("the access of {} to {}", me.name, secret.name))),
+            None => Err(Error::Integrity(format!(
+                "the access of {} to {}",
+                me.name, secret.name
+            ))),
         }
     }
 

@@ -51,7 +51,10 @@ pub struct AccessContext<'a> {
 }
 
 pub fn access_aad(vault_id: &[u8; 16], c: &AccessContext<'_>) -> Aad {
-    let expires = c.expires_at.map(|e| e.to_be_bytes().to_vec()).unwrap_or_default();
+    let expires = c
+        .expires_at
+        .map(|e| e.to_be_bytes().to_vec())
+        .unwrap_or_default();
     Aad::new("access")
         .with(vault_id)
         .with(c.secret_id)

@@ -172,11 +172,17 @@ impl Vault {
         let mut skipped = Vec::new();
         let mut seen = HashSet::new();
         for (secret, access) in db.granted_secrets(&me.id)? {
-            if wanted.as_ref().is_some_and(|w| !w.contains(secret.name.as_str())) {
+            if wanted
+                .as_ref()
+                .is_some_and(|w| !w.contains(secret.name.as_str()))
+            {
                 continue;
             }
             if !services.is_empty()
-                && !secret.service.as_ref().is_some_and(|s| services.contains(s))
+                && !secret
+                    .service
+                    .as_ref()
+                    .is_some_and(|s| services.contains(s))
             {
                 continue;
             }

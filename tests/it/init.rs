@@ -43,10 +43,10 @@ fn refuses_an_existing_vault_and_leaves_it() {
     let env = Env::init();
     env.add("KEEP", "value");
     let before = env.dump();
-    env.vault(&["init"])
-        .passphrase()
-        .run()
-        .error(&format!("a vault already exists at {}", env.vault.display()));
+    env.vault(&["init"]).passphrase().run().error(&format!(
+        "a vault already exists at {}",
+        env.vault.display()
+    ));
     assert_eq!(env.dump(), before);
 }
 

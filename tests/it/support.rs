@@ -261,6 +261,17 @@ impl Output {
         self
     }
 
+    /// Asserts the status and that stderr is exactly this error line and,
+    /// when given, this hint line.
+    #[track_caller]
+    pub fn fails(self, code: i32, message: &str, hint: Option<&str>) -> Output {
+        let mut expected = format!("error: {message}\n");
+        if let Some(hint) = hint {
+            expected.push_str(&format!("hint: {hint}\n"));
+        }
+        self.code(code).stdout_is("").stderr_is(&expected)
+    }
+
     #[track_caller]
     pub fn stdout_has(self, part: &str) -> Output {
         assert!(
@@ -268,5 +279,42 @@ impl Output {
             "stdout lacks {part:?}: {self:#?}"
         );
         self
+    }
+}
+
+impl Env {
+    /// Reads one blob column of the row `WHERE` selects.
+    pub fn blob(&self, table: &str, column: &str, filter: &str) -> Vec<u8> {
+        let conn = rusqlite::Connection::open(&self.vault).unwrap();
+        conn.query_row(
+            &format!("SELECT {column} FROM {table} WHERE {filter}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    /// Overwrites one blob column of the rows `WHERE` selects, as an
+    /// attacker with write access to the file would.
+    pub fn set_blob(&self, table: &str, column: &str, filter: &str, value: &[u8]) {
+        let conn = rusqlite::Connection::open(&self.vault).unwrap();
+        let changed = conn
+            .execute(
+                &format!("UPDATE {table} SET {column} = ?1 WHERE {filter}"),
+                [value],
+            )
+            .unwrap();
+        assert_eq!(changed, 1, "{table}.{column} WHERE {filter}");
+    }
+
+    /// Reads one integer of the row `WHERE` selects.
+    pub fn int(&self, table: &str, column: &str, filter: &str) -> i64 {
+        let conn = rusqlite::Connection::open(&self.vault).unwrap();
+        conn.query_row(
+            &format!("SELECT {column} FROM {table} WHERE {filter}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
     }
 }
