@@ -8,3 +8,4 @@ mod support;
 
 mod add;
 mod init;
+mod list;
