@@ -9,3 +9,4 @@ mod support;
 mod add;
 mod init;
 mod list;
+mod rename_rotate;
