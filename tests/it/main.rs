@@ -7,6 +7,7 @@
 mod support;
 
 mod add;
+mod delete;
 mod init;
 mod list;
 mod rename_rotate;
