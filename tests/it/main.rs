@@ -8,6 +8,7 @@ mod support;
 
 mod add;
 mod delete;
+mod exec_core;
 mod init;
 mod list;
 mod rename_rotate;
