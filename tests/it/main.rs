@@ -12,3 +12,4 @@ mod exec_core;
 mod init;
 mod list;
 mod rename_rotate;
+mod tamper;
