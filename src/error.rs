@@ -101,16 +101,16 @@ pub enum Error {
     )]
     KdfTooWeak {
         identity: String,
-        m_kib: u32,
-        t: u32,
-        p: u32,
+        m_kib: i64,
+        t: i64,
+        p: i64,
     },
     #[error("identity {identity} has absurd Argon2id parameters (m={m_kib} KiB, t={t}, p={p})")]
     KdfTooCostly {
         identity: String,
-        m_kib: u32,
-        t: u32,
-        p: u32,
+        m_kib: i64,
+        t: i64,
+        p: i64,
     },
     #[error("VAULT_ACCESS_TOKEN is malformed: {0}")]
     MalformedToken(&'static str),
