@@ -12,4 +12,5 @@ mod exec_core;
 mod init;
 mod list;
 mod rename_rotate;
+mod storage;
 mod tamper;

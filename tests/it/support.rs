@@ -318,3 +318,27 @@ impl Env {
         .unwrap()
     }
 }
+
+impl Run {
+    /// Runs the command through `sh` with this umask, to prove that the
+    /// modes vault gives its files do not depend on the user's umask.
+    pub fn umask(mut self, mask: &str) -> Self {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("umask {mask}; exec \"$0\" \"$@\""))
+            .arg(self.command.get_program())
+            .args(self.command.get_args())
+            .env_clear();
+        for (key, value) in self.command.get_envs() {
+            if let Some(value) = value {
+                command.env(key, value);
+            }
+        }
+        if let Some(dir) = self.command.get_current_dir() {
+            command.current_dir(dir);
+        }
+        self.command = command;
+        self
+    }
+}
