@@ -10,6 +10,7 @@ mod add;
 mod delete;
 mod exec_core;
 mod init;
+mod leaks;
 mod list;
 mod rename_rotate;
 mod storage;
