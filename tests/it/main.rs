@@ -15,3 +15,4 @@ mod list;
 mod rename_rotate;
 mod storage;
 mod tamper;
+mod tty;
