@@ -16,3 +16,4 @@ mod rename_rotate;
 mod storage;
 mod tamper;
 mod tty;
+mod vectors;
