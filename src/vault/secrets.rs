@@ -201,19 +201,22 @@ impl Vault {
                 expires_at: secret.expires_at,
             });
         }
-        if let Some(only) = only {
-            for name in only.iter().filter(|n| !seen.contains(n.as_str())) {
-                return Err(if db.secret_name_taken(name.as_str())? {
-                    Error::NotPermitted {
-                        identity: me.name.clone(),
-                        action: "use",
-                        secret: name.to_string(),
-                        have: "no",
-                    }
-                } else {
-                    Error::NoSecret(name.to_string())
-                });
-            }
+        // The first name asked for but not opened: missing, or not granted.
+        if let Some(name) = only
+            .into_iter()
+            .flatten()
+            .find(|n| !seen.contains(n.as_str()))
+        {
+            return Err(if db.secret_name_taken(name.as_str())? {
+                Error::NotPermitted {
+                    identity: me.name.clone(),
+                    action: "use",
+                    secret: name.to_string(),
+                    have: "no",
+                }
+            } else {
+                Error::NoSecret(name.to_string())
+            });
         }
         Ok((opened, skipped))
     }
