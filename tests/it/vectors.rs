@@ -157,7 +157,7 @@ fn vault_fields_are_nonce_then_xchacha20poly1305() {
     let (nonce, body) = sealed.split_at(24);
     let opened = cipher
         .decrypt(
-            XNonce::from_slice(nonce),
+            &XNonce::from(<[u8; 24]>::try_from(nonce).unwrap()),
             Payload {
                 msg: body,
                 aad: aad.as_bytes(),
