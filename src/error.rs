@@ -46,7 +46,7 @@ pub enum Error {
     },
     #[error("{} is a symbolic link; vault opens only the real file", .0.display())]
     Symlink(PathBuf),
-    #[error("cannot {action} {}: {source}", .path.display())]
+    #[error("cannot {action} {}: {}", .path.display(), io_reason(.source))]
     Io {
         action: &'static str,
         path: PathBuf,
@@ -108,16 +108,16 @@ pub enum Error {
     )]
     KdfTooWeak {
         identity: String,
-        m_kib: u32,
-        t: u32,
-        p: u32,
+        m_kib: i64,
+        t: i64,
+        p: i64,
     },
     #[error("identity {identity} has absurd Argon2id parameters (m={m_kib} KiB, t={t}, p={p})")]
     KdfTooCostly {
         identity: String,
-        m_kib: u32,
-        t: u32,
-        p: u32,
+        m_kib: i64,
+        t: i64,
+        p: i64,
     },
     #[error("VAULT_ACCESS_TOKEN is malformed: {0}")]
     MalformedToken(&'static str),
@@ -265,6 +265,29 @@ impl Error {
             action,
             path: path.to_owned(),
             source,
+        }
+    }
+}
+
+/// An I/O error in a user's words: `no such file`, `permission denied`,
+/// without the `(os error 2)` that std appends.
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "no such file".into(),
+        ErrorKind::PermissionDenied => "permission denied".into(),
+        ErrorKind::IsADirectory => "it is a directory".into(),
+        _ => {
+            let text = e.to_string();
+            let text = match text.find(" (os error ") {
+                Some(at) => text[..at].to_owned(),
+                None => text,
+            };
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => text,
+            }
         }
     }
 }

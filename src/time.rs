@@ -97,13 +97,15 @@ pub fn format_date(secs: i64) -> String {
         .unwrap_or_else(|_| "invalid-time".to_owned())
 }
 
-/// A short human span: `3d`, `5h`, `12m`, `40s`.
+/// A short human span: `3d`, `5h`, `12m`, `40s`. Rounded up, so a secret
+/// added with `--expires 3d` says `expires in 3d`, not `2d`, a second later.
 pub fn format_span(secs: i64) -> String {
     let secs = secs.max(0);
+    let up = |unit: i64| (secs + unit - 1) / unit;
     match secs {
-        s if s >= 86_400 => format!("{}d", s / 86_400),
-        s if s >= 3600 => format!("{}h", s / 3600),
-        s if s >= 60 => format!("{}m", s / 60),
+        s if s >= 86_400 => format!("{}d", up(86_400)),
+        s if s >= 3600 => format!("{}h", up(3600)),
+        s if s >= 60 => format!("{}m", up(60)),
         s => format!("{s}s"),
     }
 }
@@ -148,5 +150,17 @@ mod tests {
         assert_eq!(parse_when("tomorrow", NOW), Err(WhenProblem::Unparsable));
         assert_eq!(parse_when("2027-02-30", NOW), Err(WhenProblem::Unparsable));
         assert_eq!(format(1_801_353_600), "2027-01-31T00:00:00Z");
+    }
+
+    #[test]
+    fn spans_round_up() {
+        assert_eq!(format_span(3 * 86_400), "3d");
+        assert_eq!(format_span(3 * 86_400 - 1), "3d");
+        assert_eq!(format_span(2 * 86_400 + 1), "3d");
+        assert_eq!(format_span(86_400), "1d");
+        assert_eq!(format_span(86_399), "24h");
+        assert_eq!(format_span(61), "2m");
+        assert_eq!(format_span(59), "59s");
+        assert_eq!(format_span(-5), "0s");
     }
 }

@@ -12,7 +12,7 @@ use crate::crypto::{self, AccessToken, IdentitySecret, KdfParams, Key};
 use crate::error::{Error, Result};
 use crate::model::IdentityKind;
 use crate::secret::Passphrase;
-use crate::store::IdentityRow;
+use crate::store::{IdentityRow, KdfRow};
 
 /// One way to unlock an identity.
 pub enum Credential<'a> {
@@ -130,7 +130,7 @@ impl Vault {
             }
         };
         let params = kdf_params(kdf);
-        check_params(&row.name, params)?;
+        check_params(&row.name, params, kdf)?;
         let key = crypto::derive_unlock_key(passphrase.expose(), &kdf.salt, params)
             .map_err(|_| Error::Integrity(format!("identity {}", row.name)))?;
         self.open_sealed_key(row, &key)
@@ -166,21 +166,24 @@ impl Vault {
     }
 }
 
-fn check_params(identity: &str, p: KdfParams) -> Result<()> {
+/// Refuses parameters outside the floor and ceiling, naming them as stored
+/// (a negative or 64-bit value edited into the file is shown as it is).
+fn check_params(identity: &str, p: KdfParams, stored: &KdfRow) -> Result<()> {
     use crate::crypto::ParamsRefused;
+    let (m_kib, t, p_) = (stored.m_kib, stored.t, stored.p);
     match p.check() {
         Ok(()) => Ok(()),
         Err(ParamsRefused::BelowFloor) => Err(Error::KdfTooWeak {
             identity: identity.to_owned(),
-            m_kib: p.m_kib,
-            t: p.t,
-            p: p.p,
+            m_kib,
+            t,
+            p: p_,
         }),
         Err(ParamsRefused::AboveCeiling) => Err(Error::KdfTooCostly {
             identity: identity.to_owned(),
-            m_kib: p.m_kib,
-            t: p.t,
-            p: p.p,
+            m_kib,
+            t,
+            p: p_,
         }),
     }
 }

@@ -7,14 +7,24 @@
 
 mod support;
 
+mod add;
 mod completions;
+mod delete;
+mod exec_core;
 mod grants;
 mod hostile;
 mod init;
 mod keyring;
+mod leaks;
+mod list;
 mod man;
 mod process_safety;
 mod properties;
 mod reliability;
+mod rename_rotate;
 mod shells;
 mod status;
+mod storage;
+mod tamper;
+mod tty;
+mod vectors;

@@ -276,12 +276,84 @@ impl Output {
         self
     }
 
+    /// Asserts the status and that stderr is exactly this error line and,
+    /// when given, this hint line.
+    #[track_caller]
+    pub fn fails(self, code: i32, message: &str, hint: Option<&str>) -> Output {
+        let mut expected = format!("error: {message}\n");
+        if let Some(hint) = hint {
+            expected.push_str(&format!("hint: {hint}\n"));
+        }
+        self.code(code).stdout_is("").stderr_is(&expected)
+    }
+
     #[track_caller]
     pub fn stdout_has(self, part: &str) -> Output {
         assert!(
             self.stdout.contains(part),
             "stdout lacks {part:?}: {self:#?}"
         );
+        self
+    }
+}
+
+impl Env {
+    /// Reads one blob column of the row `WHERE` selects.
+    pub fn blob(&self, table: &str, column: &str, filter: &str) -> Vec<u8> {
+        let conn = rusqlite::Connection::open(&self.vault).unwrap();
+        conn.query_row(
+            &format!("SELECT {column} FROM {table} WHERE {filter}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    /// Overwrites one blob column of the rows `WHERE` selects, as an
+    /// attacker with write access to the file would.
+    pub fn set_blob(&self, table: &str, column: &str, filter: &str, value: &[u8]) {
+        let conn = rusqlite::Connection::open(&self.vault).unwrap();
+        let changed = conn
+            .execute(
+                &format!("UPDATE {table} SET {column} = ?1 WHERE {filter}"),
+                [value],
+            )
+            .unwrap();
+        assert_eq!(changed, 1, "{table}.{column} WHERE {filter}");
+    }
+
+    /// Reads one integer of the row `WHERE` selects.
+    pub fn int(&self, table: &str, column: &str, filter: &str) -> i64 {
+        let conn = rusqlite::Connection::open(&self.vault).unwrap();
+        conn.query_row(
+            &format!("SELECT {column} FROM {table} WHERE {filter}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+}
+
+impl Run {
+    /// Runs the command through `sh` with this umask, to prove that the
+    /// modes vault gives its files do not depend on the user's umask.
+    pub fn umask(mut self, mask: &str) -> Self {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("umask {mask}; exec \"$0\" \"$@\""))
+            .arg(self.command.get_program())
+            .args(self.command.get_args())
+            .env_clear();
+        for (key, value) in self.command.get_envs() {
+            if let Some(value) = value {
+                command.env(key, value);
+            }
+        }
+        if let Some(dir) = self.command.get_current_dir() {
+            command.current_dir(dir);
+        }
+        self.command = command;
         self
     }
 }
