@@ -21,6 +21,11 @@ fn file_clean(env: &Env, what: &str) {
     let bytes = env.vault_bytes();
     // Metadata is plaintext, so this proves the search reads real content.
     assert!(bytes.windows(11).any(|w| w == b"svc-billing"), "{what}");
+    no_canary(&bytes, what);
+}
+
+#[track_caller]
+fn no_canary(bytes: &[u8], what: &str) {
     for needle in [CANARY, ROTATED, PASSPHRASE] {
         assert!(
             !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
@@ -72,5 +77,11 @@ fn a_canary_appears_only_in_the_child() {
         .stderr_is("");
     run(&["delete", "RENAMED", "--yes"], "").success();
     drop(reader);
-    file_clean(&env, "after the last command");
+    // secure_delete zeroes what was deleted, plaintext metadata included.
+    let bytes = env.vault_bytes();
+    assert!(
+        !bytes.windows(11).any(|w| w == b"svc-billing"),
+        "metadata of a deleted secret lingers"
+    );
+    no_canary(&bytes, "after the last command");
 }
