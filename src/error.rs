@@ -36,6 +36,8 @@ pub enum Error {
     NoVault(PathBuf),
     #[error("a vault already exists at {}", .0.display())]
     VaultExists(PathBuf),
+    #[error("{} already exists and is not a vault", .0.display())]
+    PathTaken(PathBuf),
     #[error("{} is not a vault file: {reason}", .path.display())]
     NotAVault { path: PathBuf, reason: String },
     #[error("{} was written by a newer vault (format {found}; this vault reads up to {supported})", .path.display())]
@@ -71,6 +73,8 @@ pub enum Error {
     InvalidIdentityName { name: String, problem: NameProblem },
     #[error("a secret named {0} already exists")]
     SecretExists(String),
+    #[error("cannot rename to {0}: a secret of that name already exists")]
+    RenameTaken(String),
     #[error("no secret named {0}")]
     NoSecret(String),
     #[error("an identity named {0} already exists")]
@@ -176,7 +180,9 @@ impl Error {
         use crate::env;
         Some(match self {
             Error::NoVault(_) => "create one with `vault init`, or point --vault or VAULT_PATH at an existing one".into(),
-            Error::VaultExists(_) => "pass --vault PATH to create another vault elsewhere".into(),
+            Error::VaultExists(_) | Error::PathTaken(_) => {
+                "pass --vault PATH to create the vault elsewhere".into()
+            }
             Error::NewerFormat { .. } => "upgrade vault to open this file; it was left untouched".into(),
             Error::Symlink(p) => format!("pass the real path: --vault \"$(readlink -f {})\"", p.display()),
             Error::Busy => "try again; if it persists, look for a stuck vault process".into(),
@@ -191,6 +197,7 @@ impl Error {
                 "identity names use letters, digits and . _ - @, starting with a letter or digit".into()
             }
             Error::SecretExists(n) => format!("to replace its value, use `vault rotate {n}`"),
+            Error::RenameTaken(_) => "choose another name, or delete that secret first".into(),
             Error::NoSecret(_) => "`vault list` shows the names".into(),
             Error::NoIdentity(_) => "`vault identity list` shows the identities".into(),
             Error::EmptyValue(_) => "pass --allow-empty to store an empty value".into(),

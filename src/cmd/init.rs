@@ -1,7 +1,7 @@
 //! `vault init`: create the vault file and its first identity.
 
 use crate::cli::InitArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::session::Session;
 use crate::vault::Vault;
 
@@ -10,8 +10,12 @@ pub fn run(session: &Session, args: InitArgs) -> Result<u8> {
         Some(name) => super::identity_name(name)?,
         None => super::identity_name(&default_owner_name())?,
     };
-    if session.vault_path.exists() || session.vault_path.is_symlink() {
-        return Err(crate::error::Error::VaultExists(session.vault_path.clone()));
+    let path = &session.vault_path;
+    if path.exists() || path.is_symlink() {
+        return Err(match crate::vault::Vault::open_read_only(path) {
+            Ok(_) => Error::VaultExists(path.clone()),
+            Err(_) => Error::PathTaken(path.clone()),
+        });
     }
     let passphrase = session.new_passphrase(None, true, name.as_str())?;
     let vault = Vault::init(

@@ -148,7 +148,7 @@ impl Vault {
             let mut row = self.secret_row(db, old)?;
             let key = self.require(db, me, &row, Level::Manage, "rename")?;
             if db.secret_name_taken(new.as_str())? {
-                return Err(Error::SecretExists(new.to_string()));
+                return Err(Error::RenameTaken(new.to_string()));
             }
             let value = self.open_value(&row, &key)?;
             row.name = new.to_string();

@@ -91,8 +91,8 @@ fn rename_refuses_a_taken_name() {
         .run()
         .fails(
             2,
-            "a secret named OTHER already exists",
-            Some("to replace its value, use `vault rotate OTHER`"),
+            "cannot rename to OTHER: a secret of that name already exists",
+            Some("choose another name, or delete that secret first"),
         );
     assert_eq!(env.dump(), before);
     assert_eq!(env.value_of("OTHER"), "other value");

@@ -225,8 +225,8 @@ fn init_refuses_a_file_that_is_not_a_vault() {
     let env = with_file(b"my notes");
     env.vault(&["init"]).passphrase().run().fails(
         2,
-        &format!("a vault already exists at {}", env.vault.display()),
-        Some("pass --vault PATH to create another vault elsewhere"),
+        &format!("{} already exists and is not a vault", env.vault.display()),
+        Some("pass --vault PATH to create the vault elsewhere"),
     );
     assert_eq!(std::fs::read(&env.vault).unwrap(), b"my notes");
 }
