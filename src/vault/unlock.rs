@@ -95,17 +95,24 @@ impl Vault {
     /// Checks `credential` against `identity` and returns its secret key.
     pub fn unlock(&self, identity: &Identity, credential: Credential<'_>) -> Result<Unlocked> {
         let row = &identity.0;
+        let public: [u8; 32] = row.public_key[..]
+            .try_into()
+            .map_err(|_| self.damaged(row))?;
         let secret = match credential {
+            // The sealed key's associated data binds the public key, so an
+            // opened seal proves the pair belongs together.
             Credential::Passphrase(passphrase) => self.open_with_passphrase(row, passphrase)?,
             Credential::Token(token) => self.open_with_token(row, token)?,
+            // A cached key proves nothing by itself: derive its public half
+            // (one scalar multiplication) and compare.
             Credential::CachedKey(bytes) => {
-                IdentitySecret::from_slice(bytes).map_err(|_| self.damaged(row))?
+                let secret = IdentitySecret::from_slice(bytes).map_err(|_| self.damaged(row))?;
+                if secret.public() != public {
+                    return Err(self.damaged(row));
+                }
+                secret
             }
         };
-        let public = secret.public();
-        if public[..] != row.public_key[..] {
-            return Err(self.damaged(row));
-        }
         Ok(Unlocked {
             id: row.id,
             name: row.name.clone(),
