@@ -224,3 +224,27 @@ fn an_access_level_or_expiry_edited_by_hand() {
     env.sql("UPDATE access SET level = 'manage', expires_at = 4102444800");
     integrity(&env, "the access of owner to CANARY", "expiry");
 }
+
+#[test]
+fn identity_records_swapped_between_identities() {
+    let env = with_canary();
+    let bob_file = env.path().join("bob-passphrase");
+    std::fs::write(&bob_file, crate::support::PASSPHRASE).unwrap();
+    env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
+        .arg(&bob_file)
+        .run()
+        .success();
+    // Give the owner bob's whole key record (same passphrase, so only the
+    // binding to the identity can tell them apart).
+    let who = |name: &str| format!("name = '{name}'");
+    for column in ["public_key", "kdf_salt", "sealed_key"] {
+        let bob = env.blob("identities", column, &who("bob"));
+        env.set_blob("identities", column, &who("owner"), &bob);
+    }
+    refused(
+        &env,
+        "wrong passphrase for identity owner",
+        WRONG_HINT,
+        "bob's record on owner's row",
+    );
+}
