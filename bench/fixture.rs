@@ -122,6 +122,27 @@ impl Fixture {
         c
     }
 
+    /// `vault ARGS` as the owner, unlocking through the keyring cache only.
+    pub fn vault_cached(&self, args: &[&str]) -> Command {
+        let mut c = self.vault(args);
+        c.env_remove("VAULT_NO_KEYRING");
+        c
+    }
+
+    /// Caches the owner's key (`vault unlock`); false where no keyring works
+    /// (run the benchmarks under `keyctl session -` to have one).
+    pub fn unlock_cache(&self) -> bool {
+        let mut c = self.vault_owner_with_keyring(&["unlock", "--for", "1h"]);
+        c.stdout(Stdio::null()).stderr(Stdio::null());
+        c.status().is_ok_and(|s| s.success())
+    }
+
+    fn vault_owner_with_keyring(&self, args: &[&str]) -> Command {
+        let mut c = self.vault_as_owner(args);
+        c.env_remove("VAULT_NO_KEYRING");
+        c
+    }
+
     /// `vault passwd` to the same passphrase: unlock plus a new seal.
     pub fn passwd_same_passphrase(&self) -> Command {
         let mut c = self.vault_as_owner(&["passwd", "--new-passphrase-file"]);

@@ -40,6 +40,7 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
     println!("## exec -- /bin/true against the floor\n");
     println!("| secrets | command | median ms | over floor ms | ratio | peak RSS KiB |");
     println!("|---:|---|---:|---:|---:|---:|");
+    let mut no_keyring = false;
     for &n in sizes {
         let fx = Fixture::build(n, 1, full);
         let floor = fx.floor_command();
@@ -50,6 +51,14 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
                 move |_| fx.vault_as_ci(&["exec", "--", "/bin/true"])
             }),
         ];
+        if fx.unlock_cache() {
+            cases.push(Case::new("exec, cached key", {
+                let fx = fx.clone();
+                move |_| fx.vault_cached(&["exec", "--", "/bin/true"])
+            }));
+        } else {
+            no_keyring = true;
+        }
         if full {
             cases.push(Case::new("exec, passphrase (Argon2id 64 MiB)", {
                 let fx = fx.clone();
@@ -72,6 +81,9 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
                 s.median_ms / floor_ms
             );
         }
+    }
+    if no_keyring {
+        println!("\nNo session keyring here: the cached-key rows are left out (run under `keyctl session -`).");
     }
     if full {
         let argon = fixture::argon2_default_ms();
@@ -107,20 +119,35 @@ fn writes_do_not_grow(sizes: &[usize], rounds: usize) {
     println!();
 }
 
-/// 4: `list --json` at 10,000 and 100,000 secrets.
+/// 4: `list --json` and the completion query at 10,000 and 100,000 secrets.
 fn listing(sizes: &[usize], rounds: usize) {
-    println!("## list --json\n");
-    println!("| secrets | list --json ms | peak RSS KiB |");
-    println!("|---:|---:|---:|");
+    println!("## list --json and completion\n");
+    println!("| secrets | list --json ms | peak RSS KiB | completion ms | peak RSS KiB |");
+    println!("|---:|---:|---:|---:|---:|");
+    let complete = |fx: &Fixture| {
+        let mut c = fx.vault_as_ci(&["--", "vault", "rotate", "S1"]);
+        c.env("VAULT_COMPLETE", "fish");
+        c
+    };
     for &n in sizes {
         let fx = Fixture::build(n, 1, true);
-        let mut cases = vec![Case::new("list", {
-            let fx = fx.clone();
-            move |_| fx.vault_as_ci(&["list", "--json"])
-        })];
+        let mut cases = vec![
+            Case::new("list", {
+                let fx = fx.clone();
+                move |_| fx.vault_as_ci(&["list", "--json"])
+            }),
+            Case::new("complete", {
+                let fx = fx.clone();
+                move |_| complete(&fx)
+            }),
+        ];
         let stats = compare(&mut cases, rounds);
-        let rss = peak_rss_kib(fx.vault_as_ci(&["list", "--json"]));
-        println!("| {n} | {:.1} | {rss} |", stats[0].median_ms);
+        let list_rss = peak_rss_kib(fx.vault_as_ci(&["list", "--json"]));
+        let complete_rss = peak_rss_kib(complete(&fx));
+        println!(
+            "| {n} | {:.1} | {list_rss} | {:.1} | {complete_rss} |",
+            stats[0].median_ms, stats[1].median_ms
+        );
     }
     println!();
 }
