@@ -111,7 +111,7 @@ pub fn run(launch: &Launch, masking: Masking) -> Result<u8> {
         let alive = &alive;
         scope.spawn(move || {
             caught.forward(Target {
-                child: &alive,
+                child: alive,
                 window,
             })
         });
@@ -143,12 +143,8 @@ fn wait(
     pid: Pid,
     alive: &Mutex<Option<Pid>>,
 ) -> Result<ExitStatus> {
-    loop {
-        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
-            Err(nix::errno::Errno::EINTR) => continue,
-            _ => break,
-        }
-    }
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
+    while let Err(nix::errno::Errno::EINTR) = waitid(Id::Pid(pid), flags) {}
     *alive.lock().unwrap_or_else(|e| e.into_inner()) = None;
     child.wait().map_err(|e| Error::Supervise {
         action: "wait for the program",

@@ -6,4 +6,8 @@
 
 mod support;
 
+mod exec;
+mod exec_mask;
+mod exec_refuse;
+mod exec_signals;
 mod init;
