@@ -2,6 +2,9 @@
 //! bytes untouched, pipes that close early, large output, and programs on
 //! a pseudo-terminal.
 
+use std::path::Path;
+use std::time::{Duration, Instant};
+
 use crate::exec::{bash, with_secrets};
 use crate::support::Env;
 
@@ -209,4 +212,40 @@ echo "status $?"
         .run()
         .success()
         .stdout_is("[masked:API_KEY]\n");
+}
+
+/// Waits until the last line of `path` is `expected`, failing the test if
+/// it never is.
+fn wait_for_last_line(path: &Path, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.lines().last() == Some(expected) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "last line never {expected:?}: {text:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_pseudo_terminal_follows_the_window_size() {
+    let env = with_secrets();
+    std::fs::write(
+        env.path().join("inner.sh"),
+        r#""$VAULT" exec --mask always -- bash -c 'trap "stty size <&1 >> sizes" WINCH; stty size <&1 >> sizes; for _ in $(seq 1200); do sleep 0.05; [ -e stop ] && exit 0; done'"#,
+    )
+    .unwrap();
+    let tmux = |args: &str| bash(&env, &format!("tmux -S tmux.sock {args}"));
+    let started = tmux("new-session -d -x 100 -y 30 'sh inner.sh'");
+    assert!(started.status.success(), "{started:#?}");
+    let sizes = env.path().join("sizes");
+    wait_for_last_line(&sizes, "30 100");
+    tmux("resize-window -t 0 -x 120 -y 40");
+    wait_for_last_line(&sizes, "40 120");
+    std::fs::write(env.path().join("stop"), "").unwrap();
+    tmux("kill-server");
 }
