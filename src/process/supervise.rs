@@ -87,11 +87,7 @@ pub fn run(launch: &Launch, masking: Masking) -> Result<u8> {
     // The program holds the only copies of the pseudo-terminal's slave now,
     // so reading the master ends when the program and its children do.
     drop(command);
-    let (master, slave) = match pty {
-        Some(p) => (Some(p.master), Some(p.slave)),
-        None => (None, None),
-    };
-    drop(slave);
+    let master = pty.map(|p| p.master);
     let mut child = spawned.map_err(|e| super::launch_error(launch, e))?;
 
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
