@@ -23,6 +23,9 @@ pub const COMPLETE: &str = "VAULT_COMPLETE";
 /// Debug builds only: `floor` makes new passphrases use the cheapest allowed
 /// Argon2id parameters, so the test suite stays fast. Release builds ignore it.
 pub const TEST_KDF: &str = "VAULT_TEST_KDF";
+/// Debug builds only: `1` makes opening a pseudo-terminal fail, so the test
+/// suite can prove that error. Release builds ignore it.
+pub const TEST_NO_PTY: &str = "VAULT_TEST_NO_PTY";
 
 /// Variables that unlock a vault: never passed to a child.
 pub const UNLOCKING: &[&str] = &[ACCESS_TOKEN, PASSPHRASE, PASSPHRASE_FILE];
@@ -38,6 +41,7 @@ pub const ALL: &[&str] = &[
     EXEC_MARKER,
     COMPLETE,
     TEST_KDF,
+    TEST_NO_PTY,
 ];
 
 pub fn is_vault_variable(name: &str) -> bool {

@@ -172,6 +172,26 @@ pub enum Error {
     Selection(String),
     #[error("expired secrets: {0}")]
     Expired(String),
+    #[error("no secret belongs to service {0}")]
+    NoService(String),
+    #[error("identity {identity} has no access to any secret of service {service}")]
+    NoAccessInService { identity: String, service: String },
+    #[error("invalid --env {input:?}: expected TARGET=SECRET")]
+    EnvMappingShape { input: String },
+    #[error("invalid --env target {target:?}: {problem}")]
+    EnvTarget {
+        target: String,
+        problem: NameProblem,
+    },
+    #[error("--env names the variable {0} twice")]
+    EnvTargetTwice(String),
+    #[error("cannot open a pseudo-terminal for the program's output: {0}")]
+    NoPty(std::io::Error),
+    #[error("cannot {action} while running the program: {source}")]
+    Supervise {
+        action: &'static str,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -226,6 +246,18 @@ impl Error {
             Error::NoValue(_) => "type the value at the prompt, pipe it on stdin, or pass --from-file PATH".into(),
             Error::NoCommand => "usage: vault exec [OPTIONS] -- COMMAND [ARGS...]".into(),
             Error::CommandNotFound(_) => "check the command's name and PATH".into(),
+            Error::NoService(_) => "`vault list` shows each secret's service".into(),
+            Error::NoAccessInService { .. } => "ask an identity that manages them to grant you access".into(),
+            Error::EnvMappingShape { .. } => "write --env GITHUB_TOKEN=GH_BOT_TOKEN: the variable, then the secret's name".into(),
+            Error::EnvTarget { problem: NameProblem::Dangerous, .. } => {
+                "add the secret under that name with `vault add --allow-dangerous-name` if you really mean it".into()
+            }
+            Error::EnvTarget { .. } => {
+                "variable names use letters, digits and _, not starting with a digit".into()
+            }
+            Error::NoPty(_) => {
+                "pass --mask never to run it on the terminal unmasked, or send its output to a file or pipe, where it is masked without one".into()
+            }
             Error::Expired(_) => "rotate them, or pass --allow-expired to inject them anyway".into(),
             Error::DiskFull => "free some space and run the command again".into(),
             _ => return None,

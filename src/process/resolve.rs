@@ -1,15 +1,10 @@
-//! Running the program `exec` was given: finding it, building its
-//! environment, and replacing vault with it.
-//!
-//! The program is looked up before anything is unlocked, so a typo answers
-//! 127 at once instead of after a passphrase prompt. With nothing to
-//! supervise, vault replaces itself (execve): the program keeps the PID,
-//! the terminal, its signals and its own exit status.
+//! Finding the program `exec` was given, as execvp would, before anything
+//! is unlocked: a typo answers 127 at once instead of after a passphrase
+//! prompt, and a file that cannot be run answers 126.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -77,30 +72,5 @@ fn check_executable(path: &Path) -> Found {
             Err(e) => Found::NotExecutable(std::io::Error::from(e)),
         },
         Err(_) => Found::Missing,
-    }
-}
-
-/// Replaces this process with `program`. Returns only on failure.
-pub fn replace(
-    program: &Path,
-    argv: &[OsString],
-    env: impl IntoIterator<Item = (OsString, OsString)>,
-) -> Error {
-    let mut command = std::process::Command::new(program);
-    if let Some(arg0) = argv.first() {
-        command.arg0(arg0);
-    }
-    command.args(argv.iter().skip(1)).env_clear().envs(env);
-    let e = command.exec();
-    let shown = argv
-        .first()
-        .map(|a| a.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    match e.kind() {
-        std::io::ErrorKind::NotFound => Error::CommandNotFound(shown),
-        _ => Error::NotExecutable {
-            program: shown,
-            source: e,
-        },
     }
 }

@@ -1,0 +1,110 @@
+//! What `exec` tells the user about its plan: the notes on stderr before
+//! the program runs, and the `--explain` report on stdout. Both name
+//! secrets and dates only, never a value (a value's length is reduced to
+//! "too short to mask").
+
+use std::path::Path;
+
+use super::plan::{Entry, Fate, Plan, EXPIRY_WARNING_SECS};
+use super::MaskDecision;
+use crate::process::MIN_LEN;
+use crate::time;
+
+/// The notes printed on stderr just before the program starts.
+pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
+    for entry in plan.with_fate(Fate::GrantExpired) {
+        eprintln!(
+            "vault: not injecting {}: the access of {identity} to it has expired",
+            entry.secret
+        );
+    }
+    for entry in plan.with_fate(Fate::Inject) {
+        match entry.expires_at() {
+            Some(at) if at <= plan.now => eprintln!(
+                "vault: injecting {}, which expired on {}",
+                entry.secret,
+                time::format(at)
+            ),
+            Some(at) if at <= plan.now + EXPIRY_WARNING_SECS => eprintln!(
+                "vault: {} expires in {}, on {}; rotate it soon",
+                entry.secret,
+                time::format_span(at - plan.now),
+                time::format(at)
+            ),
+            _ => {}
+        }
+    }
+    if masking {
+        let short: Vec<String> = plan
+            .with_fate(Fate::Inject)
+            .filter(|e| too_short(e))
+            .map(|e| e.secret.to_string())
+            .collect();
+        if !short.is_empty() {
+            eprintln!(
+                "vault: not masking {}: values shorter than {MIN_LEN} bytes are not masked",
+                crate::cmd::join_names(&short)
+            );
+        }
+    }
+}
+
+fn too_short(entry: &Entry<'_>) -> bool {
+    entry.value.is_some_and(|v| v.value.len() < MIN_LEN)
+}
+
+/// The `--explain` report: one line per variable, sorted by name.
+pub fn render(
+    plan: &Plan<'_>,
+    identity: &str,
+    masking: &MaskDecision,
+    program: Option<&Path>,
+) -> String {
+    let mut out = format!("identity: {identity}\n");
+    if let Some(program) = program {
+        out.push_str(&format!("command: {}\n", program.display()));
+    }
+    let on = if masking.on { "on" } else { "off" };
+    out.push_str(&format!("masking: {on} ({})\n", masking.why));
+    if plan.entries.is_empty() {
+        out.push_str("no secret selected\n");
+        return out;
+    }
+    let width = plan.entries.iter().map(|e| e.var.len()).max().unwrap_or(0);
+    for entry in &plan.entries {
+        let what = describe(entry, plan.now, identity, masking.on);
+        out.push_str(&format!("{:<width$}  {what}\n", entry.var));
+    }
+    out
+}
+
+fn describe(entry: &Entry<'_>, now: i64, identity: &str, masking: bool) -> String {
+    let mut parts: Vec<String> = vec![match entry.fate {
+        Fate::Inject => "injected".into(),
+        Fate::Kept => "kept from the environment (--no-override)".into(),
+        Fate::Expired => format!(
+            "expired on {}: exec refuses to run (--allow-expired injects it)",
+            entry.expires_at().map(time::format).unwrap_or_default()
+        ),
+        Fate::GrantExpired => format!("not injected: the access of {identity} to it has expired"),
+        Fate::NotGranted => format!("not granted to {identity}"),
+    }];
+    if entry.var != entry.secret.as_str() {
+        parts.push(format!("from {}", entry.secret));
+    }
+    if entry.fate == Fate::Inject {
+        match entry.expires_at() {
+            Some(at) if at <= now => parts.push(format!("expired on {}", time::format(at))),
+            Some(at) if at <= now + EXPIRY_WARNING_SECS => {
+                parts.push(format!("expires on {}", time::format(at)))
+            }
+            _ => {}
+        }
+        if masking && too_short(entry) {
+            parts.push(format!("too short to mask (under {MIN_LEN} bytes)"));
+        } else if masking {
+            parts.push("masked".into());
+        }
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,174 @@
+//! `vault exec -- COMMAND`: run a program with secrets in its environment.
+//!
+//! Everything that can fail or prompt happens before the program starts:
+//! validate the options, find the program, unlock, select, decrypt, refuse
+//! expired secrets. Only then does `process` replace vault with the program
+//! or, when masking, supervise it. Variables that unlock the vault are
+//! removed from the program's environment; it sees `VAULT_EXEC=1`.
+
+mod explain;
+mod plan;
+mod select;
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+
+use crate::cli::{ExecArgs, MaskMode};
+use crate::env;
+use crate::error::{Error, Result};
+use crate::model::SecretName;
+use crate::process::{self, Launch, Masking, Patterns};
+use crate::session::Session;
+use plan::{Fate, Plan};
+
+/// The options, validated.
+pub struct Request {
+    pub only: Vec<SecretName>,
+    pub services: Vec<String>,
+    /// `--env TARGET=SECRET`, in order.
+    pub renames: Vec<(String, SecretName)>,
+    pub clean_env: bool,
+    pub no_override: bool,
+    pub allow_expired: bool,
+    pub explain: bool,
+    pub mask: MaskMode,
+    pub command: Vec<OsString>,
+}
+
+impl Request {
+    fn parse(args: ExecArgs) -> Result<Request> {
+        let only = super::existing_secret_names(&args.only)?;
+        let mut renames: Vec<(String, SecretName)> = Vec::new();
+        for text in &args.rename {
+            let (target, secret) = parse_rename(text)?;
+            if renames.iter().any(|(t, _)| *t == target) {
+                return Err(Error::EnvTargetTwice(target));
+            }
+            renames.push((target, secret));
+        }
+        Ok(Request {
+            only,
+            services: args.service,
+            renames,
+            clean_env: args.clean_env,
+            no_override: args.no_override,
+            allow_expired: args.allow_expired,
+            explain: args.explain,
+            mask: args.mask,
+            command: args.command,
+        })
+    }
+}
+
+/// `TARGET=SECRET`: TARGET must be a safe variable name, SECRET a name.
+fn parse_rename(text: &str) -> Result<(String, SecretName)> {
+    let (target, secret) = text.split_once('=').ok_or_else(|| Error::EnvMappingShape {
+        input: text.to_owned(),
+    })?;
+    SecretName::parse(target, false).map_err(|problem| Error::EnvTarget {
+        target: target.to_owned(),
+        problem,
+    })?;
+    Ok((target.to_owned(), super::existing_secret_name(secret)?))
+}
+
+/// Whether output is masked, and why, for `--explain`.
+pub struct MaskDecision {
+    pub on: bool,
+    pub why: &'static str,
+}
+
+fn decide_masking(mode: MaskMode) -> MaskDecision {
+    let terminals = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    let (on, why) = match mode {
+        MaskMode::Never => (false, "--mask never"),
+        MaskMode::Always => (true, "--mask always"),
+        MaskMode::Auto if terminals => (false, "stdout and stderr are terminals"),
+        MaskMode::Auto => (true, "stdout or stderr is not a terminal"),
+    };
+    MaskDecision { on, why }
+}
+
+pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
+    let request = Request::parse(args)?;
+    let path_var = session
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_os_str());
+    let program = match request.command.first() {
+        Some(program) => Some(process::resolve(program, path_var)?),
+        None if request.explain => None,
+        None => return Err(Error::NoCommand),
+    };
+
+    let vault = session.open()?;
+    let me = session.unlock(&vault)?;
+    let identity = me.name().to_owned();
+    let selection = select::select(&request, &vault.list(None)?, &identity)?;
+    let (secrets, skipped) = vault.decrypt(&me, Some(&selection.wanted()), &[])?;
+    drop(me);
+    drop(vault);
+    if let Some(s) = skipped
+        .iter()
+        .find(|s| selection.explicit.contains(&s.name))
+    {
+        return Err(Error::Selection(format!(
+            "the access of {identity} to {} has expired",
+            s.name
+        )));
+    }
+    let masking = decide_masking(request.mask);
+    let plan = Plan::new(
+        &request,
+        &selection,
+        &secrets,
+        &skipped,
+        &session.env,
+        crate::time::now(),
+    );
+    if request.explain {
+        super::print(&explain::render(
+            &plan,
+            &identity,
+            &masking,
+            program.as_deref(),
+        ))?;
+        return super::OK;
+    }
+    let expired: Vec<&SecretName> = plan.with_fate(Fate::Expired).map(|e| &e.secret).collect();
+    if !expired.is_empty() {
+        return Err(Error::Expired(super::join_names(&expired)));
+    }
+    explain::notes(&plan, &identity, masking.on);
+    if session.env.iter().any(|(k, _)| k == env::EXEC_MARKER) {
+        eprintln!("vault: running inside another vault exec");
+    }
+
+    let masking = if masking.on {
+        Patterns::new(plan.injected()).map(|patterns| Masking {
+            patterns,
+            pty_allowed: !test_no_pty(session),
+        })
+    } else {
+        None
+    };
+    let launch = Launch {
+        program: program.ok_or(Error::NoCommand)?,
+        env: plan.environment(),
+        argv: request.command,
+    };
+    drop(plan);
+    drop(secrets);
+    process::run(launch, masking)
+}
+
+/// Debug builds only: `VAULT_TEST_NO_PTY=1` makes opening a
+/// pseudo-terminal fail, so the test suite can prove that error.
+fn test_no_pty(session: &Session) -> bool {
+    cfg!(debug_assertions)
+        && session
+            .env
+            .iter()
+            .any(|(k, v)| k == env::TEST_NO_PTY && v == "1")
+}

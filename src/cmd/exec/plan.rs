@@ -1,0 +1,137 @@
+//! What happens to each selected variable once the values are decrypted:
+//! injected, kept from the environment, refused as expired, skipped for an
+//! expired grant, or not granted at all; and the program's environment
+//! that follows.
+//!
+//! The plan is the single source for running, for the notes on stderr and
+//! for `--explain`, so what `--explain` says is what `exec` does.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+use super::select::Selection;
+use super::Request;
+use crate::env;
+use crate::model::SecretName;
+use crate::vault::{Decrypted, Skipped};
+
+/// Variables a `--clean-env` program keeps from vault's environment.
+pub const CLEAN_ENV_KEEPS: [&str; 8] = [
+    "PATH", "HOME", "USER", "LANG", "TERM", "TZ", "TMPDIR", "SHELL",
+];
+
+/// How soon an expiry earns a warning.
+pub const EXPIRY_WARNING_SECS: i64 = 7 * 86_400;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    Inject,
+    /// `--no-override` and the variable is already set.
+    Kept,
+    /// The secret has expired and `--allow-expired` was not given.
+    Expired,
+    /// The identity's access to the secret has expired.
+    GrantExpired,
+    NotGranted,
+}
+
+pub struct Entry<'a> {
+    pub var: String,
+    pub secret: SecretName,
+    pub fate: Fate,
+    /// The decrypted secret, for the fates that have one.
+    pub value: Option<&'a Decrypted>,
+}
+
+impl Entry<'_> {
+    pub fn expires_at(&self) -> Option<i64> {
+        self.value.and_then(|v| v.expires_at)
+    }
+}
+
+pub struct Plan<'a> {
+    pub entries: Vec<Entry<'a>>,
+    /// The environment before secrets: vault's own, without unlocking
+    /// variables (and only the kept few under `--clean-env`).
+    base: BTreeMap<OsString, OsString>,
+    pub now: i64,
+}
+
+impl<'a> Plan<'a> {
+    pub fn new(
+        request: &Request,
+        selection: &Selection,
+        secrets: &'a [Decrypted],
+        skipped: &[Skipped],
+        parent: &[(OsString, OsString)],
+        now: i64,
+    ) -> Plan<'a> {
+        let base = base_environment(parent, request.clean_env);
+        let by_name: HashMap<&SecretName, &Decrypted> =
+            secrets.iter().map(|s| (&s.name, s)).collect();
+        let mut entries = Vec::new();
+        for (var, secret) in &selection.vars {
+            let value = by_name.get(secret).copied();
+            let fate = match value {
+                None if skipped.iter().any(|s| &s.name == secret) => Fate::GrantExpired,
+                None => Fate::NotGranted,
+                Some(_) if request.no_override && base.contains_key(OsStr::new(var)) => Fate::Kept,
+                Some(v) if !request.allow_expired && v.expires_at.is_some_and(|e| e <= now) => {
+                    Fate::Expired
+                }
+                Some(_) => Fate::Inject,
+            };
+            entries.push(Entry {
+                var: var.clone(),
+                secret: secret.clone(),
+                fate,
+                value,
+            });
+        }
+        for name in &selection.not_granted {
+            entries.push(Entry {
+                var: name.to_string(),
+                secret: name.clone(),
+                fate: Fate::NotGranted,
+                value: None,
+            });
+        }
+        entries.sort_by(|a, b| a.var.cmp(&b.var));
+        Plan { entries, base, now }
+    }
+
+    pub fn with_fate(&self, fate: Fate) -> impl Iterator<Item = &Entry<'a>> {
+        self.entries.iter().filter(move |e| e.fate == fate)
+    }
+
+    /// The injected secrets as (secret name, value), for masking.
+    pub fn injected(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.with_fate(Fate::Inject)
+            .filter_map(|e| e.value.map(|v| (v.name.as_str(), v.value.expose())))
+    }
+
+    /// The program's whole environment.
+    pub fn environment(&self) -> BTreeMap<OsString, OsString> {
+        let mut vars = self.base.clone();
+        vars.insert(env::EXEC_MARKER.into(), "1".into());
+        for entry in self.with_fate(Fate::Inject) {
+            if let Some(v) = entry.value {
+                vars.insert(
+                    entry.var.clone().into(),
+                    OsStr::from_bytes(v.value.expose()).to_owned(),
+                );
+            }
+        }
+        vars
+    }
+}
+
+fn base_environment(parent: &[(OsString, OsString)], clean: bool) -> BTreeMap<OsString, OsString> {
+    parent
+        .iter()
+        .filter(|(k, _)| !env::UNLOCKING.iter().any(|u| k == u))
+        .filter(|(k, _)| !clean || CLEAN_ENV_KEEPS.iter().any(|keep| k == keep))
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,85 @@
+//! Which secrets `exec` injects, under which variable names, decided from
+//! metadata alone (no value is decrypted for a secret left out).
+//!
+//! With no `--only`, `--service` or `--env`, every secret granted to the
+//! identity is selected. Otherwise each option adds its secrets: `--only`
+//! by name, `--service` by service, `--env TARGET=SECRET` under another
+//! name (taking the place of a secret whose own name is TARGET). A
+//! `--service` that selects nothing is an error, not a silent empty run;
+//! `--only` and `--env` name secrets that must exist and be granted, which
+//! decrypting checks.
+
+use std::collections::BTreeMap;
+
+use super::Request;
+use crate::error::{Error, Result};
+use crate::model::{SecretInfo, SecretName};
+
+pub struct Selection {
+    /// Each variable to set, with the secret it comes from.
+    pub vars: BTreeMap<String, SecretName>,
+    /// Secrets the selection reached that the identity may not use.
+    pub not_granted: Vec<SecretName>,
+    /// Secrets named on the command line: an expired grant to one of them
+    /// is an error rather than a note.
+    pub explicit: Vec<SecretName>,
+}
+
+impl Selection {
+    /// The secrets to decrypt, each once.
+    pub fn wanted(&self) -> Vec<SecretName> {
+        let mut wanted: Vec<SecretName> = self.vars.values().cloned().collect();
+        wanted.sort();
+        wanted.dedup();
+        wanted
+    }
+}
+
+pub fn select(request: &Request, catalog: &[SecretInfo], me: &str) -> Result<Selection> {
+    let granted = |s: &SecretInfo| s.access.iter().any(|a| a.identity.as_str() == me);
+    let mut selection = Selection {
+        vars: BTreeMap::new(),
+        not_granted: Vec::new(),
+        explicit: request.only.clone(),
+    };
+    let own = |s: &SecretInfo, selection: &mut Selection| {
+        if granted(s) {
+            let name = s.name.clone();
+            selection.vars.insert(name.to_string(), name);
+        } else if !selection.not_granted.contains(&s.name) {
+            selection.not_granted.push(s.name.clone());
+        }
+    };
+    if request.only.is_empty() && request.services.is_empty() && request.renames.is_empty() {
+        for secret in catalog {
+            own(secret, &mut selection);
+        }
+        return Ok(selection);
+    }
+    for name in &request.only {
+        selection.vars.insert(name.to_string(), name.clone());
+    }
+    for service in &request.services {
+        let of_service: Vec<&SecretInfo> = catalog
+            .iter()
+            .filter(|s| s.service.as_deref() == Some(service))
+            .collect();
+        if of_service.is_empty() {
+            return Err(Error::NoService(service.clone()));
+        }
+        if !of_service.iter().any(|s| granted(s)) {
+            return Err(Error::NoAccessInService {
+                identity: me.to_owned(),
+                service: service.clone(),
+            });
+        }
+        for secret in of_service {
+            own(secret, &mut selection);
+        }
+    }
+    for (target, secret) in &request.renames {
+        selection.vars.insert(target.clone(), secret.clone());
+        selection.explicit.push(secret.clone());
+    }
+    Ok(selection)
+}

@@ -1,0 +1,253 @@
+//! Masking: replacing every injected value in a stream of output by
+//! `[masked:NAME]`, also when the value arrives split across reads.
+//!
+//! One Aho-Corasick automaton (leftmost-longest) finds every value in one
+//! pass, however many secrets there are. A stream keeps back only the tail
+//! that could still be the start of a value (a proper prefix of one), so a
+//! prompt or a progress line that is not a secret is never delayed waiting
+//! for more output; everything else is written at once, byte for byte.
+//!
+//! Limits, by construction: a value the program transforms (base64,
+//! URL-encoding, reversing, slicing) is not recognised, and values shorter
+//! than [`MIN_LEN`] bytes are not masked at all, because masking them would
+//! mangle ordinary output and the markers would hint at the value.
+//!
+//! The patterns are kept as [`SecretValue`]s (zeroized on drop); the
+//! automaton's own tables cannot be zeroized, and live in vault's memory,
+//! which is not dumpable, for as long as the program runs.
+
+use aho_corasick::{AhoCorasick, Input, MatchKind};
+use zeroize::Zeroizing;
+
+use crate::secret::SecretValue;
+
+/// Values shorter than this many bytes are not masked (a port, a flag, a
+/// PIN): they collide with ordinary output.
+pub const MIN_LEN: usize = 6;
+
+/// The values to mask, compiled once and shared by every stream.
+pub struct Patterns {
+    automaton: AhoCorasick,
+    /// Indexed by pattern id.
+    values: Vec<SecretValue>,
+    markers: Vec<Vec<u8>>,
+    /// Pattern ids in byte order, to test "is this a prefix of a value".
+    sorted: Vec<usize>,
+    longest: usize,
+}
+
+impl Patterns {
+    /// Compiles `(name, value)` pairs. Values shorter than [`MIN_LEN`] are
+    /// left out; the caller warns about them. Returns `None` when nothing is
+    /// left to mask.
+    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Option<Patterns> {
+        let mut values: Vec<SecretValue> = Vec::new();
+        let mut markers = Vec::new();
+        for (name, value) in pairs {
+            if value.len() < MIN_LEN {
+                continue;
+            }
+            let marker = format!("[masked:{name}]").into_bytes();
+            if values.iter().any(|v| v.expose() == value) {
+                continue;
+            }
+            values.push(SecretValue::new(Zeroizing::new(value.to_vec())));
+            markers.push(marker);
+        }
+        if values.is_empty() {
+            return None;
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(values.iter().map(|v| v.expose()))
+            .ok()?;
+        let mut sorted: Vec<usize> = (0..values.len()).collect();
+        sorted.sort_by(|a, b| values[*a].expose().cmp(values[*b].expose()));
+        let longest = values.iter().map(|v| v.len()).max().unwrap_or(0);
+        Some(Patterns {
+            automaton,
+            values,
+            markers,
+            sorted,
+            longest,
+        })
+    }
+
+    /// Whether `tail` is the start of some value but not a whole one of the
+    /// same length (more bytes could still make it a match).
+    fn could_continue(&self, tail: &[u8]) -> bool {
+        let from = self
+            .sorted
+            .partition_point(|i| self.values[*i].expose() < tail);
+        self.sorted[from..]
+            .iter()
+            .map(|i| self.values[*i].expose())
+            .take_while(|v| v.starts_with(tail))
+            .any(|v| v.len() > tail.len())
+    }
+
+    /// Where, at or after `from`, the tail of `buf` that must be held back
+    /// begins: the earliest position whose rest could grow into a value.
+    fn hold_start(&self, buf: &[u8], from: usize) -> usize {
+        let earliest = buf.len().saturating_sub(self.longest - 1).max(from);
+        (earliest..buf.len())
+            .find(|p| self.could_continue(&buf[*p..]))
+            .unwrap_or(buf.len())
+    }
+}
+
+/// One output stream's masking state: the bytes held back so far.
+pub struct Stream<'p> {
+    patterns: &'p Patterns,
+    pending: Zeroizing<Vec<u8>>,
+}
+
+impl<'p> Stream<'p> {
+    pub fn new(patterns: &'p Patterns) -> Self {
+        Stream {
+            patterns,
+            pending: Zeroizing::new(Vec::new()),
+        }
+    }
+
+    /// Masks what can be decided of `pending + chunk` into `out`, keeping
+    /// back only a possible start of a value.
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        if self.pending.is_empty() {
+            let keep = self.mask(chunk, false, out);
+            self.pending.extend_from_slice(&chunk[keep..]);
+        } else {
+            let mut buf = Zeroizing::new(std::mem::take(&mut *self.pending));
+            buf.extend_from_slice(chunk);
+            let keep = self.mask(&buf, false, out);
+            self.pending.extend_from_slice(&buf[keep..]);
+        }
+    }
+
+    /// The stream ended: what was held back is written out, masked.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        let buf = Zeroizing::new(std::mem::take(&mut *self.pending));
+        self.mask(&buf, true, out);
+    }
+
+    /// Writes `buf` masked into `out` up to the point that cannot be decided
+    /// yet, and returns that point (`buf.len()` at the end of the stream).
+    ///
+    /// A match starting before the hold point lies wholly inside `buf` (else
+    /// its start would be a possible prefix, hence at or after the hold
+    /// point), so leftmost-longest here agrees with the whole stream.
+    fn mask(&self, buf: &[u8], at_end: bool, out: &mut Vec<u8>) -> usize {
+        let p = self.patterns;
+        let hold_from = |from| {
+            if at_end {
+                buf.len()
+            } else {
+                p.hold_start(buf, from)
+            }
+        };
+        let mut pos = 0;
+        let mut hold = hold_from(0);
+        while let Some(m) = p.automaton.find(Input::new(buf).range(pos..)) {
+            if m.start() >= hold {
+                break;
+            }
+            out.extend_from_slice(&buf[pos..m.start()]);
+            out.extend_from_slice(&p.markers[m.pattern().as_usize()]);
+            pos = m.end();
+            if pos > hold {
+                hold = hold_from(pos);
+            }
+        }
+        out.extend_from_slice(&buf[pos..hold]);
+        hold
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patterns(pairs: &[(&str, &str)]) -> Patterns {
+        Patterns::new(pairs.iter().map(|(n, v)| (*n, v.as_bytes()))).unwrap()
+    }
+
+    /// Feeds `chunks` one by one; returns what came out after each chunk
+    /// and in all.
+    fn run(p: &Patterns, chunks: &[&str]) -> (Vec<String>, String) {
+        let mut stream = Stream::new(p);
+        let mut steps = Vec::new();
+        let mut all = Vec::new();
+        for chunk in chunks {
+            let mut out = Vec::new();
+            stream.feed(chunk.as_bytes(), &mut out);
+            steps.push(String::from_utf8(out.clone()).unwrap());
+            all.extend(out);
+        }
+        stream.finish(&mut all);
+        (steps, String::from_utf8(all).unwrap())
+    }
+
+    #[test]
+    fn masks_whole_values() {
+        let p = patterns(&[("KEY", "sk_live_123")]);
+        let (_, all) = run(&p, &["a sk_live_123 b sk_live_123\n"]);
+        assert_eq!(all, "a [masked:KEY] b [masked:KEY]\n");
+    }
+
+    #[test]
+    fn masks_a_value_split_at_every_point() {
+        let p = patterns(&[("KEY", "sk_live_123")]);
+        let text = "x=sk_live_123;";
+        for cut in 0..=text.len() {
+            let (_, all) = run(&p, &[&text[..cut], &text[cut..]]);
+            assert_eq!(all, "x=[masked:KEY];", "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn masks_a_value_fed_byte_by_byte() {
+        let p = patterns(&[("A", "abcdef"), ("B", "abcdefgh")]);
+        let text = "abcdefgh abcdefg abcdef";
+        let chunks: Vec<&str> = (0..text.len()).map(|i| &text[i..i + 1]).collect();
+        let (_, all) = run(&p, &chunks);
+        assert_eq!(all, "[masked:B] [masked:A]g [masked:A]");
+    }
+
+    #[test]
+    fn holds_back_only_a_possible_prefix() {
+        let p = patterns(&[("KEY", "secret-value")]);
+        let (steps, _) = run(&p, &["Password: ", "no sec", "ret here"]);
+        assert_eq!(steps, ["Password: ", "no ", "secret here"]);
+    }
+
+    #[test]
+    fn prefers_the_longest_value_across_reads() {
+        let p = patterns(&[("SHORT", "abcdef"), ("LONG", "abcdefghij")]);
+        let (steps, all) = run(&p, &["--abcdef", "ghij--"]);
+        assert_eq!(steps, ["--", "[masked:LONG]--"]);
+        assert_eq!(all, "--[masked:LONG]--");
+        let (_, all) = run(&p, &["--abcdef", "ghi"]);
+        assert_eq!(all, "--[masked:SHORT]ghi");
+    }
+
+    #[test]
+    fn leaves_other_bytes_exact() {
+        let p = patterns(&[("KEY", "needle-42")]);
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+        let mut stream = Stream::new(&p);
+        let mut out = Vec::new();
+        for chunk in bytes.chunks(333) {
+            stream.feed(chunk, &mut out);
+        }
+        stream.finish(&mut out);
+        assert_eq!(out, bytes);
+    }
+
+    #[test]
+    fn skips_short_values_and_masks_multi_line_ones() {
+        assert!(Patterns::new([("PIN", b"12345".as_slice())]).is_none());
+        let p = patterns(&[("PEM", "line one\nline two")]);
+        let (_, all) = run(&p, &["<line one\n", "line two>"]);
+        assert_eq!(all, "<[masked:PEM]>");
+    }
+}
