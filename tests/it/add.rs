@@ -11,7 +11,7 @@ const WHEN_HINT: &str = "use a date (2027-01-31) or a duration (90d, 12h)";
 
 /// The exact bytes the child of `exec` sees for `name`.
 fn exact_value(env: &Env, name: &str) -> Vec<u8> {
-    env.vault(&["exec", "--only", name, "--", "sh", "-c"])
+    env.vault(&["exec", "--mask", "never", "--only", name, "--", "sh", "-c"])
         .arg(format!("printf %s \"${name}\""))
         .passphrase()
         .run()

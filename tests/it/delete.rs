@@ -25,7 +25,7 @@ fn deletes_a_secret_and_its_access() {
     assert_eq!(json["secrets"].as_array().unwrap().len(), 1);
     assert_eq!(json["secrets"][0]["name"], "SECOND");
     assert_eq!(env.int("access", "count(*)", "1"), 1);
-    env.vault(&["exec", "--only", "FIRST", "--", "true"])
+    env.vault(&["exec", "--mask", "never", "--only", "FIRST", "--", "true"])
         .passphrase()
         .run()
         .fails(

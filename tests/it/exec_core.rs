@@ -32,7 +32,7 @@ fn child_env(out: &str) -> Vec<&str> {
 fn the_child_gets_every_secret_and_vault_exec() {
     let env = with_secrets();
     let out = env
-        .vault(&["exec", "--", "env"])
+        .vault(&["exec", "--mask", "never", "--", "env"])
         .passphrase()
         .run()
         .success()
@@ -47,7 +47,7 @@ fn the_child_gets_every_secret_and_vault_exec() {
 fn only_selects_secrets() {
     let env = with_secrets();
     let out = env
-        .vault(&["exec", "--only", "API_KEY", "--", "env"])
+        .vault(&["exec", "--mask", "never", "--only", "API_KEY", "--", "env"])
         .passphrase()
         .run()
         .success();
@@ -60,7 +60,7 @@ fn only_selects_secrets() {
 fn service_selects_secrets() {
     let env = with_secrets();
     let out = env
-        .vault(&["exec", "--service", "db", "--", "env"])
+        .vault(&["exec", "--mask", "never", "--service", "db", "--", "env"])
         .passphrase()
         .run()
         .success();
@@ -72,7 +72,7 @@ fn service_selects_secrets() {
 #[test]
 fn a_secret_overrides_a_variable_of_the_same_name() {
     let env = with_secrets();
-    env.vault(&["exec", "--", "printenv", "API_KEY"])
+    env.vault(&["exec", "--mask", "never", "--", "printenv", "API_KEY"])
         .passphrase()
         .env("API_KEY", "from the parent")
         .run()
@@ -104,7 +104,7 @@ fn passes_arguments_through_untouched() {
 fn the_child_never_sees_a_passphrase_or_its_file() {
     let env = with_secrets();
     let out = env
-        .vault(&["exec", "--", "env"])
+        .vault(&["exec", "--mask", "never", "--", "env"])
         .passphrase()
         .env("VAULT_PASSPHRASE", PASSPHRASE)
         .run()
@@ -112,7 +112,7 @@ fn the_child_never_sees_a_passphrase_or_its_file() {
     assert!(!out.stdout.contains("VAULT_PASSPHRASE"), "{}", out.stdout);
     assert!(!out.stdout.contains(PASSPHRASE), "{}", out.stdout);
     let out = env
-        .vault(&["exec", "--", "env"])
+        .vault(&["exec", "--mask", "never", "--", "env"])
         .env("VAULT_PASSPHRASE", PASSPHRASE)
         .run()
         .success();
@@ -134,7 +134,7 @@ fn the_child_never_sees_the_access_token() {
         .run()
         .success();
     let out = env
-        .vault(&["exec", "--", "env"])
+        .vault(&["exec", "--mask", "never", "--", "env"])
         .env("VAULT_ACCESS_TOKEN", token)
         .run()
         .success();
@@ -148,7 +148,7 @@ fn the_child_never_sees_the_access_token() {
 fn passes_the_childs_exit_status_through() {
     let env = with_secrets();
     for status in [0, 1, 42] {
-        env.vault(&["exec", "--", "sh", "-c"])
+        env.vault(&["exec", "--mask", "never", "--", "sh", "-c"])
             .arg(format!("exit {status}"))
             .passphrase()
             .run()
@@ -162,7 +162,7 @@ fn passes_the_childs_exit_status_through() {
 fn replaces_itself_with_the_child() {
     let env = with_secrets();
     let mut command = env
-        .vault(&["exec", "--", "sh", "-c", "echo $$"])
+        .vault(&["exec", "--mask", "never", "--", "sh", "-c", "echo $$"])
         .passphrase()
         .command;
     let child = command
@@ -180,7 +180,7 @@ fn replaces_itself_with_the_child() {
 #[test]
 fn answers_127_for_a_command_not_found() {
     let env = with_secrets();
-    env.vault(&["exec", "--", "no-such-command-anywhere"])
+    env.vault(&["exec", "--mask", "never", "--", "no-such-command-anywhere"])
         .passphrase()
         .run()
         .fails(
@@ -188,7 +188,7 @@ fn answers_127_for_a_command_not_found() {
             "no-such-command-anywhere: command not found",
             Some("check the command's name and PATH"),
         );
-    env.vault(&["exec", "--", "./missing-script"])
+    env.vault(&["exec", "--mask", "never", "--", "./missing-script"])
         .passphrase()
         .run()
         .fails(
@@ -204,7 +204,7 @@ fn answers_126_for_a_file_that_is_not_executable() {
     let script = env.path().join("script.sh");
     std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
-    env.vault(&["exec", "--", "./script.sh"])
+    env.vault(&["exec", "--mask", "never", "--", "./script.sh"])
         .passphrase()
         .run()
         .fails(126, "./script.sh: cannot run: permission denied", None);
@@ -213,18 +213,17 @@ fn answers_126_for_a_file_that_is_not_executable() {
 #[test]
 fn answers_126_for_a_directory() {
     let env = with_secrets();
-    env.vault(&["exec", "--", "/"]).passphrase().run().fails(
-        126,
-        "/: cannot run: is a directory",
-        None,
-    );
+    env.vault(&["exec", "--mask", "never", "--", "/"])
+        .passphrase()
+        .run()
+        .fails(126, "/: cannot run: is a directory", None);
 }
 
 #[test]
 fn answers_125_for_a_wrong_passphrase() {
     let env = with_secrets();
     let before = env.dump();
-    env.vault(&["exec", "--", "echo", "ran"])
+    env.vault(&["exec", "--mask", "never", "--", "echo", "ran"])
         .env("VAULT_PASSPHRASE", "wrong")
         .run()
         .fails(
@@ -238,7 +237,7 @@ fn answers_125_for_a_wrong_passphrase() {
 #[test]
 fn answers_125_without_a_passphrase_or_terminal() {
     let env = with_secrets();
-    env.vault(&["exec", "--", "echo", "ran"]).run().fails(
+    env.vault(&["exec", "--mask", "never", "--", "echo", "ran"]).run().fails(
         125,
         "no passphrase for identity owner: no terminal to ask on",
         Some("set VAULT_PASSPHRASE_FILE or VAULT_PASSPHRASE, pass --passphrase-file, or run at a terminal"),
@@ -248,7 +247,7 @@ fn answers_125_without_a_passphrase_or_terminal() {
 #[test]
 fn answers_125_for_no_command() {
     let env = with_secrets();
-    for args in [&["exec"][..], &["exec", "--"][..]] {
+    for args in [&["exec"][..], &["exec", "--mask", "never", "--"][..]] {
         env.vault(args).passphrase().run().fails(
             125,
             "no command given to run",
@@ -260,33 +259,51 @@ fn answers_125_for_no_command() {
 #[test]
 fn answers_125_for_only_naming_a_missing_secret() {
     let env = with_secrets();
-    env.vault(&["exec", "--only", "API_KEY,NOPE", "--", "echo", "ran"])
-        .passphrase()
-        .run()
-        .fails(
-            125,
-            "no secret named NOPE",
-            Some("`vault list` shows the names"),
-        );
+    env.vault(&[
+        "exec",
+        "--mask",
+        "never",
+        "--only",
+        "API_KEY,NOPE",
+        "--",
+        "echo",
+        "ran",
+    ])
+    .passphrase()
+    .run()
+    .fails(
+        125,
+        "no secret named NOPE",
+        Some("`vault list` shows the names"),
+    );
 }
 
 #[test]
 fn answers_125_for_a_service_with_no_secrets() {
     let env = with_secrets();
-    env.vault(&["exec", "--service", "nope", "--", "echo", "ran"])
-        .passphrase()
-        .run()
-        .fails(
-            125,
-            "no secret matches --service nope for identity owner",
-            None,
-        );
+    env.vault(&[
+        "exec",
+        "--mask",
+        "never",
+        "--service",
+        "nope",
+        "--",
+        "echo",
+        "ran",
+    ])
+    .passphrase()
+    .run()
+    .fails(
+        125,
+        "no secret belongs to service nope",
+        Some("`vault list` shows each secret's service"),
+    );
 }
 
 #[test]
 fn answers_125_for_a_missing_vault() {
     let env = Env::new();
-    env.vault(&["exec", "--", "echo", "ran"])
+    env.vault(&["exec", "--mask", "never", "--", "echo", "ran"])
         .passphrase()
         .run()
         .fails(
@@ -299,7 +316,7 @@ fn answers_125_for_a_missing_vault() {
 #[test]
 fn answers_125_for_a_usage_error() {
     let env = with_secrets();
-    env.vault(&["exec", "--only"])
+    env.vault(&["exec", "--mask", "never", "--only"])
         .passphrase()
         .run()
         .code(125)

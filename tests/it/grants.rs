@@ -67,9 +67,9 @@ fn three_identities_see_exactly_what_they_were_given() {
         .run()
         .success();
 
-    let ci = as_ci(&env, &token, &["exec", "--", "env"]).run();
+    let ci = as_ci(&env, &token, &["exec", "--mask", "never", "--", "env"]).run();
     assert_eq!(seen(ci, &FIVE), ["S1=S1-v1", "S2=S2-v1"]);
-    let bob = as_bob(&env, &["exec", "--", "env"]).run();
+    let bob = as_bob(&env, &["exec", "--mask", "never", "--", "env"]).run();
     assert_eq!(seen(bob, &FIVE), ["S3=S3-v1"]);
 
     let before = env.dump();
@@ -90,9 +90,9 @@ fn three_identities_see_exactly_what_they_were_given() {
             .run()
             .success();
     }
-    let ci = as_ci(&env, &token, &["exec", "--", "env"]).run();
+    let ci = as_ci(&env, &token, &["exec", "--mask", "never", "--", "env"]).run();
     assert_eq!(seen(ci, &FIVE), ["S1=S1-v2", "S2=S2-v1"]);
-    let bob = as_bob(&env, &["exec", "--", "env"]).run();
+    let bob = as_bob(&env, &["exec", "--mask", "never", "--", "env"]).run();
     assert_eq!(seen(bob, &FIVE), ["S3=S3-v2"]);
 
     env.vault(&["revoke", "S1", "S2", "--from", "ci"])
@@ -100,7 +100,7 @@ fn three_identities_see_exactly_what_they_were_given() {
         .run()
         .success()
         .stdout_is("revoked the access of ci to S1 and S2\n");
-    let ci = as_ci(&env, &token, &["exec", "--", "env"]).run();
+    let ci = as_ci(&env, &token, &["exec", "--mask", "never", "--", "env"]).run();
     assert_eq!(seen(ci, &FIVE), Vec::<String>::new());
     let list = env.vault(&["list"]).run().success();
     for line in list
@@ -185,7 +185,7 @@ fn a_manager_by_grant_can_rotate_rename_and_grant() {
     as_bob(&env, &["grant", "API_KEY", "--to", "ci"])
         .run()
         .success();
-    let ci = as_ci(&env, &token, &["exec", "--", "env"]).run();
+    let ci = as_ci(&env, &token, &["exec", "--mask", "never", "--", "env"]).run();
     assert_eq!(seen(ci, &["API_KEY"]), ["API_KEY=v2"]);
     assert_eq!(env.value_of("API_KEY"), "v2");
 }
@@ -242,14 +242,14 @@ fn hand_edited_access_rows_give_no_secret() {
     env.sql("UPDATE access SET level = 'manage' WHERE identity_id = (SELECT id FROM identities WHERE name = 'bob')");
     as_bob(&env, &["rotate", "SHARED"]).stdin("stolen").run()
         .error("integrity check failed for the access of bob to SHARED: the vault file was changed outside vault or is damaged");
-    let out = as_bob(&env, &["exec", "--", "env"]).run();
+    let out = as_bob(&env, &["exec", "--mask", "never", "--", "env"]).run();
     assert!(!out.stdout.contains("shared-value"));
     assert_eq!(env.value_of("SHARED"), "shared-value");
 
     // Point bob's row at another secret.
     env.sql("UPDATE access SET level = 'use', secret_id = (SELECT id FROM secrets WHERE name = 'MINE') \
              WHERE identity_id = (SELECT id FROM identities WHERE name = 'bob')");
-    let out = as_bob(&env, &["exec", "--", "env"]).run();
+    let out = as_bob(&env, &["exec", "--mask", "never", "--", "env"]).run();
     assert_eq!(out.code, Some(125), "{out:?}");
     assert!(
         out.stderr
@@ -263,7 +263,11 @@ fn hand_edited_access_rows_give_no_secret() {
              INSERT INTO access SELECT randomblob(16), secret_id, \
                (SELECT id FROM identities WHERE name = 'bob'), 'use', expires_at, writer_public, wrapped_key, granted_at \
              FROM access WHERE secret_id = (SELECT id FROM secrets WHERE name = 'MINE')");
-    let out = as_bob(&env, &["exec", "--only", "MINE", "--", "env"]).run();
+    let out = as_bob(
+        &env,
+        &["exec", "--mask", "never", "--only", "MINE", "--", "env"],
+    )
+    .run();
     assert_eq!(out.code, Some(125), "{out:?}");
     assert!(
         out.stderr
@@ -287,16 +291,20 @@ fn an_expired_grant_is_not_used() {
         .run()
         .success();
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    let out = as_ci(&env, &token, &["exec", "--", "env"]).run();
+    let out = as_ci(&env, &token, &["exec", "--mask", "never", "--", "env"]).run();
     assert_eq!(seen(out, &["SHORT", "LONG"]), ["LONG=l"]);
-    as_ci(&env, &token, &["exec", "--", "env"])
+    as_ci(&env, &token, &["exec", "--mask", "never", "--", "env"])
         .run()
         .success()
         .stderr_has("not injecting SHORT: the access of ci to it has expired");
-    as_ci(&env, &token, &["exec", "--only", "SHORT", "--", "env"])
-        .run()
-        .code(125)
-        .stderr_has("error: the access of ci to SHORT has expired\n");
+    as_ci(
+        &env,
+        &token,
+        &["exec", "--mask", "never", "--only", "SHORT", "--", "env"],
+    )
+    .run()
+    .code(125)
+    .stderr_has("error: the access of ci to SHORT has expired\n");
     env.vault(&["list"])
         .run()
         .success()
@@ -315,7 +323,7 @@ fn removing_an_identity_is_immediate() {
         .run()
         .success()
         .stdout_is("removed identity ci and all its access\n");
-    as_ci(&env, &token, &["exec", "--", "env"])
+    as_ci(&env, &token, &["exec", "--mask", "never", "--", "env"])
         .run()
         .code(125)
         .stderr_is(
@@ -336,11 +344,13 @@ fn unlocking_variables_never_reach_the_child() {
         .passphrase()
         .run()
         .success();
-    let out = as_ci(&env, &token, &["exec", "--", "env"]).run().success();
+    let out = as_ci(&env, &token, &["exec", "--mask", "never", "--", "env"])
+        .run()
+        .success();
     assert!(!out.stdout.contains("VAULT_ACCESS_TOKEN"), "{out:?}");
     assert!(!out.stdout.contains(&token));
     let out = env
-        .vault(&["exec", "--", "env"])
+        .vault(&["exec", "--mask", "never", "--", "env"])
         .env("VAULT_PASSPHRASE", crate::support::PASSPHRASE)
         .run()
         .success();
@@ -368,12 +378,12 @@ fn passwd_reseals_only_the_identity() {
         secrets(&secrets_before),
         "no secret re-encrypted"
     );
-    env.vault(&["exec", "--", "true"])
+    env.vault(&["exec", "--mask", "never", "--", "true"])
         .passphrase()
         .run()
         .code(125)
         .stderr_has("error: wrong passphrase for identity owner\n");
-    env.vault(&["exec", "--", "printenv", "API"])
+    env.vault(&["exec", "--mask", "never", "--", "printenv", "API"])
         .env("VAULT_PASSPHRASE_FILE", &new_file)
         .run()
         .success()
@@ -437,22 +447,32 @@ fn malformed_truncated_and_wrong_tokens() {
         .success();
     let before = env.dump();
     let hint = "hint: check that VAULT_ACCESS_TOKEN holds the whole token printed by `vault identity add NAME --token`\n";
-    as_ci(&env, "not-a-token", &["exec", "--", "env"])
-        .run()
-        .code(125)
-        .stderr_is(&format!(
-            "error: VAULT_ACCESS_TOKEN is malformed: it does not start with vtk1_\n{hint}"
-        ));
-    as_ci(&env, &token[..token.len() - 3], &["exec", "--", "env"])
-        .run()
-        .code(125)
-        .stderr_is(&format!(
-            "error: VAULT_ACCESS_TOKEN is malformed: it has the wrong length (truncated?)\n{hint}"
-        ));
+    as_ci(
+        &env,
+        "not-a-token",
+        &["exec", "--mask", "never", "--", "env"],
+    )
+    .run()
+    .code(125)
+    .stderr_is(&format!(
+        "error: VAULT_ACCESS_TOKEN is malformed: it does not start with vtk1_\n{hint}"
+    ));
+    as_ci(
+        &env,
+        &token[..token.len() - 3],
+        &["exec", "--mask", "never", "--", "env"],
+    )
+    .run()
+    .code(125)
+    .stderr_is(&format!(
+        "error: VAULT_ACCESS_TOKEN is malformed: it has the wrong length (truncated?)\n{hint}"
+    ));
     let mut wrong = token.clone();
     let last = if wrong.ends_with('0') { "1" } else { "0" };
     wrong.replace_range(wrong.len() - 1.., last);
-    let out = as_ci(&env, &wrong, &["exec", "--", "env"]).run().code(125);
+    let out = as_ci(&env, &wrong, &["exec", "--mask", "never", "--", "env"])
+        .run()
+        .code(125);
     assert_eq!(
         out.stderr,
         format!("error: the access token was rejected by identity ci\n{hint}")
@@ -465,7 +485,7 @@ fn malformed_truncated_and_wrong_tokens() {
 fn a_wrong_passphrase_for_another_identity() {
     let (env, _) = team();
     env.add("API", "v");
-    env.vault(&["exec", "--as", "bob", "--", "env"])
+    env.vault(&["exec", "--mask", "never", "--as", "bob", "--", "env"])
         .passphrase()
         .run()
         .code(125)

@@ -80,7 +80,7 @@ fn a_read_only_vault_can_be_used_but_not_changed() {
     env.add("KEEP", "value");
     let before = env.dump();
     make_read_only(&env);
-    as_reader(&env, &["exec", "--", "printenv", "KEEP"])
+    as_reader(&env, &["exec", "--mask", "never", "--", "printenv", "KEEP"])
         .run()
         .success()
         .stdout_is("value\n");

@@ -171,10 +171,13 @@ fn unlock_once_then_commands_need_no_passphrase_until_lock() {
         .success()
         .stdout_has("unlocked owner until ");
     assert_eq!(keyring.vault_entries().len(), 1);
-    vault(&env, &["exec", "--", "printenv", "TOKEN"])
-        .run()
-        .success()
-        .stdout_is("abc\n");
+    vault(
+        &env,
+        &["exec", "--mask", "never", "--", "printenv", "TOKEN"],
+    )
+    .run()
+    .success()
+    .stdout_is("abc\n");
     vault(&env, &["add", "SECOND"]).stdin("two").run().success();
     vault(&env, &["rotate", "TOKEN"])
         .stdin("def")
@@ -185,7 +188,7 @@ fn unlock_once_then_commands_need_no_passphrase_until_lock() {
         .success()
         .stdout_is("locked: removed the cached key of owner\n");
     assert_eq!(keyring.vault_entries(), Vec::<String>::new());
-    vault(&env, &["exec", "--", "true"])
+    vault(&env, &["exec", "--mask", "never", "--", "true"])
         .run()
         .code(125)
         .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
@@ -199,18 +202,24 @@ fn unlock_once_then_commands_need_no_passphrase_until_lock() {
 fn a_passphrase_typed_at_the_terminal_is_not_asked_again() {
     let (mut env, keyring) = setup();
     at_terminal(&mut env, Some(&keyring));
-    vault(&env, &["exec", "--", "printenv", "TOKEN"])
-        .stdin(format!("{}\n", crate::support::PASSPHRASE))
-        .run()
-        .success()
-        .stdout_has("Passphrase for owner: ")
-        .stdout_has("abc");
+    vault(
+        &env,
+        &["exec", "--mask", "never", "--", "printenv", "TOKEN"],
+    )
+    .stdin(format!("{}\n", crate::support::PASSPHRASE))
+    .run()
+    .success()
+    .stdout_has("Passphrase for owner: ")
+    .stdout_has("abc");
     assert_eq!(keyring.vault_entries().len(), 1);
     keyring.attach(&mut env);
-    vault(&env, &["exec", "--", "printenv", "TOKEN"])
-        .run()
-        .success()
-        .stdout_is("abc\n");
+    vault(
+        &env,
+        &["exec", "--mask", "never", "--", "printenv", "TOKEN"],
+    )
+    .run()
+    .success()
+    .stdout_is("abc\n");
 }
 
 #[test]
@@ -272,7 +281,7 @@ fn a_short_unlock_expires_and_asks_again() {
         .success();
     let deadline = Instant::now() + Duration::from_secs(60);
     let refused = loop {
-        let out = vault(&env, &["exec", "--", "true"]).run();
+        let out = vault(&env, &["exec", "--mask", "never", "--", "true"]).run();
         if out.code != Some(0) {
             break out;
         }
@@ -300,21 +309,26 @@ fn another_vault_file_or_identity_does_not_see_the_cached_key() {
     let copy = env.path().join("copy.db");
     std::fs::copy(&env.vault, &copy).unwrap();
     vault(&env, &["unlock"]).passphrase().run().success();
-    vault(&env, &["exec", "--", "true"]).run().success();
-    vault(&other, &["exec", "--", "true"])
+    vault(&env, &["exec", "--mask", "never", "--", "true"])
+        .run()
+        .success();
+    vault(&other, &["exec", "--mask", "never", "--", "true"])
         .run()
         .code(125)
         .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
     // The same vault id and identity at another path: not the same vault.
-    vault(&env, &["exec", "--", "true"])
+    vault(&env, &["exec", "--mask", "never", "--", "true"])
         .env("VAULT_PATH", &copy)
         .run()
         .code(125)
         .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
-    vault(&env, &["--as", "bob", "exec", "--", "true"])
-        .run()
-        .code(125)
-        .stderr_has("error: no passphrase for identity bob: no terminal to ask on\n");
+    vault(
+        &env,
+        &["--as", "bob", "exec", "--mask", "never", "--", "true"],
+    )
+    .run()
+    .code(125)
+    .stderr_has("error: no passphrase for identity bob: no terminal to ask on\n");
 }
 
 #[test]
@@ -329,7 +343,7 @@ fn changing_the_passphrase_removes_the_cached_key() {
         .success()
         .stdout_is("changed the passphrase of owner\n");
     assert_eq!(keyring.vault_entries(), Vec::<String>::new());
-    vault(&env, &["exec", "--", "true"])
+    vault(&env, &["exec", "--mask", "never", "--", "true"])
         .run()
         .code(125)
         .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
@@ -372,10 +386,13 @@ fn the_flag_and_the_variable_turn_the_cache_off() {
         .error("cannot keep the unlocked key: the unlock cache is off (VAULT_NO_KEYRING is set)");
     assert_eq!(keyring.vault_entries(), Vec::<String>::new());
     vault(&env, &["unlock"]).passphrase().run().success();
-    vault(&env, &["exec", "--no-keyring", "--", "true"])
-        .run()
-        .code(125)
-        .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
+    vault(
+        &env,
+        &["exec", "--mask", "never", "--no-keyring", "--", "true"],
+    )
+    .run()
+    .code(125)
+    .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
 }
 
 #[test]
@@ -435,12 +452,15 @@ fn without_a_session_keyring_everything_works_and_nothing_is_left_behind() {
         .run()
         .success()
         .stderr_is("");
-    vault(&env, &["exec", "--", "printenv", "TOKEN"])
-        .passphrase()
-        .run()
-        .success()
-        .stdout_is("abc\n")
-        .stderr_is("");
+    vault(
+        &env,
+        &["exec", "--mask", "never", "--", "printenv", "TOKEN"],
+    )
+    .passphrase()
+    .run()
+    .success()
+    .stdout_is("abc\n")
+    .stderr_is("");
     vault(&env, &["rotate", "TOKEN"])
         .passphrase()
         .stdin("def")
@@ -450,7 +470,7 @@ fn without_a_session_keyring_everything_works_and_nothing_is_left_behind() {
         .run()
         .success()
         .stdout_is("nothing to lock: no unlocked key of this vault is cached\n");
-    vault(&env, &["exec", "--", "true"])
+    vault(&env, &["exec", "--mask", "never", "--", "true"])
         .run()
         .code(125)
         .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
@@ -461,7 +481,7 @@ fn without_a_session_keyring_everything_works_and_nothing_is_left_behind() {
     // At a terminal: one line of note, and the command works.
     let mut terminal = env;
     at_terminal(&mut terminal, None);
-    let out = vault(&terminal, &["exec", "--", "printenv", "TOKEN"])
+    let out = vault(&terminal, &["exec", "--mask", "never", "--", "printenv", "TOKEN"])
         .stdin(format!("{}\n", crate::support::PASSPHRASE))
         .run()
         .success()

@@ -58,18 +58,22 @@ fn a_canary_appears_only_in_the_child() {
     run(&["rotate", "CANARY"], ROTATED).success();
     run(&["rotate", "NOPE"], CANARY).code(2);
     run(&["rename", "CANARY", "RENAMED"], "").success();
-    run(&["exec", "--", "no-such-command"], "").code(127);
-    run(&["exec", "--only", "NOPE", "--", "env"], "").code(125);
-    run(&["exec", "--", "true"], "").success();
+    run(&["exec", "--mask", "never", "--", "no-such-command"], "").code(127);
+    run(
+        &["exec", "--mask", "never", "--only", "NOPE", "--", "env"],
+        "",
+    )
+    .code(125);
+    run(&["exec", "--mask", "never", "--", "true"], "").success();
     let wrong = env
-        .vault(&["exec", "--", "env"])
+        .vault(&["exec", "--mask", "never", "--", "env"])
         .env("VAULT_PASSPHRASE", "wrong")
         .run();
     clean(wrong, "wrong passphrase").code(125);
     file_clean(&env, "with the WAL kept");
 
     // Only the child sees the value, and vault itself adds nothing.
-    env.vault(&["exec", "--", "printenv", "RENAMED"])
+    env.vault(&["exec", "--mask", "never", "--", "printenv", "RENAMED"])
         .passphrase()
         .run()
         .success()

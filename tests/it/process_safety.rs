@@ -89,8 +89,11 @@ fn a_canary_reaches_nothing_but_the_child() {
         (vec!["add", "OTHER"], Some(big.as_str())),
         (vec!["rotate", "CANARY"], Some(CANARY)),
         (vec!["rename", "CANARY", "CANARY2"], None),
-        (vec!["exec", "--only", "MISSING", "--", "true"], None),
-        (vec!["exec", "--", "/nonexistent"], None),
+        (
+            vec!["exec", "--mask", "never", "--only", "MISSING", "--", "true"],
+            None,
+        ),
+        (vec!["exec", "--mask", "never", "--", "/nonexistent"], None),
         (vec!["identity", "list", "--json"], None),
     ];
     for (args, stdin) in runs {
@@ -105,7 +108,7 @@ fn a_canary_reaches_nothing_but_the_child() {
         assert!(!out.contains(CANARY), "the canary leaked: {out}");
     }
     let child = env
-        .vault(&["exec", "--", "printenv", "CANARY2"])
+        .vault(&["exec", "--mask", "never", "--", "printenv", "CANARY2"])
         .passphrase()
         .run()
         .success();

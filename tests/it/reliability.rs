@@ -50,9 +50,13 @@ fn as_worker(env: &Env, token: &str, args: &[&str]) -> Run {
 /// Every secret the worker can use, with its value, as its programs see it.
 fn worker_values(env: &Env, token: &str) -> BTreeMap<String, String> {
     let script = "for n in $(env | sed -n 's/^\\(W[0-9A-Z_]*\\)=.*/\\1/p'); do printf '%s=%s\\n' \"$n\" \"$(printenv \"$n\")\"; done";
-    let out = as_worker(env, token, &["exec", "--", "sh", "-c", script])
-        .run()
-        .success();
+    let out = as_worker(
+        env,
+        token,
+        &["exec", "--mask", "never", "--", "sh", "-c", script],
+    )
+    .run()
+    .success();
     out.stdout
         .lines()
         .map(|l| {

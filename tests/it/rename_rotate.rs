@@ -30,7 +30,7 @@ fn shared() -> Env {
 /// What `bob` sees for `name` in exec.
 fn bob_sees(env: &Env, name: &str) -> String {
     env.vault(&[
-        "exec", "--as", "bob", "--only", name, "--", "printenv", name,
+        "exec", "--mask", "never", "--as", "bob", "--only", name, "--", "printenv", name,
     ])
     .env("VAULT_PASSPHRASE", BOB_PASSPHRASE)
     .run()
@@ -71,7 +71,7 @@ fn rename_keeps_value_version_dates_and_access() {
     assert_eq!(before["version"], 2);
     assert_eq!(env.value_of("PAYMENTS_KEY"), "second value");
     assert_eq!(bob_sees(&env, "PAYMENTS_KEY"), "second value\n");
-    env.vault(&["exec", "--only", "API_KEY", "--", "true"])
+    env.vault(&["exec", "--mask", "never", "--only", "API_KEY", "--", "true"])
         .passphrase()
         .run()
         .fails(

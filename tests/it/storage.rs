@@ -73,7 +73,7 @@ fn modes_stay_safe_after_every_command() {
         &["list", "--json"],
         &["rotate", "TOKEN"],
         &["rename", "TOKEN", "API_TOKEN"],
-        &["exec", "--", "true"],
+        &["exec", "--mask", "never", "--", "true"],
         &["identity", "add", "bob", "--new-passphrase-file", bob],
         &["grant", "API_TOKEN", "--to", "bob"],
         &["revoke", "API_TOKEN", "--from", "bob"],
@@ -143,7 +143,7 @@ fn refuses_a_newer_format_and_leaves_it_byte_identical() {
         .stdin("v")
         .run()
         .fails(2, &message, hint);
-    env.vault(&["exec", "--", "true"])
+    env.vault(&["exec", "--mask", "never", "--", "true"])
         .passphrase()
         .run()
         .fails(125, &message, hint);
@@ -164,7 +164,7 @@ fn not_a_vault(env: &Env, reason: &str) {
         .stdin("v")
         .run()
         .fails(2, &message, None);
-    env.vault(&["exec", "--", "true"])
+    env.vault(&["exec", "--mask", "never", "--", "true"])
         .passphrase()
         .run()
         .fails(125, &message, None);
@@ -241,7 +241,7 @@ fn refused_kdf(m: i64, t: i64, p: i64, message: &str) {
         "UPDATE identities SET kdf_m = {m}, kdf_t = {t}, kdf_p = {p}"
     ));
     let before = env.dump();
-    env.vault(&["exec", "--", "true"])
+    env.vault(&["exec", "--mask", "never", "--", "true"])
         .passphrase()
         .run()
         .fails(125, message, Some(KDF_HINT));

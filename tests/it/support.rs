@@ -156,7 +156,9 @@ impl Env {
     /// The value the child of `exec` sees for `name`, as the owner.
     pub fn value_of(&self, name: &str) -> String {
         let out = self
-            .vault(&["exec", "--only", name, "--", "printenv", name])
+            .vault(&[
+                "exec", "--mask", "never", "--only", name, "--", "printenv", name,
+            ])
             .passphrase()
             .run()
             .success();

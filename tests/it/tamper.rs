@@ -20,7 +20,7 @@ fn with_canary() -> Env {
 #[track_caller]
 fn refused(env: &Env, message: &str, hint: &str, what: &str) {
     let out = env
-        .vault(&["exec", "--", "printenv", "CANARY"])
+        .vault(&["exec", "--mask", "never", "--", "printenv", "CANARY"])
         .passphrase()
         .run();
     assert_eq!(
@@ -153,7 +153,7 @@ fn swapping_two_secrets_ciphertexts() {
     env.set_blob("secrets", "sealed_value", "name = 'CANARY'", &other);
     env.set_blob("secrets", "sealed_value", "name = 'OTHER'", &canary);
     integrity(&env, "secret CANARY", "swapped values");
-    env.vault(&["exec", "--only", "OTHER", "--", "printenv", "OTHER"])
+    env.vault(&["exec", "--mask", "never", "--only", "OTHER", "--", "printenv", "OTHER"])
         .passphrase()
         .run()
         .fails(
@@ -179,7 +179,7 @@ fn swapping_two_wrapped_data_keys() {
 fn a_secret_renamed_by_hand() {
     let env = with_canary();
     env.sql("UPDATE secrets SET name = 'RENAMED' WHERE name = 'CANARY'");
-    env.vault(&["exec", "--", "printenv", "RENAMED"])
+    env.vault(&["exec", "--mask", "never", "--", "printenv", "RENAMED"])
         .passphrase()
         .run()
         .fails(

@@ -159,7 +159,7 @@ fn init_asks_twice_without_echo() {
         "{screen}"
     );
     assert!(!screen.contains("typed-at-the-terminal"), "{screen}");
-    env.vault(&["exec", "--", "true"])
+    env.vault(&["exec", "--mask", "never", "--", "true"])
         .env("VAULT_PASSPHRASE", "typed-at-the-terminal")
         .run()
         .success();
@@ -215,7 +215,11 @@ fn add_refuses_two_different_values() {
 fn unlocks_at_a_passphrase_prompt() {
     let env = Env::init();
     env.add("SHOWN", "to the child");
-    let term = Terminal::run(&env, &["exec", "--", "printenv", "SHOWN"], &[]);
+    let term = Terminal::run(
+        &env,
+        &["exec", "--mask", "never", "--", "printenv", "SHOWN"],
+        &[],
+    );
     term.type_hidden("Passphrase for owner:", "not it");
     term.wait_for("wrong passphrase, try again");
     term.wait_for_hidden_input();
