@@ -31,6 +31,8 @@ step 'echo sk_test_rotated | vault rotate STRIPE_KEY'
 echo sk_test_rotated | "$vault" rotate STRIPE_KEY
 step "vault exec -- sh -c 'echo \"stripe key has \${#STRIPE_KEY} characters; deploy key has \$(printf %s \"\$DEPLOY_KEY\" | wc -l) newlines\"'"
 "$vault" exec -- sh -c 'echo "stripe key has ${#STRIPE_KEY} characters; deploy key has $(printf %s "$DEPLOY_KEY" | wc -l) newlines"'
+step "vault exec -- sh -c 'echo \"connecting with \$STRIPE_KEY\"' | cat   # output into a pipe is masked"
+"$vault" exec -- sh -c 'echo "connecting with $STRIPE_KEY"' | cat
 step 'VAULT_ACCESS_TOKEN=$token vault exec -- sh -c '\''echo "CI sees: ${STRIPE_KEY:+STRIPE_KEY} ${DEPLOY_KEY:-(no DEPLOY_KEY)}"'\'''
 VAULT_ACCESS_TOKEN=$token env -u VAULT_PASSPHRASE_FILE "$vault" exec -- sh -c 'echo "CI sees: ${STRIPE_KEY:+STRIPE_KEY} ${DEPLOY_KEY:-(no DEPLOY_KEY)}"'
 step vault delete DEPLOY_KEY --yes
