@@ -247,6 +247,15 @@ pub struct SecretInfo {
     pub access: Vec<AccessInfo>,
 }
 
+/// A secret as `exec` selects it: name, service, and whether the acting
+/// identity was granted it.
+#[derive(Debug, Clone)]
+pub struct CatalogEntry {
+    pub name: SecretName,
+    pub service: Option<String>,
+    pub granted: bool,
+}
+
 /// An identity's public metadata.
 #[derive(Debug, Clone, Serialize)]
 pub struct IdentityInfo {

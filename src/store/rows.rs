@@ -326,6 +326,21 @@ impl<'c> Db<'c> {
         self.exec("DELETE FROM secrets WHERE id = ?1", params![&id[..]])
     }
 
+    /// Every secret's name and service, and whether `identity_id` holds a
+    /// wrapped key for it: what `exec` selects from, without reading any
+    /// ciphertext.
+    pub fn secret_catalog(
+        &self,
+        identity_id: &[u8; 16],
+    ) -> Result<Vec<(String, Option<String>, bool)>> {
+        const SQL: &str = "SELECT s.name, s.service, EXISTS (SELECT 1 FROM access a \
+                           WHERE a.secret_id = s.id AND a.identity_id = ?1) \
+                           FROM secrets s ORDER BY s.name";
+        self.collect(SQL, [&identity_id[..]], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+    }
+
     /// Names and services only: what shell completion reads.
     pub fn secret_names(&self) -> Result<Vec<(String, Option<String>)>> {
         const SQL: &str = "SELECT name, service FROM secrets ORDER BY name";

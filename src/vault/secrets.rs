@@ -12,7 +12,7 @@ use super::seal::value_aad;
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
-use crate::model::{Level, SecretName};
+use crate::model::{CatalogEntry, Level, SecretName};
 use crate::secret::SecretValue;
 use crate::store::{Db, SecretRow};
 
@@ -167,6 +167,22 @@ impl Vault {
             }
             Ok(())
         })
+    }
+
+    /// Every secret's name and service, and whether `me` was granted it:
+    /// metadata only, one query, no ciphertext read.
+    pub fn catalog(&self, me: &Unlocked) -> Result<Vec<CatalogEntry>> {
+        Ok(self
+            .store
+            .read()
+            .secret_catalog(&me.id)?
+            .into_iter()
+            .map(|(name, service, granted)| CatalogEntry {
+                name: SecretName::stored(name),
+                service,
+                granted,
+            })
+            .collect())
     }
 
     /// Decrypts every secret `me` may use, or only those named in `only`

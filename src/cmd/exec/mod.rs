@@ -105,7 +105,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     let vault = session.open()?;
     let me = session.unlock(&vault)?;
     let identity = me.name().to_owned();
-    let selection = select::select(&request, &vault.list(None)?, &identity)?;
+    let selection = select::select(&request, &vault.catalog(&me)?, &identity)?;
     let (secrets, skipped) = vault.decrypt(&me, Some(&selection.wanted()), &[])?;
     drop(me);
     drop(vault);

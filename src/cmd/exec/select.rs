@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use super::Request;
 use crate::error::{Error, Result};
-use crate::model::{SecretInfo, SecretName};
+use crate::model::{CatalogEntry, SecretName};
 
 pub struct Selection {
     /// Each variable to set, with the secret it comes from.
@@ -35,14 +35,14 @@ impl Selection {
     }
 }
 
-pub fn select(request: &Request, catalog: &[SecretInfo], me: &str) -> Result<Selection> {
-    let granted = |s: &SecretInfo| s.access.iter().any(|a| a.identity.as_str() == me);
+pub fn select(request: &Request, catalog: &[CatalogEntry], me: &str) -> Result<Selection> {
+    let granted = |s: &CatalogEntry| s.granted;
     let mut selection = Selection {
         vars: BTreeMap::new(),
         not_granted: Vec::new(),
         explicit: request.only.clone(),
     };
-    let own = |s: &SecretInfo, selection: &mut Selection| {
+    let own = |s: &CatalogEntry, selection: &mut Selection| {
         if granted(s) {
             let name = s.name.clone();
             selection.vars.insert(name.to_string(), name);
@@ -60,7 +60,7 @@ pub fn select(request: &Request, catalog: &[SecretInfo], me: &str) -> Result<Sel
         selection.vars.insert(name.to_string(), name.clone());
     }
     for service in &request.services {
-        let of_service: Vec<&SecretInfo> = catalog
+        let of_service: Vec<&CatalogEntry> = catalog
             .iter()
             .filter(|s| s.service.as_deref() == Some(service))
             .collect();
