@@ -46,15 +46,19 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
         let floor = fx.floor_command();
         let mut cases = vec![
             Case::new("floor: env VARS /bin/true", move |_| floor.clone_command()),
+            Case::new("exec, access token, masking into a pipe", {
+                let fx = fx.clone();
+                move |_| fx.vault_as_ci(&["exec", "--mask", "always", "--", "/bin/true"])
+            }),
             Case::new("exec, access token", {
                 let fx = fx.clone();
-                move |_| fx.vault_as_ci(&["exec", "--", "/bin/true"])
+                move |_| fx.vault_as_ci(&["exec", "--mask", "never", "--", "/bin/true"])
             }),
         ];
         if fx.unlock_cache() {
             cases.push(Case::new("exec, cached key", {
                 let fx = fx.clone();
-                move |_| fx.vault_cached(&["exec", "--", "/bin/true"])
+                move |_| fx.vault_cached(&["exec", "--mask", "never", "--", "/bin/true"])
             }));
         } else {
             no_keyring = true;
@@ -62,7 +66,7 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
         if full {
             cases.push(Case::new("exec, passphrase (Argon2id 64 MiB)", {
                 let fx = fx.clone();
-                move |_| fx.vault_as_owner(&["exec", "--", "/bin/true"])
+                move |_| fx.vault_as_owner(&["exec", "--mask", "never", "--", "/bin/true"])
             }));
         }
         let stats = compare(&mut cases, rounds);
