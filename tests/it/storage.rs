@@ -191,6 +191,20 @@ fn refuses_random_bytes() {
 }
 
 #[test]
+fn refuses_a_truncated_vault() {
+    let env = Env::init();
+    for i in 0..40 {
+        env.add(&format!("S{i}"), &format!("value {i} {}", "x".repeat(40)));
+    }
+    let whole = std::fs::read(&env.vault).unwrap();
+    assert!(whole.len() > 16_384, "the vault spans many pages");
+    for cut in [4096, 8192, whole.len() / 2, whole.len() - 4096] {
+        std::fs::write(&env.vault, &whole[..cut]).unwrap();
+        not_a_vault(&env, "the file is damaged or truncated");
+    }
+}
+
+#[test]
 fn refuses_an_empty_file() {
     not_a_vault(&with_file(b""), "it is empty");
 }
