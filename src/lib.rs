@@ -11,6 +11,7 @@
 pub mod cli;
 mod cmd;
 mod complete;
+mod dotenv;
 pub mod crypto;
 pub mod env;
 pub mod error;
