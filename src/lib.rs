@@ -11,8 +11,8 @@
 pub mod cli;
 mod cmd;
 mod complete;
-mod dotenv;
 pub mod crypto;
+mod dotenv;
 pub mod env;
 pub mod error;
 mod keycache;

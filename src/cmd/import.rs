@@ -70,14 +70,15 @@ fn read(args: &ImportArgs) -> Result<Vec<NewSecret>> {
     let mut twice: Vec<String> = Vec::new();
     let mut secrets = Vec::with_capacity(entries.len());
     for entry in entries {
-        let name = SecretName::parse(&entry.name, args.allow_dangerous_name).map_err(|problem| {
-            Error::ImportName {
-                path: path.clone(),
-                line: entry.line,
-                name: entry.name.clone(),
-                problem,
-            }
-        })?;
+        let name =
+            SecretName::parse(&entry.name, args.allow_dangerous_name).map_err(|problem| {
+                Error::ImportName {
+                    path: path.clone(),
+                    line: entry.line,
+                    name: entry.name.clone(),
+                    problem,
+                }
+            })?;
         if first_line.insert(entry.name.clone(), entry.line).is_some() {
             if !twice.contains(&entry.name) {
                 twice.push(entry.name);
@@ -111,7 +112,10 @@ fn report(args: &ImportArgs, done: &Imported) -> Result<u8> {
     let dry = args.dry_run;
     let mut out = String::new();
     for name in &done.added {
-        out.push_str(&format!("{} {name}\n", if dry { "would add" } else { "added" }));
+        out.push_str(&format!(
+            "{} {name}\n",
+            if dry { "would add" } else { "added" }
+        ));
     }
     for (name, version) in &done.rotated {
         out.push_str(&match dry {

@@ -118,7 +118,11 @@ impl Vault {
 
     /// Writes a secret made by `seal_new`, inside the caller's transaction;
     /// refused if its name is taken.
-    pub(super) fn insert_new(&self, db: &Db<'_>, (row, access): &(SecretRow, AccessRow)) -> Result<()> {
+    pub(super) fn insert_new(
+        &self,
+        db: &Db<'_>,
+        (row, access): &(SecretRow, AccessRow),
+    ) -> Result<()> {
         if db.secret_name_taken(&row.name)? {
             return Err(Error::SecretExists(row.name.clone()));
         }
@@ -130,7 +134,8 @@ impl Vault {
     /// every current grantee; see [`Vault::rotate_in`]. Returns the new
     /// version.
     pub fn rotate(&self, me: &Unlocked, name: &SecretName, rotation: Rotation) -> Result<i64> {
-        self.store.write(|db| self.rotate_in(db, me, name, rotation))
+        self.store
+            .write(|db| self.rotate_in(db, me, name, rotation))
     }
 
     /// Rotates inside the caller's transaction (`rotate` alone, or many in

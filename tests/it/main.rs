@@ -17,6 +17,7 @@ mod exec_refuse;
 mod exec_signals;
 mod grants;
 mod hostile;
+mod import;
 mod init;
 mod keyring;
 mod leaks;
