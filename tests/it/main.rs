@@ -27,6 +27,7 @@ mod process_safety;
 mod properties;
 mod reliability;
 mod rename_rotate;
+mod reports;
 mod shells;
 mod status;
 mod storage;

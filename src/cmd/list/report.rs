@@ -71,7 +71,7 @@ impl Rules {
             if let Some(due) = s.rotation_due.filter(|_| s.rotation_overdue) {
                 found.push(Match {
                     rule: "rotation_overdue",
-                    text: format!("rotation overdue by {}", time::format_span(now - due)),
+                    text: format!("rotation overdue by {}", time::format_elapsed(now - due)),
                 });
             }
         }
