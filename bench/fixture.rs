@@ -77,6 +77,7 @@ impl Fixture {
                 service: Some("bench".into()),
                 description: None,
                 expires_at: None,
+                rotate_every: None,
             })
             .collect();
         vault.add_many(&me, secrets).unwrap();

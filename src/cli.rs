@@ -84,6 +84,9 @@ pub enum Command {
     Init(InitArgs),
     /// Add a secret; the value comes from a hidden prompt, stdin or a file
     Add(AddArgs),
+    /// Add every entry of a dotenv (.env) file as a secret, in one transaction
+    #[command(after_long_help = IMPORT_AFTER_HELP)]
+    Import(ImportArgs),
     /// List secrets and who has access, never their values
     #[command(visible_alias = "ls")]
     List(ListArgs),
@@ -153,7 +156,8 @@ pub struct InitArgs {
     pub name: Option<String>,
 }
 
-/// Where a new value comes from, shared by `add` and `rotate`.
+/// Where a new value comes from and how long it lives, shared by `add` and
+/// `rotate`.
 #[derive(Debug, Args)]
 pub struct ValueSource {
     /// Read the value from this file instead of stdin or a prompt
@@ -167,6 +171,10 @@ pub struct ValueSource {
     /// When the secret expires: a date (2027-01-31) or a duration (90d, 12h)
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
+
+    /// How often it should be rotated (90d, 4w); `list --needs-rotation` reports it when overdue
+    #[arg(long, value_name = "DURATION")]
+    pub rotate_every: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -191,6 +199,45 @@ pub struct AddArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The dotenv file to read
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
+
+    /// The service the new secrets belong to
+    #[arg(long, short = 's', value_name = "SERVICE")]
+    pub service: Option<String>,
+
+    /// Show what would be added, rotated and skipped (names only); change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Rotate secrets that already exist instead of skipping them
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Accept empty values
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// Accept names that let a value take over a program (LD_PRELOAD, PATH...)
+    #[arg(long)]
+    pub allow_dangerous_name: bool,
+}
+
+const IMPORT_AFTER_HELP: &str = "\
+The file is read as dotenv defines it: NAME=value lines, an optional export
+prefix, # comments, single quotes (literal), double quotes (multi-line
+values and the escapes \\n \\\" \\\\ \\$), and $NAME or ${NAME} replaced by an
+earlier entry or a variable of vault's environment (single quotes or \\$ keep
+a literal $). The whole file is checked before anything is written: if any
+line is refused, nothing is imported. New secrets are managed by you; with
+--overwrite, existing ones are rotated and keep their service and grants.
+
+vault never deletes the file: once you no longer need it, delete it yourself
+(for example with shred -u FILE).";
+
+#[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only secrets of this service
     #[arg(long, short = 's', value_name = "SERVICE")]
@@ -199,6 +246,14 @@ pub struct ListArgs {
     /// Print JSON (the shape is documented in the README)
     #[arg(long)]
     pub json: bool,
+
+    /// Report secrets that expire within DURATION (30d), expired ones included; exit 1 if any
+    #[arg(long, value_name = "DURATION")]
+    pub expiring: Option<String>,
+
+    /// Report secrets with revoked access or overdue for rotation; exit 1 if any
+    #[arg(long)]
+    pub needs_rotation: bool,
 }
 
 #[derive(Debug, Args)]

@@ -92,6 +92,12 @@ pub enum Error {
         input: String,
         problem: &'static str,
     },
+    #[error("invalid {option} {input:?}: {problem}")]
+    InvalidPeriod {
+        option: &'static str,
+        input: String,
+        problem: &'static str,
+    },
     #[error("cannot keep the unlocked key: {0}")]
     CacheUnavailable(String),
     #[error("invalid time {input:?}: {problem}")]
@@ -159,6 +165,28 @@ pub enum Error {
     #[error("no value given for {0}")]
     NoValue(String),
 
+    #[error("{} is not UTF-8 text (line {line}); nothing was imported", .path.display())]
+    ImportNotUtf8 { path: PathBuf, line: usize },
+    #[error("cannot parse line {line} of {}; nothing was imported", .path.display())]
+    ImportLine { path: PathBuf, line: usize },
+    #[error("{} holds no entries; nothing was imported", .0.display())]
+    ImportEmpty(PathBuf),
+    #[error("invalid secret name {name:?} on line {line} of {}: {problem}", .path.display())]
+    ImportName {
+        path: PathBuf,
+        line: usize,
+        name: String,
+        problem: NameProblem,
+    },
+    #[error("{} sets {names} more than once; nothing was imported", .path.display())]
+    ImportDuplicates { path: PathBuf, names: String },
+    #[error("line {line} of {} refers to {variable}, which unlocks the vault; nothing was imported", .path.display())]
+    ImportUnlockVariable {
+        path: PathBuf,
+        line: usize,
+        variable: &'static str,
+    },
+
     #[error("no command given to run")]
     NoCommand,
     #[error("{0}: command not found")]
@@ -207,10 +235,11 @@ impl Error {
             Error::Symlink(p) => format!("pass the real path: --vault \"$(readlink -f {})\"", p.display()),
             Error::Busy => "try again; if it persists, look for a stuck vault process".into(),
             Error::Integrity(_) => "restore the vault file from a backup or from version control".into(),
-            Error::InvalidSecretName { problem: NameProblem::Dangerous, .. } => {
+            Error::InvalidSecretName { problem: NameProblem::Dangerous, .. }
+            | Error::ImportName { problem: NameProblem::Dangerous, .. } => {
                 "pass --allow-dangerous-name if you really mean it".into()
             }
-            Error::InvalidSecretName { .. } => {
+            Error::InvalidSecretName { .. } | Error::ImportName { .. } => {
                 "names are environment variable names: letters, digits and _, not starting with a digit".into()
             }
             Error::InvalidIdentityName { .. } => {
@@ -222,6 +251,18 @@ impl Error {
             Error::NoIdentity(_) => "`vault identity list` shows the identities".into(),
             Error::EmptyValue(_) => "pass --allow-empty to store an empty value".into(),
             Error::InvalidDuration { .. } => "use a duration such as 30s, 15m or 8h, at most 24h".into(),
+            Error::InvalidPeriod { .. } => "use a duration such as 30d, 12h or 1w2d".into(),
+            Error::ImportNotUtf8 { .. } => {
+                "convert it first, for example with `iconv -f LATIN1 -t UTF-8`".into()
+            }
+            Error::ImportLine { .. } => {
+                "each entry is NAME=value; quote a value with spaces (the line is not shown: it may hold a secret)".into()
+            }
+            Error::ImportEmpty(_) => "each entry is a line NAME=value".into(),
+            Error::ImportDuplicates { .. } => "keep one entry for each name, then import again".into(),
+            Error::ImportUnlockVariable { .. } => {
+                "vault does not store what unlocks it: write the value itself".into()
+            }
             Error::CacheUnavailable(_) => {
                 "every command will unlock with the passphrase; `vault status` tells more".into()
             }
@@ -296,6 +337,18 @@ impl Error {
         Error::InvalidWhen {
             input: input.to_owned(),
             problem: problem.to_owned(),
+        }
+    }
+
+    /// A duration option (`--expiring`, `--rotate-every`) that does not parse.
+    pub fn period(option: &'static str, input: &str, problem: WhenProblem) -> Self {
+        Error::InvalidPeriod {
+            option,
+            input: input.to_owned(),
+            problem: match problem {
+                WhenProblem::TooFar => "it is too long",
+                _ => "not a duration",
+            },
         }
     }
 

@@ -12,6 +12,7 @@ pub mod cli;
 mod cmd;
 mod complete;
 pub mod crypto;
+mod dotenv;
 pub mod env;
 pub mod error;
 mod keycache;

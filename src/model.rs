@@ -243,7 +243,15 @@ pub struct SecretInfo {
     #[serde(serialize_with = "crate::time::serialize_opt")]
     pub expires: Option<i64>,
     pub expired: bool,
+    /// An identity's access was revoked since the last rotation.
     pub needs_rotation: bool,
+    /// The rotation period in seconds (`--rotate-every`), if any.
+    pub rotate_every: Option<i64>,
+    /// When the next rotation is due: the last rotation plus the period.
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub rotation_due: Option<i64>,
+    /// The rotation period has passed since the last rotation.
+    pub rotation_overdue: bool,
     pub access: Vec<AccessInfo>,
 }
 

@@ -1,4 +1,5 @@
-//! Points in time: the clock, `--expires`/`--for` parsing and display.
+//! Points in time: the clock, `--expires`/`--for` parsing and display, and
+//! periods (`--rotate-every`, `--expiring`).
 //!
 //! Times are stored as whole seconds since the Unix epoch, UTC. A user
 //! writes either a date (`2027-01-31`, meaning 00:00 UTC that day), an RFC
@@ -110,6 +111,28 @@ pub fn format_span(secs: i64) -> String {
     }
 }
 
+/// A short human span of time already passed, rounded down: overdue by
+/// `10d` means at least ten whole days.
+pub fn format_elapsed(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        s if s >= 86_400 => format!("{}d", s / 86_400),
+        s if s >= 3600 => format!("{}h", s / 3600),
+        s if s >= 60 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// A period exactly, in its largest whole unit: `90d`, `12h`, `90m`, `45s`.
+pub fn format_period(secs: i64) -> String {
+    match secs {
+        s if s != 0 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s != 0 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s != 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 pub fn serialize<S: serde::Serializer>(secs: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format(*secs))
 }
@@ -150,6 +173,22 @@ mod tests {
         assert_eq!(parse_when("tomorrow", NOW), Err(WhenProblem::Unparsable));
         assert_eq!(parse_when("2027-02-30", NOW), Err(WhenProblem::Unparsable));
         assert_eq!(format(1_801_353_600), "2027-01-31T00:00:00Z");
+    }
+
+    #[test]
+    fn elapsed_rounds_down() {
+        assert_eq!(format_elapsed(10 * 86_400 + 5), "10d");
+        assert_eq!(format_elapsed(86_399), "23h");
+        assert_eq!(format_elapsed(-5), "0s");
+    }
+
+    #[test]
+    fn periods_are_exact() {
+        assert_eq!(format_period(90 * 86_400), "90d");
+        assert_eq!(format_period(parse_duration("1w2d").unwrap()), "9d");
+        assert_eq!(format_period(parse_duration("1d1h").unwrap()), "25h");
+        assert_eq!(format_period(90 * 60), "90m");
+        assert_eq!(format_period(61), "61s");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::vault::NewSecret;
 pub fn run(session: &Session, args: AddArgs) -> Result<u8> {
     let name = super::new_secret_name(&args.name, args.allow_dangerous_name)?;
     let expires_at = super::when(args.value.expires.as_deref())?;
+    let rotate_every = super::period("--rotate-every", args.value.rotate_every.as_deref())?;
     let vault = session.open()?;
     // Refuse a taken name before asking for a value nobody will store.
     if vault.secret_exists(&name)? {
@@ -23,6 +24,7 @@ pub fn run(session: &Session, args: AddArgs) -> Result<u8> {
             service: non_empty(args.service),
             description: non_empty(args.description),
             expires_at,
+            rotate_every,
         },
     )?;
     super::print(&format!("added {name}\n"))?;

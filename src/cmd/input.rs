@@ -55,7 +55,7 @@ fn drop_one_newline(mut bytes: Zeroizing<Vec<u8>>) -> Zeroizing<Vec<u8>> {
     bytes
 }
 
-fn validate(name: &SecretName, value: &[u8], allow_empty: bool) -> Result<()> {
+pub(super) fn validate(name: &SecretName, value: &[u8], allow_empty: bool) -> Result<()> {
     if value.is_empty() && !allow_empty {
         return Err(Error::EmptyValue(name.to_string()));
     }

@@ -12,6 +12,7 @@ mod delete;
 mod exec;
 mod grant;
 mod identity;
+mod import;
 mod init;
 mod input;
 mod list;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match command {
         Command::Init(args) => init::run(&session, args),
         Command::Add(args) => add::run(&session, args),
+        Command::Import(args) => import::run(&session, args),
         Command::List(args) => list::run(&session, args),
         Command::Rename(args) => rename::run(&session, args),
         Command::Rotate(args) => rotate::run(&session, args),
@@ -95,6 +97,12 @@ pub fn identity_name(text: &str) -> Result<IdentityName> {
 /// `--expires WHEN`, in the future.
 pub fn when(text: Option<&str>) -> Result<Option<i64>> {
     text.map(|t| crate::time::parse_when(t, crate::time::now()).map_err(|p| Error::when(t, p)))
+        .transpose()
+}
+
+/// A duration option such as `--rotate-every 90d`, in seconds.
+pub fn period(option: &'static str, text: Option<&str>) -> Result<Option<i64>> {
+    text.map(|t| crate::time::parse_duration(t).map_err(|p| Error::period(option, t, p)))
         .transpose()
 }
 

@@ -6,6 +6,7 @@
 
 mod access;
 mod identities;
+mod import;
 mod seal;
 mod secrets;
 mod unlock;
@@ -22,7 +23,8 @@ use crate::secret::Passphrase;
 use crate::store::{Db, IdentityRow, SecretRow, Store, VaultRow};
 
 pub use identities::NewIdentity;
-pub use secrets::{Decrypted, NewSecret, Skipped};
+pub use import::Imported;
+pub use secrets::{Decrypted, NewSecret, Rotation, Skipped};
 pub use unlock::{Credential, Identity, Unlocked};
 
 /// An open vault file.
@@ -193,6 +195,7 @@ fn kind_of(row: &IdentityRow) -> IdentityKind {
 }
 
 fn secret_info(s: SecretRow, access: Vec<AccessInfo>, now: i64) -> SecretInfo {
+    let rotation_due = s.rotate_every.and_then(|p| s.rotated_at.checked_add(p));
     SecretInfo {
         expired: s.expires_at.is_some_and(|e| e <= now),
         name: SecretName::stored(s.name),
@@ -203,6 +206,9 @@ fn secret_info(s: SecretRow, access: Vec<AccessInfo>, now: i64) -> SecretInfo {
         rotated: s.rotated_at,
         expires: s.expires_at,
         needs_rotation: s.needs_rotation,
+        rotate_every: s.rotate_every,
+        rotation_due,
+        rotation_overdue: rotation_due.is_some_and(|d| d < now),
         access,
     }
 }

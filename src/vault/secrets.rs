@@ -14,7 +14,7 @@ use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
 use crate::model::{CatalogEntry, Level, SecretName};
 use crate::secret::SecretValue;
-use crate::store::{Db, SecretRow};
+use crate::store::{AccessRow, Db, SecretRow};
 
 /// A secret to add.
 pub struct NewSecret {
@@ -23,6 +23,17 @@ pub struct NewSecret {
     pub service: Option<String>,
     pub description: Option<String>,
     pub expires_at: Option<i64>,
+    /// How often it should be rotated, in seconds (`--rotate-every`).
+    pub rotate_every: Option<i64>,
+}
+
+/// A new value for an existing secret.
+pub struct Rotation {
+    pub value: SecretValue,
+    /// A new expiry; `None` keeps the old one while it is still ahead.
+    pub expires_at: Option<i64>,
+    /// A new rotation period in seconds; `None` keeps the old one.
+    pub rotate_every: Option<i64>,
 }
 
 /// A secret decrypted for `exec`.
@@ -65,73 +76,100 @@ impl Vault {
     /// added, or none when a name is taken.
     pub fn add_many(&self, me: &Unlocked, secrets: Vec<NewSecret>) -> Result<()> {
         let now = crate::time::now();
+        // Seal and wrap before taking the write lock, so it is held briefly.
+        let rows = secrets
+            .into_iter()
+            .map(|new| self.seal_new(me, new, now))
+            .collect::<Result<Vec<_>>>()?;
+        self.store
+            .write(|db| rows.iter().try_for_each(|row| self.insert_new(db, row)))
+    }
+
+    /// A new secret's row, its value sealed under a fresh data key, and
+    /// `me`'s manage access to it: everything `insert_new` writes.
+    pub(super) fn seal_new(
+        &self,
+        me: &Unlocked,
+        new: NewSecret,
+        now: i64,
+    ) -> Result<(SecretRow, AccessRow)> {
         let owner = Grantee {
             id: me.id,
             public: me.public,
         };
-        let mut rows = Vec::with_capacity(secrets.len());
-        for new in secrets {
-            let key = Key::random();
-            let mut row = SecretRow {
-                id: crypto::random_bytes(),
-                name: new.name.to_string(),
-                service: new.service,
-                description: new.description,
-                version: 1,
-                created_at: now,
-                rotated_at: now,
-                expires_at: new.expires_at,
-                needs_rotation: false,
-                rotate_every: None,
-                sealed_value: Vec::new(),
-            };
-            row.sealed_value = self.seal_value(&row, &key, new.value.expose());
-            let access = self.wrap_for(me, &owner, &row, Level::Manage, None, &key)?;
-            rows.push((row, access));
+        let key = Key::random();
+        let mut row = SecretRow {
+            id: crypto::random_bytes(),
+            name: new.name.to_string(),
+            service: new.service,
+            description: new.description,
+            version: 1,
+            created_at: now,
+            rotated_at: now,
+            expires_at: new.expires_at,
+            needs_rotation: false,
+            rotate_every: new.rotate_every,
+            sealed_value: Vec::new(),
+        };
+        row.sealed_value = self.seal_value(&row, &key, new.value.expose());
+        let access = self.wrap_for(me, &owner, &row, Level::Manage, None, &key)?;
+        Ok((row, access))
+    }
+
+    /// Writes a secret made by `seal_new`, inside the caller's transaction;
+    /// refused if its name is taken.
+    pub(super) fn insert_new(
+        &self,
+        db: &Db<'_>,
+        (row, access): &(SecretRow, AccessRow),
+    ) -> Result<()> {
+        if db.secret_name_taken(&row.name)? {
+            return Err(Error::SecretExists(row.name.clone()));
         }
-        self.store.write(|db| {
-            for (row, access) in &rows {
-                if db.secret_name_taken(&row.name)? {
-                    return Err(Error::SecretExists(row.name.clone()));
-                }
-                db.insert_secret(row)?;
-                db.put_access(access)?;
-            }
-            Ok(())
-        })
+        db.insert_secret(row)?;
+        db.put_access(access)
     }
 
     /// Replaces a secret's value under a new data key and re-wraps it for
-    /// every current grantee. A new expiry replaces the old one; without one
-    /// the old expiry stays if it is still ahead, and is dropped if it has
-    /// passed (the old value expired, not the new one). Returns the new
+    /// every current grantee; see [`Vault::rotate_in`]. Returns the new
     /// version.
-    pub fn rotate(
+    pub fn rotate(&self, me: &Unlocked, name: &SecretName, rotation: Rotation) -> Result<i64> {
+        self.store
+            .write(|db| self.rotate_in(db, me, name, rotation))
+    }
+
+    /// Rotates inside the caller's transaction (`rotate` alone, or many in
+    /// `import`). A new expiry replaces the old one; without one the old
+    /// expiry stays if it is still ahead, and is dropped if it has passed
+    /// (the old value expired, not the new one). The rotation period stays
+    /// unless a new one is given.
+    pub(super) fn rotate_in(
         &self,
+        db: &Db<'_>,
         me: &Unlocked,
         name: &SecretName,
-        value: SecretValue,
-        expires_at: Option<i64>,
+        rotation: Rotation,
     ) -> Result<i64> {
-        self.store.write(|db| {
-            let mut row = self.secret_row(db, name)?;
-            self.require(db, me, &row, Level::Manage, "rotate")?;
-            let grants = db.access_for_secret(&row.id)?;
-            let key = Key::random();
-            row.version += 1;
-            row.rotated_at = crate::time::now();
-            row.expires_at = expires_at.or(row.expires_at.filter(|e| *e > row.rotated_at));
-            row.needs_rotation = false;
-            row.sealed_value = self.seal_value(&row, &key, value.expose());
-            db.update_secret(&row)?;
-            for grant in grants {
-                let grantee = self.grantee_by_id(db, &grant.identity_id)?;
-                let level = Level::from_stored(&grant.level).unwrap_or(Level::Use);
-                let access = self.wrap_for(me, &grantee, &row, level, grant.expires_at, &key)?;
-                db.put_access(&access)?;
-            }
-            Ok(row.version)
-        })
+        let mut row = self.secret_row(db, name)?;
+        self.require(db, me, &row, Level::Manage, "rotate")?;
+        let grants = db.access_for_secret(&row.id)?;
+        let key = Key::random();
+        row.version += 1;
+        row.rotated_at = crate::time::now();
+        row.expires_at = rotation
+            .expires_at
+            .or(row.expires_at.filter(|e| *e > row.rotated_at));
+        row.rotate_every = rotation.rotate_every.or(row.rotate_every);
+        row.needs_rotation = false;
+        row.sealed_value = self.seal_value(&row, &key, rotation.value.expose());
+        db.update_secret(&row)?;
+        for grant in grants {
+            let grantee = self.grantee_by_id(db, &grant.identity_id)?;
+            let level = Level::from_stored(&grant.level).unwrap_or(Level::Use);
+            let access = self.wrap_for(me, &grantee, &row, level, grant.expires_at, &key)?;
+            db.put_access(&access)?;
+        }
+        Ok(row.version)
     }
 
     fn grantee_by_id(&self, db: &Db<'_>, id: &[u8; 16]) -> Result<Grantee> {

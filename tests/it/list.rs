@@ -41,9 +41,9 @@ fn shows_a_table_without_unlocking() {
         date(&env, "STRIPE_KEY", "created_at"),
     );
     let expected = format!(
-        "NAME         SERVICE  VERSION  CREATED     ROTATED     EXPIRES     STATUS  ACCESS          DESCRIPTION\n\
-         DB_PASSWORD  -        1        {c1}  {c1}  -           ok      owner (manage)\n\
-         STRIPE_KEY   billing  1        {c2}  {c2}  2099-01-31  ok      owner (manage)  live payments\n"
+        "NAME         SERVICE  VERSION  CREATED     ROTATED     EXPIRES     ROTATE  STATUS  ACCESS          DESCRIPTION\n\
+         DB_PASSWORD  -        1        {c1}  {c1}  -           -       ok      owner (manage)\n\
+         STRIPE_KEY   billing  1        {c2}  {c2}  2099-01-31  -       ok      owner (manage)  live payments\n"
     );
     // No passphrase: listing needs no unlocking.
     env.vault(&["list"])
@@ -73,7 +73,11 @@ fn prints_the_documented_json_shape() {
             "expires": null,
             "expired": false,
             "needs_rotation": false,
+            "rotate_every": null,
+            "rotation_due": null,
+            "rotation_overdue": false,
             "access": owner,
+            "matched": [],
         },
         {
             "name": "STRIPE_KEY",
@@ -85,7 +89,11 @@ fn prints_the_documented_json_shape() {
             "expires": "2099-01-31T00:00:00Z",
             "expired": false,
             "needs_rotation": false,
+            "rotate_every": null,
+            "rotation_due": null,
+            "rotation_overdue": false,
             "access": owner,
+            "matched": [],
         },
     ]});
     assert_eq!(actual, expected);
@@ -100,8 +108,8 @@ fn filters_by_service() {
         .run()
         .success()
         .stdout_is(&format!(
-            "NAME        SERVICE  VERSION  CREATED     ROTATED     EXPIRES     STATUS  ACCESS          DESCRIPTION\n\
-             STRIPE_KEY  billing  1        {c}  {c}  2099-01-31  ok      owner (manage)  live payments\n"
+            "NAME        SERVICE  VERSION  CREATED     ROTATED     EXPIRES     ROTATE  STATUS  ACCESS          DESCRIPTION\n\
+             STRIPE_KEY  billing  1        {c}  {c}  2099-01-31  -       ok      owner (manage)  live payments\n"
         ));
     let json = env
         .vault(&["list", "-s", "billing", "--json"])
@@ -137,8 +145,8 @@ fn marks_expired_secrets() {
         .run()
         .success()
         .stdout_is(&format!(
-            "NAME        SERVICE  VERSION  CREATED     ROTATED     EXPIRES     STATUS   ACCESS          DESCRIPTION\n\
-             STRIPE_KEY  billing  1        {c}  {c}  1970-01-02  expired  owner (manage)  live payments\n"
+            "NAME        SERVICE  VERSION  CREATED     ROTATED     EXPIRES     ROTATE  STATUS   ACCESS          DESCRIPTION\n\
+             STRIPE_KEY  billing  1        {c}  {c}  1970-01-02  -       expired  owner (manage)  live payments\n"
         ));
     let json = env.vault(&["list", "--json"]).run().success().stdout;
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();

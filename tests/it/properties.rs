@@ -99,6 +99,7 @@ fn pristine() -> &'static Pristine {
                 service: None,
                 description: None,
                 expires_at: None,
+                rotate_every: None,
             })
             .collect();
         vault.add_many(&me, secrets).unwrap();

@@ -1,0 +1,152 @@
+//! `vault list`: names and metadata, never values, without unlocking; and
+//! with `--expiring` or `--needs-rotation`, the reports CI gates on
+//! (report.rs), which exit with status 1 when anything matches.
+//!
+//! `--json` prints `{"secrets": [...]}`, each secret with `name`, `service`,
+//! `description`, `version`, `created`, `rotated`, `expires`, `expired`,
+//! `needs_rotation`, `rotate_every` (seconds), `rotation_due`,
+//! `rotation_overdue`, `access` (`identity`, `level`, `expires`, `expired`)
+//! and `matched` (the report rules it matched: `rule`, `text`); times are
+//! RFC 3339 UTC, absent values `null`. Fields are only ever added.
+
+mod report;
+
+use serde::Serialize;
+
+use crate::cli::ListArgs;
+use crate::error::{exit, Error, Result};
+use crate::model::SecretInfo;
+use crate::session::Session;
+use crate::time;
+
+use report::{Match, Rules};
+
+/// A secret as `--json` prints it: its metadata and the rules it matched.
+#[derive(Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    info: &'a SecretInfo,
+    matched: &'a [Match],
+}
+
+pub fn run(session: &Session, args: ListArgs) -> Result<u8> {
+    let rules = Rules::from_args(&args)?;
+    let vault = session.open()?;
+    let now = time::now();
+    let rows: Vec<(SecretInfo, Vec<Match>)> = vault
+        .list(args.service.as_deref())?
+        .into_iter()
+        .map(|s| {
+            let matched = rules.matches(&s, now);
+            (s, matched)
+        })
+        .filter(|(_, matched)| !rules.active() || !matched.is_empty())
+        .collect();
+    if args.json {
+        let secrets: Vec<Listed<'_>> = rows
+            .iter()
+            .map(|(info, matched)| Listed { info, matched })
+            .collect();
+        let json = serde_json::to_string_pretty(&serde_json::json!({ "secrets": secrets }))
+            .map_err(|e| Error::Database(e.to_string()))?;
+        super::print(&format!("{json}\n"))?;
+    } else if rows.is_empty() && rules.active() {
+        eprintln!("{}", rules.nothing());
+    } else if rows.is_empty() {
+        eprintln!("no secrets; add one with `vault add NAME`");
+    } else if rules.active() {
+        super::print(&report::table(&rows))?;
+    } else {
+        let rows: Vec<Vec<String>> = rows.iter().map(|(s, _)| row(s, now)).collect();
+        super::print(&render(&HEADER, &rows))?;
+    }
+    Ok(match rules.active() && !rows.is_empty() {
+        true => exit::FOUND,
+        false => exit::OK,
+    })
+}
+
+const HEADER: [&str; 10] = [
+    "NAME",
+    "SERVICE",
+    "VERSION",
+    "CREATED",
+    "ROTATED",
+    "EXPIRES",
+    "ROTATE",
+    "STATUS",
+    "ACCESS",
+    "DESCRIPTION",
+];
+
+/// Left-aligned columns two spaces apart, trailing spaces trimmed.
+fn render(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
+        for (cell, width) in cells.iter().zip(&widths) {
+            out.push_str(&format!("{cell:<width$}  "));
+        }
+        let trimmed = out.trim_end().len();
+        out.truncate(trimmed);
+        out.push('\n');
+    };
+    line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    for row in rows {
+        line(row);
+    }
+    out
+}
+
+fn row(s: &SecretInfo, now: i64) -> Vec<String> {
+    let dash = || "-".to_owned();
+    let mut status = Vec::new();
+    if s.expired {
+        status.push("expired".to_owned());
+    } else if let Some(e) = s.expires.filter(|e| e - now < 7 * 86_400) {
+        status.push(format!("expires in {}", time::format_span(e - now)));
+    }
+    if s.needs_rotation {
+        status.push("needs rotation".to_owned());
+    }
+    if s.rotation_overdue {
+        status.push("rotation overdue".to_owned());
+    }
+    let access: Vec<String> = s
+        .access
+        .iter()
+        .map(|a| {
+            let expiry = match a.expires {
+                _ if a.expired => ", expired".to_owned(),
+                Some(e) => format!(", until {}", time::format_date(e)),
+                None => String::new(),
+            };
+            format!("{} ({}{expiry})", a.identity, a.level.as_str())
+        })
+        .collect();
+    vec![
+        s.name.to_string(),
+        s.service.clone().unwrap_or_else(dash),
+        s.version.to_string(),
+        time::format_date(s.created),
+        time::format_date(s.rotated),
+        s.expires.map(time::format_date).unwrap_or_else(dash),
+        s.rotate_every.map(time::format_period).unwrap_or_else(dash),
+        if status.is_empty() {
+            "ok".to_owned()
+        } else {
+            status.join(", ")
+        },
+        if access.is_empty() {
+            dash()
+        } else {
+            access.join(", ")
+        },
+        s.description.clone().unwrap_or_default(),
+    ]
+}
