@@ -40,7 +40,8 @@ pub struct Cli {
 pub const AFTER_HELP: &str = "\
 Exit status:
   0    success
-  1    a report (list --expiring, list --needs-rotation) found something
+  1    a report (list --expiring, list --needs-rotation) found something,
+       or git merge found a conflict
   2    vault failed: bad input, refused operation, damaged vault
   exec passes the command's own status through; 125 when vault failed
   before running it, 126 when it could not be run, 127 when not found.
