@@ -40,7 +40,8 @@ pub struct Cli {
 pub const AFTER_HELP: &str = "\
 Exit status:
   0    success
-  1    a report (list --expiring, list --needs-rotation) found something
+  1    a report (list --expiring, list --needs-rotation) found something,
+       or git merge found a conflict
   2    vault failed: bad input, refused operation, damaged vault
   exec passes the command's own status through; 125 when vault failed
   before running it, 126 when it could not be run, 127 when not found.
@@ -113,6 +114,9 @@ pub enum Command {
     Unlock(UnlockArgs),
     /// Remove every cached unlocked key of this vault from the OS keyring
     Lock,
+    /// Keep the vault in a git repository: diff and merge it row by row
+    #[command(subcommand)]
+    Git(GitCommand),
     /// Show the vault file, identity, unlock method and keyring; nothing secret
     #[command(visible_alias = "doctor")]
     Status,
@@ -445,4 +449,69 @@ pub enum MaskMode {
     Always,
     /// Never mask: vault replaces itself with the command
     Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GitCommand {
+    /// Register vault as git's diff and merge driver for the vault file
+    ///
+    /// Run inside the repository, with --vault (or VAULT_PATH) naming the
+    /// vault file in its work tree. Writes the .gitattributes line, adds the
+    /// vault's -wal and -shm side files to .gitignore, and sets this
+    /// repository's git config. Every clone runs it once: git does not share
+    /// its config. Running it again changes nothing.
+    Setup,
+    /// Print a vault file as text, without values or keys (git's textconv)
+    ///
+    /// Names, services, versions, dates, identities and grants, sorted, one
+    /// fact a line. Never unlocks; opens the file read-only.
+    Textconv(GitTextconvArgs),
+    /// Merge two versions of a vault file row by row (git's merge driver)
+    ///
+    /// Writes the result over OURS and exits 0, or leaves OURS unchanged,
+    /// names each conflicting secret and exits 1.
+    Merge(GitMergeArgs),
+    /// Settle a stopped merge of the vault file by keeping one side for NAME
+    ///
+    /// Redoes the merge from git's three stages of the file, taking ours or
+    /// theirs for each named secret (or identity) in conflict, and writes
+    /// the working file; then `git add` it and commit.
+    Resolve(GitResolveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GitTextconvArgs {
+    /// The vault file to show
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct GitMergeArgs {
+    /// The common ancestor's version (git's %O; empty when there is none)
+    #[arg(value_name = "BASE", value_hint = ValueHint::FilePath)]
+    pub base: PathBuf,
+    /// Our version, replaced by the result (git's %A)
+    #[arg(value_name = "OURS", value_hint = ValueHint::FilePath)]
+    pub ours: PathBuf,
+    /// Their version (git's %B)
+    #[arg(value_name = "THEIRS", value_hint = ValueHint::FilePath)]
+    pub theirs: PathBuf,
+    /// The file's path in the repository, for messages (git's %P)
+    #[arg(value_name = "PATH")]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("side").required(true).args(["ours", "theirs"])))]
+pub struct GitResolveArgs {
+    /// The secrets (or identities) in conflict
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Keep our side of each
+    #[arg(long)]
+    pub ours: bool,
+    /// Keep their side of each
+    #[arg(long)]
+    pub theirs: bool,
 }

@@ -213,6 +213,26 @@ pub enum Error {
     },
     #[error("--env names the variable {0} twice")]
     EnvTargetTwice(String),
+    #[error("not inside a git repository: {}", .0.display())]
+    NotInRepository(PathBuf),
+    #[error("the vault file {} is outside the work tree of the repository at {}", .vault.display(), .root.display())]
+    OutsideWorkTree { vault: PathBuf, root: PathBuf },
+    #[error("cannot use the vault path {0:?} in .gitattributes: it contains a space, a quote or a pattern character")]
+    UnsafeGitPath(String),
+    #[error("cannot run git: {0}")]
+    GitMissing(String),
+    #[error("git {command} failed: {message}")]
+    Git { command: String, message: String },
+    #[error("cannot merge {path}: ours and theirs are copies of two different vaults")]
+    DifferentVaults { path: String },
+    #[error("{0} is not in a stopped merge")]
+    NotConflicted(String),
+    #[error("{path} was deleted on one side of the merge")]
+    DeletedInMerge { path: String },
+    #[error("nothing named {names} is in conflict; in conflict: {conflicts}")]
+    NotInConflict { names: String, conflicts: String },
+    #[error("still in conflict: {0}")]
+    StillInConflict(String),
     #[error("cannot open a pseudo-terminal for the program's output: {0}")]
     NoPty(std::io::Error),
     #[error("cannot {action} while running the program: {source}")]
@@ -300,6 +320,27 @@ impl Error {
                 "pass --mask never to run it on the terminal unmasked, or send its output to a file or pipe, where it is masked without one".into()
             }
             Error::Expired(_) => "rotate them, or pass --allow-expired to inject them anyway".into(),
+            Error::NotInRepository(_) => {
+                "run `vault git setup` inside the repository that holds the vault (or `git init` one first)".into()
+            }
+            Error::OutsideWorkTree { .. } => {
+                "keep the vault inside the repository and point --vault or VAULT_PATH at it".into()
+            }
+            Error::UnsafeGitPath(_) => "move the vault to a path of letters, digits, / . _ and -".into(),
+            Error::GitMissing(_) => "install git, or put it on PATH".into(),
+            Error::DifferentVaults { .. } => {
+                "a merge cannot join two vaults; keep one with `git checkout --ours` or `--theirs` and re-add the other's secrets".into()
+            }
+            Error::NotConflicted(_) => {
+                "resolve runs after `git merge` stopped on a conflict in the vault file; `git status` shows it".into()
+            }
+            Error::DeletedInMerge { path } => format!(
+                "keep the remaining side with `git checkout --ours {path}` or `--theirs`, or `git rm {path}`"
+            ),
+            Error::NotInConflict { .. } => "name the secrets the merge reported".into(),
+            Error::StillInConflict(_) => {
+                "name every conflict in one command; to keep ours for some and theirs for others, keep one side for all, then redo the other side's change (rotate, grant) after the merge".into()
+            }
             Error::DiskFull => "free some space and run the command again".into(),
             _ => return None,
         })

@@ -10,6 +10,7 @@ mod assets;
 mod completions;
 mod delete;
 mod exec;
+mod git;
 mod grant;
 mod identity;
 mod import;
@@ -24,7 +25,7 @@ mod unlock;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, GitCommand};
 use crate::error::{exit, Error, Result};
 use crate::model::{IdentityName, SecretName};
 use crate::session::Session;
@@ -35,6 +36,9 @@ pub fn run(cli: Cli) -> Result<u8> {
     let command = match cli.command {
         Command::Completions(args) => return completions::run(args),
         Command::GenerateAssets(args) => return assets::run(args),
+        // git hands these temporary files, never the user's vault.
+        Command::Git(GitCommand::Textconv(args)) => return git::textconv(args),
+        Command::Git(GitCommand::Merge(args)) => return git::merge(args),
         command => command,
     };
     let session = Session::new(&cli.global)?;
@@ -54,6 +58,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Unlock(args) => unlock::unlock(&session, args),
         Command::Lock => unlock::lock(&session),
         Command::Status => status::run(&session),
+        Command::Git(command) => git::run(&session, command),
         Command::Completions(_) | Command::GenerateAssets(_) => OK,
     }
 }

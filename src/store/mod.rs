@@ -9,6 +9,7 @@
 mod file;
 mod rows;
 mod schema;
+mod snapshot;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,7 @@ use crate::error::{Error, Result};
 pub use file::{check_permissions, PermissionProblem};
 pub use rows::{AccessRow, Db, IdentityRow, KdfRow, SecretRow, VaultRow};
 pub use schema::FORMAT_VERSION;
+pub use snapshot::{replace_with, Snapshot};
 
 /// How long a command waits for another one's write lock.
 const BUSY_TIMEOUT_MS: u32 = 10_000;
@@ -154,6 +156,13 @@ impl Store {
         self.conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| map_err(e, &self.path))
+    }
+
+    /// Closes the file, reporting what SQLite could not finish (such as
+    /// checkpointing the write-ahead log).
+    pub fn close(self) -> Result<()> {
+        let path = self.path;
+        self.conn.close().map_err(|(_, e)| map_err(e, &path))
     }
 
     /// Reads outside a write transaction.

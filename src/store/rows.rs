@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use crate::error::{Error, Result};
 
 /// The vault's own record.
+#[derive(Clone, PartialEq, Eq)]
 pub struct VaultRow {
     pub id: [u8; 16],
     pub created_at: i64,
@@ -17,6 +18,7 @@ pub struct VaultRow {
 }
 
 /// Argon2id settings stored with a person's identity.
+#[derive(Clone, PartialEq, Eq)]
 pub struct KdfRow {
     pub salt: Vec<u8>,
     pub m_kib: i64,
@@ -24,6 +26,7 @@ pub struct KdfRow {
     pub p: i64,
 }
 
+#[derive(Clone, PartialEq, Eq)]
 pub struct IdentityRow {
     pub id: [u8; 16],
     pub name: String,
@@ -34,6 +37,7 @@ pub struct IdentityRow {
     pub created_at: i64,
 }
 
+#[derive(Clone, PartialEq, Eq)]
 pub struct SecretRow {
     pub id: [u8; 16],
     pub name: String,
@@ -48,6 +52,7 @@ pub struct SecretRow {
     pub sealed_value: Vec<u8>,
 }
 
+#[derive(Clone, PartialEq, Eq)]
 pub struct AccessRow {
     pub id: [u8; 16],
     pub secret_id: [u8; 16],
@@ -408,6 +413,27 @@ impl<'c> Db<'c> {
                            level = excluded.level, expires_at = excluded.expires_at, \
                            writer_public = excluded.writer_public, \
                            wrapped_key = excluded.wrapped_key, granted_at = excluded.granted_at";
+        self.exec(
+            SQL,
+            params![
+                &a.id[..],
+                &a.secret_id[..],
+                &a.identity_id[..],
+                a.level,
+                a.expires_at,
+                a.writer_public,
+                a.wrapped_key,
+                a.granted_at
+            ],
+        )
+    }
+
+    /// Inserts an access row as it is, id included (writing a merged file);
+    /// a second row for the same (secret, identity) is an error.
+    pub fn insert_access(&self, a: &AccessRow) -> Result<()> {
+        const SQL: &str = "INSERT INTO access (id, secret_id, identity_id, level, expires_at, \
+                           writer_public, wrapped_key, granted_at) \
+                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
         self.exec(
             SQL,
             params![

@@ -20,7 +20,7 @@ use crate::model::{
     AccessInfo, IdentityInfo, IdentityKind, IdentityName, Level, SecretInfo, SecretName,
 };
 use crate::secret::Passphrase;
-use crate::store::{Db, IdentityRow, SecretRow, Store, VaultRow};
+use crate::store::{Db, IdentityRow, SecretRow, Snapshot, Store, VaultRow};
 
 pub use identities::NewIdentity;
 pub use import::Imported;
@@ -92,6 +92,12 @@ impl Vault {
     /// The file's format version.
     pub fn format_version(&self) -> Result<i64> {
         self.store.format_version()
+    }
+
+    /// Every row of the file as stored: metadata and ciphertext, nothing
+    /// unlocked. What `vault git` shows and merges.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        self.store.snapshot()
     }
 
     /// The identity commands act as when none is named: the vault's default.

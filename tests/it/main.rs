@@ -15,6 +15,8 @@ mod exec_core;
 mod exec_mask;
 mod exec_refuse;
 mod exec_signals;
+mod gitmerge;
+mod gitmerge_rules;
 mod grants;
 mod hostile;
 mod import;

@@ -184,6 +184,12 @@ impl Run {
         self
     }
 
+    /// Runs the command in `dir` instead of the env's home.
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.command.current_dir(dir.as_ref());
+        self
+    }
+
     pub fn env_remove(mut self, key: &str) -> Self {
         self.command.env_remove(key);
         self

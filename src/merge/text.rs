@@ -1,0 +1,99 @@
+//! The text form of a vault file, for `git diff` and `git log -p` (git's
+//! textconv): what changed, readable, and nothing that helps decrypt.
+//!
+//! It shows names, services, descriptions, versions, dates, flags,
+//! identities (name, kind, creation) and grants (identity, level, expiry),
+//! and leaves out every sealed value, wrapped key, public key, salt and KDF
+//! parameter. Lines are sorted (identities and secrets by name, grants by
+//! identity) and each block opens with a `secret NAME` or `identity NAME`
+//! line that `vault git setup` teaches git to show in hunk headers, so a
+//! change touches as few lines as it can and says where it is.
+
+use std::collections::HashMap;
+
+use crate::store::Snapshot;
+use crate::time;
+
+/// Renders `s` (a vault of format `format`) as text.
+pub fn render(s: &Snapshot, format: i64) -> String {
+    let names: HashMap<[u8; 16], &str> = s
+        .identities
+        .iter()
+        .map(|i| (i.id, i.name.as_str()))
+        .collect();
+    let mut out = String::new();
+    let mut line = |text: String| {
+        out.push_str(&text);
+        out.push('\n');
+    };
+    line(format!("vault {}", hex::encode(s.vault.id)));
+    line(format!("  format {format}"));
+    line(format!("  created {}", time::format(s.vault.created_at)));
+    let default = s
+        .vault
+        .default_identity
+        .and_then(|id| names.get(&id).copied())
+        .unwrap_or("-");
+    line(format!("  default identity {default}"));
+
+    let mut identities: Vec<_> = s.identities.iter().collect();
+    identities.sort_by(|a, b| a.name.cmp(&b.name));
+    for i in identities {
+        line(String::new());
+        line(format!("identity {}", i.name));
+        line(format!("  kind {}", i.kind));
+        line(format!("  created {}", time::format(i.created_at)));
+    }
+
+    let mut secrets: Vec<_> = s.secrets.iter().collect();
+    secrets.sort_by(|a, b| a.name.cmp(&b.name));
+    for secret in secrets {
+        line(String::new());
+        line(format!("secret {}", secret.name));
+        line(format!(
+            "  service {}",
+            secret.service.as_deref().unwrap_or("-")
+        ));
+        if let Some(d) = &secret.description {
+            line(format!("  description {}", one_line(d)));
+        }
+        line(format!("  version {}", secret.version));
+        line(format!("  created {}", time::format(secret.created_at)));
+        line(format!("  rotated {}", time::format(secret.rotated_at)));
+        line(format!("  expires {}", optional_time(secret.expires_at)));
+        if secret.needs_rotation {
+            line("  needs rotation".into());
+        }
+        let mut grants: Vec<(&str, &str, Option<i64>)> = s
+            .access
+            .iter()
+            .filter(|a| a.secret_id == secret.id)
+            .map(|a| {
+                let who = names
+                    .get(&a.identity_id)
+                    .copied()
+                    .unwrap_or("(unknown identity)");
+                (who, a.level.as_str(), a.expires_at)
+            })
+            .collect();
+        grants.sort();
+        for (who, level, expires) in grants {
+            let until = expires
+                .map(|e| format!(" until {}", time::format(e)))
+                .unwrap_or_default();
+            line(format!("  access {who} {level}{until}"));
+        }
+    }
+    out
+}
+
+fn optional_time(t: Option<i64>) -> String {
+    t.map(time::format).unwrap_or_else(|| "-".into())
+}
+
+/// A description on one line: line breaks would fake other entries.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
