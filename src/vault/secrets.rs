@@ -207,13 +207,14 @@ impl Vault {
         })
     }
 
-    /// Every secret's name and service, and whether `me` was granted it:
-    /// metadata only, one query, no ciphertext read.
-    pub fn catalog(&self, me: &Unlocked) -> Result<Vec<CatalogEntry>> {
+    /// Secrets' names and services, and whether `me` was granted each:
+    /// every secret when `all`, else only those granted to `me`. Metadata
+    /// only, one query, no ciphertext read.
+    pub fn catalog(&self, me: &Unlocked, all: bool) -> Result<Vec<CatalogEntry>> {
         Ok(self
             .store
             .read()
-            .secret_catalog(&me.id)?
+            .secret_catalog(&me.id, all)?
             .into_iter()
             .map(|(name, service, granted)| CatalogEntry {
                 name: SecretName::stored(name),

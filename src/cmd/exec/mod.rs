@@ -105,7 +105,11 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     let vault = session.open()?;
     let me = session.unlock(&vault)?;
     let identity = me.name().to_owned();
-    let selection = select::select(&request, &vault.catalog(&me)?, &identity)?;
+    // Secrets not granted matter only to --explain and to telling an
+    // unknown --service from one with nothing granted.
+    let whole_vault = request.explain || !request.services.is_empty();
+    let catalog = vault.catalog(&me, whole_vault)?;
+    let selection = select::select(&request, &catalog, &identity)?;
     let (secrets, skipped) = vault.decrypt(&me, Some(&selection.wanted()), &[])?;
     drop(me);
     drop(vault);

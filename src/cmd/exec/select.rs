@@ -9,7 +9,7 @@
 //! `--only` and `--env` name secrets that must exist and be granted, which
 //! decrypting checks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Request;
 use crate::error::{Error, Result};
@@ -19,7 +19,7 @@ pub struct Selection {
     /// Each variable to set, with the secret it comes from.
     pub vars: BTreeMap<String, SecretName>,
     /// Secrets the selection reached that the identity may not use.
-    pub not_granted: Vec<SecretName>,
+    pub not_granted: BTreeSet<SecretName>,
     /// Secrets named on the command line: an expired grant to one of them
     /// is an error rather than a note.
     pub explicit: Vec<SecretName>,
@@ -39,15 +39,15 @@ pub fn select(request: &Request, catalog: &[CatalogEntry], me: &str) -> Result<S
     let granted = |s: &CatalogEntry| s.granted;
     let mut selection = Selection {
         vars: BTreeMap::new(),
-        not_granted: Vec::new(),
+        not_granted: BTreeSet::new(),
         explicit: request.only.clone(),
     };
     let own = |s: &CatalogEntry, selection: &mut Selection| {
         if granted(s) {
             let name = s.name.clone();
             selection.vars.insert(name.to_string(), name);
-        } else if !selection.not_granted.contains(&s.name) {
-            selection.not_granted.push(s.name.clone());
+        } else {
+            selection.not_granted.insert(s.name.clone());
         }
     };
     if request.only.is_empty() && request.services.is_empty() && request.renames.is_empty() {
