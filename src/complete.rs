@@ -43,6 +43,7 @@ const SECRET_ARGS: &[(&str, &str)] = &[
     ("grant", "names"),
     ("revoke", "names"),
     ("exec", "only"),
+    ("audit", "secret"),
 ];
 
 /// Arguments that name an existing identity besides every one whose value

@@ -7,7 +7,8 @@
 
 use std::collections::HashSet;
 
-use super::access::{Grantee, WrapKeys};
+use super::access::Grantee;
+use super::audit::Event;
 use super::seal::value_aad;
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Key};
@@ -89,7 +90,11 @@ impl Vault {
             let access = self.wrap_for(me, &owner, &row, Level::Manage, None, &key)?;
             rows.push((row, access));
         }
-        self.store.write(|db| {
+        let names: Vec<SecretName> = rows
+            .iter()
+            .map(|(row, _)| SecretName::stored(row.name.clone()))
+            .collect();
+        self.audited(me, Event::new("add", &names), |db, _| {
             for (row, access) in &rows {
                 if db.secret_name_taken(&row.name)? {
                     return Err(Error::SecretExists(row.name.clone()));
@@ -113,7 +118,8 @@ impl Vault {
         value: SecretValue,
         expires_at: Option<i64>,
     ) -> Result<i64> {
-        self.store.write(|db| {
+        let event = Event::new("rotate", std::slice::from_ref(name));
+        self.audited(me, event, |db, _| {
             let mut row = self.secret_row(db, name)?;
             self.require(db, me, &row, Level::Manage, "rotate")?;
             let grants = db.access_for_secret(&row.id)?;
@@ -144,7 +150,8 @@ impl Vault {
     /// Renames a secret, keeping its value, version, dates and access. The
     /// value is re-sealed because its associated data binds the name.
     pub fn rename(&self, me: &Unlocked, old: &SecretName, new: &SecretName) -> Result<()> {
-        self.store.write(|db| {
+        let event = Event::new("rename", &[old.clone(), new.clone()]);
+        self.audited(me, event, |db, _| {
             let mut row = self.secret_row(db, old)?;
             let key = self.require(db, me, &row, Level::Manage, "rename")?;
             if db.secret_name_taken(new.as_str())? {
@@ -159,7 +166,7 @@ impl Vault {
 
     /// Deletes secrets and every access to them. All or nothing.
     pub fn delete(&self, me: &Unlocked, names: &[SecretName]) -> Result<()> {
-        self.store.write(|db| {
+        self.audited(me, Event::new("delete", names), |db, _| {
             for name in names {
                 let row = self.secret_row(db, name)?;
                 self.require(db, me, &row, Level::Manage, "delete")?;
@@ -196,7 +203,7 @@ impl Vault {
         let db = self.store.read();
         let now = crate::time::now();
         let wanted: Option<HashSet<&str>> = only.map(|o| o.iter().map(|n| n.as_str()).collect());
-        let mut keys = WrapKeys::default();
+        let mut keys = me.wrap_keys.borrow_mut();
         let mut opened = Vec::new();
         let mut skipped = Vec::new();
         let mut seen = HashSet::new();
