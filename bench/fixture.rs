@@ -62,7 +62,7 @@ impl Fixture {
             .unwrap();
         let ci = IdentityName::parse("ci").unwrap();
         let token = vault
-            .add_identity(&ci, NewIdentity::Machine)
+            .add_identity(&me, &ci, NewIdentity::Machine)
             .unwrap()
             .unwrap();
         let names: Vec<SecretName> = (0..n)
@@ -84,7 +84,9 @@ impl Fixture {
         vault.grant(&me, &names, &ci, Level::Manage, None).unwrap();
         for k in 1..extra {
             let name = IdentityName::parse(&format!("m{k}")).unwrap();
-            vault.add_identity(&name, NewIdentity::Machine).unwrap();
+            vault
+                .add_identity(&me, &name, NewIdentity::Machine)
+                .unwrap();
             vault
                 .grant(&me, &names[..1], &name, Level::Use, None)
                 .unwrap();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds vault and runs its main job on a throwaway demo vault: init, add,
-# list, grant to a CI token, rotate, and exec, then removes everything.
+# list, grant to a CI token, rotate, exec, and the audit log, then removes
+# everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -39,5 +40,9 @@ step vault delete DEPLOY_KEY --yes
 "$vault" delete DEPLOY_KEY --yes
 step vault list --json
 "$vault" list --json
+step vault audit
+"$vault" audit
+step vault audit verify
+"$vault" audit verify
 echo
 echo "demo vault removed: $demo"

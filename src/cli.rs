@@ -110,6 +110,13 @@ pub enum Command {
     Identity(IdentityCommand),
     /// Change the current identity's passphrase
     Passwd(PasswdArgs),
+    /// Show who did what to which secrets, and when; `audit verify` checks it
+    ///
+    /// Every add, rotate, rename, delete, grant, revoke, identity change and
+    /// exec is recorded: time, identity, action, secret names, and for exec
+    /// the program and working directory; never a value. Showing the log
+    /// needs no unlocking: it is plaintext metadata, like `vault list`.
+    Audit(AuditArgs),
     /// Unlock once and keep the unlocked key in the OS keyring for a while
     Unlock(UnlockArgs),
     /// Remove every cached unlocked key of this vault from the OS keyring
@@ -424,6 +431,35 @@ pub struct IdentityRemoveArgs {
     /// Do not ask for confirmation (needed without a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+
+    /// Only entries since WHEN: a date (2027-01-31), a time, or a duration ago (7d, 12h)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// Only entries that name this secret
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
+
+    /// Print JSON: {"entries": [{"seq", "time", "identity", "action", "secrets", "detail"}]}
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Unlock and check every entry's authentication code and the chain
+    ///
+    /// Exits 0 when the log is intact; otherwise 2, naming the first bad
+    /// entry by sequence number and time and whether it was edited, deleted
+    /// or reordered. Deleting only the newest entries cannot be detected.
+    Verify,
 }
 
 #[derive(Debug, Args)]

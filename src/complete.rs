@@ -43,6 +43,7 @@ const SECRET_ARGS: &[(&str, &str)] = &[
     ("grant", "names"),
     ("revoke", "names"),
     ("exec", "only"),
+    ("audit", "secret"),
     ("git resolve", "names"),
 ];
 

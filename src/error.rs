@@ -67,6 +67,13 @@ pub enum Error {
     )]
     Integrity(String),
 
+    #[error("audit log broken at entry {seq} ({kind}): {detail}")]
+    AuditBroken {
+        seq: i64,
+        kind: &'static str,
+        detail: String,
+    },
+
     #[error("invalid secret name {name:?}: {problem}")]
     InvalidSecretName { name: String, problem: NameProblem },
     #[error("invalid identity name {name:?}: {problem}")]
@@ -255,6 +262,14 @@ impl Error {
             Error::Symlink(p) => format!("pass the real path: --vault \"$(readlink -f {})\"", p.display()),
             Error::Busy => "try again; if it persists, look for a stuck vault process".into(),
             Error::Integrity(_) => "restore the vault file from a backup or from version control".into(),
+            Error::AuditBroken { seq, .. } => {
+                let intact = match seq - 1 {
+                    n if n < 1 => String::new(),
+                    1 => "entry 1 is intact; ".to_owned(),
+                    n => format!("entries 1 to {n} are intact; "),
+                };
+                format!("the vault file was changed outside vault; {intact}restore it from a backup or from version control to recover the log")
+            }
             Error::InvalidSecretName { problem: NameProblem::Dangerous, .. }
             | Error::ImportName { problem: NameProblem::Dangerous, .. } => {
                 "pass --allow-dangerous-name if you really mean it".into()

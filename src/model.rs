@@ -275,6 +275,38 @@ pub struct IdentityInfo {
     pub default: bool,
 }
 
+/// One entry of the audit log: plaintext metadata, safe to print.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub time: i64,
+    pub identity: String,
+    pub action: String,
+    pub secrets: Vec<String>,
+    /// Key and value pairs in stored order: the grantee and level of a
+    /// grant, exec's program and working directory.
+    #[serde(serialize_with = "pairs")]
+    pub detail: Vec<(String, String)>,
+}
+
+fn pairs<S: serde::Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+/// What `audit verify` found in an intact log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditSummary {
+    pub entries: usize,
+    /// The oldest and newest entries' times, when there are any.
+    pub span: Option<(i64, i64)>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,22 @@ pub fn parse_when(text: &str, now: i64) -> Result<i64, WhenProblem> {
     Ok(at)
 }
 
+/// Parses `--since WHEN` relative to `now`: a date, an RFC 3339 time, or
+/// a duration back from now (`7d` is seven days ago).
+pub fn parse_since(text: &str, now: i64) -> Result<i64, WhenProblem> {
+    if let Ok(date) = text.trim().parse::<Date>() {
+        return Ok(date
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map_err(|_| WhenProblem::TooFar)?
+            .timestamp()
+            .as_second());
+    }
+    if let Ok(ts) = text.trim().parse::<Timestamp>() {
+        return Ok(ts.as_second());
+    }
+    Ok(now.saturating_sub(parse_duration(text)?))
+}
+
 /// RFC 3339 in UTC, to the second: `2027-01-31T00:00:00Z`.
 pub fn format(secs: i64) -> String {
     Timestamp::from_second(secs)
@@ -172,6 +188,9 @@ mod tests {
         assert_eq!(parse_when("2020-01-01", NOW), Err(WhenProblem::InPast));
         assert_eq!(parse_when("tomorrow", NOW), Err(WhenProblem::Unparsable));
         assert_eq!(parse_when("2027-02-30", NOW), Err(WhenProblem::Unparsable));
+        assert_eq!(parse_since("1d", NOW), Ok(NOW - 86_400));
+        assert_eq!(parse_since("2020-01-01", NOW), Ok(1_577_836_800));
+        assert_eq!(parse_since("yesterday", NOW), Err(WhenProblem::Unparsable));
         assert_eq!(format(1_801_353_600), "2027-01-31T00:00:00Z");
     }
 

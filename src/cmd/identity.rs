@@ -1,5 +1,6 @@
 //! `vault identity add|list|remove`: people and machines that can unlock
-//! the vault.
+//! the vault. Adding and removing unlock the acting identity: it wraps the
+//! audit key for a newcomer, and the log records who did it.
 
 use crate::cli::{IdentityAddArgs, IdentityCommand, IdentityListArgs, IdentityRemoveArgs};
 use crate::error::{Error, Result};
@@ -18,9 +19,14 @@ pub fn run(session: &Session, command: IdentityCommand) -> Result<u8> {
 fn add(session: &Session, args: IdentityAddArgs) -> Result<u8> {
     let name = super::identity_name(&args.name)?;
     let vault = session.open()?;
+    if vault.identity(Some(name.as_str())).is_ok() {
+        return Err(Error::IdentityExists(name.to_string()));
+    }
+    // The adder wraps the audit key for the newcomer, and is recorded.
+    let me = session.unlock(&vault)?;
     if args.token {
         let token = vault
-            .add_identity(&name, NewIdentity::Machine)?
+            .add_identity(&me, &name, NewIdentity::Machine)?
             .expect("a machine identity has a token");
         eprintln!("added machine identity {name}; its access token, shown only this once:");
         super::print(&format!("{}\n", *token.encode()))?;
@@ -29,12 +35,10 @@ fn add(session: &Session, args: IdentityAddArgs) -> Result<u8> {
             crate::env::ACCESS_TOKEN
         );
     } else {
-        if vault.identity(Some(name.as_str())).is_ok() {
-            return Err(Error::IdentityExists(name.to_string()));
-        }
         let passphrase =
             session.new_passphrase(args.new_passphrase_file.as_deref(), false, name.as_str())?;
         vault.add_identity(
+            &me,
             &name,
             NewIdentity::Person(&passphrase, session.new_kdf_params()),
         )?;
@@ -87,7 +91,8 @@ fn remove(session: &Session, args: IdentityRemoveArgs) -> Result<u8> {
             return Err(Error::Declined);
         }
     }
-    let id = vault.remove_identity(&name)?;
+    let me = session.unlock(&vault)?;
+    let id = vault.remove_identity(&me, &name)?;
     session
         .cache
         .remove(&crate::session::cache_scope(&vault, &id));

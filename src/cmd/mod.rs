@@ -7,6 +7,7 @@
 
 mod add;
 mod assets;
+mod audit;
 mod completions;
 mod delete;
 mod exec;
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Revoke(args) => grant::revoke(&session, args),
         Command::Identity(command) => identity::run(&session, command),
         Command::Passwd(args) => passwd::run(&session, args),
+        Command::Audit(args) => audit::run(&session, args),
         Command::Unlock(args) => unlock::unlock(&session, args),
         Command::Lock => unlock::lock(&session),
         Command::Status => status::run(&session),

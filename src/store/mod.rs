@@ -6,6 +6,7 @@
 //! vault processes queue on the write lock instead of failing on upgrade,
 //! and a crash leaves either the old state or the new one.
 
+mod audit;
 mod file;
 mod rows;
 mod schema;
@@ -17,6 +18,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavio
 
 use crate::error::{Error, Result};
 
+pub use audit::{AuditKeyRow, AuditRow};
 pub use file::{check_permissions, PermissionProblem};
 pub use rows::{AccessRow, Db, IdentityRow, KdfRow, SecretRow, VaultRow};
 pub use schema::FORMAT_VERSION;
@@ -25,10 +27,16 @@ pub use snapshot::{replace_with, Snapshot};
 /// How long a command waits for another one's write lock.
 const BUSY_TIMEOUT_MS: u32 = 10_000;
 
+/// How long exec waits for the lock to record its audit entry before it
+/// warns and runs the program anyway.
+const RELAXED_BUSY_MS: u32 = 2_000;
+
 /// An open vault file.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Opened as immutable: every write fails at once with `ReadOnly`.
+    read_only: bool,
 }
 
 impl Store {
@@ -41,6 +49,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_owned(),
+            read_only: false,
         };
         store.configure()?;
         store.write(schema::migrate)?;
@@ -61,6 +70,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_owned(),
+            read_only: false,
         };
         match schema::check_identity(&store.conn, path).and_then(|()| store.configure()) {
             Ok(()) => {}
@@ -84,12 +94,12 @@ impl Store {
         )
         .map_err(|e| map_err(e, path))?;
         schema::check_identity(&conn, path)?;
-        if schema::needs_migration(&conn).map_err(|e| map_err(e, path))? {
-            return Err(Error::ReadOnly(path.to_owned()));
-        }
+        // An older format cannot be migrated here; it can still be read,
+        // as each format only adds tables, and every write says why not.
         Ok(Store {
             conn,
             path: path.to_owned(),
+            read_only: true,
         })
     }
 
@@ -119,6 +129,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            read_only: true,
         })
     }
 
@@ -174,12 +185,44 @@ impl Store {
     /// succeeds.
     pub fn write<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
         let path = &self.path;
+        if self.read_only {
+            return Err(Error::ReadOnly(path.clone()));
+        }
         // `new_unchecked` takes `&Connection`: a command never nests writes.
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
             .map_err(|e| map_err(e, path))?;
         let value = f(&Db::new(&tx, path))?;
         tx.commit().map_err(|e| map_err(e, path))?;
         Ok(value)
+    }
+}
+
+impl Store {
+    /// Like [`Store::write`], for a record whose loss costs less than its
+    /// delay (exec's audit entry): the commit runs with `synchronous =
+    /// NORMAL`, which in WAL mode skips the fsync and is durable at the next
+    /// checkpoint, never corrupt; and the lock is awaited for
+    /// `RELAXED_BUSY_MS` only.
+    pub fn write_relaxed<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        let set = |sync: &str, busy_ms: u32| {
+            self.conn
+                .pragma_update(None, "synchronous", sync)
+                .and_then(|()| {
+                    self.conn
+                        .busy_timeout(std::time::Duration::from_millis(busy_ms.into()))
+                })
+                .map_err(|e| map_err(e, &self.path))
+        };
+        set("NORMAL", RELAXED_BUSY_MS)?;
+        let value = self.write(f);
+        set("FULL", BUSY_TIMEOUT_MS)?;
+        value
+    }
+
+    /// Whether the file has the tables of `format` (an older file opened
+    /// read-only is not migrated).
+    pub fn has_format(&self, format: i64) -> Result<bool> {
+        Ok(self.format_version()? >= format)
     }
 }
 

@@ -69,9 +69,9 @@ pub struct Db<'c> {
     path: &'c Path,
 }
 
-type Sql<T> = rusqlite::Result<T>;
+pub(super) type Sql<T> = rusqlite::Result<T>;
 
-fn id16(row: &Row<'_>, idx: usize) -> Sql<[u8; 16]> {
+pub(super) fn id16(row: &Row<'_>, idx: usize) -> Sql<[u8; 16]> {
     let bytes: Vec<u8> = row.get(idx)?;
     bytes.try_into().map_err(|_| {
         rusqlite::Error::FromSqlConversionFailure(
@@ -151,7 +151,7 @@ impl<'c> Db<'c> {
         Db { conn, path }
     }
 
-    fn err(&self, e: rusqlite::Error) -> Error {
+    pub(super) fn err(&self, e: rusqlite::Error) -> Error {
         super::map_err(e, self.path)
     }
 
@@ -468,14 +468,14 @@ impl<'c> Db<'c> {
 
     // --- helpers ---
 
-    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<()> {
+    pub(super) fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<()> {
         self.conn
             .execute(sql, params)
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
 
-    fn collect<T, P: rusqlite::Params>(
+    pub(super) fn collect<T, P: rusqlite::Params>(
         &self,
         sql: &str,
         params: P,

@@ -19,7 +19,8 @@ pub const APPLICATION_ID: i64 = 0x5641_554C;
 pub const FORMAT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Step N brings a file from format N to format N+1.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE vault (
     singleton        INTEGER PRIMARY KEY CHECK (singleton = 1),
     id               BLOB NOT NULL CHECK (length(id) = 16),
@@ -64,7 +65,33 @@ CREATE TABLE access (
     UNIQUE (secret_id, identity_id)
 );
 CREATE INDEX access_by_identity ON access (identity_id);
-"#];
+"#,
+    // Format 2: the audit log. `prev` is the MAC of the entry this one follows
+    // (NULL for the first); `seq` is not unique, so that a future merge of two
+    // clones can keep both sides' entries.
+    r#"
+CREATE TABLE audit_keys (
+    id            BLOB PRIMARY KEY CHECK (length(id) = 16),
+    identity_id   BLOB NOT NULL UNIQUE REFERENCES identities (id) ON DELETE CASCADE,
+    writer_public BLOB NOT NULL,
+    wrapped_key   BLOB NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE TABLE audit (
+    id        BLOB PRIMARY KEY CHECK (length(id) = 16),
+    seq       INTEGER NOT NULL,
+    at        INTEGER NOT NULL,
+    identity  TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    names     TEXT NOT NULL,
+    detail    TEXT,
+    prev      BLOB,
+    mac       BLOB NOT NULL
+);
+CREATE INDEX audit_by_seq ON audit (seq);
+CREATE INDEX audit_by_time ON audit (at);
+"#,
+];
 
 /// Refuses a SQLite file that is not a vault, or is a vault of a newer
 /// format. Reads header fields only; writes nothing.

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use super::audit::Event;
 use super::seal::{access_aad, AccessContext};
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Key};
@@ -21,7 +22,12 @@ pub(super) struct WrapKeys(HashMap<Vec<u8>, Key>);
 
 impl WrapKeys {
     /// The key under which `writer_public` wrapped data keys for `me`.
-    fn for_writer(&mut self, vault_id: &[u8; 16], me: &Unlocked, writer: &[u8]) -> Option<&Key> {
+    pub(super) fn for_writer(
+        &mut self,
+        vault_id: &[u8; 16],
+        me: &Unlocked,
+        writer: &[u8],
+    ) -> Option<&Key> {
         if !self.0.contains_key(writer) {
             let writer_arr: [u8; 32] = writer.try_into().ok()?;
             let key =
@@ -128,7 +134,7 @@ impl Vault {
         if row.expires_at.is_some_and(|e| e <= now) {
             return Err(denied("expired"));
         }
-        let key = self.unwrap_data_key(&mut WrapKeys::default(), me, secret, &row)?;
+        let key = self.unwrap_data_key(&mut me.wrap_keys.borrow_mut(), me, secret, &row)?;
         match Level::from_stored(&row.level) {
             Some(level) if level >= need => Ok(key),
             Some(level) => Err(denied(level.as_str())),
@@ -163,7 +169,13 @@ impl Vault {
             )));
         }
         let vault = self;
-        self.store.write(|db| {
+        let mut event = Event::new("grant", names)
+            .with("identity", to.as_str())
+            .with("level", level.as_str());
+        if let Some(e) = expires_at {
+            event = event.with("expires", crate::time::format(e));
+        }
+        self.audited(me, event, |db, _| {
             let grantee = vault.grantee(db, to.as_str())?;
             for name in names {
                 let secret = vault.secret_row(db, name)?;
@@ -178,7 +190,8 @@ impl Vault {
     /// rotation. All or nothing.
     pub fn revoke(&self, me: &Unlocked, names: &[SecretName], from: &IdentityName) -> Result<()> {
         let vault = self;
-        self.store.write(|db| {
+        let event = Event::new("revoke", names).with("identity", from.as_str());
+        self.audited(me, event, |db, _| {
             let identity = vault.identity_row(db, from.as_str())?;
             for name in names {
                 let secret = vault.secret_row(db, name)?;

@@ -1,13 +1,16 @@
 //! Identities: adding people and machines, removing them, and changing a
 //! passphrase.
 //!
-//! Adding an identity needs nobody's secret: it only adds a public key,
-//! which can use nothing until a manager wraps a data key for it. A
+//! Adding an identity needs nobody's passphrase but the adder's: it adds a
+//! public key, which can use nothing until a manager wraps a data key for
+//! it, and the adder wraps the audit key for it (and is recorded as the
+//! one who added it). A
 //! passphrase change re-seals one identity key and touches no secret, so it
 //! costs the same in a vault of ten secrets or of a hundred thousand.
 
 use std::collections::HashMap;
 
+use super::audit::Event;
 use super::seal::{self, new_kdf_row, seal_machine_key, seal_person_key};
 use super::{Unlocked, Vault};
 use crate::crypto::{self, AccessToken, IdentitySecret, KdfParams};
@@ -23,10 +26,12 @@ pub enum NewIdentity<'a> {
 }
 
 impl Vault {
-    /// Adds an identity. For a machine, returns its access token, which is
-    /// shown once and stored nowhere.
+    /// Adds an identity, with `me` (who is recorded as doing it) wrapping
+    /// the audit key for it. For a machine, returns its access token, which
+    /// is shown once and stored nowhere.
     pub fn add_identity(
         &self,
+        me: &Unlocked,
         name: &IdentityName,
         how: NewIdentity<'_>,
     ) -> Result<Option<AccessToken>> {
@@ -52,11 +57,16 @@ impl Vault {
                 (row, Some(token))
             }
         };
-        self.store.write(|db| {
+        let event = Event::new("identity add", &[])
+            .with("identity", name.as_str())
+            .with("kind", row.kind.clone());
+        self.audited(me, event, |db, key| {
             if db.identity_by_name(name.as_str())?.is_some() {
                 return Err(Error::IdentityExists(name.to_string()));
             }
-            db.insert_identity(&row)
+            db.insert_identity(&row)?;
+            let grantee = self.grantee(db, name.as_str())?;
+            db.insert_audit_key(&self.wrap_audit_key(me, &grantee, key)?)
         })?;
         Ok(token)
     }
@@ -64,8 +74,9 @@ impl Vault {
     /// Removes an identity and all its access. Refused when it is the only
     /// identity, or the last one managing some secret. Returns its id, so
     /// the caller can drop a cached key.
-    pub fn remove_identity(&self, name: &IdentityName) -> Result<[u8; 16]> {
-        self.store.write(|db| {
+    pub fn remove_identity(&self, me: &Unlocked, name: &IdentityName) -> Result<[u8; 16]> {
+        let event = Event::new("identity remove", &[]).with("identity", name.as_str());
+        self.audited(me, event, |db, _| {
             let row = self.identity_row(db, name.as_str())?;
             if db.identities()?.len() == 1 {
                 return Err(Error::LastIdentity(name.to_string()));
@@ -106,7 +117,7 @@ impl Vault {
     ) -> Result<()> {
         let kdf = new_kdf_row(kdf);
         let sealed = seal_person_key(&self.id, &me.id, &me.secret, passphrase, &kdf);
-        self.store.write(|db| {
+        self.audited(me, Event::new("passwd", &[]), |db, _| {
             let row = db
                 .identity_by_id(&me.id)?
                 .ok_or_else(|| Error::NoIdentity(me.name.clone()))?;

@@ -6,6 +6,7 @@
 //! Adding and rotating run the same code as `add` and `rotate`
 //! (`seal_new`/`insert_new` and `rotate_in`), inside this one transaction.
 
+use super::audit::Event;
 use super::secrets::{NewSecret, Rotation};
 use super::{Unlocked, Vault};
 use crate::error::Result;
@@ -33,7 +34,8 @@ impl Vault {
         overwrite: bool,
     ) -> Result<Imported> {
         let now = crate::time::now();
-        self.store.write(|db| {
+        let names: Vec<SecretName> = secrets.iter().map(|s| s.name.clone()).collect();
+        self.audited(me, Event::new("import", &names), |db, _| {
             let mut done = Imported::default();
             for new in secrets {
                 let name = new.name.clone();

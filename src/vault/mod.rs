@@ -1,10 +1,14 @@
 //! The domain: a vault file with its identities, secrets and grants, and
 //! every operation on them. No printing, no prompting, no environment.
 //!
-//! Depends on `store` (rows and transactions) and `crypto` (sealing and
-//! wrapping); the commands in `cmd` call it with validated values.
+//! Depends on `store` (rows and transactions) and `crypto` (sealing,
+//! wrapping and MACs); the commands in `cmd` call it with validated values.
+//! Every change is recorded in the audit log (`audit.rs`) in the same
+//! transaction.
 
 mod access;
+mod audit;
+mod chain;
 mod identities;
 mod import;
 mod seal;
@@ -48,19 +52,32 @@ impl Vault {
         let secret = IdentitySecret::generate();
         let owner_row = seal::person_identity(&id, owner, &secret, passphrase, kdf, now);
         let owner_id = owner_row.id;
-        store.write(|db| {
+        let vault = Vault {
+            store,
+            id,
+            default_identity: Some(owner_id),
+        };
+        let me = Unlocked {
+            id: owner_id,
+            name: owner.to_string(),
+            public: secret.public(),
+            secret,
+            wrap_keys: Default::default(),
+        };
+        // The vault row and the owner first, so that the audit key is made
+        // and wrapped for the owner in the same transaction as `init`'s
+        // entry, the first of the log.
+        vault.store.write(|db| {
             db.insert_vault(&VaultRow {
                 id,
                 created_at: now,
                 default_identity: Some(owner_id),
             })?;
-            db.insert_identity(&owner_row)
+            db.insert_identity(&owner_row)?;
+            let key = vault.audit_key(db, &me)?;
+            vault.append_event(db, &me, &key, audit::Event::new("init", &[]))
         })?;
-        Ok(Vault {
-            store,
-            id,
-            default_identity: Some(owner_id),
-        })
+        Ok(vault)
     }
 
     pub fn open(path: &Path) -> Result<Vault> {

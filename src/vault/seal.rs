@@ -5,6 +5,8 @@
 //! | identity `sealed_key`    | unlock key     | vault id, identity id, kind, public key, KDF salt and parameters |
 //! | secret `sealed_value`    | data key       | vault id, secret id, name, version              |
 //! | access `wrapped_key`     | wrapping key   | vault id, secret id, identity id, version, level, grant expiry, writer's public key |
+//! | audit key `wrapped_key`  | wrapping key   | vault id, identity id, writer's public key      |
+//! | audit entry `mac`        | audit key (HMAC) | vault id, entry id, previous MAC, sequence number, time, identity, action, names, detail |
 //!
 //! A field moved to another row, a name or level edited by hand, or a row
 //! rolled back to an older version therefore fails to open.
@@ -12,7 +14,7 @@
 use crate::crypto::{self, Aad, IdentitySecret, KdfParams, Key};
 use crate::model::IdentityName;
 use crate::secret::Passphrase;
-use crate::store::{IdentityRow, KdfRow};
+use crate::store::{AuditRow, IdentityRow, KdfRow};
 
 pub fn identity_aad(
     vault_id: &[u8; 16],
@@ -63,6 +65,38 @@ pub fn access_aad(vault_id: &[u8; 16], c: &AccessContext<'_>) -> Aad {
         .with(c.level.as_bytes())
         .with(&expires)
         .with(c.writer_public)
+}
+
+/// The audit key wrapped for `identity_id` by the writer whose public key
+/// is `writer_public`.
+pub fn audit_key_aad(vault_id: &[u8; 16], identity_id: &[u8; 16], writer_public: &[u8]) -> Aad {
+    Aad::new("audit-key")
+        .with(vault_id)
+        .with(identity_id)
+        .with(writer_public)
+}
+
+/// What an audit entry's MAC covers: every column but the MAC itself, each
+/// length-prefixed, with a presence byte before the optional ones so that
+/// NULL and an empty value differ.
+pub fn audit_entry_input(vault_id: &[u8; 16], e: &AuditRow) -> Aad {
+    let mut aad = Aad::new("audit-entry");
+    aad.part(vault_id).part(&e.id);
+    optional(&mut aad, e.prev.as_deref());
+    aad.part(&e.seq.to_be_bytes())
+        .part(&e.at.to_be_bytes())
+        .part(e.identity.as_bytes())
+        .part(e.action.as_bytes())
+        .part(e.names.as_bytes());
+    optional(&mut aad, e.detail.as_deref().map(str::as_bytes));
+    aad
+}
+
+fn optional(aad: &mut Aad, part: Option<&[u8]>) {
+    match part {
+        Some(bytes) => aad.part(&[1]).part(bytes),
+        None => aad.part(&[0]),
+    };
 }
 
 /// Stored parameters as the KDF reads them; out-of-range integers become

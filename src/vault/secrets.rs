@@ -7,7 +7,8 @@
 
 use std::collections::HashSet;
 
-use super::access::{Grantee, WrapKeys};
+use super::access::Grantee;
+use super::audit::Event;
 use super::seal::value_aad;
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Key};
@@ -81,8 +82,13 @@ impl Vault {
             .into_iter()
             .map(|new| self.seal_new(me, new, now))
             .collect::<Result<Vec<_>>>()?;
-        self.store
-            .write(|db| rows.iter().try_for_each(|row| self.insert_new(db, row)))
+        let names: Vec<SecretName> = rows
+            .iter()
+            .map(|(row, _)| SecretName::stored(row.name.clone()))
+            .collect();
+        self.audited(me, Event::new("add", &names), |db, _| {
+            rows.iter().try_for_each(|row| self.insert_new(db, row))
+        })
     }
 
     /// A new secret's row, its value sealed under a fresh data key, and
@@ -134,8 +140,8 @@ impl Vault {
     /// every current grantee; see [`Vault::rotate_in`]. Returns the new
     /// version.
     pub fn rotate(&self, me: &Unlocked, name: &SecretName, rotation: Rotation) -> Result<i64> {
-        self.store
-            .write(|db| self.rotate_in(db, me, name, rotation))
+        let event = Event::new("rotate", std::slice::from_ref(name));
+        self.audited(me, event, |db, _| self.rotate_in(db, me, name, rotation))
     }
 
     /// Rotates inside the caller's transaction (`rotate` alone, or many in
@@ -182,7 +188,8 @@ impl Vault {
     /// Renames a secret, keeping its value, version, dates and access. The
     /// value is re-sealed because its associated data binds the name.
     pub fn rename(&self, me: &Unlocked, old: &SecretName, new: &SecretName) -> Result<()> {
-        self.store.write(|db| {
+        let event = Event::new("rename", &[old.clone(), new.clone()]);
+        self.audited(me, event, |db, _| {
             let mut row = self.secret_row(db, old)?;
             let key = self.require(db, me, &row, Level::Manage, "rename")?;
             if db.secret_name_taken(new.as_str())? {
@@ -197,7 +204,7 @@ impl Vault {
 
     /// Deletes secrets and every access to them. All or nothing.
     pub fn delete(&self, me: &Unlocked, names: &[SecretName]) -> Result<()> {
-        self.store.write(|db| {
+        self.audited(me, Event::new("delete", names), |db, _| {
             for name in names {
                 let row = self.secret_row(db, name)?;
                 self.require(db, me, &row, Level::Manage, "delete")?;
@@ -235,7 +242,7 @@ impl Vault {
         let db = self.store.read();
         let now = crate::time::now();
         let wanted: Option<HashSet<&str>> = only.map(|o| o.iter().map(|n| n.as_str()).collect());
-        let mut keys = WrapKeys::default();
+        let mut keys = me.wrap_keys.borrow_mut();
         let mut opened = Vec::new();
         let mut skipped = Vec::new();
         let mut seen = HashSet::new();

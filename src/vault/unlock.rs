@@ -6,6 +6,9 @@
 //! identity record, refusing stored KDF parameters outside the floor and
 //! ceiling before any work.
 
+use std::cell::RefCell;
+
+use super::access::WrapKeys;
 use super::seal::{identity_aad, kdf_params};
 use super::{kind_of, Vault};
 use crate::crypto::{self, AccessToken, IdentitySecret, KdfParams, Key};
@@ -28,6 +31,10 @@ pub struct Unlocked {
     pub(super) name: String,
     pub(super) secret: IdentitySecret,
     pub(super) public: [u8; 32],
+    /// Wrapping keys this identity derived, so that one command (exec
+    /// decrypting, then recording its audit entry) does one X25519 per
+    /// writer.
+    pub(super) wrap_keys: RefCell<WrapKeys>,
 }
 
 impl Unlocked {
@@ -118,6 +125,7 @@ impl Vault {
             name: row.name.clone(),
             secret,
             public,
+            wrap_keys: RefCell::default(),
         })
     }
 

@@ -306,6 +306,7 @@ fn explain_shows_each_name_without_values_or_running() {
     env.add("GH_BOT_TOKEN", "ghp_bot_token_1");
     env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
         .arg(&env.passphrase_file)
+        .passphrase()
         .run()
         .success();
     env.vault(&["--as", "bob", "add", "BOB_KEY"])

@@ -125,6 +125,7 @@ fn the_child_never_sees_the_access_token() {
     let env = with_secrets();
     let token = env
         .vault(&["identity", "add", "ci", "--token"])
+        .passphrase()
         .run()
         .success()
         .stdout;

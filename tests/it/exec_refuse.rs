@@ -63,6 +63,7 @@ fn refuses_only_and_service_that_select_nothing() {
     let env = with_secrets();
     env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
         .arg(&env.passphrase_file)
+        .passphrase()
         .run()
         .success();
     env.vault(&["--as", "bob", "add", "BOB_KEY", "--service", "bobs"])

@@ -63,6 +63,7 @@ fn commit(env: &Env, root: &Path, message: &str) {
 pub fn machine(env: &Env, name: &str) -> String {
     let out = env
         .vault(&["identity", "add", name, "--token"])
+        .passphrase()
         .run()
         .success();
     out.stdout.trim().to_owned()
@@ -107,6 +108,7 @@ fn two_branches_changed_apart_merge_and_every_identity_sees_its_values() {
     std::fs::write(env.path().join("bob-passphrase"), BOB_PASSPHRASE).unwrap();
     env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
         .arg(env.path().join("bob-passphrase"))
+        .passphrase()
         .run()
         .success();
     let ci = machine(&env, "ci");

@@ -13,11 +13,13 @@ fn team() -> (Env, String) {
     std::fs::write(&bob_file, BOB_PASSPHRASE).unwrap();
     env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
         .arg(&bob_file)
+        .passphrase()
         .run()
         .success()
         .stdout_is("added identity bob; it can use nothing until granted\n");
     let out = env
         .vault(&["identity", "add", "ci", "--token"])
+        .passphrase()
         .run()
         .success();
     let token = out.stdout.trim().to_owned();
@@ -320,6 +322,7 @@ fn removing_an_identity_is_immediate() {
         .run()
         .success();
     env.vault(&["identity", "remove", "ci", "--yes"])
+        .passphrase()
         .run()
         .success()
         .stdout_is("removed identity ci and all its access\n");
@@ -524,6 +527,7 @@ fn removing_the_last_manager_is_refused() {
         .success();
     let before = env.dump();
     env.vault(&["identity", "remove", "owner", "--yes"])
+        .passphrase()
         .run()
         .error("cannot remove identity owner: it is the last one managing A, C")
         .stderr_has(

@@ -164,6 +164,7 @@ fn overwrite_rotates_names_that_exist_and_keeps_their_grants() {
     let (env, file) = with_existing();
     let token = env
         .vault(&["identity", "add", "ci", "--token"])
+        .passphrase()
         .run()
         .success()
         .stdout
@@ -254,6 +255,7 @@ fn one_refused_rotation_leaves_the_whole_import_undone() {
     std::fs::write(&bob, "bob's passphrase").unwrap();
     env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
         .arg(&bob)
+        .passphrase()
         .run()
         .success();
     env.add("SHARED", "owner's value");

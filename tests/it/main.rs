@@ -8,6 +8,8 @@
 mod support;
 
 mod add;
+mod audit;
+mod audit_verify;
 mod completions;
 mod delete;
 mod exec;

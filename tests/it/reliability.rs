@@ -38,6 +38,7 @@ fn vault_with_worker() -> (Env, String) {
     let env = Env::init();
     let out = env
         .vault(&["identity", "add", "worker", "--token"])
+        .passphrase()
         .run()
         .success();
     (env, out.stdout.trim().to_owned())
@@ -143,6 +144,7 @@ fn kill_nine_at_random_moments_leaves_old_or_new_state() {
     const KILLS: usize = 50;
     let (env, token) = vault_with_worker();
     env.vault(&["identity", "add", "reader", "--token"])
+        .passphrase()
         .run()
         .success();
     let mut rng = Rng::from_time();

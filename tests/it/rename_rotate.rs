@@ -18,6 +18,7 @@ fn shared() -> Env {
     std::fs::write(&bob_file, BOB_PASSPHRASE).unwrap();
     env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
         .arg(&bob_file)
+        .passphrase()
         .run()
         .success();
     env.vault(&["grant", "API_KEY", "--to", "bob"])

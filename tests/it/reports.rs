@@ -159,6 +159,7 @@ fn rotations() -> Env {
     rotated_days_ago(&env, "FRESH", 20);
     rotated_days_ago(&env, "PLAIN", 400);
     env.vault(&["identity", "add", "ci", "--token"])
+        .passphrase()
         .run()
         .success();
     env.vault(&["grant", "REVOKED", "--to", "ci"])

@@ -110,14 +110,17 @@ fn records_its_format_and_uses_wal() {
         get("user_version"),
         Value::Integer(vault::store::FORMAT_VERSION)
     );
-    assert_eq!(vault::store::FORMAT_VERSION, 1);
+    assert_eq!(vault::store::FORMAT_VERSION, 2);
     assert_eq!(get("application_id"), Value::Integer(0x5641_554C));
     assert_eq!(get("journal_mode"), Value::Text("wal".into()));
 }
 
-/// Makes the vault look like it was written by format 2.
+/// Makes the vault look like it was written by the next format (3).
 fn newer_format(env: &Env) {
-    env.sql("PRAGMA user_version = 2");
+    env.sql(&format!(
+        "PRAGMA user_version = {}",
+        vault::store::FORMAT_VERSION + 1
+    ));
     assert!(!sidecar(env, "-wal").exists());
 }
 
@@ -128,7 +131,7 @@ fn refuses_a_newer_format_and_leaves_it_byte_identical() {
     newer_format(&env);
     let before = std::fs::read(&env.vault).unwrap();
     let message = format!(
-        "{} was written by a newer vault (format 2; this vault reads up to 1)",
+        "{} was written by a newer vault (format 3; this vault reads up to 2)",
         env.vault.display()
     );
     let hint = Some("upgrade vault to open this file; it was left untouched");

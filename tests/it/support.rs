@@ -134,6 +134,48 @@ impl Env {
         out
     }
 
+    /// The audit log's tables, row by row, to prove a command recorded
+    /// nothing (`dump` leaves them out: reads that succeed add entries).
+    pub fn audit_dump(&self) -> String {
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.vault,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open the vault for a dump");
+        let mut out = String::new();
+        for table in ["audit_keys", "audit"] {
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
+                .unwrap();
+            let cols = stmt.column_count();
+            let rows = stmt
+                .query_map([], |row| {
+                    (0..cols)
+                        .map(|i| row.get::<_, rusqlite::types::Value>(i))
+                        .map(|v| v.map(|v| format!("{v:?}|")))
+                        .collect::<rusqlite::Result<String>>()
+                })
+                .unwrap();
+            out.push_str(table);
+            out.push('\n');
+            for row in rows {
+                out.push_str(&row.unwrap());
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// How many entries the audit log holds.
+    pub fn audit_count(&self) -> i64 {
+        self.int("audit", "count(*)", "1")
+    }
+
+    /// The recorded time of audit entry `seq`, as `vault audit` prints it.
+    pub fn audit_time(&self, seq: i64) -> String {
+        vault::time::format(self.int("audit", "at", &format!("seq = {seq}")))
+    }
+
     /// Runs SQL against the vault file directly, as an attacker would.
     pub fn sql(&self, sql: &str) {
         let conn = rusqlite::Connection::open(&self.vault).unwrap();

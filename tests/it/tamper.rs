@@ -232,6 +232,7 @@ fn identity_records_swapped_between_identities() {
     std::fs::write(&bob_file, crate::support::PASSPHRASE).unwrap();
     env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
         .arg(&bob_file)
+        .passphrase()
         .run()
         .success();
     // Give the owner bob's whole key record (same passphrase, so only the

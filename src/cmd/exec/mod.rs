@@ -2,15 +2,16 @@
 //!
 //! Everything that can fail or prompt happens before the program starts:
 //! validate the options, find the program, unlock, select, decrypt, refuse
-//! expired secrets. Only then does `process` replace vault with the program
-//! or, when masking, supervise it. Variables that unlock the vault are
+//! expired secrets, record the run in the audit log (a failure to record
+//! warns, never stops the program). Only then does `process` replace vault
+//! with the program or, when masking, supervise it. Variables that unlock the vault are
 //! removed from the program's environment; it sees `VAULT_EXEC=1`.
 
 mod explain;
 mod plan;
 mod select;
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::IsTerminal;
 
 use crate::cli::{ExecArgs, MaskMode};
@@ -19,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::model::SecretName;
 use crate::process::{self, Launch, Masking, Patterns};
 use crate::session::Session;
+use crate::vault::{Unlocked, Vault};
 use plan::{Fate, Plan};
 
 /// The options, validated.
@@ -111,8 +113,6 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     let catalog = vault.catalog(&me, whole_vault)?;
     let selection = select::select(&request, &catalog, &identity)?;
     let (secrets, skipped) = vault.decrypt(&me, Some(&selection.wanted()), &[])?;
-    drop(me);
-    drop(vault);
     if let Some(s) = skipped
         .iter()
         .find(|s| selection.explicit.contains(&s.name))
@@ -148,6 +148,10 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     if session.env.iter().any(|(k, _)| k == env::EXEC_MARKER) {
         eprintln!("vault: running inside another vault exec");
     }
+    let program_name = request.command.first().ok_or(Error::NoCommand)?;
+    record(&vault, &me, &plan, program_name);
+    drop(me);
+    drop(vault);
 
     let masking = if masking.on {
         Patterns::new(plan.injected()).map(|patterns| Masking {
@@ -165,6 +169,25 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     drop(plan);
     drop(secrets);
     process::run(launch, masking)
+}
+
+/// Records this run in the audit log: the injected secrets' names, the
+/// program as typed (never its arguments) and the working directory. A
+/// vault that cannot record it (read-only, or locked by another command for
+/// too long) warns once and runs the program anyway.
+fn record(vault: &Vault, me: &Unlocked, plan: &Plan<'_>, program: &OsStr) {
+    let mut names: Vec<SecretName> = plan
+        .with_fate(Fate::Inject)
+        .map(|e| e.secret.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    let cwd = std::env::current_dir()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Err(e) = vault.record_exec(me, &names, &program.to_string_lossy(), &cwd) {
+        eprintln!("warning: this run is not recorded in the audit log: {e}");
+    }
 }
 
 /// Debug builds only: `VAULT_TEST_NO_PTY=1` makes opening a

@@ -1,0 +1,124 @@
+//! The audit log's rows: entries and the audit key wrapped for each
+//! identity, and the SQL that reads and writes them.
+//!
+//! Like every other row, these hold plaintext metadata or ciphertext only;
+//! the chain's MACs are computed and checked in `vault::audit`.
+
+use rusqlite::{params, Row};
+
+use super::rows::{id16, Db, Sql};
+use crate::error::Result;
+
+/// One audit entry as stored. `names` is a JSON array of secret names,
+/// `detail` a JSON object (or nothing); both are exactly the text the MAC
+/// covers.
+pub struct AuditRow {
+    pub id: [u8; 16],
+    pub seq: i64,
+    pub at: i64,
+    pub identity: String,
+    pub action: String,
+    pub names: String,
+    pub detail: Option<String>,
+    pub prev: Option<Vec<u8>>,
+    pub mac: Vec<u8>,
+}
+
+/// The vault's audit key, wrapped for one identity by a writer.
+pub struct AuditKeyRow {
+    pub id: [u8; 16],
+    pub identity_id: [u8; 16],
+    pub writer_public: Vec<u8>,
+    pub wrapped_key: Vec<u8>,
+    pub created_at: i64,
+}
+
+const AUDIT_COLS: &str = "id, seq, at, identity, action, names, detail, prev, mac";
+
+fn audit(row: &Row<'_>) -> Sql<AuditRow> {
+    Ok(AuditRow {
+        id: id16(row, 0)?,
+        seq: row.get(1)?,
+        at: row.get(2)?,
+        identity: row.get(3)?,
+        action: row.get(4)?,
+        names: row.get(5)?,
+        detail: row.get(6)?,
+        prev: row.get(7)?,
+        mac: row.get(8)?,
+    })
+}
+
+const KEY_COLS: &str = "id, identity_id, writer_public, wrapped_key, created_at";
+
+fn audit_key(row: &Row<'_>) -> Sql<AuditKeyRow> {
+    Ok(AuditKeyRow {
+        id: id16(row, 0)?,
+        identity_id: id16(row, 1)?,
+        writer_public: row.get(2)?,
+        wrapped_key: row.get(3)?,
+        created_at: row.get(4)?,
+    })
+}
+
+impl Db<'_> {
+    /// Entries from `since` on (every entry without it), oldest first.
+    pub fn audit_entries(&self, since: Option<i64>) -> Result<Vec<AuditRow>> {
+        let sql = format!(
+            "SELECT {AUDIT_COLS} FROM audit WHERE ?1 IS NULL OR at >= ?1 ORDER BY seq, at, id"
+        );
+        self.collect(&sql, [since], audit)
+    }
+
+    /// The newest entry, which the next one is chained to.
+    pub fn audit_head(&self) -> Result<Option<AuditRow>> {
+        let sql = format!("SELECT {AUDIT_COLS} FROM audit ORDER BY seq DESC, at DESC LIMIT 1");
+        Ok(self.collect(&sql, [], audit)?.pop())
+    }
+
+    pub fn insert_audit(&self, a: &AuditRow) -> Result<()> {
+        const SQL: &str = "INSERT INTO audit (id, seq, at, identity, action, names, detail, \
+                           prev, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+        self.exec(
+            SQL,
+            params![
+                &a.id[..],
+                a.seq,
+                a.at,
+                a.identity,
+                a.action,
+                a.names,
+                a.detail,
+                a.prev,
+                a.mac
+            ],
+        )
+    }
+
+    /// Whether any identity holds the audit key: none means nobody made it.
+    pub fn audit_key_exists(&self) -> Result<bool> {
+        Ok(!self
+            .collect("SELECT 1 FROM audit_keys LIMIT 1", [], |_| Ok(()))?
+            .is_empty())
+    }
+
+    pub fn audit_key_for(&self, identity_id: &[u8; 16]) -> Result<Option<AuditKeyRow>> {
+        let sql = format!("SELECT {KEY_COLS} FROM audit_keys WHERE identity_id = ?1");
+        Ok(self.collect(&sql, [&identity_id[..]], audit_key)?.pop())
+    }
+
+    pub fn insert_audit_key(&self, k: &AuditKeyRow) -> Result<()> {
+        const SQL: &str = "INSERT INTO audit_keys (id, identity_id, writer_public, wrapped_key, \
+                           created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+        self.exec(
+            SQL,
+            params![
+                &k.id[..],
+                &k.identity_id[..],
+                k.writer_public,
+                k.wrapped_key,
+                k.created_at
+            ],
+        )
+    }
+}

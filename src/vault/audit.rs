@@ -1,0 +1,229 @@
+//! The audit log: who did what to which secrets, and when, chained with
+//! MACs so that an edited, deleted or reordered entry is detected.
+//!
+//! The MAC key is the vault's *audit key*: 256 random bits, wrapped for
+//! every identity exactly as a data key is (under the (writer, grantee)
+//! wrapping key, associated data labelled `audit-key`). Whoever first needs
+//! it and finds none makes it and wraps it for every identity at once,
+//! which takes public keys only. Each entry names the MAC of the entry it
+//! follows (`prev`), so a later merge of two clones can add an entry that
+//! names two. Entries hold names and metadata, never a value.
+//!
+//! Recording runs inside the command's own write transaction, so an entry
+//! exists exactly when the change it records does. `chain.rs` checks it.
+
+use super::access::Grantee;
+use super::seal::{audit_entry_input, audit_key_aad};
+use super::{Unlocked, Vault};
+use crate::crypto::{self, Key};
+use crate::error::{Error, Result};
+use crate::model::{AuditEntry, SecretName};
+use crate::store::{AuditKeyRow, AuditRow, Db};
+
+/// The format that added the audit log.
+pub(super) const AUDIT_FORMAT: i64 = 2;
+
+/// What one command did, as the log records it.
+pub(super) struct Event {
+    pub action: &'static str,
+    pub names: Vec<String>,
+    /// Key and value pairs (the grantee, exec's program), stored as a JSON
+    /// object; never a value or a key.
+    pub detail: Vec<(&'static str, String)>,
+}
+
+impl Event {
+    pub fn new(action: &'static str, names: &[SecretName]) -> Event {
+        Event {
+            action,
+            names: names.iter().map(|n| n.to_string()).collect(),
+            detail: Vec::new(),
+        }
+    }
+
+    pub fn with(mut self, key: &'static str, value: impl Into<String>) -> Event {
+        self.detail.push((key, value.into()));
+        self
+    }
+}
+
+impl Vault {
+    /// Runs `f` in one write transaction together with the entry that
+    /// records it. `f` gets the audit key (to wrap it for a newcomer).
+    pub(super) fn audited<T>(
+        &self,
+        me: &Unlocked,
+        event: Event,
+        f: impl FnOnce(&Db<'_>, &Key) -> Result<T>,
+    ) -> Result<T> {
+        self.store.write(|db| {
+            let key = self.audit_key(db, me)?;
+            let value = f(db, &key)?;
+            self.append_event(db, me, &key, event)?;
+            Ok(value)
+        })
+    }
+
+    /// Records that `me` ran `program` in `cwd` with `names`: a transaction
+    /// of its own, opened after everything was decrypted, committed without
+    /// waiting for the disk (see `Store::write_relaxed`).
+    pub fn record_exec(
+        &self,
+        me: &Unlocked,
+        names: &[SecretName],
+        program: &str,
+        cwd: &str,
+    ) -> Result<()> {
+        let event = Event::new("exec", names)
+            .with("program", program)
+            .with("cwd", cwd);
+        self.store.write_relaxed(|db| {
+            let key = self.audit_key(db, me)?;
+            self.append_event(db, me, &key, event)
+        })
+    }
+
+    /// Appends an entry chained to the newest one.
+    pub(super) fn append_event(
+        &self,
+        db: &Db<'_>,
+        me: &Unlocked,
+        key: &Key,
+        event: Event,
+    ) -> Result<()> {
+        let head = db.audit_head()?;
+        let detail = (!event.detail.is_empty()).then(|| {
+            let map: serde_json::Map<String, serde_json::Value> = event
+                .detail
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.into()))
+                .collect();
+            serde_json::Value::Object(map).to_string()
+        });
+        let mut row = AuditRow {
+            id: crypto::random_bytes(),
+            seq: head.as_ref().map_or(1, |h| h.seq + 1),
+            at: crate::time::now(),
+            identity: me.name.clone(),
+            action: event.action.to_owned(),
+            names: serde_json::Value::from(event.names).to_string(),
+            detail,
+            prev: head.map(|h| h.mac),
+            mac: Vec::new(),
+        };
+        row.mac = crypto::mac(key, &audit_entry_input(&self.id, &row)).to_vec();
+        db.insert_audit(&row)
+    }
+
+    /// `me`'s copy of the audit key; made and wrapped for every identity
+    /// when nobody has one and the log is empty. A log without a key, or a
+    /// key wrapped for others but not for `me`, was changed by hand.
+    pub(super) fn audit_key(&self, db: &Db<'_>, me: &Unlocked) -> Result<Key> {
+        if let Some(key) = self.existing_audit_key(db, me)? {
+            return Ok(key);
+        }
+        if db.audit_key_exists()? || db.audit_head()?.is_some() {
+            return Err(self.damaged_audit_key(me));
+        }
+        let key = Key::random();
+        for identity in db.identities()? {
+            let grantee = self.grantee(db, &identity.name)?;
+            db.insert_audit_key(&self.wrap_audit_key(me, &grantee, &key)?)?;
+        }
+        Ok(key)
+    }
+
+    /// `me`'s copy of the audit key, if it has one.
+    pub(super) fn existing_audit_key(&self, db: &Db<'_>, me: &Unlocked) -> Result<Option<Key>> {
+        let Some(row) = db.audit_key_for(&me.id)? else {
+            return Ok(None);
+        };
+        let mut keys = me.wrap_keys.borrow_mut();
+        let wrap = keys
+            .for_writer(&self.id, me, &row.writer_public)
+            .ok_or_else(|| self.damaged_audit_key(me))?;
+        let aad = audit_key_aad(&self.id, &me.id, &row.writer_public);
+        let bytes =
+            crypto::open(wrap, &aad, &row.wrapped_key).map_err(|_| self.damaged_audit_key(me))?;
+        let arr: [u8; 32] = bytes[..]
+            .try_into()
+            .map_err(|_| self.damaged_audit_key(me))?;
+        Ok(Some(Key::from_bytes(arr)))
+    }
+
+    /// Wraps the audit key for `grantee`, with `me` as the writer.
+    pub(super) fn wrap_audit_key(
+        &self,
+        me: &Unlocked,
+        grantee: &Grantee,
+        key: &Key,
+    ) -> Result<AuditKeyRow> {
+        let wrap = crypto::wrapping_key(
+            &me.secret,
+            &grantee.public,
+            &me.public,
+            &grantee.public,
+            &self.id,
+        )
+        .map_err(|_| Error::Integrity("an identity's public key".into()))?;
+        let aad = audit_key_aad(&self.id, &grantee.id, &me.public);
+        Ok(AuditKeyRow {
+            id: crypto::random_bytes(),
+            identity_id: grantee.id,
+            writer_public: me.public.to_vec(),
+            wrapped_key: crypto::seal(&wrap, &aad, key.expose()),
+            created_at: crate::time::now(),
+        })
+    }
+
+    fn damaged_audit_key(&self, me: &Unlocked) -> Error {
+        Error::Integrity(format!("the audit key of {}", me.name))
+    }
+
+    /// The log from `since` on, optionally only entries naming `secret`.
+    /// Plaintext metadata: no unlocking.
+    pub fn audit_log(
+        &self,
+        since: Option<i64>,
+        secret: Option<&SecretName>,
+    ) -> Result<Vec<AuditEntry>> {
+        if !self.store.has_format(AUDIT_FORMAT)? {
+            return Ok(Vec::new());
+        }
+        let rows = self.store.read().audit_entries(since)?;
+        Ok(rows
+            .into_iter()
+            .map(entry)
+            .filter(|e| secret.is_none_or(|s| e.secrets.iter().any(|n| n == s.as_str())))
+            .collect())
+    }
+}
+
+/// A stored row as plain data; text a hand edit made unreadable is shown
+/// as it is.
+fn entry(row: AuditRow) -> AuditEntry {
+    let secrets = serde_json::from_str(&row.names).unwrap_or_else(|_| vec![row.names.clone()]);
+    let detail = match &row.detail {
+        None => Vec::new(),
+        Some(text) => {
+            match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+                Ok(map) => map
+                    .into_iter()
+                    .map(|(k, v)| match v {
+                        serde_json::Value::String(s) => (k, s),
+                        other => (k, other.to_string()),
+                    })
+                    .collect(),
+                Err(_) => vec![("detail".to_owned(), text.clone())],
+            }
+        }
+    };
+    AuditEntry {
+        seq: row.seq,
+        time: row.at,
+        identity: row.identity,
+        action: row.action,
+        secrets,
+        detail,
+    }
+}

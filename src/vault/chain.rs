@@ -1,0 +1,181 @@
+//! Checking the audit log's chain: every entry's MAC, and that each entry
+//! follows the one before it in sequence number and in the MAC it names.
+//!
+//! The first entry that fails is reported with what happened to it:
+//!
+//! - *edited*: its MAC does not cover what is stored;
+//! - *deleted*: a sequence number is missing, or an entry names a
+//!   predecessor that is no longer in the log (deleted, then the later
+//!   entries renumbered by hand);
+//! - *reordered*: an entry is authentic but sits in another entry's place.
+//!
+//! Deleting the newest entries leaves a shorter chain that is intact: no
+//! chain can show that (docs/SECURITY.md says so).
+
+use std::collections::HashSet;
+
+use super::audit::AUDIT_FORMAT;
+use super::seal::audit_entry_input;
+use super::{Unlocked, Vault};
+use crate::crypto::{self, Key};
+use crate::error::{Error, Result};
+use crate::model::AuditSummary;
+use crate::store::AuditRow;
+
+impl Vault {
+    /// Checks the whole log with `me`'s copy of the audit key. Reads only.
+    pub fn verify_audit(&self, me: &Unlocked) -> Result<AuditSummary> {
+        if !self.store.has_format(AUDIT_FORMAT)? {
+            return Ok(AuditSummary {
+                entries: 0,
+                span: None,
+            });
+        }
+        let db = self.store.read();
+        let rows = db.audit_entries(None)?;
+        let key = match self.existing_audit_key(&db, me)? {
+            Some(key) => key,
+            None if rows.is_empty() => {
+                return Ok(AuditSummary {
+                    entries: 0,
+                    span: None,
+                })
+            }
+            None => return Err(Error::Integrity(format!("the audit key of {}", me.name))),
+        };
+        Chain {
+            vault_id: &self.id,
+            key: &key,
+            rows: &rows,
+        }
+        .check()
+    }
+}
+
+struct Chain<'a> {
+    vault_id: &'a [u8; 16],
+    key: &'a Key,
+    rows: &'a [AuditRow],
+}
+
+impl Chain<'_> {
+    fn check(&self) -> Result<AuditSummary> {
+        let macs: HashSet<&[u8]> = self.rows.iter().map(|r| &r.mac[..]).collect();
+        let mut before: Option<&AuditRow> = None;
+        for row in self.rows {
+            let seq = before.map_or(1, |b| b.seq + 1);
+            let prev = before.map(|b| &b.mac[..]);
+            if !self.authentic(row, row.seq) {
+                return Err(self.unauthentic(row, seq, &macs));
+            }
+            if row.seq > seq {
+                let missing = if row.seq == seq + 1 {
+                    "it is missing".to_owned()
+                } else {
+                    format!("it and the next {} are missing", row.seq - seq - 1)
+                };
+                return Err(broken(
+                    seq,
+                    "deleted",
+                    format!("{missing}; entry {} of {} follows", row.seq, when(row)),
+                ));
+            }
+            if row.seq < seq {
+                return Err(broken(
+                    seq,
+                    "reordered",
+                    format!(
+                        "entry {} of {} appears again after entry {}",
+                        row.seq,
+                        when(row),
+                        seq - 1
+                    ),
+                ));
+            }
+            if row.prev.as_deref() != prev {
+                let found = row.prev.as_deref().is_some_and(|p| macs.contains(p));
+                return Err(if found {
+                    broken(
+                        seq,
+                        "reordered",
+                        format!("the entry of {} follows another entry", when(row)),
+                    )
+                } else {
+                    broken(
+                        seq,
+                        "deleted",
+                        format!("the entry before the one of {} is missing", when(row)),
+                    )
+                });
+            }
+            before = Some(row);
+        }
+        Ok(AuditSummary {
+            entries: self.rows.len(),
+            span: self
+                .rows
+                .first()
+                .zip(self.rows.last())
+                .map(|(a, b)| (a.at, b.at)),
+        })
+    }
+
+    fn authentic(&self, row: &AuditRow, seq: i64) -> bool {
+        let input = audit_entry_input(self.vault_id, &AuditRow { seq, ..clone(row) });
+        crypto::verify_mac(self.key, &input, &row.mac).is_ok()
+    }
+
+    /// Why `row`, found where entry `seq` belongs, fails: written as
+    /// another entry (reordered, or renumbered after a deletion), or edited.
+    fn unauthentic(&self, row: &AuditRow, seq: i64, macs: &HashSet<&[u8]>) -> Error {
+        let last = self.rows.iter().map(|r| r.seq).max().unwrap_or(0);
+        let written_as = (1..=last.max(seq) + 1)
+            .filter(|s| *s != row.seq)
+            .find(|s| self.authentic(row, *s));
+        match written_as {
+            Some(s) if row.prev.as_deref().is_none_or(|p| macs.contains(p)) => broken(
+                seq,
+                "reordered",
+                format!("the entry of {} was written as entry {s}", when(row)),
+            ),
+            Some(_) => broken(
+                seq,
+                "deleted",
+                format!(
+                    "it is missing and the entries after it were renumbered; the entry of {} follows",
+                    when(row)
+                ),
+            ),
+            None => broken(
+                seq,
+                "edited",
+                format!(
+                    "the entry of {} does not match its authentication code",
+                    when(row)
+                ),
+            ),
+        }
+    }
+}
+
+fn when(row: &AuditRow) -> String {
+    crate::time::format(row.at)
+}
+
+fn broken(seq: i64, kind: &'static str, detail: String) -> Error {
+    Error::AuditBroken { seq, kind, detail }
+}
+
+fn clone(row: &AuditRow) -> AuditRow {
+    AuditRow {
+        id: row.id,
+        seq: row.seq,
+        at: row.at,
+        identity: row.identity.clone(),
+        action: row.action.clone(),
+        names: row.names.clone(),
+        detail: row.detail.clone(),
+        prev: row.prev.clone(),
+        mac: Vec::new(),
+    }
+}
