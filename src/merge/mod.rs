@@ -17,7 +17,7 @@ mod unit;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::store::{AccessRow, IdentityRow, SecretRow, Snapshot};
+use crate::store::{AccessRow, AuditKeyRow, AuditRow, IdentityRow, SecretRow, Snapshot};
 use unit::Unit;
 
 pub use text::render as text_form;
@@ -136,10 +136,11 @@ pub fn resolve(
 
 /// The merge proper. `forced` takes one side's state for a row id.
 ///
-/// The audit log (format 2) hooks in at the end: once the merged rows are
-/// known and no conflict remains, add the union of both sides' audit
-/// entries by id (entries are append-only, so no entry can conflict), then
-/// append one entry recording the merge, written under the merged vault.
+/// The audit log (format 2) is merged at the end, once the merged rows are
+/// known and no conflict remains: the union of both sides' entries by id
+/// (entries are append-only, so none can conflict). The driver holds no
+/// key, so it cannot add an authenticated entry of its own: the fork in the
+/// chain, two entries naming one predecessor, is the record of the merge.
 fn merge_with(
     base: Option<&Snapshot>,
     ours: &Snapshot,
@@ -191,6 +192,7 @@ fn merge_with(
         access.extend(u.access.into_values());
         secret_rows.push(u.secret);
     }
+    let (audit, audit_keys) = merge_audit(base, ours, theirs, &identities);
     Ok(Merge::Clean(Snapshot {
         vault: crate::store::VaultRow {
             default_identity,
@@ -199,7 +201,38 @@ fn merge_with(
         identities,
         secrets: secret_rows,
         access,
+        audit,
+        audit_keys,
     }))
+}
+
+/// The audit log is append-only: the merge keeps every entry of every side
+/// (by id), so the chain forks where the branches parted and `audit verify`
+/// checks both branches. Each remaining identity keeps its wrapped copy of
+/// the audit key (ours when both sides wrapped one).
+fn merge_audit(
+    base: Option<&Snapshot>,
+    ours: &Snapshot,
+    theirs: &Snapshot,
+    identities: &[IdentityRow],
+) -> (Vec<AuditRow>, Vec<AuditKeyRow>) {
+    let sides = [Some(ours), Some(theirs), base];
+    let mut entries: BTreeMap<[u8; 16], AuditRow> = BTreeMap::new();
+    let mut keys: BTreeMap<[u8; 16], AuditKeyRow> = BTreeMap::new();
+    for side in sides.into_iter().flatten() {
+        for entry in &side.audit {
+            entries.entry(entry.id).or_insert_with(|| entry.clone());
+        }
+        for key in &side.audit_keys {
+            let present = identities.iter().any(|i| i.id == key.identity_id);
+            if present {
+                keys.entry(key.identity_id).or_insert_with(|| key.clone());
+            }
+        }
+    }
+    let mut audit: Vec<AuditRow> = entries.into_values().collect();
+    audit.sort_by_key(|a| (a.seq, a.at, a.id));
+    (audit, keys.into_values().collect())
 }
 
 fn merge_identities(

@@ -12,6 +12,7 @@ use crate::error::Result;
 /// One audit entry as stored. `names` is a JSON array of secret names,
 /// `detail` a JSON object (or nothing); both are exactly the text the MAC
 /// covers.
+#[derive(Clone)]
 pub struct AuditRow {
     pub id: [u8; 16],
     pub seq: i64,
@@ -25,6 +26,7 @@ pub struct AuditRow {
 }
 
 /// The vault's audit key, wrapped for one identity by a writer.
+#[derive(Clone)]
 pub struct AuditKeyRow {
     pub id: [u8; 16],
     pub identity_id: [u8; 16],
@@ -96,6 +98,12 @@ impl Db<'_> {
     }
 
     /// Whether any identity holds the audit key: none means nobody made it.
+    /// Every identity's wrapped copy of the audit key (for merging files).
+    pub fn audit_keys(&self) -> Result<Vec<AuditKeyRow>> {
+        let sql = format!("SELECT {KEY_COLS} FROM audit_keys ORDER BY id");
+        self.collect(&sql, [], audit_key)
+    }
+
     pub fn audit_key_exists(&self) -> Result<bool> {
         Ok(!self
             .collect("SELECT 1 FROM audit_keys LIMIT 1", [], |_| Ok(()))?

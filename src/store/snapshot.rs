@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{AccessRow, IdentityRow, SecretRow, Store, VaultRow};
+use super::{AccessRow, AuditKeyRow, AuditRow, IdentityRow, SecretRow, Store, VaultRow};
 use crate::error::{Error, Result};
 
 /// Every row of one vault file.
@@ -18,6 +18,10 @@ pub struct Snapshot {
     pub identities: Vec<IdentityRow>,
     pub secrets: Vec<SecretRow>,
     pub access: Vec<AccessRow>,
+    /// The audit log (format 2; empty for an older file).
+    pub audit: Vec<AuditRow>,
+    /// Each identity's wrapped copy of the audit key.
+    pub audit_keys: Vec<AuditKeyRow>,
 }
 
 impl Store {
@@ -25,11 +29,22 @@ impl Store {
     /// another process writes meanwhile).
     pub fn snapshot(&self) -> Result<Snapshot> {
         let db = self.read();
+        let audited = self.has_format(2)?;
         Ok(Snapshot {
             vault: db.vault()?,
             identities: db.identities()?,
             secrets: db.secrets(None)?,
             access: db.all_access()?,
+            audit: if audited {
+                db.audit_entries(None)?
+            } else {
+                Vec::new()
+            },
+            audit_keys: if audited {
+                db.audit_keys()?
+            } else {
+                Vec::new()
+            },
         })
     }
 }
@@ -71,6 +86,12 @@ fn write_new(path: &Path, s: &Snapshot) -> Result<()> {
         }
         for access in &s.access {
             db.insert_access(access)?;
+        }
+        for key in &s.audit_keys {
+            db.insert_audit_key(key)?;
+        }
+        for entry in &s.audit {
+            db.insert_audit(entry)?;
         }
         Ok(())
     })?;

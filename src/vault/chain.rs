@@ -9,6 +9,10 @@
 //!   entries renumbered by hand);
 //! - *reordered*: an entry is authentic but sits in another entry's place.
 //!
+//! A log merged from two copies of the vault (`vault git merge`) forks:
+//! both branches' entries follow the entry where the copies parted, and
+//! each branch is checked the same way.
+//!
 //! Deleting the newest entries leaves a shorter chain that is intact: no
 //! chain can show that (docs/SECURITY.md says so).
 
@@ -61,10 +65,28 @@ struct Chain<'a> {
 impl Chain<'_> {
     fn check(&self) -> Result<AuditSummary> {
         let macs: HashSet<&[u8]> = self.rows.iter().map(|r| &r.mac[..]).collect();
-        let mut before: Option<&AuditRow> = None;
+        // Rows come in (seq, time, id) order. A linear log has one entry per
+        // sequence number. A log merged from two copies of the vault forks:
+        // entries of both branches share sequence numbers, each naming an
+        // entry of the number before. `parents` holds the entries of the
+        // previous number, `group` those of the current one.
+        let mut parents: Vec<&AuditRow> = Vec::new();
+        let mut group: Vec<&AuditRow> = Vec::new();
         for row in self.rows {
-            let seq = before.map_or(1, |b| b.seq + 1);
-            let prev = before.map(|b| &b.mac[..]);
+            if group.first().is_some_and(|g| g.seq == row.seq) {
+                if !self.authentic(row, row.seq) {
+                    return Err(self.unauthentic(row, row.seq, &macs));
+                }
+                if !names_one_of(row, &parents) {
+                    return Err(misplaced(row, row.seq, &macs));
+                }
+                group.push(row);
+                continue;
+            }
+            if !group.is_empty() {
+                parents = std::mem::take(&mut group);
+            }
+            let seq = parents.first().map_or(1, |b| b.seq + 1);
             if !self.authentic(row, row.seq) {
                 return Err(self.unauthentic(row, seq, &macs));
             }
@@ -92,23 +114,10 @@ impl Chain<'_> {
                     ),
                 ));
             }
-            if row.prev.as_deref() != prev {
-                let found = row.prev.as_deref().is_some_and(|p| macs.contains(p));
-                return Err(if found {
-                    broken(
-                        seq,
-                        "reordered",
-                        format!("the entry of {} follows another entry", when(row)),
-                    )
-                } else {
-                    broken(
-                        seq,
-                        "deleted",
-                        format!("the entry before the one of {} is missing", when(row)),
-                    )
-                });
+            if !names_one_of(row, &parents) {
+                return Err(misplaced(row, seq, &macs));
             }
-            before = Some(row);
+            group.push(row);
         }
         Ok(AuditSummary {
             entries: self.rows.len(),
@@ -155,6 +164,33 @@ impl Chain<'_> {
                 ),
             ),
         }
+    }
+}
+
+/// Whether `row` names one of `parents` as its predecessor (none for the
+/// first entry).
+fn names_one_of(row: &AuditRow, parents: &[&AuditRow]) -> bool {
+    match &row.prev {
+        None => parents.is_empty(),
+        Some(prev) => parents.iter().any(|p| p.mac == *prev),
+    }
+}
+
+/// An authentic entry whose predecessor is not where it belongs: still in
+/// the log (reordered) or gone (deleted).
+fn misplaced(row: &AuditRow, seq: i64, macs: &HashSet<&[u8]>) -> Error {
+    if row.prev.as_deref().is_some_and(|p| macs.contains(p)) {
+        broken(
+            seq,
+            "reordered",
+            format!("the entry of {} follows another entry", when(row)),
+        )
+    } else {
+        broken(
+            seq,
+            "deleted",
+            format!("the entry before the one of {} is missing", when(row)),
+        )
     }
 }
 

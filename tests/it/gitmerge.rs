@@ -216,6 +216,32 @@ fn two_branches_changed_apart_merge_and_every_identity_sees_its_values() {
     let identities = env.vault(&["identity", "list"]).run().success().stdout;
     assert!(!identities.contains("bob"), "{identities}");
     assert!(identities.contains("deploy"), "{identities}");
+
+    // Both branches' audit entries are kept, the chain forks where they
+    // parted, and later entries (the execs above, an add) follow one head.
+    let log = env.vault(&["audit"]).run().success().stdout;
+    for (action, name) in [
+        ("rotate", "ROT_A"),
+        ("rotate", "ROT_B"),
+        ("add", "NEW_A"),
+        ("add", "NEW_B"),
+    ] {
+        assert!(
+            log.lines().any(|l| l.contains(action) && l.contains(name)),
+            "{action} {name} is missing from the merged log:\n{log}"
+        );
+    }
+    env.add("AFTER_MERGE", "v");
+    env.vault(&["audit", "verify"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_has("audit log intact");
+    env.vault(&["audit", "verify"])
+        .env("VAULT_ACCESS_TOKEN", &ci)
+        .run()
+        .success()
+        .stdout_has("audit log intact");
 }
 
 #[test]
