@@ -75,6 +75,22 @@ pub fn print(text: &str) -> Result<()> {
     }
 }
 
+/// Writes `value` as pretty JSON and a newline to stdout, streaming (a
+/// listing of 100,000 secrets is never built as one string); a reader that
+/// went away is not an error.
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::io("write to", std::path::Path::new("stdout"), e)),
+    }
+}
+
 /// A secret name a user typed for a new secret.
 pub fn new_secret_name(text: &str, allow_dangerous: bool) -> Result<SecretName> {
     SecretName::parse(text, allow_dangerous).map_err(|p| Error::secret_name(text, p))

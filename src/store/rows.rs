@@ -255,6 +255,15 @@ impl<'c> Db<'c> {
 
     // --- secrets ---
 
+    /// Secrets without their ciphertext (`sealed_value` left empty), one
+    /// service's or all: what `list` shows, for a fraction of the reading.
+    pub fn secrets_metadata(&self, service: Option<&str>) -> Result<Vec<SecretRow>> {
+        let cols = SECRET_COLS.replace("sealed_value", "X'' AS sealed_value");
+        let sql =
+            format!("SELECT {cols} FROM secrets WHERE ?1 IS NULL OR service = ?1 ORDER BY name");
+        self.collect(&sql, [service], secret)
+    }
+
     pub fn secrets(&self, service: Option<&str>) -> Result<Vec<SecretRow>> {
         let sql = format!(
             "SELECT {SECRET_COLS} FROM secrets WHERE ?1 IS NULL OR service = ?1 ORDER BY name"
@@ -391,6 +400,16 @@ impl<'c> Db<'c> {
     }
 
     /// Every access row, for `list` (grouped by the caller).
+    /// Every access row without its key material (`writer_public` and
+    /// `wrapped_key` left empty): what `list` shows.
+    pub fn access_metadata(&self) -> Result<Vec<AccessRow>> {
+        let cols = ACCESS_COLS
+            .replace("writer_public", "X'' AS writer_public")
+            .replace("wrapped_key", "X'' AS wrapped_key");
+        let sql = format!("SELECT {cols} FROM access");
+        self.collect(&sql, [], access)
+    }
+
     pub fn all_access(&self) -> Result<Vec<AccessRow>> {
         let sql = format!("SELECT {ACCESS_COLS} FROM access");
         self.collect(&sql, [], access)

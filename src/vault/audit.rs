@@ -102,13 +102,13 @@ impl Vault {
         });
         let mut row = AuditRow {
             id: crypto::random_bytes(),
-            seq: head.as_ref().map_or(1, |h| h.seq + 1),
+            seq: head.as_ref().map_or(1, |(seq, _)| seq + 1),
             at: crate::time::now(),
             identity: me.name.clone(),
             action: event.action.to_owned(),
             names: serde_json::Value::from(event.names).to_string(),
             detail,
-            prev: head.map(|h| h.mac),
+            prev: head.map(|(_, mac)| mac),
             mac: Vec::new(),
         };
         row.mac = crypto::mac(key, &audit_entry_input(&self.id, &row)).to_vec();

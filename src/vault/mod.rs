@@ -141,7 +141,7 @@ impl Vault {
             .map(|i| (i.id, i.name))
             .collect();
         let mut access: HashMap<[u8; 16], Vec<AccessInfo>> = HashMap::new();
-        for row in db.all_access()? {
+        for row in db.access_metadata()? {
             let Some(name) = names.get(&row.identity_id) else {
                 continue;
             };
@@ -153,7 +153,7 @@ impl Vault {
             });
         }
         Ok(db
-            .secrets(service)?
+            .secrets_metadata(service)?
             .into_iter()
             .map(|s| {
                 let mut granted = access.remove(&s.id).unwrap_or_default();

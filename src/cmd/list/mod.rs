@@ -14,7 +14,7 @@ mod report;
 use serde::Serialize;
 
 use crate::cli::ListArgs;
-use crate::error::{exit, Error, Result};
+use crate::error::{exit, Result};
 use crate::model::SecretInfo;
 use crate::session::Session;
 use crate::time;
@@ -47,9 +47,11 @@ pub fn run(session: &Session, args: ListArgs) -> Result<u8> {
             .iter()
             .map(|(info, matched)| Listed { info, matched })
             .collect();
-        let json = serde_json::to_string_pretty(&serde_json::json!({ "secrets": secrets }))
-            .map_err(|e| Error::Database(e.to_string()))?;
-        super::print(&format!("{json}\n"))?;
+        #[derive(Serialize)]
+        struct Listing<'a> {
+            secrets: Vec<Listed<'a>>,
+        }
+        super::print_json(&Listing { secrets })?;
     } else if rows.is_empty() && rules.active() {
         eprintln!("{}", rules.nothing());
     } else if rows.is_empty() {
