@@ -44,11 +44,16 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Entry>, Problem> {
         read: Rc::clone(&read),
     });
     let mut out = Vec::new();
+    // Lines are counted as reading goes, not from the start each time: a
+    // file of 100,000 entries would otherwise be scanned 100,000 times.
+    let (mut counted_to, mut line_of_start) = (0, 1);
     loop {
         let start = read.get();
+        line_of_start += newlines(&text.as_bytes()[counted_to..start]);
+        counted_to = start;
         let item = entries.next();
         // dotenvy skips blank and comment lines before the entry it returns.
-        let line = line_at(text.as_bytes(), start) + skipped(&text[start..read.get()]);
+        let line = line_of_start + skipped(&text[start..read.get()]);
         match item {
             None => return Ok(out),
             Some(Ok((name, value))) => out.push(Entry {
@@ -67,6 +72,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Entry>, Problem> {
 pub fn references(text: &[u8]) -> Vec<(usize, String)> {
     let is_name = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
     let mut found = Vec::new();
+    let (mut counted_to, mut line) = (0, 1);
     for (at, _) in text.iter().enumerate().filter(|(_, c)| **c == b'$') {
         if at > 0 && text[at - 1] == b'\\' {
             continue;
@@ -76,7 +82,9 @@ pub fn references(text: &[u8]) -> Vec<(usize, String)> {
         let len = rest.iter().take_while(|c| is_name(c)).count();
         if len > 0 {
             let name = String::from_utf8_lossy(&rest[..len]).into_owned();
-            found.push((line_at(text, at), name));
+            line += newlines(&text[counted_to..at]);
+            counted_to = at;
+            found.push((line, name));
         }
     }
     found
@@ -84,7 +92,11 @@ pub fn references(text: &[u8]) -> Vec<(usize, String)> {
 
 /// The line (from 1) that byte `at` lies on.
 fn line_at(bytes: &[u8], at: usize) -> usize {
-    1 + bytes[..at].iter().filter(|b| **b == b'\n').count()
+    1 + newlines(&bytes[..at])
+}
+
+fn newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
 }
 
 /// How many whole blank or comment lines `consumed` begins with.
