@@ -14,7 +14,7 @@ mod wrap;
 
 pub use aead::{open, seal, Aad, Key, KEY_LEN, NONCE_LEN, TAG_LEN};
 pub use kdf::{derive_unlock_key, KdfParams, ParamsRefused};
-pub use mac::{mac, verify_mac, MAC_LEN};
+pub use mac::{digest, mac, verify_mac, MAC_LEN};
 pub use token::{token_unlock_key, AccessToken, TokenMalformed};
 pub use wrap::{wrapping_key, IdentitySecret, PUBLIC_LEN};
 

@@ -138,9 +138,9 @@ pub fn resolve(
 ///
 /// The audit log (format 2) is merged at the end, once the merged rows are
 /// known and no conflict remains: the union of both sides' entries by id
-/// (entries are append-only, so none can conflict). The driver holds no
-/// key, so it cannot add an authenticated entry of its own: the fork in the
-/// chain, two entries naming one predecessor, is the record of the merge.
+/// (entries are append-only, so none can conflict), then one `merge` entry
+/// joining the branches' newest entries. The driver holds no key, so that
+/// entry's tag is an unkeyed digest; the next keyed entry vouches for it.
 fn merge_with(
     base: Option<&Snapshot>,
     ours: &Snapshot,
@@ -232,6 +232,18 @@ fn merge_audit(
     }
     let mut audit: Vec<AuditRow> = entries.into_values().collect();
     audit.sort_by_key(|a| (a.seq, a.at, a.id));
+    // Where both sides wrote entries since they parted, the log now has
+    // several newest entries (named by no other): join them with a merge
+    // entry, which later entries follow.
+    let named: BTreeSet<&[u8]> = audit.iter().filter_map(|a| a.prev.as_deref()).collect();
+    let tips: Vec<&AuditRow> = audit
+        .iter()
+        .filter(|a| !named.contains(&a.mac[..]))
+        .collect();
+    if let Some((head, others)) = tips.split_last().filter(|(_, others)| !others.is_empty()) {
+        let entry = crate::vault::merge_entry(&ours.vault.id, head, others, crate::time::now());
+        audit.push(entry);
+    }
     (audit, keys.into_values().collect())
 }
 

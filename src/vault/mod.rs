@@ -26,6 +26,7 @@ use crate::model::{
 use crate::secret::Passphrase;
 use crate::store::{Db, IdentityRow, SecretRow, Snapshot, Store, VaultRow};
 
+pub use chain::merge_entry;
 pub use identities::NewIdentity;
 pub use import::Imported;
 pub use secrets::{Decrypted, NewSecret, Rotation, Skipped};

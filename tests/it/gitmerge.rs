@@ -231,6 +231,11 @@ fn two_branches_changed_apart_merge_and_every_identity_sees_its_values() {
             "{action} {name} is missing from the merged log:\n{log}"
         );
     }
+    let merges: Vec<&str> = log
+        .lines()
+        .filter(|l| l.split_whitespace().nth(2) == Some("git") && l.contains("merge"))
+        .collect();
+    assert_eq!(merges.len(), 1, "one entry records the merge:\n{log}");
     env.add("AFTER_MERGE", "v");
     env.vault(&["audit", "verify"])
         .passphrase()
@@ -242,6 +247,13 @@ fn two_branches_changed_apart_merge_and_every_identity_sees_its_values() {
         .run()
         .success()
         .stdout_has("audit log intact");
+    // The merge entry is vouched for by the keyed entries after it.
+    env.sql("UPDATE audit SET detail = '{\"joins\":[]}' WHERE action = 'merge'");
+    env.vault(&["audit", "verify"])
+        .passphrase()
+        .run()
+        .code(2)
+        .stderr_has("(edited)");
 }
 
 #[test]
