@@ -3,7 +3,7 @@
 //!
 //! Owns clap_complete (its dynamic engine). The scripts call back into vault
 //! as `VAULT_COMPLETE=SHELL vault -- WORDS...`, so every shell completes from
-//! the one clap definition in `cli.rs`; [`run_if_requested`] answers before
+//! the one clap definition in `cli/`; [`run_if_requested`] answers before
 //! `lib::run` does anything else. Names come from the vault's plaintext
 //! metadata through [`Vault::open_read_only`]: completion never unlocks,
 //! prompts or touches a keyring, and when the vault is missing, locked or

@@ -6,6 +6,7 @@
 //! vault processes queue on the write lock instead of failing on upgrade,
 //! and a crash leaves either the old state or the new one.
 
+mod access;
 mod audit;
 mod file;
 mod rows;

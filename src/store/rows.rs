@@ -65,7 +65,7 @@ pub struct AccessRow {
 }
 
 pub struct Db<'c> {
-    conn: &'c Connection,
+    pub(super) conn: &'c Connection,
     path: &'c Path,
 }
 
@@ -107,10 +107,11 @@ fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
     })
 }
 
-const SECRET_COLS: &str = "id, name, service, description, version, created_at, rotated_at, \
+pub(super) const SECRET_COLS: &str =
+    "id, name, service, description, version, created_at, rotated_at, \
                            expires_at, needs_rotation, rotate_every, sealed_value";
 
-fn secret(row: &Row<'_>) -> Sql<SecretRow> {
+pub(super) fn secret(row: &Row<'_>) -> Sql<SecretRow> {
     Ok(SecretRow {
         id: id16(row, 0)?,
         name: row.get(1)?,
@@ -126,14 +127,14 @@ fn secret(row: &Row<'_>) -> Sql<SecretRow> {
     })
 }
 
-const ACCESS_COLS: &str =
+pub(super) const ACCESS_COLS: &str =
     "id, secret_id, identity_id, level, expires_at, writer_public, wrapped_key, granted_at";
 
-fn access(row: &Row<'_>) -> Sql<AccessRow> {
+pub(super) fn access(row: &Row<'_>) -> Sql<AccessRow> {
     access_at(row, 0)
 }
 
-fn access_at(row: &Row<'_>, o: usize) -> Sql<AccessRow> {
+pub(super) fn access_at(row: &Row<'_>, o: usize) -> Sql<AccessRow> {
     Ok(AccessRow {
         id: id16(row, o)?,
         secret_id: id16(row, o + 1)?,
@@ -379,112 +380,6 @@ impl<'c> Db<'c> {
         self.collect(SQL, [], |r| r.get(0))
     }
 
-    // --- access ---
-
-    pub fn access_for_secret(&self, secret_id: &[u8; 16]) -> Result<Vec<AccessRow>> {
-        let sql = format!("SELECT {ACCESS_COLS} FROM access WHERE secret_id = ?1");
-        self.collect(&sql, [&secret_id[..]], access)
-    }
-
-    pub fn access_row(
-        &self,
-        secret_id: &[u8; 16],
-        identity_id: &[u8; 16],
-    ) -> Result<Option<AccessRow>> {
-        let sql =
-            format!("SELECT {ACCESS_COLS} FROM access WHERE secret_id = ?1 AND identity_id = ?2");
-        self.conn
-            .query_row(&sql, [&secret_id[..], &identity_id[..]], access)
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
-    /// Every access row, for `list` (grouped by the caller).
-    /// Every access row without its key material (`writer_public` and
-    /// `wrapped_key` left empty): what `list` shows.
-    pub fn access_metadata(&self) -> Result<Vec<AccessRow>> {
-        let cols = ACCESS_COLS
-            .replace("writer_public", "X'' AS writer_public")
-            .replace("wrapped_key", "X'' AS wrapped_key");
-        let sql = format!("SELECT {cols} FROM access");
-        self.collect(&sql, [], access)
-    }
-
-    pub fn all_access(&self) -> Result<Vec<AccessRow>> {
-        let sql = format!("SELECT {ACCESS_COLS} FROM access");
-        self.collect(&sql, [], access)
-    }
-
-    /// Every secret an identity holds a wrapped key for, with that key: the
-    /// one query `exec` runs.
-    pub fn granted_secrets(&self, identity_id: &[u8; 16]) -> Result<Vec<(SecretRow, AccessRow)>> {
-        let sql = format!(
-            "SELECT {}, {} FROM access a JOIN secrets s ON s.id = a.secret_id \
-             WHERE a.identity_id = ?1 ORDER BY s.name",
-            prefixed("s", SECRET_COLS),
-            prefixed("a", ACCESS_COLS)
-        );
-        self.collect(&sql, [&identity_id[..]], |r| {
-            Ok((secret(r)?, access_at(r, 11)?))
-        })
-    }
-
-    /// Inserts or replaces (secret, identity)'s access.
-    pub fn put_access(&self, a: &AccessRow) -> Result<()> {
-        const SQL: &str = "INSERT INTO access (id, secret_id, identity_id, level, expires_at, \
-                           writer_public, wrapped_key, granted_at) \
-                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-                           ON CONFLICT (secret_id, identity_id) DO UPDATE SET \
-                           level = excluded.level, expires_at = excluded.expires_at, \
-                           writer_public = excluded.writer_public, \
-                           wrapped_key = excluded.wrapped_key, granted_at = excluded.granted_at";
-        self.exec(
-            SQL,
-            params![
-                &a.id[..],
-                &a.secret_id[..],
-                &a.identity_id[..],
-                a.level,
-                a.expires_at,
-                a.writer_public,
-                a.wrapped_key,
-                a.granted_at
-            ],
-        )
-    }
-
-    /// Inserts an access row as it is, id included (writing a merged file);
-    /// a second row for the same (secret, identity) is an error.
-    pub fn insert_access(&self, a: &AccessRow) -> Result<()> {
-        const SQL: &str = "INSERT INTO access (id, secret_id, identity_id, level, expires_at, \
-                           writer_public, wrapped_key, granted_at) \
-                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-        self.exec(
-            SQL,
-            params![
-                &a.id[..],
-                &a.secret_id[..],
-                &a.identity_id[..],
-                a.level,
-                a.expires_at,
-                a.writer_public,
-                a.wrapped_key,
-                a.granted_at
-            ],
-        )
-    }
-
-    pub fn delete_access(&self, secret_id: &[u8; 16], identity_id: &[u8; 16]) -> Result<()> {
-        const SQL: &str = "DELETE FROM access WHERE secret_id = ?1 AND identity_id = ?2";
-        self.exec(SQL, params![&secret_id[..], &identity_id[..]])
-    }
-
-    /// How many secrets each identity holds a wrapped key for.
-    pub fn access_counts(&self) -> Result<Vec<([u8; 16], usize)>> {
-        const SQL: &str = "SELECT identity_id, count(*) FROM access GROUP BY identity_id";
-        self.collect(SQL, [], |r| Ok((id16(r, 0)?, r.get::<_, i64>(1)? as usize)))
-    }
-
     // --- helpers ---
 
     pub(super) fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<()> {
@@ -506,7 +401,7 @@ impl<'c> Db<'c> {
     }
 }
 
-fn prefixed(alias: &str, cols: &str) -> String {
+pub(super) fn prefixed(alias: &str, cols: &str) -> String {
     cols.split(", ")
         .map(|c| format!("{alias}.{}", c.trim()))
         .collect::<Vec<_>>()

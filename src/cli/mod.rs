@@ -1,0 +1,176 @@
+//! The command line, as clap derive types: the one definition that help,
+//! shell completions and man pages are generated from.
+//!
+//! Only definitions live here; `cmd/` turns each args struct into validated
+//! domain values before anything acts. `complete.rs` attaches the vault's
+//! names to arguments by id (secrets) or value name (`IDENTITY`, `SERVICE`),
+//! and `man.rs` builds the EXIT STATUS and ENVIRONMENT sections of vault(1)
+//! from [`AFTER_HELP`]. After changing anything here, regenerate the shipped
+//! copies: `cargo run -- generate-assets .`
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+
+/// An encrypted local vault that hands secrets to programs as environment
+/// variables.
+///
+/// Values are write-only: once added, they are never displayed again. The
+/// way out is into a program's environment: `vault exec -- ./deploy.sh`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "vault",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(after_long_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Exit statuses and environment, shown by `--help` and turned into the
+/// EXIT STATUS and ENVIRONMENT sections of vault(1). Keep its shape: a
+/// heading ending in `:`, then items as `  TERM  text` (two spaces or more
+/// between them) with `    ` continuation lines, or plain paragraphs.
+pub const AFTER_HELP: &str = "\
+Exit status:
+  0    success
+  1    a report (list --expiring, list --needs-rotation) found something,
+       or git merge found a conflict
+  2    vault failed: bad input, refused operation, damaged vault
+  exec passes the command's own status through; 125 when vault failed
+  before running it, 126 when it could not be run, 127 when not found.
+
+Environment:
+  VAULT_PATH             the vault file (default: DATA_DIR/vault/vault.db)
+  VAULT_IDENTITY         the identity to act as
+  VAULT_ACCESS_TOKEN     a machine identity's access token (CI)
+  VAULT_PASSPHRASE_FILE  a file holding the passphrase
+  VAULT_PASSPHRASE       the passphrase itself (prefer the file)
+  VAULT_NO_KEYRING       1 turns the keyring unlock cache off
+  Unlocking variables never reach a program run by exec, which sees
+  VAULT_EXEC=1.";
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    // The environment variables behind these options are read in
+    // session.rs rather than by clap, so that an empty variable counts as
+    // unset instead of as an error.
+    /// The vault file [env: VAULT_PATH] [default: DATA_DIR/vault/vault.db]
+    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub vault: Option<PathBuf>,
+
+    /// Act as this identity [env: VAULT_IDENTITY] [default: the vault's default identity]
+    #[arg(long = "as", global = true, value_name = "IDENTITY")]
+    pub as_identity: Option<String>,
+
+    /// Read the passphrase from this file (first line) [env: VAULT_PASSPHRASE_FILE]
+    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// Do not use the OS keyring to cache an unlocked key
+    #[arg(long, global = true)]
+    pub no_keyring: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a vault and its first identity
+    Init(InitArgs),
+    /// Add a secret; the value comes from a hidden prompt, stdin or a file
+    Add(AddArgs),
+    /// Add every entry of a dotenv (.env) file as a secret, in one transaction
+    #[command(after_long_help = IMPORT_AFTER_HELP)]
+    Import(ImportArgs),
+    /// List secrets and who has access, never their values
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Rename a secret, keeping its value, version, dates and access
+    #[command(visible_alias = "mv")]
+    Rename(RenameArgs),
+    /// Replace a secret's value; its name and every grant stay
+    Rotate(RotateArgs),
+    /// Delete secrets (asks first)
+    #[command(visible_alias = "rm")]
+    Delete(DeleteArgs),
+    /// Run a command with secrets in its environment
+    Exec(ExecArgs),
+    /// Give an identity access to secrets
+    Grant(GrantArgs),
+    /// Take an identity's access to secrets away
+    Revoke(RevokeArgs),
+    /// Add, list and remove identities (people and machines)
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Change the current identity's passphrase
+    Passwd(PasswdArgs),
+    /// Show who did what to which secrets, and when; `audit verify` checks it
+    ///
+    /// Every add, rotate, rename, delete, grant, revoke, identity change and
+    /// exec is recorded: time, identity, action, secret names, and for exec
+    /// the program and working directory; never a value. Showing the log
+    /// needs no unlocking: it is plaintext metadata, like `vault list`.
+    Audit(AuditArgs),
+    /// Unlock once and keep the unlocked key in the OS keyring for a while
+    Unlock(UnlockArgs),
+    /// Remove every cached unlocked key of this vault from the OS keyring
+    Lock,
+    /// Keep the vault in a git repository: diff and merge it row by row
+    #[command(subcommand)]
+    Git(GitCommand),
+    /// Show the vault file, identity, unlock method and keyring; nothing secret
+    #[command(visible_alias = "doctor")]
+    Status,
+    /// Print the shell completion script for SHELL
+    ///
+    /// The script asks vault for names as you type, reading only the vault's
+    /// plaintext metadata: it never unlocks, prompts or touches a keyring.
+    Completions(CompletionsArgs),
+    /// Write completions/ and man/ under DIR (for the repository and packagers)
+    #[command(hide = true)]
+    GenerateAssets(GenerateAssetsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    pub shell: Shell,
+}
+
+/// The shells `vault completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateAssetsArgs {
+    /// The directory to write completions/ and man/ into
+    #[arg(value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Name of the first identity [default: your user name]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+mod exec;
+mod secrets;
+mod team;
+
+pub use exec::*;
+pub use secrets::*;
+pub use team::*;

@@ -1,0 +1,137 @@
+//! The command line of the commands that store and list secrets: add,
+//! import, list, rename, rotate, delete (part of `cli`).
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueHint};
+
+/// Where a new value comes from and how long it lives, shared by `add` and
+/// `rotate`.
+#[derive(Debug, Args)]
+pub struct ValueSource {
+    /// Read the value from this file instead of stdin or a prompt
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub from_file: Option<PathBuf>,
+
+    /// Accept an empty value
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// When the secret expires: a date (2027-01-31) or a duration (90d, 12h)
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+
+    /// How often it should be rotated (90d, 4w); `list --needs-rotation` reports it when overdue
+    #[arg(long, value_name = "DURATION")]
+    pub rotate_every: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The secret's name: the environment variable the program will see
+    pub name: String,
+
+    /// The service it belongs to, for grouping and selection
+    #[arg(long, short = 's', value_name = "SERVICE")]
+    pub service: Option<String>,
+
+    /// What it is for
+    #[arg(long, short = 'd', value_name = "TEXT")]
+    pub description: Option<String>,
+
+    #[command(flatten)]
+    pub value: ValueSource,
+
+    /// Accept a name that lets a value take over a program (LD_PRELOAD, PATH...)
+    #[arg(long)]
+    pub allow_dangerous_name: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The dotenv file to read
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
+
+    /// The service the new secrets belong to
+    #[arg(long, short = 's', value_name = "SERVICE")]
+    pub service: Option<String>,
+
+    /// Show what would be added, rotated and skipped (names only); change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Rotate secrets that already exist instead of skipping them
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Accept empty values
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// Accept names that let a value take over a program (LD_PRELOAD, PATH...)
+    #[arg(long)]
+    pub allow_dangerous_name: bool,
+}
+
+pub(super) const IMPORT_AFTER_HELP: &str = "\
+The file is read as dotenv defines it: NAME=value lines, an optional export
+prefix, # comments, single quotes (literal), double quotes (multi-line
+values and the escapes \\n \\\" \\\\ \\$), and $NAME or ${NAME} replaced by an
+earlier entry or a variable of vault's environment (single quotes or \\$ keep
+a literal $). The whole file is checked before anything is written: if any
+line is refused, nothing is imported. New secrets are managed by you; with
+--overwrite, existing ones are rotated and keep their service and grants.
+
+vault never deletes the file: once you no longer need it, delete it yourself
+(for example with shred -u FILE).";
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only secrets of this service
+    #[arg(long, short = 's', value_name = "SERVICE")]
+    pub service: Option<String>,
+
+    /// Print JSON (the shape is documented in the README)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Report secrets that expire within DURATION (30d), expired ones included; exit 1 if any
+    #[arg(long, value_name = "DURATION")]
+    pub expiring: Option<String>,
+
+    /// Report secrets with revoked access or overdue for rotation; exit 1 if any
+    #[arg(long)]
+    pub needs_rotation: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The secret's current name
+    pub old: String,
+    /// Its new name
+    pub new: String,
+    /// Accept a new name that lets a value take over a program
+    #[arg(long)]
+    pub allow_dangerous_name: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The secret to rotate
+    pub name: String,
+
+    #[command(flatten)]
+    pub value: ValueSource,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The secrets to delete
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Do not ask for confirmation (needed without a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
