@@ -355,7 +355,7 @@ impl<'c> Db<'c> {
                            FROM secrets s ORDER BY s.name";
         const GRANTED: &str = "SELECT s.name, s.service, 1 FROM access a \
                                JOIN secrets s ON s.id = a.secret_id \
-                               WHERE a.identity_id = ?1 ORDER BY s.name";
+                               WHERE a.identity_id = ?1";
         let sql = if all { ALL } else { GRANTED };
         self.collect(sql, [&identity_id[..]], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
