@@ -21,16 +21,12 @@ pub fn run(session: &Session, args: AddArgs) -> Result<u8> {
         NewSecret {
             name: name.clone(),
             value,
-            service: non_empty(args.service),
-            description: non_empty(args.description),
+            service: super::non_empty(args.service),
+            description: super::non_empty(args.description),
             expires_at,
             rotate_every,
         },
     )?;
     super::print(&format!("added {name}\n"))?;
     super::OK
-}
-
-fn non_empty(text: Option<String>) -> Option<String> {
-    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }

@@ -92,7 +92,7 @@ fn read(args: &ImportArgs) -> Result<Vec<NewSecret>> {
         secrets.push(NewSecret {
             name,
             value: SecretValue::new(value),
-            service: args.service.clone().filter(|s| !s.trim().is_empty()),
+            service: super::non_empty(args.service.clone()),
             description: None,
             expires_at: None,
             rotate_every: None,

@@ -91,6 +91,11 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     }
 }
 
+/// A service or description as typed: trimmed, and none when blank.
+pub fn non_empty(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
 /// A secret name a user typed for a new secret.
 pub fn new_secret_name(text: &str, allow_dangerous: bool) -> Result<SecretName> {
     SecretName::parse(text, allow_dangerous).map_err(|p| Error::secret_name(text, p))

@@ -40,7 +40,6 @@ pub struct Rotation {
 /// A secret decrypted for `exec`.
 pub struct Decrypted {
     pub name: SecretName,
-    pub service: Option<String>,
     pub value: SecretValue,
     pub expires_at: Option<i64>,
 }
@@ -231,34 +230,23 @@ impl Vault {
             .collect())
     }
 
-    /// Decrypts every secret `me` may use, or only those named in `only`
-    /// (each must exist and be granted), or only those of `services`.
+    /// Decrypts the secrets named in `wanted`: each must exist and be
+    /// granted to `me`. A grant that has expired is skipped, not an error
+    /// (the caller decides). Reads `me`'s own grants only.
     pub fn decrypt(
         &self,
         me: &Unlocked,
-        only: Option<&[SecretName]>,
-        services: &[String],
+        wanted: &[SecretName],
     ) -> Result<(Vec<Decrypted>, Vec<Skipped>)> {
         let db = self.store.read();
         let now = crate::time::now();
-        let wanted: Option<HashSet<&str>> = only.map(|o| o.iter().map(|n| n.as_str()).collect());
+        let wanted_names: HashSet<&str> = wanted.iter().map(|n| n.as_str()).collect();
         let mut keys = me.wrap_keys.borrow_mut();
         let mut opened = Vec::new();
         let mut skipped = Vec::new();
         let mut seen = HashSet::new();
         for (secret, access) in db.granted_secrets(&me.id)? {
-            if wanted
-                .as_ref()
-                .is_some_and(|w| !w.contains(secret.name.as_str()))
-            {
-                continue;
-            }
-            if !services.is_empty()
-                && !secret
-                    .service
-                    .as_ref()
-                    .is_some_and(|s| services.contains(s))
-            {
+            if !wanted_names.contains(secret.name.as_str()) {
                 continue;
             }
             seen.insert(secret.name.clone());
@@ -271,24 +259,21 @@ impl Vault {
             let value = self.open_value(&secret, &key)?;
             opened.push(Decrypted {
                 name,
-                service: secret.service,
                 value,
                 expires_at: secret.expires_at,
             });
         }
-        if let Some(only) = only {
-            if let Some(name) = only.iter().find(|n| !seen.contains(n.as_str())) {
-                return Err(if db.secret_name_taken(name.as_str())? {
-                    Error::NotPermitted {
-                        identity: me.name.clone(),
-                        action: "use",
-                        secret: name.to_string(),
-                        have: "no",
-                    }
-                } else {
-                    Error::NoSecret(name.to_string())
-                });
-            }
+        if let Some(name) = wanted.iter().find(|n| !seen.contains(n.as_str())) {
+            return Err(if db.secret_name_taken(name.as_str())? {
+                Error::NotPermitted {
+                    identity: me.name.clone(),
+                    action: "use",
+                    secret: name.to_string(),
+                    have: "no",
+                }
+            } else {
+                Error::NoSecret(name.to_string())
+            });
         }
         Ok((opened, skipped))
     }

@@ -140,7 +140,11 @@ proptest! {
         let _ = vault.list(None);
         let Ok(identity) = vault.identity(None) else { return Ok(()) };
         let Ok(me) = vault.unlock(&identity, Credential::Passphrase(&passphrase)) else { return Ok(()) };
-        if let Ok((opened, _)) = vault.decrypt(&me, None, &[]) {
+        let names: Vec<SecretName> = values
+            .iter()
+            .map(|(n, _)| SecretName::parse(n, false).unwrap())
+            .collect();
+        if let Ok((opened, _)) = vault.decrypt(&me, &names) {
             for secret in opened {
                 let expected = values.iter().find(|(n, _)| n == secret.name.as_str());
                 let expected = expected.map(|(_, v)| v.as_bytes());

@@ -112,7 +112,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     let whole_vault = request.explain || !request.services.is_empty();
     let catalog = vault.catalog(&me, whole_vault)?;
     let selection = select::select(&request, &catalog, &identity)?;
-    let (secrets, skipped) = vault.decrypt(&me, Some(&selection.wanted()), &[])?;
+    let (secrets, skipped) = vault.decrypt(&me, &selection.wanted())?;
     if let Some(s) = skipped
         .iter()
         .find(|s| selection.explicit.contains(&s.name))
