@@ -126,17 +126,12 @@ fn accepts_a_duration_for_expires() {
 fn refuses_an_existing_name_with_a_hint_to_rotate() {
     let env = Env::init();
     env.add("TOKEN", "first");
-    let before = env.dump();
-    env.vault(&["add", "TOKEN"])
-        .passphrase()
-        .stdin("second")
-        .run()
-        .fails(
-            2,
-            "a secret named TOKEN already exists",
-            Some("to replace its value, use `vault rotate TOKEN`"),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["add", "TOKEN"]).passphrase().stdin("second"),
+        2,
+        "a secret named TOKEN already exists",
+        Some("to replace its value, use `vault rotate TOKEN`"),
+    );
     assert_eq!(env.value_of("TOKEN"), "first");
 }
 
@@ -144,17 +139,12 @@ fn refuses_an_existing_name_with_a_hint_to_rotate() {
 #[track_caller]
 fn refused_name(name: &str, problem: &str, hint: &str) {
     let env = Env::init();
-    let before = env.dump();
-    env.vault(&["add", name])
-        .passphrase()
-        .stdin("value")
-        .run()
-        .fails(
-            2,
-            &format!("invalid secret name {name:?}: {problem}"),
-            Some(hint),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["add", name]).passphrase().stdin("value"),
+        2,
+        &format!("invalid secret name {name:?}: {problem}"),
+        Some(hint),
+    );
 }
 
 #[test]
@@ -228,13 +218,12 @@ fn accepts_a_dangerous_name_when_allowed() {
 #[track_caller]
 fn refused_value(value: &[u8], message: &str, hint: Option<&str>) {
     let env = Env::init();
-    let before = env.dump();
-    env.vault(&["add", "BIG"])
-        .passphrase()
-        .stdin(value)
-        .run()
-        .fails(2, message, hint);
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["add", "BIG"]).passphrase().stdin(value),
+        2,
+        message,
+        hint,
+    );
 }
 
 #[test]
@@ -314,49 +303,40 @@ fn the_largest_value_the_kernel_accepts_reaches_the_child() {
 #[test]
 fn refuses_an_expiry_in_the_past() {
     let env = Env::init();
-    let before = env.dump();
-    env.vault(&["add", "OLD", "--expires", "2020-01-01"])
-        .passphrase()
-        .stdin("v")
-        .run()
-        .fails(
-            2,
-            "invalid time \"2020-01-01\": it is in the past",
-            Some(WHEN_HINT),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["add", "OLD", "--expires", "2020-01-01"])
+            .passphrase()
+            .stdin("v"),
+        2,
+        "invalid time \"2020-01-01\": it is in the past",
+        Some(WHEN_HINT),
+    );
 }
 
 #[test]
 fn refuses_an_unparsable_expiry() {
     let env = Env::init();
-    let before = env.dump();
-    env.vault(&["add", "SOON", "--expires", "next week"])
-        .passphrase()
-        .stdin("v")
-        .run()
-        .fails(
-            2,
-            "invalid time \"next week\": not a date or a duration",
-            Some(WHEN_HINT),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["add", "SOON", "--expires", "next week"])
+            .passphrase()
+            .stdin("v"),
+        2,
+        "invalid time \"next week\": not a date or a duration",
+        Some(WHEN_HINT),
+    );
 }
 
 #[test]
 fn refuses_a_wrong_passphrase() {
     let env = Env::init();
-    let before = env.dump();
-    env.vault(&["add", "TOKEN"])
-        .env("VAULT_PASSPHRASE", "not the passphrase")
-        .stdin("v")
-        .run()
-        .fails(
-            2,
-            "wrong passphrase for identity owner",
-            Some("try again; a wrong passphrase changes nothing"),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["add", "TOKEN"])
+            .env("VAULT_PASSPHRASE", "not the passphrase")
+            .stdin("v"),
+        2,
+        "wrong passphrase for identity owner",
+        Some("try again; a wrong passphrase changes nothing"),
+    );
 }
 
 #[test]
@@ -400,13 +380,12 @@ fn refuses_an_empty_passphrase_file() {
 #[test]
 fn without_a_passphrase_or_terminal_fails_at_once() {
     let env = Env::init();
-    let before = env.dump();
-    env.vault(&["add", "TOKEN"]).stdin("v").run().fails(
+    env.refuses(
+        env.vault(&["add", "TOKEN"]).stdin("v"),
         2,
         "no passphrase for identity owner: no terminal to ask on",
         Some("set VAULT_PASSPHRASE_FILE or VAULT_PASSPHRASE, pass --passphrase-file, or run at a terminal"),
     );
-    assert_eq!(env.dump(), before);
 }
 
 #[test]

@@ -51,56 +51,46 @@ fn deletes_several_and_names_them() {
 #[test]
 fn a_missing_name_deletes_nothing() {
     let env = with_two();
-    let before = env.dump();
-    env.vault(&["delete", "FIRST", "NOPE", "--yes"])
-        .passphrase()
-        .run()
-        .fails(
-            2,
-            "no secret named NOPE",
-            Some("`vault list` shows the names"),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["delete", "FIRST", "NOPE", "--yes"])
+            .passphrase(),
+        2,
+        "no secret named NOPE",
+        Some("`vault list` shows the names"),
+    );
 }
 
 #[test]
 fn without_a_terminal_needs_yes() {
     let env = with_two();
-    let before = env.dump();
-    env.vault(&["delete", "FIRST"]).passphrase().run().fails(
+    env.refuses(
+        env.vault(&["delete", "FIRST"]).passphrase(),
         2,
         "refusing to delete without confirmation: there is no terminal to ask on",
         Some("pass --yes to delete without asking"),
     );
-    assert_eq!(env.dump(), before);
 }
 
 #[test]
 fn refuses_an_invalid_name() {
     let env = with_two();
-    let before = env.dump();
-    env.vault(&["delete", "MY-KEY", "--yes"])
-        .passphrase()
-        .run()
-        .fails(
-            2,
+    env.refuses(
+        env.vault(&["delete", "MY-KEY", "--yes"])
+        .passphrase(),
+        2,
             "invalid secret name \"MY-KEY\": it contains '-'",
             Some("names are environment variable names: letters, digits and _, not starting with a digit"),
-        );
-    assert_eq!(env.dump(), before);
+    );
 }
 
 #[test]
 fn refuses_a_wrong_passphrase() {
     let env = with_two();
-    let before = env.dump();
-    env.vault(&["delete", "FIRST", "--yes"])
-        .env("VAULT_PASSPHRASE", "wrong")
-        .run()
-        .fails(
-            2,
-            "wrong passphrase for identity owner",
-            Some("try again; a wrong passphrase changes nothing"),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["delete", "FIRST", "--yes"])
+            .env("VAULT_PASSPHRASE", "wrong"),
+        2,
+        "wrong passphrase for identity owner",
+        Some("try again; a wrong passphrase changes nothing"),
+    );
 }

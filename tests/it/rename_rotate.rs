@@ -86,62 +86,47 @@ fn rename_keeps_value_version_dates_and_access() {
 fn rename_refuses_a_taken_name() {
     let env = shared();
     env.add("OTHER", "other value");
-    let before = env.dump();
-    env.vault(&["rename", "API_KEY", "OTHER"])
-        .passphrase()
-        .run()
-        .fails(
-            2,
-            "cannot rename to OTHER: a secret of that name already exists",
-            Some("choose another name, or delete that secret first"),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["rename", "API_KEY", "OTHER"]).passphrase(),
+        2,
+        "cannot rename to OTHER: a secret of that name already exists",
+        Some("choose another name, or delete that secret first"),
+    );
     assert_eq!(env.value_of("OTHER"), "other value");
 }
 
 #[test]
 fn rename_refuses_a_missing_name() {
     let env = shared();
-    let before = env.dump();
-    env.vault(&["rename", "NOPE", "NEW_NAME"])
-        .passphrase()
-        .run()
-        .fails(
-            2,
-            "no secret named NOPE",
-            Some("`vault list` shows the names"),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["rename", "NOPE", "NEW_NAME"]).passphrase(),
+        2,
+        "no secret named NOPE",
+        Some("`vault list` shows the names"),
+    );
 }
 
 #[test]
 fn rename_refuses_an_invalid_new_name() {
     let env = shared();
-    let before = env.dump();
-    env.vault(&["rename", "API_KEY", "API-KEY"])
-        .passphrase()
-        .run()
-        .fails(
-            2,
+    env.refuses(
+        env.vault(&["rename", "API_KEY", "API-KEY"])
+        .passphrase(),
+        2,
             "invalid secret name \"API-KEY\": it contains '-'",
             Some("names are environment variable names: letters, digits and _, not starting with a digit"),
-        );
-    assert_eq!(env.dump(), before);
+    );
 }
 
 #[test]
 fn rename_refuses_a_dangerous_new_name_unless_allowed() {
     let env = shared();
-    let before = env.dump();
-    env.vault(&["rename", "API_KEY", "LD_PRELOAD"])
-        .passphrase()
-        .run()
-        .fails(
-            2,
-            "invalid secret name \"LD_PRELOAD\": it lets a value take over the program",
-            Some("pass --allow-dangerous-name if you really mean it"),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["rename", "API_KEY", "LD_PRELOAD"]).passphrase(),
+        2,
+        "invalid secret name \"LD_PRELOAD\": it lets a value take over the program",
+        Some("pass --allow-dangerous-name if you really mean it"),
+    );
     env.vault(&[
         "rename",
         "API_KEY",
@@ -157,16 +142,13 @@ fn rename_refuses_a_dangerous_new_name_unless_allowed() {
 #[test]
 fn rename_refuses_a_wrong_passphrase() {
     let env = shared();
-    let before = env.dump();
-    env.vault(&["rename", "API_KEY", "NEW_NAME"])
-        .env("VAULT_PASSPHRASE", "wrong")
-        .run()
-        .fails(
-            2,
-            "wrong passphrase for identity owner",
-            Some("try again; a wrong passphrase changes nothing"),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["rename", "API_KEY", "NEW_NAME"])
+            .env("VAULT_PASSPHRASE", "wrong"),
+        2,
+        "wrong passphrase for identity owner",
+        Some("try again; a wrong passphrase changes nothing"),
+    );
 }
 
 #[test]
@@ -245,75 +227,58 @@ fn rotate_clears_needs_rotation_after_a_revoke() {
 #[test]
 fn rotate_refuses_a_missing_name() {
     let env = shared();
-    let before = env.dump();
-    env.vault(&["rotate", "NOPE"])
-        .passphrase()
-        .stdin("v")
-        .run()
-        .fails(
-            2,
-            "no secret named NOPE",
-            Some("`vault list` shows the names"),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["rotate", "NOPE"]).passphrase().stdin("v"),
+        2,
+        "no secret named NOPE",
+        Some("`vault list` shows the names"),
+    );
 }
 
 #[test]
 fn rotate_refuses_an_empty_value() {
     let env = shared();
-    let before = env.dump();
-    env.vault(&["rotate", "API_KEY"]).passphrase().run().fails(
+    env.refuses(
+        env.vault(&["rotate", "API_KEY"]).passphrase(),
         2,
         "the value of API_KEY is empty",
         Some("pass --allow-empty to store an empty value"),
     );
-    assert_eq!(env.dump(), before);
 }
 
 #[test]
 fn rotate_refuses_a_value_with_a_nul_byte() {
     let env = shared();
-    let before = env.dump();
-    env.vault(&["rotate", "API_KEY"])
-        .passphrase()
-        .stdin("a\0b")
-        .run()
-        .fails(
-            2,
-            "the value of API_KEY contains a NUL byte, which an environment variable cannot hold",
-            None,
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["rotate", "API_KEY"]).passphrase().stdin("a\0b"),
+        2,
+        "the value of API_KEY contains a NUL byte, which an environment variable cannot hold",
+        None,
+    );
 }
 
 #[test]
 fn rotate_refuses_an_expiry_in_the_past() {
     let env = shared();
-    let before = env.dump();
-    env.vault(&["rotate", "API_KEY", "--expires", "1999-12-31"])
-        .passphrase()
-        .stdin("v")
-        .run()
-        .fails(
-            2,
-            "invalid time \"1999-12-31\": it is in the past",
-            Some("use a date (2027-01-31) or a duration (90d, 12h)"),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["rotate", "API_KEY", "--expires", "1999-12-31"])
+            .passphrase()
+            .stdin("v"),
+        2,
+        "invalid time \"1999-12-31\": it is in the past",
+        Some("use a date (2027-01-31) or a duration (90d, 12h)"),
+    );
 }
 
 #[test]
 fn rotate_refuses_a_wrong_passphrase() {
     let env = shared();
-    let before = env.dump();
-    env.vault(&["rotate", "API_KEY"])
-        .env("VAULT_PASSPHRASE", "wrong")
-        .stdin("v")
-        .run()
-        .fails(
-            2,
-            "wrong passphrase for identity owner",
-            Some("try again; a wrong passphrase changes nothing"),
-        );
-    assert_eq!(env.dump(), before);
+    env.refuses(
+        env.vault(&["rotate", "API_KEY"])
+            .env("VAULT_PASSPHRASE", "wrong")
+            .stdin("v"),
+        2,
+        "wrong passphrase for identity owner",
+        Some("try again; a wrong passphrase changes nothing"),
+    );
 }

@@ -176,6 +176,17 @@ impl Env {
         vault::time::format(self.int("audit", "at", &format!("seq = {seq}")))
     }
 
+    /// Runs `run`, asserts it fails with exactly `message` (and `hint`) and
+    /// status `code`, and that the vault is unchanged: a refused command
+    /// loses nothing.
+    #[track_caller]
+    pub fn refuses(&self, run: Run, code: i32, message: &str, hint: Option<&str>) -> Output {
+        let before = self.dump();
+        let out = run.run().fails(code, message, hint);
+        assert_eq!(self.dump(), before, "a refused command changed the vault");
+        out
+    }
+
     /// Runs SQL against the vault file directly, as an attacker would.
     pub fn sql(&self, sql: &str) {
         let conn = rusqlite::Connection::open(&self.vault).unwrap();
