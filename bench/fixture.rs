@@ -101,6 +101,17 @@ impl Fixture {
         }))
     }
 
+    /// Keeps the vault on disk and prints the variables that reach it, for
+    /// profiling by hand: `VAULT_BENCH_FIXTURE=N cargo bench --bench vault`.
+    pub fn keep(self) {
+        let inner = Arc::into_inner(self.0).expect("the only handle");
+        let root = inner._dir.keep();
+        println!("HOME={}", root.display());
+        println!("VAULT_PATH={}", inner.vault.display());
+        println!("VAULT_ACCESS_TOKEN={}", inner.token);
+        println!("VAULT_PASSPHRASE_FILE={}", inner.passphrase_file.display());
+    }
+
     fn vault(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_vault"));
         c.args(args)

@@ -23,6 +23,11 @@ fn main() {
     } else {
         (&[1, 10], 2)
     };
+    if let Ok(n) = std::env::var("VAULT_BENCH_FIXTURE") {
+        let fx = Fixture::build(n.parse().expect("a number of secrets"), 1, full);
+        fx.keep();
+        return;
+    }
     println!("# vault benchmarks\n");
     println!("{}\n", runner::machine());
     exec_vs_floor(sizes, rounds, full);

@@ -63,6 +63,12 @@ fn audit_key(row: &Row<'_>) -> Sql<AuditKeyRow> {
     })
 }
 
+/// The head: `max(seq)` is one step down `audit_by_seq`, and only the
+/// entries sharing it (a fork not yet merged) are read and ordered, never the
+/// whole log, which grows by one entry per exec.
+const HEAD_SQL: &str = "SELECT seq, mac FROM audit WHERE seq = (SELECT max(seq) FROM audit) \
+                        ORDER BY at DESC, id DESC LIMIT 1";
+
 impl Db<'_> {
     /// Entries from `since` on (every entry without it), oldest first.
     pub fn audit_entries(&self, since: Option<i64>) -> Result<Vec<AuditRow>> {
@@ -76,8 +82,9 @@ impl Db<'_> {
     /// chained to. Only those two columns: an entry's names can be large
     /// (an import of a whole file), and every write reads the head.
     pub fn audit_head(&self) -> Result<Option<(i64, Vec<u8>)>> {
-        const SQL: &str = "SELECT seq, mac FROM audit ORDER BY seq DESC, at DESC, id DESC LIMIT 1";
-        Ok(self.collect(SQL, [], |r| Ok((r.get(0)?, r.get(1)?)))?.pop())
+        Ok(self
+            .collect(HEAD_SQL, [], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .pop())
     }
 
     pub fn insert_audit(&self, a: &AuditRow) -> Result<()> {
@@ -130,5 +137,32 @@ impl Db<'_> {
                 k.created_at
             ],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HEAD_SQL;
+
+    /// Every write and every exec reads the head: it must never scan the log.
+    #[test]
+    fn the_head_is_found_through_the_index() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for sql in super::super::schema::MIGRATIONS {
+            conn.execute_batch(sql).unwrap();
+        }
+        let mut plan = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {HEAD_SQL}"))
+            .unwrap();
+        let steps: Vec<String> = plan
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(steps.iter().all(|s| !s.starts_with("SCAN")), "{steps:?}");
+        assert!(
+            steps.iter().any(|s| s.contains("INDEX audit_by_seq")),
+            "{steps:?}"
+        );
     }
 }

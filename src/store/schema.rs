@@ -19,7 +19,7 @@ pub const APPLICATION_ID: i64 = 0x5641_554C;
 pub const FORMAT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Step N brings a file from format N to format N+1.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE vault (
     singleton        INTEGER PRIMARY KEY CHECK (singleton = 1),
