@@ -74,6 +74,13 @@ pub enum Error {
         detail: String,
     },
 
+    #[error("exec log broken at line {line}: {detail}")]
+    ExecLogBroken {
+        path: PathBuf,
+        line: usize,
+        detail: String,
+    },
+
     #[error("invalid secret name {name:?}: {problem}")]
     InvalidSecretName { name: String, problem: NameProblem },
     #[error("invalid identity name {name:?}: {problem}")]
@@ -270,6 +277,11 @@ impl Error {
                 };
                 format!("the vault file was changed outside vault; {intact}restore it from a backup or from version control to recover the log")
             }
+            Error::ExecLogBroken { path, .. } => format!(
+                "{} was changed outside vault; move it aside to write the vault again \
+                 (the runs it records then stay unrecorded)",
+                path.display()
+            ),
             Error::InvalidSecretName { problem: NameProblem::Dangerous, .. }
             | Error::ImportName { problem: NameProblem::Dangerous, .. } => {
                 "pass --allow-dangerous-name if you really mean it".into()

@@ -87,6 +87,12 @@ impl Db<'_> {
             .pop())
     }
 
+    pub fn audit_entry_exists(&self, id: &[u8; 16]) -> Result<bool> {
+        Ok(!self
+            .collect("SELECT 1 FROM audit WHERE id = ?1", [&id[..]], |_| Ok(()))?
+            .is_empty())
+    }
+
     pub fn insert_audit(&self, a: &AuditRow) -> Result<()> {
         const SQL: &str = "INSERT INTO audit (id, seq, at, identity, action, names, detail, \
                            prev, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";

@@ -8,6 +8,7 @@
 
 mod access;
 mod audit;
+mod exec_log;
 mod file;
 mod rows;
 mod schema;
@@ -20,6 +21,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavio
 use crate::error::{Error, Result};
 
 pub use audit::{AuditKeyRow, AuditRow};
+pub use exec_log::{path_for as exec_log_path, Taken as TakenExecLog};
 pub use file::{check_permissions, PermissionProblem};
 pub use rows::{AccessRow, Db, IdentityRow, KdfRow, SecretRow, VaultRow};
 pub use schema::FORMAT_VERSION;
@@ -27,10 +29,6 @@ pub use snapshot::{replace_with, Snapshot};
 
 /// How long a command waits for another one's write lock.
 const BUSY_TIMEOUT_MS: u32 = 10_000;
-
-/// How long exec waits for the lock to record its audit entry before it
-/// warns and runs the program anyway.
-const RELAXED_BUSY_MS: u32 = 2_000;
 
 /// An open vault file.
 pub struct Store {
@@ -199,25 +197,27 @@ impl Store {
 }
 
 impl Store {
-    /// Like [`Store::write`], for a record whose loss costs less than its
-    /// delay (exec's audit entry): the commit runs with `synchronous =
-    /// NORMAL`, which in WAL mode skips the fsync and is durable at the next
-    /// checkpoint, never corrupt; and the lock is awaited for
-    /// `RELAXED_BUSY_MS` only.
-    pub fn write_relaxed<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
-        let set = |sync: &str, busy_ms: u32| {
-            self.conn
-                .pragma_update(None, "synchronous", sync)
-                .and_then(|()| {
-                    self.conn
-                        .busy_timeout(std::time::Duration::from_millis(busy_ms.into()))
-                })
-                .map_err(|e| map_err(e, &self.path))
-        };
-        set("NORMAL", RELAXED_BUSY_MS)?;
-        let value = self.write(f);
-        set("FULL", BUSY_TIMEOUT_MS)?;
-        value
+    /// Appends one line to the exec log (see `exec_log`); returns the log's
+    /// size afterwards.
+    pub fn append_exec_log(&self, line: &[u8]) -> Result<u64> {
+        if self.read_only {
+            return Err(Error::ReadOnly(self.path.clone()));
+        }
+        exec_log::append(&self.path, line)
+    }
+
+    /// The exec log's bytes (empty when there is none).
+    pub fn read_exec_log(&self) -> Result<Vec<u8>> {
+        exec_log::read(&self.path)
+    }
+
+    /// The exec log, locked for folding into the audit log; `None` when
+    /// there is none, or when the vault cannot be written anyway.
+    pub fn take_exec_log(&self) -> Result<Option<TakenExecLog>> {
+        if self.read_only {
+            return Ok(None);
+        }
+        exec_log::take(&self.path)
     }
 
     /// Whether the file has the tables of `format` (an older file opened

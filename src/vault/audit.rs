@@ -45,6 +45,30 @@ impl Event {
         self.detail.push((key, value.into()));
         self
     }
+
+    /// The entry `me` makes now, not yet placed in the chain: names as a
+    /// JSON array, the detail as a JSON object (NULL when empty).
+    pub fn into_row(self, me: &Unlocked) -> AuditRow {
+        let detail = (!self.detail.is_empty()).then(|| {
+            let map: serde_json::Map<String, serde_json::Value> = self
+                .detail
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.into()))
+                .collect();
+            serde_json::Value::Object(map).to_string()
+        });
+        AuditRow {
+            id: crypto::random_bytes(),
+            seq: 0,
+            at: crate::time::now(),
+            identity: me.name.clone(),
+            action: self.action.to_owned(),
+            names: serde_json::Value::from(self.names).to_string(),
+            detail,
+            prev: None,
+            mac: Vec::new(),
+        }
+    }
 }
 
 impl Vault {
@@ -56,17 +80,28 @@ impl Vault {
         event: Event,
         f: impl FnOnce(&Db<'_>, &Key) -> Result<T>,
     ) -> Result<T> {
-        self.store.write(|db| {
+        let exec_log = self.store.take_exec_log()?;
+        let value = self.store.write(|db| {
             let key = self.audit_key(db, me)?;
+            if let Some(log) = &exec_log {
+                self.fold_exec_log(db, &key, &log.bytes)?;
+            }
             let value = f(db, &key)?;
             self.append_event(db, me, &key, event)?;
             Ok(value)
-        })
+        })?;
+        if let Some(log) = exec_log {
+            // Committed: a log left behind by a failed removal is folded
+            // again next time, its entries skipped as already recorded.
+            let _ = log.finish();
+        }
+        Ok(value)
     }
 
-    /// Records that `me` ran `program` in `cwd` with `names`: a transaction
-    /// of its own, opened after everything was decrypted, committed without
-    /// waiting for the disk (see `Store::write_relaxed`).
+    /// Records that `me` ran `program` in `cwd` with `names`: one line
+    /// appended to the exec log (`vault::exec_log`), folded into the log by
+    /// the next write. A vault whose audit key does not exist yet records
+    /// the run in the log at once, making the key.
     pub fn record_exec(
         &self,
         me: &Unlocked,
@@ -77,10 +112,13 @@ impl Vault {
         let event = Event::new("exec", names)
             .with("program", program)
             .with("cwd", cwd);
-        self.store.write_relaxed(|db| {
-            let key = self.audit_key(db, me)?;
-            self.append_event(db, me, &key, event)
-        })
+        match self.existing_audit_key(&self.store.read(), me)? {
+            Some(key) => self.append_exec_log(&key, event.into_row(me)),
+            None => self.store.write(|db| {
+                let key = self.audit_key(db, me)?;
+                self.append_event(db, me, &key, event)
+            }),
+        }
     }
 
     /// Appends an entry chained to the newest one.
@@ -91,26 +129,16 @@ impl Vault {
         key: &Key,
         event: Event,
     ) -> Result<()> {
+        self.chain_row(db, key, event.into_row(me))
+    }
+
+    /// Gives `row` (everything but its place in the chain) the next
+    /// sequence number, the newest entry's MAC as `prev`, and its own MAC,
+    /// then stores it.
+    pub(super) fn chain_row(&self, db: &Db<'_>, key: &Key, mut row: AuditRow) -> Result<()> {
         let head = db.audit_head()?;
-        let detail = (!event.detail.is_empty()).then(|| {
-            let map: serde_json::Map<String, serde_json::Value> = event
-                .detail
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.into()))
-                .collect();
-            serde_json::Value::Object(map).to_string()
-        });
-        let mut row = AuditRow {
-            id: crypto::random_bytes(),
-            seq: head.as_ref().map_or(1, |(seq, _)| seq + 1),
-            at: crate::time::now(),
-            identity: me.name.clone(),
-            action: event.action.to_owned(),
-            names: serde_json::Value::from(event.names).to_string(),
-            detail,
-            prev: head.map(|(_, mac)| mac),
-            mac: Vec::new(),
-        };
+        row.seq = head.as_ref().map_or(1, |(seq, _)| seq + 1);
+        row.prev = head.map(|(_, mac)| mac);
         row.mac = crypto::mac(key, &audit_entry_input(&self.id, &row)).to_vec();
         db.insert_audit(&row)
     }
@@ -190,7 +218,17 @@ impl Vault {
         if !self.store.has_format(AUDIT_FORMAT)? {
             return Ok(Vec::new());
         }
-        let rows = self.store.read().audit_entries(since)?;
+        let mut rows = self.store.read().audit_entries(since)?;
+        // exec's newest entries, not yet folded, with the numbers the fold
+        // will give them.
+        let mut seq = self.store.read().audit_head()?.map_or(0, |(seq, _)| seq);
+        for mut row in self.pending_entries()? {
+            seq += 1;
+            row.seq = seq;
+            if since.is_none_or(|t| row.at >= t) {
+                rows.push(row);
+            }
+        }
         Ok(rows
             .into_iter()
             .map(entry)

@@ -7,6 +7,7 @@
 //! | access `wrapped_key`     | wrapping key   | vault id, secret id, identity id, version, level, grant expiry, writer's public key |
 //! | audit key `wrapped_key`  | wrapping key   | vault id, identity id, writer's public key      |
 //! | audit entry `mac`        | audit key (HMAC) | vault id, entry id, previous MAC, sequence number, time, identity, action, names, detail |
+//! | exec log line `mac`      | audit key (HMAC) | vault id, entry id, time, identity, action, names, detail |
 //!
 //! A field moved to another row, a name or level edited by hand, or a row
 //! rolled back to an older version therefore fails to open.
@@ -84,6 +85,20 @@ pub fn audit_entry_input(vault_id: &[u8; 16], e: &AuditRow) -> Aad {
     aad.part(vault_id).part(&e.id);
     optional(&mut aad, e.prev.as_deref());
     aad.part(&e.seq.to_be_bytes())
+        .part(&e.at.to_be_bytes())
+        .part(e.identity.as_bytes())
+        .part(e.action.as_bytes())
+        .part(e.names.as_bytes());
+    optional(&mut aad, e.detail.as_deref().map(str::as_bytes));
+    aad
+}
+
+/// What an exec log line's MAC covers: the entry without its place in the
+/// chain (which the fold gives it).
+pub fn exec_log_input(vault_id: &[u8; 16], e: &AuditRow) -> Aad {
+    let mut aad = Aad::new("exec-log");
+    aad.part(vault_id)
+        .part(&e.id)
         .part(&e.at.to_be_bytes())
         .part(e.identity.as_bytes())
         .part(e.action.as_bytes())

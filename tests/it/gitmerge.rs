@@ -344,8 +344,9 @@ fn setup_writes_attributes_ignores_and_config_once() {
         .stdout_is(&format!(
             "set up secrets/vault.db in {root} for git diff and git merge:\n  \
              .gitattributes: added \"/secrets/vault.db diff=vault merge=vault\"\n  \
-             .gitignore: added /secrets/vault.db-wal and /secrets/vault.db-shm \
-             (SQLite's side files of a vault in use: never commit them)\n  \
+             .gitignore: added /secrets/vault.db-wal /secrets/vault.db-shm \
+             /secrets/vault.db-exec (side files of a vault in use: SQLite's, and exec's \
+             entries waiting for the audit log; never commit them)\n  \
              git config: set diff.vault.textconv, diff.vault.xfuncname, merge.vault.name \
              and merge.vault.driver\n\
              commit .gitattributes and .gitignore; every clone runs `vault git setup` once \
@@ -355,7 +356,10 @@ fn setup_writes_attributes_ignores_and_config_once() {
     let attributes = std::fs::read_to_string(root.join(".gitattributes")).unwrap();
     assert_eq!(attributes, "/secrets/vault.db diff=vault merge=vault\n");
     let ignore = std::fs::read_to_string(root.join(".gitignore")).unwrap();
-    assert_eq!(ignore, "/secrets/vault.db-wal\n/secrets/vault.db-shm\n");
+    assert_eq!(
+        ignore,
+        "/secrets/vault.db-wal\n/secrets/vault.db-shm\n/secrets/vault.db-exec\n"
+    );
     assert_eq!(
         git(&env, &root, &["config", "--local", "merge.vault.driver"]),
         format!("'{exe}' git merge %O %A %B %P\n")
@@ -384,6 +388,7 @@ fn setup_writes_attributes_ignores_and_config_once() {
     );
     // The side files are ignored while the vault is in use.
     std::fs::write(root.join("secrets/vault.db-wal"), "x").unwrap();
+    std::fs::write(root.join("secrets/vault.db-exec"), "x").unwrap();
     commit(&env, &root, "setup");
     let tracked = git(&env, &root, &["ls-files"]);
     assert_eq!(tracked, ".gitattributes\n.gitignore\nsecrets/vault.db\n");
@@ -397,10 +402,10 @@ fn setup_keeps_existing_ignore_rules_and_adds_only_what_is_missing() {
         .current_dir(&root)
         .run()
         .success()
-        .stdout_has(".gitignore: added /secrets/vault.db-wal (SQLite's");
+        .stdout_has(".gitignore: added /secrets/vault.db-wal /secrets/vault.db-exec (side");
     assert_eq!(
         std::fs::read_to_string(root.join(".gitignore")).unwrap(),
-        "target/\n*-shm\n/secrets/vault.db-wal\n"
+        "target/\n*-shm\n/secrets/vault.db-wal\n/secrets/vault.db-exec\n"
     );
 }
 

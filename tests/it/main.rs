@@ -14,6 +14,7 @@ mod completions;
 mod delete;
 mod exec;
 mod exec_core;
+mod exec_log;
 mod exec_mask;
 mod exec_refuse;
 mod exec_signals;

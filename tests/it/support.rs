@@ -163,12 +163,26 @@ impl Env {
                 out.push('\n');
             }
         }
+        out.push_str("exec log\n");
+        out.push_str(&self.exec_log());
         out
     }
 
-    /// How many entries the audit log holds.
+    /// The exec log beside the vault: exec's entries not yet folded into
+    /// the audit log by a write ("" when there is none).
+    pub fn exec_log(&self) -> String {
+        std::fs::read_to_string(self.exec_log_path()).unwrap_or_default()
+    }
+
+    pub fn exec_log_path(&self) -> PathBuf {
+        let mut name = self.vault.as_os_str().to_owned();
+        name.push("-exec");
+        PathBuf::from(name)
+    }
+
+    /// How many entries the audit log holds, exec's pending ones included.
     pub fn audit_count(&self) -> i64 {
-        self.int("audit", "count(*)", "1")
+        self.int("audit", "count(*)", "1") + self.exec_log().lines().count() as i64
     }
 
     /// The recorded time of audit entry `seq`, as `vault audit` prints it.

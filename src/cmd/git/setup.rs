@@ -27,7 +27,7 @@ pub fn run(session: &Session) -> Result<u8> {
     }
 
     let mut ignore = Vec::new();
-    for suffix in ["-wal", "-shm"] {
+    for suffix in ["-wal", "-shm", "-exec"] {
         let side = format!("{rel}{suffix}");
         if !repo.is_ignored(&side)? {
             ignore.push(format!("/{side}"));
@@ -35,8 +35,9 @@ pub fn run(session: &Session) -> Result<u8> {
     }
     if !ignore.is_empty() && append_missing(&repo, ".gitignore", &ignore)? {
         done.push(format!(
-            ".gitignore: added {} (SQLite's side files of a vault in use: never commit them)",
-            ignore.join(" and ")
+            ".gitignore: added {} (side files of a vault in use: SQLite's, and exec's \
+             entries waiting for the audit log; never commit them)",
+            ignore.join(" ")
         ));
     }
 

@@ -1,0 +1,131 @@
+//! The exec log: `VAULT-exec` beside the vault file, where `vault exec`
+//! appends its audit entry instead of writing the vault.
+//!
+//! A write to the vault costs a commit and the checkpoint that leaves no
+//! `-wal` beside the file (several fsyncs); exec runs before every script,
+//! so it appends one line here instead: one `write` under a shared `flock`.
+//! The next command that writes the vault folds the lines into the audit
+//! log inside its own transaction: it takes the file under an exclusive
+//! lock, and removes it only once that transaction has committed. Lines are
+//! authenticated by the layer above (`vault::exec_log`); this module moves
+//! bytes.
+//!
+//! An appender may open the file just before a fold removes it, then get
+//! its lock on the removed file: it checks the link count under the lock
+//! and opens again. Lines are not synced to disk: a crash of vault loses
+//! nothing, a power cut may lose the newest lines.
+
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{Flock, FlockArg};
+
+use crate::error::{Error, Result};
+
+/// The exec log of the vault at `vault`.
+pub fn path_for(vault: &Path) -> PathBuf {
+    let mut name = vault.as_os_str().to_owned();
+    name.push("-exec");
+    PathBuf::from(name)
+}
+
+fn lock(file: File, how: FlockArg, path: &Path) -> Result<Flock<File>> {
+    Flock::lock(file, how).map_err(|(_, errno)| Error::io("lock", path, errno.into()))
+}
+
+/// Whether the locked file is still the one at its path (a fold may have
+/// removed it between our open and our lock).
+fn still_linked(file: &File, path: &Path) -> Result<bool> {
+    Ok(file
+        .metadata()
+        .map_err(|e| Error::io("read", path, e))?
+        .nlink()
+        > 0)
+}
+
+/// Appends `line` (one whole line, newline included) in one write; returns
+/// the log's size afterwards.
+pub fn append(vault: &Path, line: &[u8]) -> Result<u64> {
+    let path = path_for(vault);
+    loop {
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| Error::io("open", &path, e))?;
+        let mut file = lock(file, FlockArg::LockShared, &path)?;
+        if !still_linked(&file, &path)? {
+            continue;
+        }
+        file.write_all(line)
+            .map_err(|e| Error::io("write", &path, e))?;
+        return Ok(file
+            .metadata()
+            .map_err(|e| Error::io("read", &path, e))?
+            .len());
+    }
+}
+
+/// The log's bytes, read under a shared lock (empty when there is none).
+pub fn read(vault: &Path) -> Result<Vec<u8>> {
+    Ok(open_locked(vault, FlockArg::LockShared)?
+        .map(|(_, bytes)| bytes)
+        .unwrap_or_default())
+}
+
+/// The log, held under an exclusive lock until [`Taken::finish`] removes
+/// it or the value is dropped (which leaves it for the next fold).
+pub struct Taken {
+    _file: Flock<File>,
+    path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+impl Taken {
+    /// Removes the log: call once its lines are committed to the vault.
+    pub fn finish(self) -> Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("remove", &self.path, e)),
+        }
+    }
+}
+
+/// Takes the log for folding; `None` when there is none.
+pub fn take(vault: &Path) -> Result<Option<Taken>> {
+    Ok(
+        open_locked(vault, FlockArg::LockExclusive)?.map(|(file, bytes)| Taken {
+            _file: file,
+            path: path_for(vault),
+            bytes,
+        }),
+    )
+}
+
+fn open_locked(vault: &Path, how: FlockArg) -> Result<Option<(Flock<File>, Vec<u8>)>> {
+    let path = path_for(vault);
+    loop {
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&path)
+        {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("open", &path, e)),
+        };
+        let mut file = lock(file, how, &path)?;
+        if !still_linked(&file, &path)? {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| Error::io("read", &path, e))?;
+        return Ok(Some((file, bytes)));
+    }
+}

@@ -1,0 +1,164 @@
+//! exec's audit entries on their way into the log.
+//!
+//! `vault exec` runs before every script, and a write to the vault file
+//! costs a commit and a checkpoint, several fsyncs. So exec appends its
+//! entry as one JSON line to the exec log beside the vault (`store::exec_log`),
+//! with a MAC under the audit key over everything the entry says (label
+//! `exec-log`, the vault id, entry id, time, identity, action, names,
+//! detail). The next command that writes the vault folds the lines into the
+//! audit log in its own transaction: each MAC is checked, each entry gets
+//! its place in the chain, and an entry already recorded (a fold whose
+//! commit landed but whose removal of the file did not) is skipped by id.
+//! `vault audit` shows pending entries after the chain, and `audit verify`
+//! checks them too.
+//!
+//! A line that fails its MAC stops the fold, and with it every write, until
+//! someone looks: `audit verify` names the line. An unfinished last line
+//! (a power cut mid-append) is the one kind of damage that is dropped.
+
+use serde::{Deserialize, Serialize};
+
+use super::seal::exec_log_input;
+use super::Vault;
+use crate::crypto::{self, Key};
+use crate::error::{Error, Result};
+use crate::store::{AuditRow, Db};
+
+/// Past this size exec folds the log itself, so that a vault only ever
+/// exec'd (a CI runner's) does not grow it without end.
+const FOLD_AT_BYTES: u64 = 256 * 1024;
+
+#[derive(Serialize, Deserialize)]
+struct Line {
+    id: String,
+    at: i64,
+    identity: String,
+    action: String,
+    names: String,
+    detail: Option<String>,
+    mac: String,
+}
+
+/// One line of the log: its number (from 1) and the entry, if it reads as
+/// one and its MAC holds.
+pub(super) struct Pending {
+    pub line: usize,
+    pub entry: std::result::Result<AuditRow, &'static str>,
+}
+
+impl Vault {
+    /// Appends `row` (an exec entry not yet in the chain) to the exec log,
+    /// folding the log into the vault when it has grown large.
+    pub(super) fn append_exec_log(&self, key: &Key, row: AuditRow) -> Result<()> {
+        let mac = crypto::mac(key, &exec_log_input(&self.id, &row));
+        let line = Line {
+            id: hex::encode(row.id),
+            at: row.at,
+            identity: row.identity,
+            action: row.action,
+            names: row.names,
+            detail: row.detail,
+            mac: hex::encode(mac),
+        };
+        let mut text = serde_json::to_vec(&line).expect("a line serializes");
+        text.push(b'\n');
+        if self.store.append_exec_log(&text)? > FOLD_AT_BYTES {
+            // Recorded either way; a fold that fails now is retried by the
+            // next exec or write.
+            let _ = self.fold_now(key);
+        }
+        Ok(())
+    }
+
+    fn fold_now(&self, key: &Key) -> Result<()> {
+        let Some(log) = self.store.take_exec_log()? else {
+            return Ok(());
+        };
+        self.store
+            .write(|db| self.fold_exec_log(db, key, &log.bytes))?;
+        log.finish()
+    }
+
+    /// Chains every entry of the exec log `bytes` into the audit log.
+    pub(super) fn fold_exec_log(&self, db: &Db<'_>, key: &Key, bytes: &[u8]) -> Result<()> {
+        for pending in self.check_exec_log(key, bytes) {
+            let row = pending
+                .entry
+                .map_err(|why| self.exec_log_broken(pending.line, why))?;
+            if !db.audit_entry_exists(&row.id)? {
+                self.chain_row(db, key, row)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn exec_log_broken(&self, line: usize, why: &str) -> Error {
+        Error::ExecLogBroken {
+            path: crate::store::exec_log_path(self.store.path()),
+            line,
+            detail: why.to_owned(),
+        }
+    }
+
+    /// The exec log's entries, checked with `key`.
+    pub(super) fn check_exec_log(&self, key: &Key, bytes: &[u8]) -> Vec<Pending> {
+        complete_lines(bytes)
+            .map(|(line, text)| Pending {
+                line,
+                entry: parse(text).and_then(|(row, mac)| {
+                    crypto::verify_mac(key, &exec_log_input(&self.id, &row), &mac)
+                        .map(|()| row)
+                        .map_err(|_| "the entry does not match its authentication code")
+                }),
+            })
+            .collect()
+    }
+
+    /// The exec log's entries as they read, unchecked (for `vault audit`,
+    /// which shows the log without unlocking).
+    pub(super) fn pending_entries(&self) -> Result<Vec<AuditRow>> {
+        let bytes = self.store.read_exec_log()?;
+        Ok(complete_lines(&bytes)
+            .filter_map(|(_, text)| parse(text).ok())
+            .map(|(row, _)| row)
+            .collect())
+    }
+}
+
+/// The lines that end in a newline, numbered from 1; an unfinished last
+/// one was cut off mid-append.
+fn complete_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let complete = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(end) => &bytes[..end],
+        None => &bytes[..0],
+    };
+    complete
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .map(|(i, line)| (i + 1, line))
+        .filter(|(_, line)| !complete.is_empty() || !line.is_empty())
+}
+
+fn parse(text: &[u8]) -> std::result::Result<(AuditRow, Vec<u8>), &'static str> {
+    const UNREADABLE: &str = "the line is not an exec entry";
+    let line: Line = serde_json::from_slice(text).map_err(|_| UNREADABLE)?;
+    let id: [u8; 16] = hex::decode(&line.id)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or(UNREADABLE)?;
+    let mac = hex::decode(&line.mac).map_err(|_| UNREADABLE)?;
+    Ok((
+        AuditRow {
+            id,
+            seq: 0,
+            at: line.at,
+            identity: line.identity,
+            action: line.action,
+            names: line.names,
+            detail: line.detail,
+            prev: None,
+            mac: Vec::new(),
+        },
+        mac,
+    ))
+}

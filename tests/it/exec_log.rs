@@ -1,0 +1,238 @@
+//! The exec log: exec appends its audit entry beside the vault instead of
+//! writing it, the next write folds the entries into the chain, and
+//! `vault audit` and `audit verify` see them all along. A line changed by
+//! hand is pinpointed and stops every write until someone looks.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::Env;
+
+fn exec(env: &Env, name: &str) {
+    env.vault(&["exec", "--mask", "never", "--only", name, "--", "true"])
+        .passphrase()
+        .run()
+        .success()
+        .stderr_is("");
+}
+
+/// `vault audit` lines without the time column.
+fn shown(env: &Env) -> Vec<String> {
+    let out = env.vault(&["audit", "--json"]).run().success();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                e["seq"],
+                e["action"].as_str().unwrap(),
+                e["secrets"]
+            )
+        })
+        .collect()
+}
+
+fn table_count(env: &Env) -> i64 {
+    env.int("audit", "count(*)", "1")
+}
+
+#[test]
+fn exec_appends_and_the_next_write_folds_into_the_chain() {
+    let env = Env::init();
+    env.add("A", "value-a-123");
+    exec(&env, "A");
+    exec(&env, "A");
+    assert_eq!(table_count(&env), 2);
+    assert_eq!(env.exec_log().lines().count(), 2);
+    let mode = std::fs::metadata(env.exec_log_path())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let expected = [
+        "1 init []",
+        "2 add [\"A\"]",
+        "3 exec [\"A\"]",
+        "4 exec [\"A\"]",
+    ];
+    assert_eq!(shown(&env), expected);
+    env.vault(&["audit", "verify"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_has("audit log intact: 4 entries, ");
+
+    env.add("B", "value-b-123");
+    assert!(
+        !env.exec_log_path().exists(),
+        "the fold removes the exec log"
+    );
+    assert_eq!(table_count(&env), 5);
+    let mut folded = expected.to_vec();
+    folded.push("5 add [\"B\"]");
+    assert_eq!(shown(&env), folded);
+    env.vault(&["audit", "verify"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_has("audit log intact: 5 entries, ");
+}
+
+#[test]
+fn an_edited_line_is_pinpointed_and_stops_writes() {
+    let env = Env::init();
+    env.add("A", "value-a-123");
+    env.add("B", "value-b-123");
+    exec(&env, "A");
+    exec(&env, "B");
+    let log = env.exec_log();
+    std::fs::write(env.exec_log_path(), log.replacen("[\\\"B\\\"]", "[]", 1)).unwrap();
+    let edited = env.exec_log();
+    assert_ne!(edited, log);
+    let message = "exec log broken at line 2: the entry does not match its authentication code";
+    let hint = format!(
+        "{} was changed outside vault; move it aside to write the vault again \
+         (the runs it records then stay unrecorded)",
+        env.exec_log_path().display()
+    );
+    env.refuses(
+        env.vault(&["audit", "verify"]).passphrase(),
+        2,
+        message,
+        Some(&hint),
+    );
+    env.refuses(
+        env.vault(&["add", "C"]).passphrase().stdin("value-c-123"),
+        2,
+        message,
+        Some(&hint),
+    );
+    assert_eq!(env.exec_log(), edited);
+    // Moved aside, as the hint says: writes go on, the two runs unrecorded.
+    std::fs::rename(env.exec_log_path(), env.path().join("exec-log.bad")).unwrap();
+    env.add("C", "value-c-123");
+    assert_eq!(table_count(&env), 4);
+}
+
+#[test]
+fn a_line_that_is_not_an_entry_is_pinpointed() {
+    let env = Env::init();
+    env.add("A", "value-a-123");
+    exec(&env, "A");
+    let mut log = env.exec_log();
+    log.push_str("{\"id\":\"not hex\"}\n");
+    std::fs::write(env.exec_log_path(), &log).unwrap();
+    let hint = format!(
+        "{} was changed outside vault; move it aside to write the vault again \
+         (the runs it records then stay unrecorded)",
+        env.exec_log_path().display()
+    );
+    env.refuses(
+        env.vault(&["audit", "verify"]).passphrase(),
+        2,
+        "exec log broken at line 2: the line is not an exec entry",
+        Some(&hint),
+    );
+}
+
+#[test]
+fn a_line_cut_off_mid_append_is_dropped_and_the_rest_folded() {
+    let env = Env::init();
+    env.add("A", "value-a-123");
+    exec(&env, "A");
+    exec(&env, "A");
+    let log = env.exec_log();
+    let cut = &log[..log.len() - 20];
+    std::fs::write(env.exec_log_path(), cut).unwrap();
+    assert_eq!(shown(&env).len(), 3);
+    env.add("B", "value-b-123");
+    assert_eq!(table_count(&env), 4);
+    env.vault(&["audit", "verify"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_has("audit log intact: 4 entries, ");
+}
+
+#[test]
+fn entries_folded_before_are_not_recorded_twice() {
+    let env = Env::init();
+    env.add("A", "value-a-123");
+    exec(&env, "A");
+    // A fold whose commit landed but whose removal of the log did not.
+    let log = env.exec_log();
+    env.add("B", "value-b-123");
+    std::fs::write(env.exec_log_path(), &log).unwrap();
+    env.add("C", "value-c-123");
+    assert_eq!(table_count(&env), 5);
+    assert!(!env.exec_log_path().exists());
+    env.vault(&["audit", "verify"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_has("audit log intact: 5 entries, ");
+}
+
+#[test]
+fn a_large_log_is_folded_by_exec_itself() {
+    let env = Env::init();
+    env.add("A", "value-a-123");
+    exec(&env, "A");
+    // The same entry 1,200 times (about 300 KB): the fold skips repeats.
+    let line = env.exec_log();
+    std::fs::write(env.exec_log_path(), line.repeat(1_200)).unwrap();
+    exec(&env, "A");
+    assert!(!env.exec_log_path().exists());
+    assert_eq!(table_count(&env), 4);
+}
+
+#[test]
+fn a_symlink_in_place_of_the_log_is_not_followed() {
+    let env = Env::init();
+    env.add("A", "value-a-123");
+    let target = env.path().join("elsewhere");
+    std::fs::write(&target, "").unwrap();
+    std::os::unix::fs::symlink(&target, env.exec_log_path()).unwrap();
+    let out = env
+        .vault(&["exec", "--mask", "never", "--only", "A", "--", "true"])
+        .passphrase()
+        .run()
+        .success();
+    assert!(
+        out.stderr
+            .starts_with("warning: this run is not recorded in the audit log: cannot open "),
+        "{out:#?}"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+}
+
+#[test]
+fn concurrent_execs_and_writes_record_every_run_once() {
+    let env = Env::init();
+    env.add("A", "value-a-123");
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| {
+                for _ in 0..8 {
+                    exec(&env, "A");
+                }
+            });
+        }
+        s.spawn(|| {
+            for i in 0..4 {
+                env.add(&format!("W{i}"), "value-w-123");
+            }
+        });
+    });
+    // init, add A, 48 runs, 4 adds.
+    assert_eq!(env.audit_count(), 54);
+    env.add("LAST", "value-l-123");
+    assert_eq!(table_count(&env), 55);
+    env.vault(&["audit", "verify"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_has("audit log intact: 55 entries, ");
+}
