@@ -18,11 +18,18 @@ use runner::{compare, peak_rss_kib, Case};
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let (sizes, rounds): (&[usize], usize) = if full {
+    let (all_sizes, rounds): (&[usize], usize) = if full {
         (&[1, 10, 100, 1_000, 10_000], 41)
     } else {
         (&[1, 10], 2)
     };
+    // `VAULT_BENCH_SIZES=100,1000`: only the exec table, at those sizes.
+    let only: Option<Vec<usize>> = std::env::var("VAULT_BENCH_SIZES").ok().map(|s| {
+        s.split(',')
+            .map(|n| n.trim().parse().expect("a size"))
+            .collect()
+    });
+    let sizes = only.as_deref().unwrap_or(all_sizes);
     if let Ok(n) = std::env::var("VAULT_BENCH_FIXTURE") {
         let fx = Fixture::build(n.parse().expect("a number of secrets"), 1, full);
         fx.keep();
@@ -31,7 +38,7 @@ fn main() {
     println!("# vault benchmarks\n");
     println!("{}\n", runner::machine());
     exec_vs_floor(sizes, rounds, full);
-    if full {
+    if full && only.is_none() {
         writes_do_not_grow(&[1_000, 100_000], 21);
         listing(&[10_000, 100_000], 11);
         rotate_wide_grant(21);
