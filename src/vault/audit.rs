@@ -80,15 +80,18 @@ impl Vault {
         event: Event,
         f: impl FnOnce(&Db<'_>, &Key) -> Result<T>,
     ) -> Result<T> {
-        let exec_log = self.store.take_exec_log()?;
-        let value = self.store.write(|db| {
+        // The exec log is taken once the vault's write lock is held, so
+        // that exec, which appends without that lock, never waits behind a
+        // command still queuing for it.
+        let (value, exec_log) = self.store.write(|db| {
             let key = self.audit_key(db, me)?;
+            let exec_log = self.store.take_exec_log()?;
             if let Some(log) = &exec_log {
                 self.fold_exec_log(db, &key, &log.bytes)?;
             }
             let value = f(db, &key)?;
             self.append_event(db, me, &key, event)?;
-            Ok(value)
+            Ok((value, exec_log))
         })?;
         if let Some(log) = exec_log {
             // Committed: a log left behind by a failed removal is folded

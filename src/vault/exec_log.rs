@@ -71,12 +71,14 @@ impl Vault {
     }
 
     fn fold_now(&self, key: &Key) -> Result<()> {
-        let Some(log) = self.store.take_exec_log()? else {
-            return Ok(());
-        };
-        self.store
-            .write(|db| self.fold_exec_log(db, key, &log.bytes))?;
-        log.finish()
+        let taken = self.store.write(|db| {
+            let log = self.store.take_exec_log()?;
+            if let Some(log) = &log {
+                self.fold_exec_log(db, key, &log.bytes)?;
+            }
+            Ok(log)
+        })?;
+        taken.map_or(Ok(()), |log| log.finish())
     }
 
     /// Chains every entry of the exec log `bytes` into the audit log.

@@ -236,3 +236,33 @@ fn concurrent_execs_and_writes_record_every_run_once() {
         .success()
         .stdout_has("audit log intact: 55 entries, ");
 }
+
+#[test]
+fn exec_does_not_wait_behind_a_write_queued_for_the_lock() {
+    let env = Env::init();
+    env.add("A", "value-a-123");
+    let holder = rusqlite::Connection::open(&env.vault).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let add = env.vault(&["add", "B"]).passphrase().stdin("value-b-123");
+    std::thread::scope(|s| {
+        let queued = s.spawn(|| add.run());
+        // Let the add reach the lock and queue behind the holder.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        // exec records without the vault's lock: it returns while the add
+        // still waits (were the exec log taken before the lock, exec would
+        // wait out the add's busy timeout, and the add would fail).
+        exec(&env, "A");
+        holder.execute_batch("ROLLBACK").unwrap();
+        queued.join().unwrap().success();
+    });
+    assert!(!env.exec_log_path().exists());
+    assert_eq!(
+        shown(&env),
+        [
+            "1 init []",
+            "2 add [\"A\"]",
+            "3 exec [\"A\"]",
+            "4 add [\"B\"]"
+        ]
+    );
+}
