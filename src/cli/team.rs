@@ -108,7 +108,10 @@ pub enum AuditCommand {
     ///
     /// Exits 0 when the log is intact; otherwise 2, naming the first bad
     /// entry by sequence number and time and whether it was edited, deleted
-    /// or reordered. Deleting only the newest entries cannot be detected.
+    /// or reordered. Entries exec left in the exec log beside the vault, not
+    /// yet folded into the chain by a write, are checked too; a bad one is
+    /// named by its line. Deleting only the newest entries cannot be
+    /// detected.
     Verify,
 }
 

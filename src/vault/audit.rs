@@ -13,6 +13,7 @@
 //! exists exactly when the change it records does. `chain.rs` checks it.
 
 use super::access::Grantee;
+use super::exec_log::finish_fold;
 use super::seal::{audit_entry_input, audit_key_aad};
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Key};
@@ -80,24 +81,14 @@ impl Vault {
         event: Event,
         f: impl FnOnce(&Db<'_>, &Key) -> Result<T>,
     ) -> Result<T> {
-        // The exec log is taken once the vault's write lock is held, so
-        // that exec, which appends without that lock, never waits behind a
-        // command still queuing for it.
         let (value, exec_log) = self.store.write(|db| {
             let key = self.audit_key(db, me)?;
-            let exec_log = self.store.take_exec_log()?;
-            if let Some(log) = &exec_log {
-                self.fold_exec_log(db, &key, &log.bytes)?;
-            }
+            let exec_log = self.fold_exec_log(db, &key)?;
             let value = f(db, &key)?;
             self.append_event(db, me, &key, event)?;
             Ok((value, exec_log))
         })?;
-        if let Some(log) = exec_log {
-            // Committed: a log left behind by a failed removal is folded
-            // again next time, its entries skipped as already recorded.
-            let _ = log.finish();
-        }
+        finish_fold(exec_log);
         Ok(value)
     }
 
@@ -221,10 +212,11 @@ impl Vault {
         if !self.store.has_format(AUDIT_FORMAT)? {
             return Ok(Vec::new());
         }
-        let mut rows = self.store.read().audit_entries(since)?;
+        let db = self.store.read();
+        let mut rows = db.audit_entries(since)?;
         // exec's newest entries, not yet folded, with the numbers the fold
         // will give them.
-        let mut seq = self.store.read().audit_head()?.map_or(0, |(seq, _)| seq);
+        let mut seq = db.audit_head()?.map_or(0, |(seq, _)| seq);
         for mut row in self.pending_entries()? {
             seq += 1;
             row.seq = seq;

@@ -47,18 +47,14 @@ impl Vault {
             }
             None => return Err(Error::Integrity(format!("the audit key of {}", me.name))),
         };
-        let chained = Chain {
+        let mut summary = Chain {
             vault_id: &self.id,
             key: &key,
             rows: &rows,
         }
         .check()?;
         // Then exec's entries not yet folded into the chain.
-        let mut summary = chained;
-        for pending in self.check_exec_log(&key, &self.store.read_exec_log()?) {
-            let row = pending
-                .entry
-                .map_err(|why| self.exec_log_broken(pending.line, why))?;
+        for row in self.check_exec_log(&key, &self.store.read_exec_log()?)? {
             summary.entries += 1;
             summary.span = Some(summary.span.map_or((row.at, row.at), |(a, _)| (a, row.at)));
         }

@@ -22,7 +22,7 @@ use super::seal::exec_log_input;
 use super::Vault;
 use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
-use crate::store::{AuditRow, Db};
+use crate::store::{AuditRow, Db, TakenExecLog};
 
 /// Past this size exec folds the log itself, so that a vault only ever
 /// exec'd (a CI runner's) does not grow it without end.
@@ -37,13 +37,6 @@ struct Line {
     names: String,
     detail: Option<String>,
     mac: String,
-}
-
-/// One line of the log: its number (from 1) and the entry, if it reads as
-/// one and its MAC holds.
-pub(super) struct Pending {
-    pub line: usize,
-    pub entry: std::result::Result<AuditRow, &'static str>,
 }
 
 impl Vault {
@@ -71,30 +64,28 @@ impl Vault {
     }
 
     fn fold_now(&self, key: &Key) -> Result<()> {
-        let taken = self.store.write(|db| {
-            let log = self.store.take_exec_log()?;
-            if let Some(log) = &log {
-                self.fold_exec_log(db, key, &log.bytes)?;
-            }
-            Ok(log)
-        })?;
-        taken.map_or(Ok(()), |log| log.finish())
+        let taken = self.store.write(|db| self.fold_exec_log(db, key))?;
+        finish_fold(taken);
+        Ok(())
     }
 
-    /// Chains every entry of the exec log `bytes` into the audit log.
-    pub(super) fn fold_exec_log(&self, db: &Db<'_>, key: &Key, bytes: &[u8]) -> Result<()> {
-        for pending in self.check_exec_log(key, bytes) {
-            let row = pending
-                .entry
-                .map_err(|why| self.exec_log_broken(pending.line, why))?;
+    /// Takes the exec log (inside `db`'s write transaction, so that exec,
+    /// which appends without the vault's lock, never waits behind a command
+    /// still queuing for it) and chains its entries into the audit log.
+    /// Give the result to [`finish_fold`] once the transaction commits.
+    pub(super) fn fold_exec_log(&self, db: &Db<'_>, key: &Key) -> Result<Option<TakenExecLog>> {
+        let Some(log) = self.store.take_exec_log()? else {
+            return Ok(None);
+        };
+        for row in self.check_exec_log(key, &log.bytes)? {
             if !db.audit_entry_exists(&row.id)? {
                 self.chain_row(db, key, row)?;
             }
         }
-        Ok(())
+        Ok(Some(log))
     }
 
-    pub(super) fn exec_log_broken(&self, line: usize, why: &str) -> Error {
+    fn exec_log_broken(&self, line: usize, why: &str) -> Error {
         Error::ExecLogBroken {
             path: crate::store::exec_log_path(self.store.path()),
             line,
@@ -102,16 +93,16 @@ impl Vault {
         }
     }
 
-    /// The exec log's entries, checked with `key`.
-    pub(super) fn check_exec_log(&self, key: &Key, bytes: &[u8]) -> Vec<Pending> {
+    /// The entries of the exec log `bytes`, each line's MAC checked with
+    /// `key`; the first line that fails is the error.
+    pub(super) fn check_exec_log(&self, key: &Key, bytes: &[u8]) -> Result<Vec<AuditRow>> {
         complete_lines(bytes)
-            .map(|(line, text)| Pending {
-                line,
-                entry: parse(text).and_then(|(row, mac)| {
-                    crypto::verify_mac(key, &exec_log_input(&self.id, &row), &mac)
-                        .map(|()| row)
-                        .map_err(|_| "the entry does not match its authentication code")
-                }),
+            .map(|(line, text)| {
+                let (row, mac) = parse(text).map_err(|why| self.exec_log_broken(line, why))?;
+                crypto::verify_mac(key, &exec_log_input(&self.id, &row), &mac).map_err(|_| {
+                    self.exec_log_broken(line, "the entry does not match its authentication code")
+                })?;
+                Ok(row)
             })
             .collect()
     }
@@ -127,18 +118,22 @@ impl Vault {
     }
 }
 
-/// The lines that end in a newline, numbered from 1; an unfinished last
-/// one was cut off mid-append.
+/// Removes a folded exec log once its entries are committed. A log left
+/// behind by a failed removal is folded again next time, its entries
+/// skipped as already recorded.
+pub(super) fn finish_fold(log: Option<TakenExecLog>) {
+    if let Some(log) = log {
+        let _ = log.finish();
+    }
+}
+
+/// The lines that end in a newline, numbered from 1, without it; an
+/// unfinished last one was cut off mid-append.
 fn complete_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
-    let complete = match bytes.iter().rposition(|&b| b == b'\n') {
-        Some(end) => &bytes[..end],
-        None => &bytes[..0],
-    };
-    complete
-        .split(|&b| b == b'\n')
+    bytes
+        .split_inclusive(|&b| b == b'\n')
         .enumerate()
-        .map(|(i, line)| (i + 1, line))
-        .filter(|(_, line)| !complete.is_empty() || !line.is_empty())
+        .filter_map(|(i, line)| line.strip_suffix(b"\n").map(|line| (i + 1, line)))
 }
 
 fn parse(text: &[u8]) -> std::result::Result<(AuditRow, Vec<u8>), &'static str> {

@@ -34,6 +34,24 @@ fn shown(env: &Env) -> Vec<String> {
         .collect()
 }
 
+/// `audit verify` passes, counting `entries` (pending ones included).
+fn intact(env: &Env, entries: usize) {
+    env.vault(&["audit", "verify"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout_has(&format!("audit log intact: {entries} entries, "));
+}
+
+/// The hint of `exec log broken at line N`.
+fn broken_hint(env: &Env) -> String {
+    format!(
+        "{} was changed outside vault; move it aside to write the vault again \
+         (the runs it records then stay unrecorded)",
+        env.exec_log_path().display()
+    )
+}
+
 fn table_count(env: &Env) -> i64 {
     env.int("audit", "count(*)", "1")
 }
@@ -58,11 +76,7 @@ fn exec_appends_and_the_next_write_folds_into_the_chain() {
         "4 exec [\"A\"]",
     ];
     assert_eq!(shown(&env), expected);
-    env.vault(&["audit", "verify"])
-        .passphrase()
-        .run()
-        .success()
-        .stdout_has("audit log intact: 4 entries, ");
+    intact(&env, 4);
 
     env.add("B", "value-b-123");
     assert!(
@@ -73,11 +87,7 @@ fn exec_appends_and_the_next_write_folds_into_the_chain() {
     let mut folded = expected.to_vec();
     folded.push("5 add [\"B\"]");
     assert_eq!(shown(&env), folded);
-    env.vault(&["audit", "verify"])
-        .passphrase()
-        .run()
-        .success()
-        .stdout_has("audit log intact: 5 entries, ");
+    intact(&env, 5);
 }
 
 #[test]
@@ -92,11 +102,7 @@ fn an_edited_line_is_pinpointed_and_stops_writes() {
     let edited = env.exec_log();
     assert_ne!(edited, log);
     let message = "exec log broken at line 2: the entry does not match its authentication code";
-    let hint = format!(
-        "{} was changed outside vault; move it aside to write the vault again \
-         (the runs it records then stay unrecorded)",
-        env.exec_log_path().display()
-    );
+    let hint = broken_hint(&env);
     env.refuses(
         env.vault(&["audit", "verify"]).passphrase(),
         2,
@@ -124,11 +130,7 @@ fn a_line_that_is_not_an_entry_is_pinpointed() {
     let mut log = env.exec_log();
     log.push_str("{\"id\":\"not hex\"}\n");
     std::fs::write(env.exec_log_path(), &log).unwrap();
-    let hint = format!(
-        "{} was changed outside vault; move it aside to write the vault again \
-         (the runs it records then stay unrecorded)",
-        env.exec_log_path().display()
-    );
+    let hint = broken_hint(&env);
     env.refuses(
         env.vault(&["audit", "verify"]).passphrase(),
         2,
@@ -149,11 +151,7 @@ fn a_line_cut_off_mid_append_is_dropped_and_the_rest_folded() {
     assert_eq!(shown(&env).len(), 3);
     env.add("B", "value-b-123");
     assert_eq!(table_count(&env), 4);
-    env.vault(&["audit", "verify"])
-        .passphrase()
-        .run()
-        .success()
-        .stdout_has("audit log intact: 4 entries, ");
+    intact(&env, 4);
 }
 
 #[test]
@@ -168,11 +166,7 @@ fn entries_folded_before_are_not_recorded_twice() {
     env.add("C", "value-c-123");
     assert_eq!(table_count(&env), 5);
     assert!(!env.exec_log_path().exists());
-    env.vault(&["audit", "verify"])
-        .passphrase()
-        .run()
-        .success()
-        .stdout_has("audit log intact: 5 entries, ");
+    intact(&env, 5);
 }
 
 #[test]
@@ -230,11 +224,7 @@ fn concurrent_execs_and_writes_record_every_run_once() {
     assert_eq!(env.audit_count(), 54);
     env.add("LAST", "value-l-123");
     assert_eq!(table_count(&env), 55);
-    env.vault(&["audit", "verify"])
-        .passphrase()
-        .run()
-        .success()
-        .stdout_has("audit log intact: 55 entries, ");
+    intact(&env, 55);
 }
 
 #[test]

@@ -175,9 +175,7 @@ impl Env {
     }
 
     pub fn exec_log_path(&self) -> PathBuf {
-        let mut name = self.vault.as_os_str().to_owned();
-        name.push("-exec");
-        PathBuf::from(name)
+        vault::store::exec_log_path(&self.vault)
     }
 
     /// How many entries the audit log holds, exec's pending ones included.
