@@ -146,7 +146,15 @@ fn expand_tilde(path: &str) -> PathBuf {
 /// The clap command with the vault's names attached to the arguments that
 /// take them.
 fn command(vault: &Arc<PathBuf>) -> Command {
-    annotate(Cli::command(), "", vault)
+    annotate(built(), "", vault)
+}
+
+/// The whole command tree: subcommands are built lazily (`defer`), so that
+/// a run pays only for its own.
+fn built() -> Command {
+    let mut cli = Cli::command();
+    cli.build();
+    cli
 }
 
 fn annotate(cmd: Command, path: &str, vault: &Arc<PathBuf>) -> Command {
@@ -208,7 +216,7 @@ mod tests {
     /// silently stop completing.
     #[test]
     fn tables_name_real_arguments() {
-        let cli = Cli::command();
+        let cli = built();
         for (path, id) in SECRET_ARGS.iter().chain(IDENTITY_ARGS) {
             let mut cmd = &cli;
             for name in path.split(' ') {

@@ -80,6 +80,7 @@ pub struct Global {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create a vault and its first identity
     Init(InitArgs),

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueHint};
 
-/// Where a new value comes from and how long it lives, shared by `add` and
-/// `rotate`.
+// Where a new value comes from and how long it lives, shared by `add` and
+// `rotate`. (A plain comment: a doc comment here would become the about
+// text of both, as their subcommands are built after their own.)
 #[derive(Debug, Args)]
 pub struct ValueSource {
     /// Read the value from this file instead of stdin or a prompt

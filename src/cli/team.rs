@@ -36,6 +36,7 @@ pub struct RevokeArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum IdentityCommand {
     /// Add a person (asks for their passphrase) or a machine (--token)
     Add(IdentityAddArgs),
@@ -103,6 +104,7 @@ pub struct AuditArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum AuditCommand {
     /// Unlock and check every entry's authentication code and the chain
     ///
@@ -130,6 +132,7 @@ pub struct UnlockArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum GitCommand {
     /// Register vault as git's diff and merge driver for the vault file
     ///
