@@ -27,6 +27,13 @@ pub use rows::{AccessRow, Db, IdentityRow, KdfRow, SecretRow, VaultRow};
 pub use schema::FORMAT_VERSION;
 pub use snapshot::{replace_with, Snapshot};
 
+/// Settings a write needs: every commit reaches the disk before it
+/// returns, foreign keys cascade, and deleted content is overwritten, so
+/// that a rotated value's old ciphertext and wrapped keys do not linger in
+/// free pages.
+const WRITE_PRAGMAS: &str =
+    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;";
+
 /// How long a command waits for another one's write lock.
 const BUSY_TIMEOUT_MS: u32 = 10_000;
 
@@ -50,7 +57,9 @@ impl Store {
             path: path.to_owned(),
             read_only: false,
         };
-        store.configure()?;
+        // A new file starts in SQLite's rollback journal; `configure`
+        // turns it to WAL.
+        store.configure("delete")?;
         store.write(schema::migrate)?;
         Ok(store)
     }
@@ -71,12 +80,14 @@ impl Store {
             path: path.to_owned(),
             read_only: false,
         };
-        match schema::check_identity(&store.conn, path).and_then(|()| store.configure()) {
-            Ok(()) => {}
+        let header = match schema::check_identity(&store.conn, path)
+            .and_then(|header| store.configure(&header.journal_mode).map(|()| header))
+        {
+            Ok(header) => header,
             Err(Error::ReadOnly(_) | Error::Io { .. }) => return Self::open_immutable(path),
             Err(e) => return Err(e),
-        }
-        if schema::needs_migration(&store.conn).map_err(|e| map_err(e, path))? {
+        };
+        if header.format < FORMAT_VERSION {
             store.write(schema::migrate)?;
         }
         Ok(store)
@@ -132,13 +143,15 @@ impl Store {
         })
     }
 
-    fn configure(&self) -> Result<()> {
+    /// Settings of the connection, for a file in `journal_mode`. Those
+    /// that matter to writes only are set by [`Store::write`], so that a
+    /// command that only reads (exec) does not pay for them.
+    fn configure(&self, journal_mode: &str) -> Result<()> {
         let conn = &self.conn;
         let run = || -> rusqlite::Result<()> {
             conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS.into()))?;
-            // WAL is a property of the file, set once; asking is cheaper
-            // than setting it again on every open (exec's hot path).
-            let mut mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            // WAL is a property of the file, set once (by `create`).
+            let mut mode = journal_mode.to_owned();
             if !mode.eq_ignore_ascii_case("wal") {
                 mode = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             }
@@ -147,11 +160,6 @@ impl Store {
                 // still work, and any write reports the read-only file.
                 conn.pragma_update(None, "query_only", true)?;
             }
-            conn.pragma_update(None, "synchronous", "FULL")?;
-            conn.pragma_update(None, "foreign_keys", true)?;
-            // Overwrite deleted content, so a rotated value's old ciphertext
-            // and wrapped keys do not linger in free pages.
-            conn.pragma_update(None, "secure_delete", true)?;
             Ok(())
         };
         run().map_err(|e| map_err(e, &self.path))
@@ -187,6 +195,10 @@ impl Store {
         if self.read_only {
             return Err(Error::ReadOnly(path.clone()));
         }
+        // Set outside the transaction: foreign_keys cannot change inside one.
+        self.conn
+            .execute_batch(WRITE_PRAGMAS)
+            .map_err(|e| map_err(e, path))?;
         // `new_unchecked` takes `&Connection`: a command never nests writes.
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
             .map_err(|e| map_err(e, path))?;
@@ -196,7 +208,22 @@ impl Store {
     }
 }
 
+/// One read transaction, held until dropped: every read meanwhile sees the
+/// same state of the file (another process's commit in between is not
+/// seen), and the write-ahead log's read lock is taken once rather than
+/// for each statement. No write may start while it is held.
+pub struct Reading<'s> {
+    _tx: Transaction<'s>,
+}
+
 impl Store {
+    /// Starts a [`Reading`]; the first read takes its snapshot.
+    pub fn reading(&self) -> Result<Reading<'_>> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+            .map_err(|e| map_err(e, &self.path))?;
+        Ok(Reading { _tx: tx })
+    }
+
     /// Appends one line to the exec log (see `exec_log`); returns the log's
     /// size afterwards.
     pub fn append_exec_log(&self, line: &[u8]) -> Result<u64> {
@@ -281,4 +308,81 @@ pub(crate) fn map_err(e: rusqlite::Error, path: &Path) -> Error {
         }
     }
     Error::Database(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(name: &str) -> SecretRow {
+        SecretRow {
+            id: crate::crypto::random_bytes(),
+            name: name.to_owned(),
+            service: None,
+            description: None,
+            version: 1,
+            created_at: 0,
+            rotated_at: 0,
+            expires_at: None,
+            needs_rotation: false,
+            rotate_every: None,
+            sealed_value: vec![0; 40],
+        }
+    }
+
+    fn names(store: &Store) -> Vec<String> {
+        let names = store.read().secret_names().unwrap();
+        names.into_iter().map(|(name, _)| name).collect()
+    }
+
+    /// exec selects and decrypts from one state of the file: a commit by
+    /// another process meanwhile is seen only once the reading ends.
+    #[test]
+    fn a_reading_sees_one_state_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        let writer = Store::create(&path).unwrap();
+        writer.write(|db| db.insert_secret(&secret("A"))).unwrap();
+        let reader = Store::open(&path).unwrap();
+
+        let reading = reader.reading().unwrap();
+        assert_eq!(names(&reader), ["A"]);
+        writer.write(|db| db.insert_secret(&secret("B"))).unwrap();
+        assert_eq!(names(&reader), ["A"], "a commit showed up mid-reading");
+        assert!(
+            reader.write(|_| Ok(())).is_err(),
+            "a write started inside a reading"
+        );
+        drop(reading);
+        assert_eq!(names(&reader), ["A", "B"]);
+    }
+
+    /// The settings writes need are in force in every write, though an
+    /// open no longer sets them.
+    #[test]
+    fn every_write_runs_with_its_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        drop(Store::create(&path).unwrap());
+        let store = Store::open(&path).unwrap();
+        let settings = store
+            .write(|db| {
+                let get = |pragma: &str| -> i64 {
+                    db.conn
+                        .query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0))
+                        .unwrap()
+                };
+                Ok([
+                    get("synchronous"),
+                    get("foreign_keys"),
+                    get("secure_delete"),
+                ])
+            })
+            .unwrap();
+        assert_eq!(
+            settings,
+            [2, 1, 1],
+            "synchronous FULL, foreign keys, secure delete"
+        );
+    }
 }

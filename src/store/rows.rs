@@ -341,23 +341,17 @@ impl<'c> Db<'c> {
         self.exec("DELETE FROM secrets WHERE id = ?1", params![&id[..]])
     }
 
-    /// Secrets' names and services, and whether `identity_id` holds a
-    /// wrapped key for each: every secret when `all`, else only the ones it
-    /// holds (an index lookup, proportional to its grants, not to the
-    /// vault). What `exec` selects from, without reading any ciphertext.
+    /// Every secret's name and service, and whether `identity_id` holds a
+    /// wrapped key for it: what `exec --explain` and `exec --service`
+    /// select from, without reading any ciphertext.
     pub fn secret_catalog(
         &self,
         identity_id: &[u8; 16],
-        all: bool,
     ) -> Result<Vec<(String, Option<String>, bool)>> {
-        const ALL: &str = "SELECT s.name, s.service, EXISTS (SELECT 1 FROM access a \
+        const SQL: &str = "SELECT s.name, s.service, EXISTS (SELECT 1 FROM access a \
                            WHERE a.secret_id = s.id AND a.identity_id = ?1) \
                            FROM secrets s ORDER BY s.name";
-        const GRANTED: &str = "SELECT s.name, s.service, 1 FROM access a \
-                               JOIN secrets s ON s.id = a.secret_id \
-                               WHERE a.identity_id = ?1";
-        let sql = if all { ALL } else { GRANTED };
-        self.collect(sql, [&identity_id[..]], |r| {
+        self.collect(SQL, [&identity_id[..]], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
     }

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use rusqlite::types::FromSql;
 use rusqlite::Connection;
 
 use super::{map_err, Db};
@@ -95,32 +96,41 @@ CREATE INDEX audit_by_time ON audit (at);
 
 /// Refuses a SQLite file that is not a vault, or is a vault of a newer
 /// format. Reads header fields only; writes nothing.
-pub fn check_identity(conn: &Connection, path: &Path) -> Result<()> {
-    let read = |pragma: &str| -> Result<i64> {
-        conn.query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0))
+/// What a file's header says.
+pub struct Header {
+    /// The format version (`user_version`).
+    pub format: i64,
+    /// SQLite's journal mode (`wal` for every vault this build wrote).
+    pub journal_mode: String,
+}
+
+/// Reads the header, refusing a file that is not a vault or is of a newer
+/// format than this build knows. (Three plain pragmas cost less than one
+/// statement joining them as table-valued functions.)
+pub fn check_identity(conn: &Connection, path: &Path) -> Result<Header> {
+    fn pragma<T: FromSql>(conn: &Connection, path: &Path, name: &str) -> Result<T> {
+        conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
             .map_err(|e| map_err(e, path))
-    };
-    let app = read("application_id")?;
-    let version = read("user_version")?;
+    }
+    let app: i64 = pragma(conn, path, "application_id")?;
+    let format: i64 = pragma(conn, path, "user_version")?;
     if app != APPLICATION_ID {
         return Err(Error::NotAVault {
             path: path.to_owned(),
             reason: "it is a SQLite database of another program".into(),
         });
     }
-    if version > FORMAT_VERSION {
+    if format > FORMAT_VERSION {
         return Err(Error::NewerFormat {
             path: path.to_owned(),
-            found: version,
+            found: format,
             supported: FORMAT_VERSION,
         });
     }
-    Ok(())
-}
-
-pub fn needs_migration(conn: &Connection) -> rusqlite::Result<bool> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    Ok(version < FORMAT_VERSION)
+    Ok(Header {
+        format,
+        journal_mode: pragma(conn, path, "journal_mode")?,
+    })
 }
 
 /// Applies every step the file lacks, inside the caller's write transaction

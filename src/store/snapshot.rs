@@ -28,6 +28,7 @@ impl Store {
     /// Reads every row in one read transaction (a consistent view even if
     /// another process writes meanwhile).
     pub fn snapshot(&self) -> Result<Snapshot> {
+        let _reading = self.reading()?;
         let db = self.read();
         let audited = self.has_format(2)?;
         Ok(Snapshot {

@@ -25,12 +25,12 @@ use crate::model::{
     AccessInfo, IdentityInfo, IdentityKind, IdentityName, Level, SecretInfo, SecretName,
 };
 use crate::secret::Passphrase;
-use crate::store::{Db, IdentityRow, SecretRow, Snapshot, Store, VaultRow};
+use crate::store::{Db, IdentityRow, Reading, SecretRow, Snapshot, Store, VaultRow};
 
 pub use chain::merge_entry;
 pub use identities::NewIdentity;
 pub use import::Imported;
-pub use secrets::{Decrypted, NewSecret, Rotation, Skipped};
+pub use secrets::{Decrypted, Grants, NewSecret, Rotation, Skipped};
 pub use unlock::{Credential, Identity, Unlocked};
 
 /// An open vault file.
@@ -111,6 +111,12 @@ impl Vault {
     /// The file's format version.
     pub fn format_version(&self) -> Result<i64> {
         self.store.format_version()
+    }
+
+    /// Holds one read transaction until dropped: the reads meanwhile see
+    /// one state of the file (see [`Reading`]). No write may start then.
+    pub fn reading(&self) -> Result<Reading<'_>> {
+        self.store.reading()
     }
 
     /// Every row of the file as stored: metadata and ciphertext, nothing

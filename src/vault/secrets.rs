@@ -44,6 +44,23 @@ pub struct Decrypted {
     pub expires_at: Option<i64>,
 }
 
+/// The secrets granted to one identity, as stored; see [`Vault::grants`].
+pub struct Grants(Vec<(SecretRow, AccessRow)>);
+
+impl Grants {
+    /// The granted secrets' names and services.
+    pub fn catalog(&self) -> Vec<CatalogEntry> {
+        self.0
+            .iter()
+            .map(|(secret, _)| CatalogEntry {
+                name: SecretName::stored(secret.name.clone()),
+                service: secret.service.clone(),
+                granted: true,
+            })
+            .collect()
+    }
+}
+
 /// A secret the identity was granted but whose grant has expired.
 pub struct Skipped {
     pub name: SecretName,
@@ -213,14 +230,13 @@ impl Vault {
         })
     }
 
-    /// Secrets' names and services, and whether `me` was granted each:
-    /// every secret when `all`, else only those granted to `me`. Metadata
-    /// only, one query, no ciphertext read.
-    pub fn catalog(&self, me: &Unlocked, all: bool) -> Result<Vec<CatalogEntry>> {
+    /// Every secret's name and service, and whether `me` was granted it.
+    /// Metadata only, one query, no ciphertext read.
+    pub fn catalog(&self, me: &Unlocked) -> Result<Vec<CatalogEntry>> {
         Ok(self
             .store
             .read()
-            .secret_catalog(&me.id, all)?
+            .secret_catalog(&me.id)?
             .into_iter()
             .map(|(name, service, granted)| CatalogEntry {
                 name: SecretName::stored(name),
@@ -230,22 +246,30 @@ impl Vault {
             .collect())
     }
 
-    /// Decrypts the secrets named in `wanted`: each must exist and be
-    /// granted to `me`. A grant that has expired is skipped, not an error
-    /// (the caller decides). Reads `me`'s own grants only.
+    /// The secrets granted to `me` as stored: names, services, sealed
+    /// values and `me`'s wrapped keys, nothing opened yet. One query: exec
+    /// selects from these and opens what it selected.
+    pub fn grants(&self, me: &Unlocked) -> Result<Grants> {
+        Ok(Grants(self.store.read().granted_secrets(&me.id)?))
+    }
+
+    /// Decrypts the secrets named in `wanted` from `grants` (read by
+    /// [`Vault::grants`] for the same `me`): each must exist and be granted
+    /// to `me`. A grant that has expired is skipped, not an error (the
+    /// caller decides).
     pub fn decrypt(
         &self,
         me: &Unlocked,
+        grants: Grants,
         wanted: &[SecretName],
     ) -> Result<(Vec<Decrypted>, Vec<Skipped>)> {
-        let db = self.store.read();
         let now = crate::time::now();
         let wanted_names: HashSet<&str> = wanted.iter().map(|n| n.as_str()).collect();
         let mut keys = me.wrap_keys.borrow_mut();
         let mut opened = Vec::new();
         let mut skipped = Vec::new();
         let mut seen = HashSet::new();
-        for (secret, access) in db.granted_secrets(&me.id)? {
+        for (secret, access) in grants.0 {
             if !wanted_names.contains(secret.name.as_str()) {
                 continue;
             }
@@ -264,7 +288,7 @@ impl Vault {
             });
         }
         if let Some(name) = wanted.iter().find(|n| !seen.contains(n.as_str())) {
-            return Err(if db.secret_name_taken(name.as_str())? {
+            return Err(if self.store.read().secret_name_taken(name.as_str())? {
                 Error::NotPermitted {
                     identity: me.name.clone(),
                     action: "use",

@@ -106,13 +106,23 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
 
     let vault = session.open()?;
     let me = session.unlock(&vault)?;
+    // Selecting and decrypting read one state of the file, even if another
+    // command writes meanwhile. (Not held over unlocking, which may wait
+    // for a passphrase.)
+    let reading = vault.reading()?;
     let identity = me.name().to_owned();
     // Secrets not granted matter only to --explain and to telling an
     // unknown --service from one with nothing granted.
     let whole_vault = request.explain || !request.services.is_empty();
-    let catalog = vault.catalog(&me, whole_vault)?;
+    let grants = vault.grants(&me)?;
+    let catalog = if whole_vault {
+        vault.catalog(&me)?
+    } else {
+        grants.catalog()
+    };
     let selection = select::select(&request, &catalog, &identity)?;
-    let (secrets, skipped) = vault.decrypt(&me, &selection.wanted())?;
+    let (secrets, skipped) = vault.decrypt(&me, grants, &selection.wanted())?;
+    drop(reading);
     if let Some(s) = skipped
         .iter()
         .find(|s| selection.explicit.contains(&s.name))
