@@ -8,6 +8,7 @@
 //! from [`AFTER_HELP`]. After changing anything here, regenerate the shipped
 //! copies: `cargo run -- generate-assets .`
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
@@ -31,6 +32,18 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses a command line (program name first): exec's usual shapes
+    /// without clap, as it runs before every script (see `fast.rs`),
+    /// everything else with clap.
+    pub fn parse_args(args: &[OsString]) -> Result<Cli, clap::Error> {
+        match fast::parse(args) {
+            Some(cli) => Ok(cli),
+            None => Cli::try_parse_from(args),
+        }
+    }
 }
 
 /// Exit statuses and environment, shown by `--help` and turned into the
@@ -169,6 +182,7 @@ pub struct InitArgs {
 }
 
 mod exec;
+mod fast;
 mod secrets;
 mod team;
 
