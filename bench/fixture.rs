@@ -15,6 +15,15 @@ use zeroize::Zeroizing;
 const PASSPHRASE: &str = "benchmark passphrase";
 const STDIN_MARKER: &str = "BENCH_STDIN_FILE";
 
+/// The binary under test: `VAULT_BENCH_BIN` when set (the static release
+/// build of scripts/build-release.sh, say), else the one cargo built for
+/// the bench from the same sources.
+pub fn vault_bin() -> PathBuf {
+    std::env::var_os("VAULT_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_vault")))
+}
+
 #[derive(Clone)]
 pub struct Fixture(Arc<Inner>);
 
@@ -113,7 +122,7 @@ impl Fixture {
     }
 
     fn vault(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_vault"));
+        let mut c = Command::new(vault_bin());
         c.args(args)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")

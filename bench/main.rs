@@ -37,6 +37,7 @@ fn main() {
     }
     println!("# vault benchmarks\n");
     println!("{}\n", runner::machine());
+    println!("Binary: {}\n", fixture::vault_bin().display());
     exec_vs_floor(sizes, rounds, full);
     if full && only.is_none() {
         writes_do_not_grow(&[1_000, 100_000], 21);

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Builds vault and runs its main job on a throwaway demo vault: init, add,
-# list, grant to a CI token, rotate, exec, and the audit log, then removes
-# everything.
+# Builds the release binary (scripts/build-release.sh) and runs its main job
+# on a throwaway demo vault: init, add, list, grant to a CI token, rotate,
+# exec, and the audit log, then removes everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-vault="$PWD/target/release/vault"
+vault=$(./scripts/build-release.sh)
 
 demo=$(mktemp -d)
 trap 'rm -rf "$demo"' EXIT

@@ -72,7 +72,7 @@ pub struct Db<'c> {
 pub(super) type Sql<T> = rusqlite::Result<T>;
 
 pub(super) fn id16(row: &Row<'_>, idx: usize) -> Sql<[u8; 16]> {
-    let bytes: Vec<u8> = row.get(idx)?;
+    let bytes = row.get_ref(idx)?.as_blob()?;
     bytes.try_into().map_err(|_| {
         rusqlite::Error::FromSqlConversionFailure(
             idx,
