@@ -49,7 +49,7 @@ pub struct Masking {
 /// the exit status vault should end with.
 pub fn run(launch: Launch, masking: Option<Masking>) -> Result<u8> {
     match masking {
-        None => Err(replace(&launch)),
+        None => Err(replace(launch)),
         Some(masking) => supervise::run(&launch, masking),
     }
 }
@@ -69,8 +69,12 @@ fn command(launch: &Launch) -> std::process::Command {
 }
 
 /// Replaces this process with the program. Returns only on failure.
-fn replace(launch: &Launch) -> Error {
-    launch_error(launch, command(launch).exec())
+fn replace(mut launch: Launch) -> Error {
+    let mut command = command(&launch);
+    // The command has its own copy of the environment: with ten thousand
+    // secrets, a second one is a megabyte of peak memory.
+    launch.env.clear();
+    launch_error(&launch, command.exec())
 }
 
 /// Why the program could not be started: 127 if it vanished since it was

@@ -4,8 +4,8 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::rows::{access, access_at, id16, prefixed, secret, Db, ACCESS_COLS, SECRET_COLS};
-use super::{AccessRow, SecretRow};
+use super::rows::{access, id16, Db, GrantRow, ACCESS_COLS};
+use super::AccessRow;
 use crate::error::Result;
 
 impl Db<'_> {
@@ -48,15 +48,25 @@ impl Db<'_> {
     /// Every secret an identity holds a wrapped key for, with that key: the
     /// one query `exec` runs. In no particular order (exec sorts what it
     /// keeps; sorting a thousand rows here would be paid on every run).
-    pub fn granted_secrets(&self, identity_id: &[u8; 16]) -> Result<Vec<(SecretRow, AccessRow)>> {
-        let sql = format!(
-            "SELECT {}, {} FROM access a JOIN secrets s ON s.id = a.secret_id \
-             WHERE a.identity_id = ?1",
-            prefixed("s", SECRET_COLS),
-            prefixed("a", ACCESS_COLS)
-        );
-        self.collect(&sql, [&identity_id[..]], |r| {
-            Ok((secret(r)?, access_at(r, 11)?))
+    pub fn granted_secrets(&self, identity_id: &[u8; 16]) -> Result<Vec<GrantRow>> {
+        const SQL: &str = "SELECT s.id, s.name, s.service, s.version, s.expires_at, \
+                           s.sealed_value, a.level, a.expires_at, a.writer_public, \
+                           a.wrapped_key \
+                           FROM access a JOIN secrets s ON s.id = a.secret_id \
+                           WHERE a.identity_id = ?1";
+        self.collect(SQL, [&identity_id[..]], |r| {
+            Ok(GrantRow {
+                secret_id: id16(r, 0)?,
+                name: r.get(1)?,
+                service: r.get(2)?,
+                version: r.get(3)?,
+                expires_at: r.get(4)?,
+                sealed_value: r.get(5)?,
+                level: r.get(6)?,
+                grant_expires_at: r.get(7)?,
+                writer_public: r.get(8)?,
+                wrapped_key: r.get(9)?,
+            })
         })
     }
 

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 pub use audit::{AuditKeyRow, AuditRow};
 pub use exec_log::{path_for as exec_log_path, Taken as TakenExecLog};
 pub use file::{check_permissions, PermissionProblem};
-pub use rows::{AccessRow, Db, IdentityRow, KdfRow, SecretRow, VaultRow};
+pub use rows::{AccessRow, Db, GrantRow, IdentityRow, KdfRow, SecretRow, VaultRow};
 pub use schema::FORMAT_VERSION;
 pub use snapshot::{replace_with, Snapshot};
 

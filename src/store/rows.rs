@@ -131,20 +131,34 @@ pub(super) const ACCESS_COLS: &str =
     "id, secret_id, identity_id, level, expires_at, writer_public, wrapped_key, granted_at";
 
 pub(super) fn access(row: &Row<'_>) -> Sql<AccessRow> {
-    access_at(row, 0)
+    Ok(AccessRow {
+        id: id16(row, 0)?,
+        secret_id: id16(row, 1)?,
+        identity_id: id16(row, 2)?,
+        level: row.get(3)?,
+        expires_at: row.get(4)?,
+        writer_public: row.get(5)?,
+        wrapped_key: row.get(6)?,
+        granted_at: row.get(7)?,
+    })
 }
 
-pub(super) fn access_at(row: &Row<'_>, o: usize) -> Sql<AccessRow> {
-    Ok(AccessRow {
-        id: id16(row, o)?,
-        secret_id: id16(row, o + 1)?,
-        identity_id: id16(row, o + 2)?,
-        level: row.get(o + 3)?,
-        expires_at: row.get(o + 4)?,
-        writer_public: row.get(o + 5)?,
-        wrapped_key: row.get(o + 6)?,
-        granted_at: row.get(o + 7)?,
-    })
+/// A secret granted to an identity, as `exec` reads it: name and service,
+/// the sealed value, the identity's wrapped key, and what those two are
+/// bound to. No dates, no description: ten thousand of these stay small.
+pub struct GrantRow {
+    pub secret_id: [u8; 16],
+    pub name: String,
+    pub service: Option<String>,
+    pub version: i64,
+    /// The secret's own expiry.
+    pub expires_at: Option<i64>,
+    pub sealed_value: Vec<u8>,
+    pub level: String,
+    /// The grant's expiry.
+    pub grant_expires_at: Option<i64>,
+    pub writer_public: Vec<u8>,
+    pub wrapped_key: Vec<u8>,
 }
 
 impl<'c> Db<'c> {
@@ -393,11 +407,4 @@ impl<'c> Db<'c> {
         let rows = stmt.query_map(params, f).map_err(|e| self.err(e))?;
         rows.collect::<Sql<Vec<T>>>().map_err(|e| self.err(e))
     }
-}
-
-pub(super) fn prefixed(alias: &str, cols: &str) -> String {
-    cols.split(", ")
-        .map(|c| format!("{alias}.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -14,7 +14,7 @@ use super::{Unlocked, Vault};
 use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
 use crate::model::{IdentityName, Level, SecretName};
-use crate::store::{AccessRow, Db, SecretRow};
+use crate::store::{AccessRow, Db, GrantRow, SecretRow};
 
 /// Wrapping keys already derived in this process, by writer public key.
 #[derive(Default)]
@@ -39,6 +39,44 @@ impl WrapKeys {
     }
 }
 
+/// A wrapped data key and everything it is bound to, borrowed from the
+/// rows that hold it.
+pub(super) struct Wrapped<'a> {
+    pub secret_id: &'a [u8; 16],
+    pub secret_name: &'a str,
+    pub version: i64,
+    pub level: &'a str,
+    pub expires_at: Option<i64>,
+    pub writer_public: &'a [u8],
+    pub wrapped_key: &'a [u8],
+}
+
+impl<'a> Wrapped<'a> {
+    pub(super) fn of(secret: &'a SecretRow, row: &'a AccessRow) -> Self {
+        Wrapped {
+            secret_id: &secret.id,
+            secret_name: &secret.name,
+            version: secret.version,
+            level: &row.level,
+            expires_at: row.expires_at,
+            writer_public: &row.writer_public,
+            wrapped_key: &row.wrapped_key,
+        }
+    }
+
+    pub(super) fn granted(row: &'a GrantRow) -> Self {
+        Wrapped {
+            secret_id: &row.secret_id,
+            secret_name: &row.name,
+            version: row.version,
+            level: &row.level,
+            expires_at: row.grant_expires_at,
+            writer_public: &row.writer_public,
+            wrapped_key: &row.wrapped_key,
+        }
+    }
+}
+
 /// A grantee as the writer sees it: id and public key.
 pub(super) struct Grantee {
     pub id: [u8; 16],
@@ -46,28 +84,28 @@ pub(super) struct Grantee {
 }
 
 impl Vault {
-    /// Unwraps `me`'s data key for `secret` from its access row, checking the
-    /// row against everything it is bound to.
+    /// Unwraps `me`'s data key from `w`, checking it against everything it
+    /// is bound to.
     pub(super) fn unwrap_data_key(
         &self,
         keys: &mut WrapKeys,
         me: &Unlocked,
-        secret: &SecretRow,
-        row: &AccessRow,
+        w: &Wrapped<'_>,
     ) -> Result<Key> {
-        let damaged = || Error::Integrity(format!("the access of {} to {}", me.name, secret.name));
+        let damaged =
+            || Error::Integrity(format!("the access of {} to {}", me.name, w.secret_name));
         let wrap = keys
-            .for_writer(&self.id, me, &row.writer_public)
+            .for_writer(&self.id, me, w.writer_public)
             .ok_or_else(damaged)?;
         let ctx = AccessContext {
-            secret_id: &secret.id,
+            secret_id: w.secret_id,
             identity_id: &me.id,
-            version: secret.version,
-            level: &row.level,
-            expires_at: row.expires_at,
-            writer_public: &row.writer_public,
+            version: w.version,
+            level: w.level,
+            expires_at: w.expires_at,
+            writer_public: w.writer_public,
         };
-        let bytes = crypto::open(wrap, &access_aad(&self.id, &ctx), &row.wrapped_key)
+        let bytes = crypto::open(wrap, &access_aad(&self.id, &ctx), w.wrapped_key)
             .map_err(|_| damaged())?;
         let arr: [u8; 32] = bytes[..].try_into().map_err(|_| damaged())?;
         Ok(Key::from_bytes(arr))
@@ -134,7 +172,8 @@ impl Vault {
         if row.expires_at.is_some_and(|e| e <= now) {
             return Err(denied("expired"));
         }
-        let key = self.unwrap_data_key(&mut me.wrap_keys.borrow_mut(), me, secret, &row)?;
+        let wrapped = Wrapped::of(secret, &row);
+        let key = self.unwrap_data_key(&mut me.wrap_keys.borrow_mut(), me, &wrapped)?;
         match Level::from_stored(&row.level) {
             Some(level) if level >= need => Ok(key),
             Some(level) => Err(denied(level.as_str())),

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use super::access::Grantee;
+use super::access::{Grantee, Wrapped};
 use super::audit::Event;
 use super::seal::value_aad;
 use super::{Unlocked, Vault};
@@ -15,7 +15,7 @@ use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
 use crate::model::{CatalogEntry, Level, SecretName};
 use crate::secret::SecretValue;
-use crate::store::{AccessRow, Db, SecretRow};
+use crate::store::{AccessRow, Db, GrantRow, SecretRow};
 
 /// A secret to add.
 pub struct NewSecret {
@@ -45,16 +45,16 @@ pub struct Decrypted {
 }
 
 /// The secrets granted to one identity, as stored; see [`Vault::grants`].
-pub struct Grants(Vec<(SecretRow, AccessRow)>);
+pub struct Grants(Vec<GrantRow>);
 
 impl Grants {
     /// The granted secrets' names and services.
     pub fn catalog(&self) -> Vec<CatalogEntry> {
         self.0
             .iter()
-            .map(|(secret, _)| CatalogEntry {
-                name: SecretName::stored(secret.name.clone()),
-                service: secret.service.clone(),
+            .map(|row| CatalogEntry {
+                name: SecretName::stored(row.name.clone()),
+                service: row.service.clone(),
                 granted: true,
             })
             .collect()
@@ -77,11 +77,20 @@ impl Vault {
         crypto::seal(key, &aad, value)
     }
 
-    fn open_value(&self, secret: &SecretRow, key: &Key) -> Result<SecretValue> {
-        let aad = value_aad(&self.id, &secret.id, &secret.name, secret.version);
-        crypto::open(key, &aad, &secret.sealed_value)
+    /// Opens the value sealed for version `version` of the secret `id`,
+    /// named `name`.
+    fn open_value(
+        &self,
+        id: &[u8; 16],
+        name: &str,
+        version: i64,
+        sealed: &[u8],
+        key: &Key,
+    ) -> Result<SecretValue> {
+        let aad = value_aad(&self.id, id, name, version);
+        crypto::open(key, &aad, sealed)
             .map(SecretValue::new)
-            .map_err(|_| Error::Integrity(format!("secret {}", secret.name)))
+            .map_err(|_| Error::Integrity(format!("secret {name}")))
     }
 
     /// Stores a new secret, managed by `me`.
@@ -211,7 +220,8 @@ impl Vault {
             if db.secret_name_taken(new.as_str())? {
                 return Err(Error::RenameTaken(new.to_string()));
             }
-            let value = self.open_value(&row, &key)?;
+            let value =
+                self.open_value(&row.id, &row.name, row.version, &row.sealed_value, &key)?;
             row.name = new.to_string();
             row.sealed_value = self.seal_value(&row, &key, value.expose());
             db.update_secret(&row)
@@ -269,22 +279,29 @@ impl Vault {
         let mut opened = Vec::new();
         let mut skipped = Vec::new();
         let mut seen = HashSet::new();
-        for (secret, access) in grants.0 {
-            if !wanted_names.contains(secret.name.as_str()) {
+        for row in grants.0 {
+            let Some(&name) = wanted_names.get(row.name.as_str()) else {
+                continue;
+            };
+            seen.insert(name);
+            if row.grant_expires_at.is_some_and(|e| e <= now) {
+                skipped.push(Skipped {
+                    name: SecretName::stored(row.name),
+                });
                 continue;
             }
-            seen.insert(secret.name.clone());
-            let name = SecretName::stored(secret.name.clone());
-            if access.expires_at.is_some_and(|e| e <= now) {
-                skipped.push(Skipped { name });
-                continue;
-            }
-            let key = self.unwrap_data_key(&mut keys, me, &secret, &access)?;
-            let value = self.open_value(&secret, &key)?;
+            let key = self.unwrap_data_key(&mut keys, me, &Wrapped::granted(&row))?;
+            let value = self.open_value(
+                &row.secret_id,
+                &row.name,
+                row.version,
+                &row.sealed_value,
+                &key,
+            )?;
             opened.push(Decrypted {
-                name,
+                name: SecretName::stored(row.name),
                 value,
-                expires_at: secret.expires_at,
+                expires_at: row.expires_at,
             });
         }
         if let Some(name) = wanted.iter().find(|n| !seen.contains(n.as_str())) {

@@ -121,6 +121,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         grants.catalog()
     };
     let selection = select::select(&request, &catalog, &identity)?;
+    drop(catalog);
     let (secrets, skipped) = vault.decrypt(&me, grants, &selection.wanted())?;
     drop(reading);
     if let Some(s) = skipped
