@@ -45,12 +45,15 @@ pub struct Decrypted {
 }
 
 /// The secrets granted to one identity, as stored; see [`Vault::grants`].
-pub struct Grants(Vec<GrantRow>);
+pub struct Grants {
+    identity: [u8; 16],
+    rows: Vec<GrantRow>,
+}
 
 impl Grants {
     /// The granted secrets' names and services.
     pub fn catalog(&self) -> Vec<CatalogEntry> {
-        self.0
+        self.rows
             .iter()
             .map(|row| CatalogEntry {
                 name: SecretName::stored(row.name.clone()),
@@ -260,7 +263,10 @@ impl Vault {
     /// values and `me`'s wrapped keys, nothing opened yet. One query: exec
     /// selects from these and opens what it selected.
     pub fn grants(&self, me: &Unlocked) -> Result<Grants> {
-        Ok(Grants(self.store.read().granted_secrets(&me.id)?))
+        Ok(Grants {
+            identity: me.id,
+            rows: self.store.read().granted_secrets(&me.id)?,
+        })
     }
 
     /// Decrypts the secrets named in `wanted` from `grants` (read by
@@ -273,13 +279,14 @@ impl Vault {
         grants: Grants,
         wanted: &[SecretName],
     ) -> Result<(Vec<Decrypted>, Vec<Skipped>)> {
+        debug_assert_eq!(grants.identity, me.id, "grants read for another identity");
         let now = crate::time::now();
         let wanted_names: HashSet<&str> = wanted.iter().map(|n| n.as_str()).collect();
         let mut keys = me.wrap_keys.borrow_mut();
         let mut opened = Vec::new();
         let mut skipped = Vec::new();
         let mut seen = HashSet::new();
-        for row in grants.0 {
+        for row in grants.rows {
             let Some(&name) = wanted_names.get(row.name.as_str()) else {
                 continue;
             };
