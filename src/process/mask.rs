@@ -16,6 +16,8 @@
 //! automaton's own tables cannot be zeroized, and live in vault's memory,
 //! which is not dumpable, for as long as the program runs.
 
+use std::collections::HashSet;
+
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use zeroize::Zeroizing;
 
@@ -43,16 +45,14 @@ impl Patterns {
     pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Option<Patterns> {
         let mut values: Vec<SecretValue> = Vec::new();
         let mut markers = Vec::new();
+        let mut seen: HashSet<&[u8]> = HashSet::new();
         for (name, value) in pairs {
-            if value.len() < MIN_LEN {
-                continue;
-            }
-            let marker = format!("[masked:{name}]").into_bytes();
-            if values.iter().any(|v| v.expose() == value) {
+            // A value two secrets share is masked under the first name.
+            if value.len() < MIN_LEN || !seen.insert(value) {
                 continue;
             }
             values.push(SecretValue::new(Zeroizing::new(value.to_vec())));
-            markers.push(marker);
+            markers.push(format!("[masked:{name}]").into_bytes());
         }
         if values.is_empty() {
             return None;
@@ -172,6 +172,18 @@ impl<'p> Stream<'p> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two secrets with one value: masked once, under the first name.
+    #[test]
+    fn a_shared_value_is_masked_under_the_first_name() {
+        let p = patterns(&[("A_KEY", "shared-value-1"), ("B_KEY", "shared-value-1")]);
+        assert_eq!(p.values.len(), 1);
+        let mut out = Vec::new();
+        let mut stream = Stream::new(&p);
+        stream.feed(b"x shared-value-1 y", &mut out);
+        stream.finish(&mut out);
+        assert_eq!(out, b"x [masked:A_KEY] y");
+    }
 
     /// A hundred values build a contiguous NFA, not the DFA the crate
     /// would pick (see `Patterns::new`): exec pays the build every run.
