@@ -16,7 +16,8 @@ use crate::cli::{self, Cli};
 /// readers about. Bump it with a release.
 const DATE: &str = "2026-11-23";
 
-/// Where the vault lives when neither `--vault` nor `VAULT_PATH` names it.
+/// The FILES section of vault(1): where the vault lives when neither
+/// `--vault` nor `VAULT_PATH` names it, and the files beside it.
 const FILES: &[(&str, &str)] = &[
     (
         "$XDG_DATA_HOME/vault/vault.db",
@@ -33,6 +34,12 @@ const FILES: &[(&str, &str)] = &[
         "SQLite's write-ahead log and its index, beside the vault file PATH \
          while a vault command runs. Copy or commit a vault when no command \
          is using it.",
+    ),
+    (
+        "PATH-exec",
+        "The exec log: one authenticated line per vault exec, created 0600 \
+         beside the vault file PATH and folded into the audit log by the next \
+         command that writes the vault. vault git setup keeps it out of git.",
     ),
 ];
 
