@@ -72,36 +72,31 @@ impl Db<'_> {
 
     /// Inserts or replaces (secret, identity)'s access.
     pub fn put_access(&self, a: &AccessRow) -> Result<()> {
-        const SQL: &str = "INSERT INTO access (id, secret_id, identity_id, level, expires_at, \
-                           writer_public, wrapped_key, granted_at) \
-                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-                           ON CONFLICT (secret_id, identity_id) DO UPDATE SET \
-                           level = excluded.level, expires_at = excluded.expires_at, \
-                           writer_public = excluded.writer_public, \
-                           wrapped_key = excluded.wrapped_key, granted_at = excluded.granted_at";
-        self.exec(
-            SQL,
-            params![
-                &a.id[..],
-                &a.secret_id[..],
-                &a.identity_id[..],
-                a.level,
-                a.expires_at,
-                a.writer_public,
-                a.wrapped_key,
-                a.granted_at
-            ],
+        self.write_access(
+            a,
+            " ON CONFLICT (secret_id, identity_id) DO UPDATE SET \
+             level = excluded.level, expires_at = excluded.expires_at, \
+             writer_public = excluded.writer_public, \
+             wrapped_key = excluded.wrapped_key, granted_at = excluded.granted_at",
         )
     }
 
     /// Inserts an access row as it is, id included (writing a merged file);
     /// a second row for the same (secret, identity) is an error.
     pub fn insert_access(&self, a: &AccessRow) -> Result<()> {
-        const SQL: &str = "INSERT INTO access (id, secret_id, identity_id, level, expires_at, \
-                           writer_public, wrapped_key, granted_at) \
-                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+        self.write_access(a, "")
+    }
+
+    /// Inserts `a`, with `on_conflict` saying what a second row for the
+    /// same (secret, identity) does.
+    fn write_access(&self, a: &AccessRow, on_conflict: &str) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO access (id, secret_id, identity_id, level, expires_at, \
+             writer_public, wrapped_key, granted_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8){on_conflict}"
+        );
         self.exec(
-            SQL,
+            &sql,
             params![
                 &a.id[..],
                 &a.secret_id[..],

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use super::audit::Event;
 use super::seal::{access_aad, AccessContext};
 use super::{Unlocked, Vault};
-use crate::crypto::{self, Key};
+use crate::crypto::{self, Aad, Key};
 use crate::error::{Error, Result};
 use crate::model::{IdentityName, Level, SecretName};
 use crate::store::{AccessRow, Db, GrantRow, SecretRow};
@@ -36,6 +36,21 @@ impl WrapKeys {
             self.0.insert(writer.to_vec(), key);
         }
         self.0.get(writer)
+    }
+
+    /// Opens a 32-byte key that `writer` wrapped for `me` under `aad`;
+    /// `None` when it does not open (a damaged or edited row).
+    pub(super) fn open_key(
+        &mut self,
+        vault_id: &[u8; 16],
+        me: &Unlocked,
+        writer: &[u8],
+        aad: &Aad,
+        wrapped: &[u8],
+    ) -> Option<Key> {
+        let wrap = self.for_writer(vault_id, me, writer)?;
+        let bytes = crypto::open(wrap, aad, wrapped).ok()?;
+        Some(Key::from_bytes(bytes[..].try_into().ok()?))
     }
 }
 
@@ -92,11 +107,6 @@ impl Vault {
         me: &Unlocked,
         w: &Wrapped<'_>,
     ) -> Result<Key> {
-        let damaged =
-            || Error::Integrity(format!("the access of {} to {}", me.name, w.secret_name));
-        let wrap = keys
-            .for_writer(&self.id, me, w.writer_public)
-            .ok_or_else(damaged)?;
         let ctx = AccessContext {
             secret_id: w.secret_id,
             identity_id: &me.id,
@@ -105,10 +115,23 @@ impl Vault {
             expires_at: w.expires_at,
             writer_public: w.writer_public,
         };
-        let bytes = crypto::open(wrap, &access_aad(&self.id, &ctx), w.wrapped_key)
-            .map_err(|_| damaged())?;
-        let arr: [u8; 32] = bytes[..].try_into().map_err(|_| damaged())?;
-        Ok(Key::from_bytes(arr))
+        let aad = access_aad(&self.id, &ctx);
+        keys.open_key(&self.id, me, w.writer_public, &aad, w.wrapped_key)
+            .ok_or_else(|| {
+                Error::Integrity(format!("the access of {} to {}", me.name, w.secret_name))
+            })
+    }
+
+    /// The key `me` wraps keys for `grantee` under, as their writer.
+    pub(super) fn wrapping_key_for(&self, me: &Unlocked, grantee: &Grantee) -> Result<Key> {
+        crypto::wrapping_key(
+            &me.secret,
+            &grantee.public,
+            &me.public,
+            &grantee.public,
+            &self.id,
+        )
+        .map_err(|_| Error::Integrity("an identity's public key".into()))
     }
 
     /// Wraps `data_key` for `grantee`, with `me` as the writer.
@@ -121,14 +144,7 @@ impl Vault {
         expires_at: Option<i64>,
         data_key: &Key,
     ) -> Result<AccessRow> {
-        let wrap = crypto::wrapping_key(
-            &me.secret,
-            &grantee.public,
-            &me.public,
-            &grantee.public,
-            &self.id,
-        )
-        .map_err(|_| Error::Integrity("an identity's public key".into()))?;
+        let wrap = self.wrapping_key_for(me, grantee)?;
         let ctx = AccessContext {
             secret_id: &secret.id,
             identity_id: &grantee.id,

@@ -160,17 +160,12 @@ impl Vault {
         let Some(row) = db.audit_key_for(&me.id)? else {
             return Ok(None);
         };
-        let mut keys = me.wrap_keys.borrow_mut();
-        let wrap = keys
-            .for_writer(&self.id, me, &row.writer_public)
-            .ok_or_else(|| self.damaged_audit_key(me))?;
         let aad = audit_key_aad(&self.id, &me.id, &row.writer_public);
-        let bytes =
-            crypto::open(wrap, &aad, &row.wrapped_key).map_err(|_| self.damaged_audit_key(me))?;
-        let arr: [u8; 32] = bytes[..]
-            .try_into()
-            .map_err(|_| self.damaged_audit_key(me))?;
-        Ok(Some(Key::from_bytes(arr)))
+        me.wrap_keys
+            .borrow_mut()
+            .open_key(&self.id, me, &row.writer_public, &aad, &row.wrapped_key)
+            .map(Some)
+            .ok_or_else(|| self.damaged_audit_key(me))
     }
 
     /// Wraps the audit key for `grantee`, with `me` as the writer.
@@ -180,14 +175,7 @@ impl Vault {
         grantee: &Grantee,
         key: &Key,
     ) -> Result<AuditKeyRow> {
-        let wrap = crypto::wrapping_key(
-            &me.secret,
-            &grantee.public,
-            &me.public,
-            &grantee.public,
-            &self.id,
-        )
-        .map_err(|_| Error::Integrity("an identity's public key".into()))?;
+        let wrap = self.wrapping_key_for(me, grantee)?;
         let aad = audit_key_aad(&self.id, &grantee.id, &me.public);
         Ok(AuditKeyRow {
             id: crypto::random_bytes(),

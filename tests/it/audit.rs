@@ -187,10 +187,7 @@ fn since_and_secret_select_entries() {
     let env = Env::init();
     env.add("A", "a-value-123");
     env.add("B", "b-value-123");
-    env.vault(&["rename", "A", "C"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["rename", "A", "C"]);
     assert_eq!(
         log(&env, &["--secret", "A"]),
         ["2 owner add [A]", "4 owner rename [A,C]"]

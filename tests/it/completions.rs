@@ -15,10 +15,7 @@ fn fixture() -> Env {
             .run()
             .success();
     }
-    env.vault(&["identity", "add", "ci", "--token"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["identity", "add", "ci", "--token"]);
     env
 }
 

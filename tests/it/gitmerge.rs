@@ -22,10 +22,7 @@ pub fn repo() -> (Env, PathBuf) {
     git(&env, &root, &["config", "user.name", "Test"]);
     git(&env, &root, &["config", "user.email", "test@example.com"]);
     env.vault = root.join("secrets").join("vault.db");
-    env.vault(&["init", "--name", "owner"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["init", "--name", "owner"]);
     (env, root)
 }
 
@@ -121,7 +118,7 @@ fn two_branches_changed_apart_merge_and_every_identity_sees_its_values() {
         &["grant", "ROT_A", "ROT_B", "REVOKE", "ROTREV", "--to", "ci"][..],
         &["grant", "KEEP", "--to", "bob"],
     ] {
-        env.vault(args).passphrase().run().success();
+        env.owner_runs(args);
     }
     env.vault(&["git", "setup"])
         .current_dir(&root)
@@ -140,20 +137,11 @@ fn two_branches_changed_apart_merge_and_every_identity_sees_its_values() {
     };
     rotate("ROT_A", "ROT_A-v2");
     rotate("ROTREV", "ROTREV-v2");
-    env.vault(&["grant", "GRANT", "--to", "ci"])
-        .passphrase()
-        .run()
-        .success();
-    env.vault(&["delete", "DEL", "--yes"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "GRANT", "--to", "ci"]);
+    env.owner_runs(&["delete", "DEL", "--yes"]);
     env.add("NEW_A", "NEW_A-v1");
     let deploy = machine(&env, "deploy");
-    env.vault(&["grant", "NEW_A", "--to", "deploy"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "NEW_A", "--to", "deploy"]);
     commit(&env, &root, "branch a");
 
     // main: rotate, revoke, rename, add and grant, revoke ROTREV, offboard bob.
@@ -166,13 +154,10 @@ fn two_branches_changed_apart_merge_and_every_identity_sees_its_values() {
         &["grant", "KEEP", "--to", "ci"],
         &["identity", "remove", "bob", "--yes"],
     ] {
-        env.vault(args).passphrase().run().success();
+        env.owner_runs(args);
     }
     env.add("NEW_B", "NEW_B-v1");
-    env.vault(&["grant", "NEW_B", "--to", "ci"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "NEW_B", "--to", "ci"]);
     commit(&env, &root, "main");
 
     git(&env, &root, &["merge", "-q", "--no-edit", "a"]);
@@ -427,10 +412,7 @@ fn setup_outside_a_repository_is_refused() {
 fn setup_with_a_vault_outside_the_work_tree_is_refused() {
     let (mut env, root) = repo();
     env.vault = env.path().join("elsewhere").join("vault.db");
-    env.vault(&["init", "--name", "owner"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["init", "--name", "owner"]);
     env.vault(&["git", "setup"]).current_dir(&root).run().fails(
         2,
         &format!(

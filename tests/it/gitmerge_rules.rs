@@ -171,10 +171,7 @@ fn a_revocation_wins_and_marks_the_secret() {
     let t = Three::new(|env| {
         env.add("S", "S-v1");
         machine(env, "ci");
-        env.vault(&["grant", "S", "--to", "ci"])
-            .passphrase()
-            .run()
-            .success();
+        env.owner_runs(&["grant", "S", "--to", "ci"]);
     });
     t.on(&t.ours, &["revoke", "S", "--from", "ci"])
         .run()
@@ -306,10 +303,7 @@ fn git_diff_and_log_show_the_text_form_and_never_a_value_or_key() {
         .run()
         .success();
     machine(&env, "ci");
-    env.vault(&["grant", "CANARY", "--to", "ci"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "CANARY", "--to", "ci"]);
     env.vault(&["git", "setup"])
         .current_dir(&root)
         .run()

@@ -64,10 +64,7 @@ fn three_identities_see_exactly_what_they_were_given() {
         .run()
         .success()
         .stdout_is("granted use access to S1 and S2 to ci\n");
-    env.vault(&["grant", "S3", "--to", "bob"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "S3", "--to", "bob"]);
 
     let ci = as_ci(&env, &token, &["exec", "--mask", "never", "--", "env"]).run();
     assert_eq!(seen(ci, &FIVE), ["S1=S1-v1", "S2=S2-v1"]);
@@ -138,14 +135,8 @@ fn three_identities_see_exactly_what_they_were_given() {
 fn list_shows_who_has_access_at_which_level() {
     let (env, _) = team();
     env.add("API", "v");
-    env.vault(&["grant", "API", "--to", "bob", "--manage"])
-        .passphrase()
-        .run()
-        .success();
-    env.vault(&["grant", "API", "--to", "ci", "--expires", "2099-01-01"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "API", "--to", "bob", "--manage"]);
+    env.owner_runs(&["grant", "API", "--to", "ci", "--expires", "2099-01-01"]);
     env.vault(&["list"])
         .run()
         .success()
@@ -178,10 +169,7 @@ fn list_shows_who_has_access_at_which_level() {
 fn a_manager_by_grant_can_rotate_rename_and_grant() {
     let (env, token) = team();
     env.add("API", "v1");
-    env.vault(&["grant", "API", "--to", "bob", "--manage"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "API", "--to", "bob", "--manage"]);
     as_bob(&env, &["rotate", "API"]).stdin("v2").run().success();
     as_bob(&env, &["rename", "API", "API_KEY"]).run().success();
     as_bob(&env, &["grant", "API_KEY", "--to", "ci"])
@@ -197,10 +185,7 @@ fn a_use_level_identity_cannot_change_a_secret() {
     let (env, _) = team();
     env.add("API", "v1");
     env.add("OTHER", "o");
-    env.vault(&["grant", "API", "--to", "bob"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "API", "--to", "bob"]);
     let before = env.dump();
     let cases: [(&[&str], &str); 4] = [
         (
@@ -235,10 +220,7 @@ fn hand_edited_access_rows_give_no_secret() {
     let (env, _) = team();
     env.add("MINE", "owner-only");
     env.add("SHARED", "shared-value");
-    env.vault(&["grant", "SHARED", "--to", "bob"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "SHARED", "--to", "bob"]);
 
     // Raise bob's level by hand: the level is bound to the wrapped key.
     env.sql("UPDATE access SET level = 'manage' WHERE identity_id = (SELECT id FROM identities WHERE name = 'bob')");
@@ -284,14 +266,8 @@ fn an_expired_grant_is_not_used() {
     let (env, token) = team();
     env.add("SHORT", "s");
     env.add("LONG", "l");
-    env.vault(&["grant", "SHORT", "--to", "ci", "--expires", "1s"])
-        .passphrase()
-        .run()
-        .success();
-    env.vault(&["grant", "LONG", "--to", "ci"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "SHORT", "--to", "ci", "--expires", "1s"]);
+    env.owner_runs(&["grant", "LONG", "--to", "ci"]);
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let out = as_ci(&env, &token, &["exec", "--mask", "never", "--", "env"]).run();
     assert_eq!(seen(out, &["SHORT", "LONG"]), ["LONG=l"]);
@@ -317,10 +293,7 @@ fn an_expired_grant_is_not_used() {
 fn removing_an_identity_is_immediate() {
     let (env, token) = team();
     env.add("API", "v");
-    env.vault(&["grant", "API", "--to", "ci"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "API", "--to", "ci"]);
     env.vault(&["identity", "remove", "ci", "--yes"])
         .passphrase()
         .run()
@@ -343,10 +316,7 @@ fn removing_an_identity_is_immediate() {
 fn unlocking_variables_never_reach_the_child() {
     let (env, token) = team();
     env.add("API", "v");
-    env.vault(&["grant", "API", "--to", "ci"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "API", "--to", "ci"]);
     let out = as_ci(&env, &token, &["exec", "--mask", "never", "--", "env"])
         .run()
         .success();
@@ -444,10 +414,7 @@ fn revoke_of_access_that_does_not_exist() {
 fn malformed_truncated_and_wrong_tokens() {
     let (env, token) = team();
     env.add("API", "v");
-    env.vault(&["grant", "API", "--to", "ci"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "API", "--to", "ci"]);
     let before = env.dump();
     let hint = "hint: check that VAULT_ACCESS_TOKEN holds the whole token printed by `vault identity add NAME --token`\n";
     as_ci(
@@ -521,10 +488,7 @@ fn removing_the_last_manager_is_refused() {
     env.add("A", "1");
     env.add("B", "2");
     env.add("C", "3");
-    env.vault(&["grant", "B", "--to", "bob", "--manage"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "B", "--to", "bob", "--manage"]);
     let before = env.dump();
     env.vault(&["identity", "remove", "owner", "--yes"])
         .passphrase()

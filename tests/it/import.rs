@@ -170,10 +170,7 @@ fn overwrite_rotates_names_that_exist_and_keeps_their_grants() {
         .stdout
         .trim()
         .to_owned();
-    env.vault(&["grant", "TOKEN", "--to", "ci"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "TOKEN", "--to", "ci"]);
     import(&env, &file, &["--overwrite"])
         .run()
         .success()
@@ -259,10 +256,7 @@ fn one_refused_rotation_leaves_the_whole_import_undone() {
         .run()
         .success();
     env.add("SHARED", "owner's value");
-    env.vault(&["grant", "SHARED", "--to", "bob"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "SHARED", "--to", "bob"]);
     // NEW_A comes before SHARED and would be added, but bob may only use
     // SHARED, not rotate it: nothing at all is written.
     let file = write(&env, "bob.env", "NEW_A=a\nSHARED=bobs-value\nNEW_B=b\n");

@@ -143,10 +143,7 @@ enum Op {
 fn kill_nine_at_random_moments_leaves_old_or_new_state() {
     const KILLS: usize = 50;
     let (env, token) = vault_with_worker();
-    env.vault(&["identity", "add", "reader", "--token"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["identity", "add", "reader", "--token"]);
     let mut rng = Rng::from_time();
     let mut state: BTreeMap<String, String> = BTreeMap::new();
     let (mut kills, mut acknowledged, mut n) = (0, 0, 0);

@@ -21,10 +21,7 @@ fn shared() -> Env {
         .passphrase()
         .run()
         .success();
-    env.vault(&["grant", "API_KEY", "--to", "bob"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "API_KEY", "--to", "bob"]);
     env
 }
 
@@ -211,10 +208,7 @@ fn rotate_reads_a_file_and_sets_a_new_expiry() {
 #[test]
 fn rotate_clears_needs_rotation_after_a_revoke() {
     let env = shared();
-    env.vault(&["revoke", "API_KEY", "--from", "bob"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["revoke", "API_KEY", "--from", "bob"]);
     assert_eq!(entry(&env, "API_KEY")["needs_rotation"], true);
     env.vault(&["rotate", "API_KEY"])
         .passphrase()

@@ -158,18 +158,9 @@ fn rotations() -> Env {
     rotated_days_ago(&env, "STALE", 40);
     rotated_days_ago(&env, "FRESH", 20);
     rotated_days_ago(&env, "PLAIN", 400);
-    env.vault(&["identity", "add", "ci", "--token"])
-        .passphrase()
-        .run()
-        .success();
-    env.vault(&["grant", "REVOKED", "--to", "ci"])
-        .passphrase()
-        .run()
-        .success();
-    env.vault(&["revoke", "REVOKED", "--from", "ci"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["identity", "add", "ci", "--token"]);
+    env.owner_runs(&["grant", "REVOKED", "--to", "ci"]);
+    env.owner_runs(&["revoke", "REVOKED", "--from", "ci"]);
     env
 }
 
@@ -195,14 +186,8 @@ fn needs_rotation_lists_revoked_access_and_overdue_rotations() {
 fn needs_rotation_in_json_says_which_rule_matched() {
     let env = rotations();
     // Both reasons at once: STALE also loses an identity's access.
-    env.vault(&["grant", "STALE", "--to", "ci"])
-        .passphrase()
-        .run()
-        .success();
-    env.vault(&["revoke", "STALE", "--from", "ci"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["grant", "STALE", "--to", "ci"]);
+    env.owner_runs(&["revoke", "STALE", "--from", "ci"]);
     let out = env
         .vault(&["list", "--needs-rotation", "--json"])
         .run()

@@ -148,10 +148,7 @@ fn fixture() -> Env {
         .stdin("value")
         .run()
         .success();
-    env.vault(&["identity", "add", "ci", "--token"])
-        .passphrase()
-        .run()
-        .success();
+    env.owner_runs(&["identity", "add", "ci", "--token"]);
     env
 }
 

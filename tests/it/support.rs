@@ -40,10 +40,7 @@ impl Env {
     /// passphrase file.
     pub fn init() -> Env {
         let env = Env::new();
-        env.vault(&["init", "--name", "owner"])
-            .passphrase()
-            .run()
-            .success();
+        env.owner_runs(&["init", "--name", "owner"]);
         env
     }
 
@@ -90,6 +87,12 @@ impl Env {
             command,
             stdin: None,
         }
+    }
+
+    /// Runs `vault ARGS` as the owner (with the passphrase); it must
+    /// succeed.
+    pub fn owner_runs(&self, args: &[&str]) {
+        self.vault(args).passphrase().run().success();
     }
 
     /// Adds a secret with `value` on stdin, as the owner.
