@@ -37,5 +37,6 @@ mod shells;
 mod status;
 mod storage;
 mod tamper;
+mod trust;
 mod tty;
 mod vectors;
