@@ -38,5 +38,6 @@ mod status;
 mod storage;
 mod tamper;
 mod trust;
+mod trust_git;
 mod tty;
 mod vectors;
