@@ -18,7 +18,7 @@ const CLAIM_LEN: usize = 32 + crypto::MAC_LEN;
 
 fn claim_input(vault_id: &[u8; 16], row: &IdentityRow, sign_public: &[u8]) -> Aad {
     Aad::new("sign-claim")
-        .with(&certificate_input(vault_id, row).as_bytes().to_vec())
+        .with(certificate_input(vault_id, row).as_bytes())
         .with(sign_public)
 }
 
