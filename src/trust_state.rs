@@ -12,6 +12,9 @@
 //! secret <id hex> <generation> <epoch> <name>  the newest state seen
 //! ```
 //!
+//! The `secret` lines live in `FILE.secrets`, read only when a command
+//! checks freshness.
+//!
 //! Written whole to a new file and renamed over the old one (mode 0600 in
 //! a 0700 directory); a file that cannot be read is treated as empty, never
 //! as trusted.
@@ -33,7 +36,12 @@ pub struct TrustState {
     pub root: Option<[u8; 16]>,
     /// Per identity: the digest of the exec view last verified in full.
     pub verified: HashMap<[u8; 16], [u8; 32]>,
-    pub secrets: HashMap<[u8; 16], Seen>,
+    /// The newest state seen of each secret: one line per secret, kept in
+    /// a file of its own (`PATH.secrets`) and read only when a command
+    /// checks freshness, so that an exec whose view is unchanged reads a
+    /// few lines, not one per secret.
+    secrets: Option<HashMap<[u8; 16], Seen>>,
+    secrets_path: Option<PathBuf>,
 }
 
 /// Where the state of the vault file `vault_path` with id `vault_id` is
@@ -83,10 +91,32 @@ fn git_branch(file: &Path) -> Option<String> {
 impl TrustState {
     /// Reads the state; a missing or unreadable file is an empty state.
     pub fn load(path: &Path) -> TrustState {
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return TrustState::default();
+        let mut state = TrustState {
+            secrets_path: Some(secrets_path(path)),
+            ..TrustState::default()
         };
-        let mut state = TrustState::default();
+        if let Ok(text) = std::fs::read_to_string(path) {
+            state.read(&text);
+        }
+        state
+    }
+
+    /// The newest state seen of every secret, read on first use.
+    pub fn secrets(&mut self) -> &mut HashMap<[u8; 16], Seen> {
+        if self.secrets.is_none() {
+            let text = self
+                .secrets_path
+                .as_ref()
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .unwrap_or_default();
+            self.secrets = Some(HashMap::new());
+            self.read(&text);
+        }
+        self.secrets.get_or_insert_with(HashMap::new)
+    }
+
+    fn read(&mut self, text: &str) {
+        let state = self;
         for line in text.lines() {
             let mut words = line.split(' ');
             match (words.next(), words.next(), words.next()) {
@@ -104,7 +134,7 @@ impl TrustState {
                         (id_hex(id), generation.parse(), epoch.parse())
                     {
                         let name = name.to_owned();
-                        state.secrets.insert(
+                        state.secrets.get_or_insert_with(HashMap::new).insert(
                             id,
                             Seen {
                                 generation,
@@ -117,12 +147,11 @@ impl TrustState {
                 _ => {}
             }
         }
-        state
     }
 
     /// Writes the state whole, replacing the old file in one rename.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        use std::os::unix::fs::DirBuilderExt;
         let dir = path.parent().expect("the state file is in a directory");
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -139,27 +168,43 @@ impl TrustState {
                 hex::encode(digest)
             ));
         }
-        for (id, seen) in &self.secrets {
-            text.push_str(&format!(
-                "secret {} {} {} {}\n",
-                hex::encode(id),
-                seen.generation,
-                seen.epoch,
-                seen.name
-            ));
+        if let Some(secrets) = &self.secrets {
+            let mut lines = String::new();
+            for (id, seen) in secrets {
+                lines.push_str(&format!(
+                    "secret {} {} {} {}\n",
+                    hex::encode(id),
+                    seen.generation,
+                    seen.epoch,
+                    seen.name
+                ));
+            }
+            replace(&secrets_path(path), &lines)?;
         }
-        let temp = path.with_extension(format!("{}.tmp", std::process::id()));
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.write_all(text.as_bytes())?;
-        drop(file);
-        std::fs::rename(&temp, path).inspect_err(|_| {
-            let _ = std::fs::remove_file(&temp);
-        })
+        replace(path, &text)
     }
+}
+
+fn secrets_path(path: &Path) -> PathBuf {
+    path.with_extension("secrets")
+}
+
+/// Writes `text` to a new file beside `path` and renames it over `path`.
+fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(format!(".{}.tmp", std::process::id()));
+    let temp = PathBuf::from(temp);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temp)?;
+    file.write_all(text.as_bytes())?;
+    drop(file);
+    std::fs::rename(&temp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })
 }
 
 fn id_hex(text: &str) -> Option<[u8; 16]> {
@@ -192,12 +237,12 @@ mod tests {
             epoch: 2,
             name: "STRIPE_KEY".into(),
         };
-        state.secrets.insert([3; 16], seen.clone());
+        state.secrets().insert([3; 16], seen.clone());
         state.save(&path).unwrap();
-        let back = TrustState::load(&path);
+        let mut back = TrustState::load(&path);
         assert_eq!(back.root, Some([7; 16]));
         assert_eq!(back.verified.get(&[1; 16]), Some(&[2; 32]));
-        assert_eq!(back.secrets.get(&[3; 16]), Some(&seen));
+        assert_eq!(back.secrets().get(&[3; 16]), Some(&seen));
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);

@@ -1,5 +1,6 @@
 //! Identity signing keys (Ed25519, RFC 8032) and the signatures that say
-//! who wrote a row of the vault file.
+//! who wrote a row of the vault file; and the digest exec keeps of rows it
+//! verified.
 //!
 //! An identity's signing key is derived from its sealed X25519 secret with
 //! HKDF-SHA256 (RFC 5869): one sealed secret per identity, two keys with
@@ -62,6 +63,35 @@ pub fn field_digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
+/// A digest of many small fields, for remembering what was verified
+/// (BLAKE2b-256, RFC 7693): about six times fewer instructions per byte
+/// than SHA-256 without CPU extensions, which `exec` pays on every run.
+/// Each field is length-prefixed, so two different sequences never
+/// digest alike. Not a signature and not a MAC: it only tells whether
+/// rows changed since this clone checked their signatures.
+pub struct FieldHasher(Vec<u8>);
+
+impl FieldHasher {
+    pub fn new(label: &str) -> Self {
+        let mut h = FieldHasher(Vec::with_capacity(64 * 1024));
+        h.field(label.as_bytes());
+        h
+    }
+
+    /// Adds one field. Fields are gathered and hashed in one pass: a
+    /// thousand rows of fifteen short fields cost a third as much that way.
+    pub fn field(&mut self, bytes: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        self.0.extend_from_slice(bytes);
+        self
+    }
+
+    pub fn finish(self) -> [u8; 32] {
+        use blake2::Digest;
+        blake2::Blake2b256::digest(&self.0).into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +112,22 @@ mod tests {
             "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155\
              5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
         );
+    }
+
+    /// RFC 7693 appendix A gives BLAKE2b-512 of "abc"; this is the
+    /// 256-bit variant of the same message, as b2sum -l 256 prints it.
+    #[test]
+    fn blake2b_256_of_abc() {
+        use blake2::Digest;
+        assert_eq!(
+            hex::encode(blake2::Blake2b256::digest(b"abc")),
+            "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319"
+        );
+        let mut a = FieldHasher::new("t");
+        a.field(b"ab").field(b"c");
+        let mut b = FieldHasher::new("t");
+        b.field(b"a").field(b"bc");
+        assert_ne!(a.finish(), b.finish(), "fields are length-prefixed");
     }
 
     #[test]

@@ -4,8 +4,10 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::rows::{access, authority, id16, signed, Db, GrantRow, ACCESS_COLS};
-use super::AccessRow;
+use std::collections::HashMap;
+
+use super::rows::{access, authority, id16, Db, GrantRow, ACCESS_COLS};
+use super::{AccessRow, Signed};
 use crate::error::Result;
 
 impl Db<'_> {
@@ -49,13 +51,19 @@ impl Db<'_> {
     /// one query `exec` runs. In no particular order (exec sorts what it
     /// keeps; sorting a thousand rows here would be paid on every run).
     pub fn granted_secrets(&self, identity_id: &[u8; 16]) -> Result<Vec<GrantRow>> {
+        // Signatures are left out: exec checks them only when the rows
+        // changed since this clone last did (`grant_signatures`).
         const SQL: &str = "SELECT s.id, s.name, s.service, s.version, s.expires_at, \
                            s.sealed_value, a.level, a.expires_at, a.writer_public, \
                            a.wrapped_key, s.creator, s.id_nonce, s.generation, s.managers, \
-                           s.managers_epoch, s.managers_by, s.managers_sig, s.signer, s.sig, \
-                           a.signer, a.sig \
+                           s.managers_epoch, s.managers_by, X'' AS managers_sig, s.signer, \
+                           a.signer \
                            FROM access a JOIN secrets s ON s.id = a.secret_id \
                            WHERE a.identity_id = ?1";
+        let unsigned = |signer| Signed {
+            signer,
+            sig: Vec::new(),
+        };
         self.collect(SQL, [&identity_id[..]], |r| {
             Ok(GrantRow {
                 secret_id: id16(r, 0)?,
@@ -69,10 +77,25 @@ impl Db<'_> {
                 writer_public: r.get(8)?,
                 wrapped_key: r.get(9)?,
                 authority: authority(r, 10)?,
-                secret_signed: signed(r, 17)?,
-                access_signed: signed(r, 19)?,
+                secret_signed: unsigned(r.get(17)?),
+                access_signed: unsigned(r.get(18)?),
             })
         })
+    }
+
+    /// The signatures `granted_secrets` leaves out, by secret id: the
+    /// secret row's, its managers list's and the identity's access row's.
+    pub fn grant_signatures(
+        &self,
+        identity_id: &[u8; 16],
+    ) -> Result<HashMap<[u8; 16], [Vec<u8>; 3]>> {
+        const SQL: &str = "SELECT s.id, s.sig, s.managers_sig, a.sig \
+                           FROM access a JOIN secrets s ON s.id = a.secret_id \
+                           WHERE a.identity_id = ?1";
+        let rows = self.collect(SQL, [&identity_id[..]], |r| {
+            Ok((id16(r, 0)?, [r.get(1)?, r.get(2)?, r.get(3)?]))
+        })?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Inserts or replaces (secret, identity)'s access.

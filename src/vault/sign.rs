@@ -189,7 +189,7 @@ impl Vault {
     pub(super) fn remember(&self, secret: &SecretRow) {
         let mut local = self.local.borrow_mut();
         if local.path.is_some() {
-            local.state.secrets.insert(
+            local.state.secrets().insert(
                 secret.id,
                 crate::trust_state::Seen {
                     generation: secret.authority.generation,
@@ -204,7 +204,7 @@ impl Vault {
     /// Forgets a secret this clone deleted.
     pub(super) fn forget(&self, secret_id: &[u8; 16]) {
         let mut local = self.local.borrow_mut();
-        if local.state.secrets.remove(secret_id).is_some() {
+        if local.state.secrets().remove(secret_id).is_some() {
             local.changed = true;
         }
     }
@@ -247,7 +247,7 @@ impl Vault {
         let mut local = self.local.borrow_mut();
         local.state.root = Some(roster.root_fingerprint);
         local.state.verified.clear();
-        local.state.secrets.clear();
+        local.state.secrets().clear();
         for secret in db.secrets_metadata(None)? {
             trust::check_fresh(
                 &mut local.state,
@@ -284,7 +284,20 @@ impl Vault {
             digest
         };
         let roster = self.roster(&db)?;
+        let mut signatures = db.grant_signatures(&me.id)?;
         for row in rows {
+            let [secret_sig, managers_sig, access_sig] =
+                signatures.remove(&row.secret_id).unwrap_or_default();
+            let mut authority = row.authority.clone();
+            authority.managers_sig = managers_sig;
+            let secret_signed = Signed {
+                signer: row.secret_signed.signer.clone(),
+                sig: secret_sig,
+            };
+            let access_signed = Signed {
+                signer: row.access_signed.signer.clone(),
+                sig: access_sig,
+            };
             let writers = trust::check_secret(
                 &self.id,
                 &roster,
@@ -292,8 +305,8 @@ impl Vault {
                 &row.name,
                 row.version,
                 &row.sealed_value,
-                &row.authority,
-                &row.secret_signed,
+                &authority,
+                &secret_signed,
             )?;
             let ctx = AccessContext {
                 secret_id: &row.secret_id,
@@ -304,7 +317,7 @@ impl Vault {
                 writer_public: &row.writer_public,
             };
             let input = access_input(&self.id, &ctx, row.authority.generation, &row.wrapped_key);
-            trust::check_signed(&roster, &writers, &row.access_signed, &input, || {
+            trust::check_signed(&roster, &writers, &access_signed, &input, || {
                 format!("the access of {} to {}", me.name, row.name)
             })?;
             let mut local = self.local.borrow_mut();
@@ -323,52 +336,52 @@ impl Vault {
     }
 }
 
-/// One SHA-256 over every row an exec view depends on: the roster's
-/// certificates and keys, each granted secret's row and access row with
-/// their signatures, and the pin the token carries.
+/// One digest over every field an exec view's verification depends on:
+/// the roster's certificates and keys, each granted secret's signed
+/// fields and writers, and the pin the token carries.
+///
+/// Left out, deliberately: signatures (a changed signature over unchanged
+/// fields vouches for what was already verified), and the wrapped key's
+/// bytes: it is authenticated by its AEAD under the (writer, grantee) key,
+/// which nobody but the writer named here and this identity can compute,
+/// so a change to it fails to open. The sealed value is in: every grantee
+/// holds the data key it is sealed under.
 fn view_digest(
     vault_id: &[u8; 16],
     identities: &[IdentityRow],
     rows: &[GrantRow],
     token_pin: Option<[u8; 16]>,
 ) -> [u8; 32] {
-    let mut input = crate::crypto::Aad::new("exec-view");
-    input.part(vault_id).part(&token_pin.unwrap_or_default());
+    let mut h = crate::crypto::FieldHasher::new("vault exec view v1");
+    h.field(vault_id).field(&token_pin.unwrap_or_default());
     for i in identities {
-        input
-            .part(&i.id)
-            .part(i.name.as_bytes())
-            .part(i.kind.as_bytes())
-            .part(&i.public_key)
-            .part(&i.cert.sign_public)
-            .part(i.cert.role.as_bytes())
-            .part(&i.cert.certifier)
-            .part(&i.cert.sig);
+        h.field(&i.id)
+            .field(i.name.as_bytes())
+            .field(i.kind.as_bytes())
+            .field(&i.public_key)
+            .field(&i.cert.sign_public)
+            .field(i.cert.role.as_bytes())
+            .field(&i.cert.certifier);
     }
     for r in rows {
         let a = &r.authority;
-        input
-            .part(&r.secret_id)
-            .part(r.name.as_bytes())
-            .part(&r.version.to_be_bytes())
-            .part(&r.sealed_value)
-            .part(r.level.as_bytes())
-            .part(&r.grant_expires_at.unwrap_or(i64::MIN).to_be_bytes())
-            .part(&r.writer_public)
-            .part(&r.wrapped_key)
-            .part(&a.creator)
-            .part(&a.id_nonce)
-            .part(&a.generation.to_be_bytes())
-            .part(&a.managers)
-            .part(&a.managers_epoch.to_be_bytes())
-            .part(&a.managers_by)
-            .part(&a.managers_sig)
-            .part(&r.secret_signed.signer)
-            .part(&r.secret_signed.sig)
-            .part(&r.access_signed.signer)
-            .part(&r.access_signed.sig);
+        h.field(&r.secret_id)
+            .field(r.name.as_bytes())
+            .field(&r.version.to_be_bytes())
+            .field(&r.sealed_value)
+            .field(r.level.as_bytes())
+            .field(&r.grant_expires_at.unwrap_or(i64::MIN).to_be_bytes())
+            .field(&r.writer_public)
+            .field(&a.creator)
+            .field(&a.id_nonce)
+            .field(&a.generation.to_be_bytes())
+            .field(&a.managers)
+            .field(&a.managers_epoch.to_be_bytes())
+            .field(&a.managers_by)
+            .field(&r.secret_signed.signer)
+            .field(&r.access_signed.signer);
     }
-    crate::crypto::field_digest(input.as_bytes())
+    h.finish()
 }
 
 impl Vault {

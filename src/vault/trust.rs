@@ -339,7 +339,7 @@ pub(super) fn check_fresh(
     name: &str,
     a: &Authority,
 ) -> Result<bool> {
-    if let Some(seen) = state.secrets.get(secret_id) {
+    if let Some(seen) = state.secrets().get(secret_id).cloned() {
         if a.generation < seen.generation || a.managers_epoch < seen.epoch {
             return Err(Error::RolledBack(format!(
                 "secret {name} (generation {} here, {} seen before)",
@@ -350,7 +350,7 @@ pub(super) fn check_fresh(
             return Ok(false);
         }
     } else if let Some((other, _)) = state
-        .secrets
+        .secrets()
         .iter()
         .find(|(id, seen)| seen.name == name && *id != secret_id)
     {
@@ -359,7 +359,7 @@ pub(super) fn check_fresh(
             "secret {name} is not the secret this clone knew by that name: it was deleted and added again outside this clone"
         )));
     }
-    state.secrets.insert(
+    state.secrets().insert(
         *secret_id,
         Seen {
             generation: a.generation,
