@@ -282,8 +282,8 @@ impl Error {
                  (the runs it records then stay unrecorded)",
                 path.display()
             ),
-            Error::InvalidSecretName { problem: NameProblem::Dangerous, .. }
-            | Error::ImportName { problem: NameProblem::Dangerous, .. } => {
+            Error::InvalidSecretName { problem: NameProblem::Dangerous(_), .. }
+            | Error::ImportName { problem: NameProblem::Dangerous(_), .. } => {
                 "pass --allow-dangerous-name if you really mean it".into()
             }
             Error::InvalidSecretName { .. } | Error::ImportName { .. } => {
@@ -337,7 +337,7 @@ impl Error {
             Error::NoService(_) => "`vault list` shows each secret's service".into(),
             Error::NoAccessInService { .. } => "ask an identity that manages them to grant you access".into(),
             Error::EnvMappingShape { .. } => "write --env GITHUB_TOKEN=GH_BOT_TOKEN: the variable, then the secret's name".into(),
-            Error::EnvTarget { problem: NameProblem::Dangerous, .. } => {
+            Error::EnvTarget { problem: NameProblem::Dangerous(_), .. } => {
                 "add the secret under that name with `vault add --allow-dangerous-name` if you really mean it".into()
             }
             Error::EnvTarget { .. } => {

@@ -5,7 +5,6 @@ use crate::support::{Env, PASSPHRASE};
 
 const NAME_HINT: &str =
     "names are environment variable names: letters, digits and _, not starting with a digit";
-const DANGEROUS_HINT: &str = "pass --allow-dangerous-name if you really mean it";
 const EMPTY_HINT: &str = "pass --allow-empty to store an empty value";
 const WHEN_HINT: &str = "use a date (2027-01-31) or a duration (90d, 12h)";
 
@@ -180,31 +179,6 @@ fn refuses_a_name_vault_itself_reads() {
         "vault uses this variable itself",
         NAME_HINT,
     );
-}
-
-macro_rules! dangerous_names {
-    ($($test:ident: $name:expr,)*) => {$(
-        #[test]
-        fn $test() {
-            refused_name($name, "it lets a value take over the program", DANGEROUS_HINT);
-        }
-    )*};
-}
-
-dangerous_names! {
-    refuses_ld_preload: "LD_PRELOAD",
-    refuses_ld_library_path: "LD_LIBRARY_PATH",
-    refuses_dyld_insert_libraries: "DYLD_INSERT_LIBRARIES",
-    refuses_dyld_library_path: "DYLD_LIBRARY_PATH",
-    refuses_path: "PATH",
-    refuses_bash_env: "BASH_ENV",
-    refuses_env: "ENV",
-    refuses_prompt_command: "PROMPT_COMMAND",
-    refuses_node_options: "NODE_OPTIONS",
-    refuses_pythonstartup: "PYTHONSTARTUP",
-    refuses_perl5opt: "PERL5OPT",
-    refuses_git_ssh_command: "GIT_SSH_COMMAND",
-    refuses_a_dangerous_name_in_lower_case: "ld_preload",
 }
 
 #[test]

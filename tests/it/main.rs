@@ -11,6 +11,7 @@ mod add;
 mod audit;
 mod audit_verify;
 mod completions;
+mod dangerous;
 mod delete;
 mod exec;
 mod exec_core;

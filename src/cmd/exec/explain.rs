@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::plan::{Entry, Fate, Plan, EXPIRY_WARNING_SECS};
 use super::MaskDecision;
+use crate::model::name_danger;
 use crate::process::MIN_LEN;
 use crate::time;
 
@@ -19,6 +20,9 @@ pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
         );
     }
     for entry in plan.with_fate(Fate::Inject) {
+        if let Some(effect) = redirects(entry) {
+            eprintln!("vault: injecting {}, which may {effect}", entry.var);
+        }
         match entry.expires_at() {
             Some(at) if at <= plan.now => eprintln!(
                 "vault: injecting {}, which expired on {}",
@@ -47,6 +51,14 @@ pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
             );
         }
     }
+}
+
+/// The effect of a variable that is allowed but redirects the program's
+/// traffic (a proxy), which exec names each time it injects one.
+fn redirects(entry: &Entry<'_>) -> Option<&'static str> {
+    name_danger(&entry.var)
+        .filter(|d| !d.class.refused())
+        .map(|d| d.effect)
 }
 
 fn too_short(entry: &Entry<'_>) -> bool {
@@ -93,6 +105,9 @@ fn describe(entry: &Entry<'_>, now: i64, identity: &str, masking: bool) -> Strin
         parts.push(format!("from {}", entry.secret));
     }
     if entry.fate == Fate::Inject {
+        if let Some(effect) = redirects(entry) {
+            parts.push(format!("may {effect}"));
+        }
         match entry.expires_at() {
             Some(at) if at <= now => parts.push(format!("expired on {}", time::format(at))),
             Some(at) if at <= now + EXPIRY_WARNING_SECS => {
