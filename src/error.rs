@@ -48,6 +48,10 @@ pub enum Error {
     },
     #[error("{} is a symbolic link; vault opens only the real file", .0.display())]
     Symlink(PathBuf),
+    #[error("{} is writable by others (mode {mode:04o}): they could plant files beside the vault", .dir.display())]
+    SharedDirectory { dir: PathBuf, mode: u32 },
+    #[error("refusing {}: {reason}", .path.display())]
+    UnsafeSideFile { path: PathBuf, reason: String },
     #[error("cannot {action} {}: {}", .path.display(), io_reason(.source))]
     Io {
         action: &'static str,
@@ -267,6 +271,14 @@ impl Error {
             }
             Error::NewerFormat { .. } => "upgrade vault to open this file; it was left untouched".into(),
             Error::Symlink(p) => format!("pass the real path: --vault \"$(readlink -f {})\"", p.display()),
+            Error::SharedDirectory { dir, .. } => format!(
+                "keep the vault in a directory only you can write: run chmod go-w {}, or move the vault and pass --vault PATH",
+                dir.display()
+            ),
+            Error::UnsafeSideFile { path, .. } => format!(
+                "vault did not make this file; look at it, then move it aside: mv {0} {0}.suspect",
+                path.display()
+            ),
             Error::Busy => "try again; if it persists, look for a stuck vault process".into(),
             Error::Integrity(_) => "restore the vault file from a backup or from version control".into(),
             Error::AuditBroken { seq, .. } => {

@@ -10,6 +10,11 @@
 //! authenticated by the layer above (`vault::exec_log`); this module moves
 //! bytes.
 //!
+//! The file is opened as every side file is (`file::open_side`: no
+//! symlink, no blocking on a FIFO) and checked on its descriptor: a regular
+//! file of this user or the vault's owner, mode 0600, so a log planted by
+//! another user is refused rather than appended to or folded.
+//!
 //! An appender may open the file just before a fold removes it, then get
 //! its lock on the removed file: it checks the link count under the lock
 //! and opens again. Lines are not synced to disk: a crash of vault loses
@@ -18,6 +23,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+
+use super::file::{check_side, open_side};
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
@@ -45,18 +52,19 @@ fn still_linked(file: &File, path: &Path) -> Result<bool> {
         > 0)
 }
 
+/// Group and other bits: the log names secrets, programs and directories.
+const FORBIDDEN_MODE: u32 = 0o077;
+
 /// Appends `line` (one whole line, newline included) in one write; returns
-/// the log's size afterwards.
-pub fn append(vault: &Path, line: &[u8]) -> Result<u64> {
+/// the log's size afterwards. `owner` owns the vault file.
+pub fn append(vault: &Path, owner: u32, line: &[u8]) -> Result<u64> {
     let path = path_for(vault);
+    let mut options = OpenOptions::new();
+    options.append(true).create(true).mode(0o600);
     loop {
-        let file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(|e| Error::io("open", &path, e))?;
+        let file = open_side(&path, &options)?
+            .ok_or_else(|| Error::io("open", &path, std::io::Error::from(ErrorKind::NotFound)))?;
+        check_side(&file, &path, owner, FORBIDDEN_MODE)?;
         let mut file = lock(file, FlockArg::LockShared, &path)?;
         if !still_linked(&file, &path)? {
             continue;
@@ -71,8 +79,8 @@ pub fn append(vault: &Path, line: &[u8]) -> Result<u64> {
 }
 
 /// The log's bytes, read under a shared lock (empty when there is none).
-pub fn read(vault: &Path) -> Result<Vec<u8>> {
-    Ok(open_locked(vault, FlockArg::LockShared)?
+pub fn read(vault: &Path, owner: u32) -> Result<Vec<u8>> {
+    Ok(open_locked(vault, owner, FlockArg::LockShared)?
         .map(|(_, bytes)| bytes)
         .unwrap_or_default())
 }
@@ -97,9 +105,9 @@ impl Taken {
 }
 
 /// Takes the log for folding; `None` when there is none.
-pub fn take(vault: &Path) -> Result<Option<Taken>> {
+pub fn take(vault: &Path, owner: u32) -> Result<Option<Taken>> {
     Ok(
-        open_locked(vault, FlockArg::LockExclusive)?.map(|(file, bytes)| Taken {
+        open_locked(vault, owner, FlockArg::LockExclusive)?.map(|(file, bytes)| Taken {
             _file: file,
             path: path_for(vault),
             bytes,
@@ -107,18 +115,15 @@ pub fn take(vault: &Path) -> Result<Option<Taken>> {
     )
 }
 
-fn open_locked(vault: &Path, how: FlockArg) -> Result<Option<(Flock<File>, Vec<u8>)>> {
+fn open_locked(vault: &Path, owner: u32, how: FlockArg) -> Result<Option<(Flock<File>, Vec<u8>)>> {
     let path = path_for(vault);
+    let mut options = OpenOptions::new();
+    options.read(true);
     loop {
-        let file = match OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&path)
-        {
-            Ok(file) => file,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("open", &path, e)),
+        let Some(file) = open_side(&path, &options)? else {
+            return Ok(None);
         };
+        check_side(&file, &path, owner, FORBIDDEN_MODE)?;
         let mut file = lock(file, how, &path)?;
         if !still_linked(&file, &path)? {
             continue;

@@ -43,6 +43,8 @@ pub struct Store {
     path: PathBuf,
     /// Opened as immutable: every write fails at once with `ReadOnly`.
     read_only: bool,
+    /// The vault file's owner, whom its side files may also belong to.
+    owner: u32,
 }
 
 impl Store {
@@ -56,6 +58,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             read_only: false,
+            owner: nix::unistd::geteuid().as_raw(),
         };
         // A new file starts in SQLite's rollback journal; `configure`
         // turns it to WAL.
@@ -69,7 +72,9 @@ impl Store {
     /// user cannot write (a read-only file or directory) is opened for
     /// reading: `list` and `exec` work, and writes say why they cannot.
     pub fn open(path: &Path) -> Result<Store> {
-        file::check_existing(path)?;
+        let owner = file::check_existing(path)?;
+        file::check_directory(path)?;
+        file::check_sqlite_side_files(path, owner)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -79,12 +84,13 @@ impl Store {
             conn,
             path: path.to_owned(),
             read_only: false,
+            owner,
         };
         let header = match schema::check_identity(&store.conn, path)
             .and_then(|header| store.configure(&header.journal_mode).map(|()| header))
         {
             Ok(header) => header,
-            Err(Error::ReadOnly(_) | Error::Io { .. }) => return Self::open_immutable(path),
+            Err(Error::ReadOnly(_) | Error::Io { .. }) => return Self::open_immutable(path, owner),
             Err(e) => return Err(e),
         };
         if header.format < FORMAT_VERSION {
@@ -95,7 +101,7 @@ impl Store {
 
     /// A WAL database whose directory this user cannot write has nowhere to
     /// put its shared-memory index; SQLite can still read it as immutable.
-    fn open_immutable(path: &Path) -> Result<Store> {
+    fn open_immutable(path: &Path, owner: u32) -> Result<Store> {
         let conn = Connection::open_with_flags(
             immutable_uri(path),
             OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -110,6 +116,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             read_only: true,
+            owner,
         })
     }
 
@@ -121,8 +128,12 @@ impl Store {
     /// directory that may be a git checkout. So it is opened `immutable`
     /// then: a writer starting meanwhile can at worst make this read fail or
     /// miss its newest names, which completion shrugs off.
+    ///
+    /// Its directory may be shared (git writes the files it converts to
+    /// `$TMPDIR`); the side files are checked all the same.
     pub fn open_read_only(path: &Path) -> Result<Store> {
-        file::check_existing(path)?;
+        let owner = file::check_existing(path)?;
+        file::check_sqlite_side_files(path, owner)?;
         let mut flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
@@ -140,6 +151,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             read_only: true,
+            owner,
         })
     }
 
@@ -230,12 +242,12 @@ impl Store {
         if self.read_only {
             return Err(Error::ReadOnly(self.path.clone()));
         }
-        exec_log::append(&self.path, line)
+        exec_log::append(&self.path, self.owner, line)
     }
 
     /// The exec log's bytes (empty when there is none).
     pub fn read_exec_log(&self) -> Result<Vec<u8>> {
-        exec_log::read(&self.path)
+        exec_log::read(&self.path, self.owner)
     }
 
     /// The exec log, locked for folding into the audit log; `None` when
@@ -244,7 +256,7 @@ impl Store {
         if self.read_only {
             return Ok(None);
         }
-        exec_log::take(&self.path)
+        exec_log::take(&self.path, self.owner)
     }
 
     /// Whether the file has the tables of `format` (an older file opened

@@ -35,6 +35,7 @@ mod reliability;
 mod rename_rotate;
 mod reports;
 mod shells;
+mod side_files;
 mod status;
 mod storage;
 mod tamper;
