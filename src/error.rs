@@ -87,6 +87,8 @@ pub enum Error {
 
     #[error("invalid secret name {name:?}: {problem}")]
     InvalidSecretName { name: String, problem: NameProblem },
+    #[error("invalid {option}: it contains the control character U+{:04X}", u32::from(*.found))]
+    ControlInText { option: &'static str, found: char },
     #[error("invalid identity name {name:?}: {problem}")]
     InvalidIdentityName { name: String, problem: NameProblem },
     #[error("a secret named {0} already exists")]
@@ -300,6 +302,9 @@ impl Error {
             }
             Error::InvalidSecretName { .. } | Error::ImportName { .. } => {
                 "names are environment variable names: letters, digits and _, not starting with a digit".into()
+            }
+            Error::ControlInText { .. } => {
+                "metadata is shown on one line: write it without line breaks, tabs or escape sequences".into()
             }
             Error::InvalidIdentityName { .. } => {
                 "identity names use letters, digits and . _ - @, starting with a letter or digit".into()

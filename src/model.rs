@@ -9,7 +9,9 @@ use std::fmt;
 use serde::Serialize;
 
 mod danger;
+mod text;
 pub use danger::{entries as danger_entries, name_danger, Danger, DangerClass, Match};
+pub use text::{from_stored_bytes, shown, text_problem};
 
 /// Why a name was refused; the caller adds the name itself.
 #[derive(Debug, Clone, PartialEq, Eq)]

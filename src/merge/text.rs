@@ -7,10 +7,13 @@
 //! parameter. Lines are sorted (identities and secrets by name, grants by
 //! identity) and each block opens with a `secret NAME` or `identity NAME`
 //! line that `vault git setup` teaches git to show in hunk headers, so a
-//! change touches as few lines as it can and says where it is.
+//! change touches as few lines as it can and says where it is. Every
+//! field read from the file is escaped (`model::shown`): a newline in a
+//! service would otherwise forge whole lines of the diff.
 
 use std::collections::HashMap;
 
+use crate::model::shown;
 use crate::store::Snapshot;
 use crate::time;
 
@@ -34,14 +37,14 @@ pub fn render(s: &Snapshot, format: i64) -> String {
         .default_identity
         .and_then(|id| names.get(&id).copied())
         .unwrap_or("-");
-    line(format!("  default identity {default}"));
+    line(format!("  default identity {}", shown(default)));
 
     let mut identities: Vec<_> = s.identities.iter().collect();
     identities.sort_by(|a, b| a.name.cmp(&b.name));
     for i in identities {
         line(String::new());
-        line(format!("identity {}", i.name));
-        line(format!("  kind {}", i.kind));
+        line(format!("identity {}", shown(&i.name)));
+        line(format!("  kind {}", shown(&i.kind)));
         line(format!("  created {}", time::format(i.created_at)));
     }
 
@@ -49,13 +52,13 @@ pub fn render(s: &Snapshot, format: i64) -> String {
     secrets.sort_by(|a, b| a.name.cmp(&b.name));
     for secret in secrets {
         line(String::new());
-        line(format!("secret {}", secret.name));
+        line(format!("secret {}", shown(&secret.name)));
         line(format!(
             "  service {}",
-            secret.service.as_deref().unwrap_or("-")
+            shown(secret.service.as_deref().unwrap_or("-"))
         ));
         if let Some(d) = &secret.description {
-            line(format!("  description {}", one_line(d)));
+            line(format!("  description {}", shown(d)));
         }
         line(format!("  version {}", secret.version));
         line(format!("  created {}", time::format(secret.created_at)));
@@ -81,7 +84,7 @@ pub fn render(s: &Snapshot, format: i64) -> String {
             let until = expires
                 .map(|e| format!(" until {}", time::format(e)))
                 .unwrap_or_default();
-            line(format!("  access {who} {level}{until}"));
+            line(format!("  access {} {level}{until}", shown(who)));
         }
     }
     out
@@ -89,11 +92,4 @@ pub fn render(s: &Snapshot, format: i64) -> String {
 
 fn optional_time(t: Option<i64>) -> String {
     t.map(time::format).unwrap_or_else(|| "-".into())
-}
-
-/// A description on one line: line breaks would fake other entries.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }

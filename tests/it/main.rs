@@ -29,6 +29,7 @@ mod keyring;
 mod leaks;
 mod list;
 mod man;
+mod metadata;
 mod process_safety;
 mod properties;
 mod reliability;

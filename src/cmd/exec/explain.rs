@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::plan::{Entry, Fate, Plan, EXPIRY_WARNING_SECS};
 use super::MaskDecision;
-use crate::model::name_danger;
+use crate::model::{name_danger, shown};
 use crate::process::MIN_LEN;
 use crate::time;
 
@@ -16,22 +16,22 @@ pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
     for entry in plan.with_fate(Fate::GrantExpired) {
         eprintln!(
             "vault: not injecting {}: the access of {identity} to it has expired",
-            entry.secret
+            shown(entry.secret.as_str())
         );
     }
     for entry in plan.with_fate(Fate::Inject) {
         if let Some(effect) = redirects(entry) {
-            eprintln!("vault: injecting {}, which may {effect}", entry.var);
+            eprintln!("vault: injecting {}, which may {effect}", shown(&entry.var));
         }
         match entry.expires_at() {
             Some(at) if at <= plan.now => eprintln!(
                 "vault: injecting {}, which expired on {}",
-                entry.secret,
+                shown(entry.secret.as_str()),
                 time::format(at)
             ),
             Some(at) if at <= plan.now + EXPIRY_WARNING_SECS => eprintln!(
                 "vault: {} expires in {}, on {}; rotate it soon",
-                entry.secret,
+                shown(entry.secret.as_str()),
                 time::format_span(at - plan.now),
                 time::format(at)
             ),
@@ -85,7 +85,7 @@ pub fn render(
     let width = plan.entries.iter().map(|e| e.var.len()).max().unwrap_or(0);
     for entry in &plan.entries {
         let what = describe(entry, plan.now, identity, masking.on);
-        out.push_str(&format!("{:<width$}  {what}\n", entry.var));
+        out.push_str(&format!("{:<width$}  {what}\n", shown(&entry.var)));
     }
     out
 }
@@ -102,7 +102,7 @@ fn describe(entry: &Entry<'_>, now: i64, identity: &str, masking: bool) -> Strin
         Fate::NotGranted => format!("not granted to {identity}"),
     }];
     if entry.var != entry.secret.as_str() {
-        parts.push(format!("from {}", entry.secret));
+        parts.push(format!("from {}", shown(entry.secret.as_str())));
     }
     if entry.fate == Fate::Inject {
         if let Some(effect) = redirects(entry) {
