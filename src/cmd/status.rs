@@ -39,7 +39,7 @@ pub fn run(session: &Session) -> Result<u8> {
         Ok(i) => {
             out.line(
                 "identity",
-                &format!("{} ({})", shown(&i.name().to_string()), i.kind().as_str()),
+                &format!("{} ({})", shown(i.name()), i.kind().as_str()),
             );
             i.kind() == IdentityKind::Person
         }
