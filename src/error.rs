@@ -105,8 +105,10 @@ pub enum Error {
     EmptyValue(String),
     #[error("the value of {0} contains a NUL byte, which an environment variable cannot hold")]
     NulInValue(String),
-    #[error("the value of {name} is too large: {len} bytes, and one environment entry is limited to 128 KiB")]
-    ValueTooLarge { name: String, len: usize },
+    #[error(
+        "the value of {name} is too large: {size}, and one environment entry is limited to 128 KiB"
+    )]
+    ValueTooLarge { name: String, size: String },
     #[error("invalid duration {input:?}: {problem}")]
     InvalidDuration {
         input: String,

@@ -269,6 +269,57 @@ fn refuses_a_value_one_byte_over_the_kernel_limit() {
 }
 
 #[test]
+fn refuses_a_value_over_the_limit_without_reading_it_all() {
+    use std::io::Write;
+    let env = Env::init();
+    let before = env.dump();
+    let mut run = env.vault(&["add", "BIG"]).passphrase();
+    let mut child = run
+        .command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // 16 MiB offered in 4 KiB writes; vault stops reading after 128 KiB
+    // and a byte, so the writes stop at a broken pipe soon after (the pipe
+    // holds at most 1 MiB more).
+    let mut stdin = child.stdin.take().unwrap();
+    let chunk = [b'a'; 4096];
+    let mut written = 0usize;
+    while written < 16 << 20 && stdin.write_all(&chunk).is_ok() {
+        written += chunk.len();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: the value of BIG is too large: more than 131072 bytes, and one environment entry is limited to 128 KiB\n"
+    );
+    assert!(
+        written < 128 * 1024 + 1 + (1 << 20),
+        "vault read {written} bytes"
+    );
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn refuses_a_file_over_the_limit() {
+    let env = Env::init();
+    let file = env.path().join("big");
+    std::fs::write(&file, vec![b'a'; 4 << 20]).unwrap();
+    env.refuses(
+        env.vault(&["add", "BIG", "--from-file"])
+            .arg(&file)
+            .passphrase(),
+        2,
+        "the value of BIG is too large: more than 131072 bytes, and one environment entry is limited to 128 KiB",
+        None,
+    );
+}
+
+#[test]
 fn the_largest_value_the_kernel_accepts_reaches_the_child() {
     let env = Env::init();
     let value = vec![b'a'; 128 * 1024 - 5];
