@@ -26,6 +26,7 @@ mod hostile;
 mod import;
 mod init;
 mod keyring;
+mod keyring_lock;
 mod leaks;
 mod list;
 mod man;
