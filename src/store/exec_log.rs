@@ -3,7 +3,9 @@
 //!
 //! A write to the vault costs a commit and the checkpoint that leaves no
 //! `-wal` beside the file (several fsyncs); exec runs before every script,
-//! so it appends one line here instead: one `write` under a shared `flock`.
+//! so it appends one line here instead: one `write` under an exclusive
+//! `flock`, held for microseconds, so that the line can name the one before
+//! it (the layer above builds it from the last complete line).
 //! The next command that writes the vault folds the lines into the audit
 //! log inside its own transaction: it takes the file under an exclusive
 //! lock, and removes it only once that transaction has committed. Lines are
@@ -22,7 +24,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 
 use super::file::{check_side, open_side};
 use std::path::{Path, PathBuf};
@@ -55,27 +57,78 @@ fn still_linked(file: &File, path: &Path) -> Result<bool> {
 /// Group and other bits: the log names secrets, programs and directories.
 const FORBIDDEN_MODE: u32 = 0o077;
 
-/// Appends `line` (one whole line, newline included) in one write; returns
-/// the log's size afterwards. `owner` owns the vault file.
-pub fn append(vault: &Path, owner: u32, line: &[u8]) -> Result<u64> {
+/// Appends the line `make` builds from the log's last complete line (none
+/// when the log is empty), newline included, in one write; returns the
+/// log's size afterwards. A last line cut off mid-append is dropped first.
+/// `owner` owns the vault file.
+pub fn append(
+    vault: &Path,
+    owner: u32,
+    make: impl FnOnce(Option<&[u8]>) -> Vec<u8>,
+) -> Result<u64> {
     let path = path_for(vault);
     let mut options = OpenOptions::new();
-    options.append(true).create(true).mode(0o600);
+    options.read(true).append(true).create(true).mode(0o600);
     loop {
         let file = open_side(&path, &options)?
             .ok_or_else(|| Error::io("open", &path, std::io::Error::from(ErrorKind::NotFound)))?;
         check_side(&file, &path, owner, FORBIDDEN_MODE)?;
-        let mut file = lock(file, FlockArg::LockShared, &path)?;
+        let mut file = lock(file, FlockArg::LockExclusive, &path)?;
         if !still_linked(&file, &path)? {
             continue;
         }
-        file.write_all(line)
+        let line = make(last_line(&file, &path)?.as_deref());
+        file.write_all(&line)
             .map_err(|e| Error::io("write", &path, e))?;
         return Ok(file
             .metadata()
             .map_err(|e| Error::io("read", &path, e))?
             .len());
     }
+}
+
+/// The log's last complete line, without its newline, read backwards in
+/// growing windows from the end (a line is usually well under 4 KiB). A
+/// cut-off tail after it is truncated away, so the next line starts clean.
+fn last_line(file: &File, path: &Path) -> Result<Option<Vec<u8>>> {
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("read", path, e))?
+        .len();
+    let mut window: u64 = 4096;
+    loop {
+        let start = len.saturating_sub(window);
+        let mut buf = vec![0u8; (len - start) as usize];
+        file.read_exact_at(&mut buf, start)
+            .map_err(|e| Error::io("read", path, e))?;
+        let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
+            if start == 0 {
+                truncate(file, path, 0, len)?;
+                return Ok(None);
+            }
+            window *= 2;
+            continue;
+        };
+        let begin = match buf[..end].iter().rposition(|&b| b == b'\n') {
+            Some(newline) => newline + 1,
+            None if start == 0 => 0,
+            None => {
+                window *= 2;
+                continue;
+            }
+        };
+        truncate(file, path, start + end as u64 + 1, len)?;
+        buf.truncate(end);
+        buf.drain(..begin);
+        return Ok(Some(buf));
+    }
+}
+
+fn truncate(file: &File, path: &Path, to: u64, len: u64) -> Result<()> {
+    if to < len {
+        file.set_len(to).map_err(|e| Error::io("write", path, e))?;
+    }
+    Ok(())
 }
 
 /// The log's bytes, read under a shared lock (empty when there is none).

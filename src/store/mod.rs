@@ -237,13 +237,13 @@ impl Store {
         Ok(Reading { _tx: tx })
     }
 
-    /// Appends one line to the exec log (see `exec_log`); returns the log's
-    /// size afterwards.
-    pub fn append_exec_log(&self, line: &[u8]) -> Result<u64> {
+    /// Appends one line, built by `make` from the last one, to the exec
+    /// log (see `exec_log`); returns the log's size afterwards.
+    pub fn append_exec_log(&self, make: impl FnOnce(Option<&[u8]>) -> Vec<u8>) -> Result<u64> {
         if self.read_only {
             return Err(Error::ReadOnly(self.path.clone()));
         }
-        exec_log::append(&self.path, self.owner, line)
+        exec_log::append(&self.path, self.owner, make)
     }
 
     /// The exec log's bytes (empty when there is none).
