@@ -74,27 +74,23 @@ pub fn append(
             .ok_or_else(|| Error::io("open", &path, std::io::Error::from(ErrorKind::NotFound)))?;
         check_side(&file, &path, owner, FORBIDDEN_MODE)?;
         let mut file = lock(file, FlockArg::LockExclusive, &path)?;
-        if !still_linked(&file, &path)? {
+        let meta = file.metadata().map_err(|e| Error::io("read", &path, e))?;
+        if meta.nlink() == 0 {
             continue;
         }
-        let line = make(last_line(&file, &path)?.as_deref());
+        let (last, len) = last_line(&file, &path, meta.len())?;
+        let line = make(last.as_deref());
         file.write_all(&line)
             .map_err(|e| Error::io("write", &path, e))?;
-        return Ok(file
-            .metadata()
-            .map_err(|e| Error::io("read", &path, e))?
-            .len());
+        return Ok(len + line.len() as u64);
     }
 }
 
-/// The log's last complete line, without its newline, read backwards in
-/// growing windows from the end (a line is usually well under 4 KiB). A
-/// cut-off tail after it is truncated away, so the next line starts clean.
-fn last_line(file: &File, path: &Path) -> Result<Option<Vec<u8>>> {
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io("read", path, e))?
-        .len();
+/// The last complete line of the log (`len` bytes long), without its
+/// newline, read backwards in growing windows from the end (a line is
+/// usually well under 4 KiB), and the log's length after it: a cut-off
+/// tail is truncated away, so the next line starts clean.
+fn last_line(file: &File, path: &Path, len: u64) -> Result<(Option<Vec<u8>>, u64)> {
     let mut window: u64 = 4096;
     loop {
         let start = len.saturating_sub(window);
@@ -104,7 +100,7 @@ fn last_line(file: &File, path: &Path) -> Result<Option<Vec<u8>>> {
         let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
             if start == 0 {
                 truncate(file, path, 0, len)?;
-                return Ok(None);
+                return Ok((None, 0));
             }
             window *= 2;
             continue;
@@ -117,10 +113,11 @@ fn last_line(file: &File, path: &Path) -> Result<Option<Vec<u8>>> {
                 continue;
             }
         };
-        truncate(file, path, start + end as u64 + 1, len)?;
+        let kept = start + end as u64 + 1;
+        truncate(file, path, kept, len)?;
         buf.truncate(end);
         buf.drain(..begin);
-        return Ok(Some(buf));
+        return Ok((Some(buf), kept));
     }
 }
 
