@@ -128,6 +128,19 @@ fn identity_list_status_and_audit_escape_what_arrived_through_the_file() {
         "{}",
         out.stdout
     );
+    // (exec decrypts what it selects: the row named B\xff would fail it.)
+    env.sql("DELETE FROM secrets WHERE name = CAST(X'42FF' AS TEXT);");
+    let out = env
+        .vault(&["exec", "--explain"])
+        .passphrase()
+        .run()
+        .success();
+    no_raw_controls(&out.stdout);
+    assert!(
+        out.stdout.starts_with("identity: own\\rer\n"),
+        "{}",
+        out.stdout
+    );
 
     let out = env.vault(&["audit"]).run().success();
     no_raw_controls(&out.stdout);
@@ -175,4 +188,45 @@ fn an_error_naming_a_row_from_the_file_is_escaped() {
         .code(125);
     no_raw_controls(&out.stderr);
     assert!(out.stderr.contains("API\\x1b[2J_KEY"), "{out:#?}");
+}
+
+/// Completion prints names and services for the shell to show: a name
+/// with a control character is not offered, and a service is escaped.
+#[test]
+fn completion_offers_no_name_with_a_control_character() {
+    let env = Env::init();
+    env.add("API_KEY", "sk_live_4f9a8b7c");
+    env.add("APP_TOKEN", "value-b");
+    env.sql(
+        "UPDATE secrets SET name = 'API' || char(27) || '[2J' WHERE name = 'API_KEY'; \
+         UPDATE secrets SET service = 'ci' || char(27) || '[31m' WHERE name = 'APP_TOKEN';",
+    );
+    let out = env
+        .vault(&["--", "vault", "rotate", "AP"])
+        .env("VAULT_COMPLETE", "fish")
+        .run()
+        .success();
+    no_raw_controls(&out.stdout);
+    assert_eq!(out.stdout, "APP_TOKEN\tci\\x1b[31m\n");
+}
+
+/// A name that is not UTF-8 reaches exec escaped, and its value, sealed
+/// under the real name, fails as any hand-edited row does.
+#[test]
+fn an_undecodable_name_fails_exec_as_an_integrity_error() {
+    let env = Env::init();
+    env.add("B", "value-b");
+    env.sql("UPDATE secrets SET name = CAST(X'42FF' AS TEXT) WHERE name = 'B';");
+    let before = env.dump();
+    let out = env
+        .vault(&["exec", "--", "touch", "ran"])
+        .passphrase()
+        .run();
+    out.fails(
+        125,
+        "integrity check failed for secret B\\xff: the vault file was changed outside vault or is damaged",
+        Some("restore the vault file from a backup or from version control"),
+    );
+    assert!(!env.path().join("ran").exists());
+    assert_eq!(env.dump(), before);
 }

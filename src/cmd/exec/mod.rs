@@ -110,7 +110,8 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     // command writes meanwhile. (Not held over unlocking, which may wait
     // for a passphrase.)
     let reading = vault.reading()?;
-    let identity = me.name().to_owned();
+    // Shown in notes and `--explain`: escaped, as all metadata from the file.
+    let identity = crate::model::shown(me.name()).into_owned();
     // Secrets not granted matter only to --explain and to telling an
     // unknown --service from one with nothing granted.
     let whole_vault = request.explain || !request.services.is_empty();
