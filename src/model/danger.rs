@@ -314,6 +314,11 @@ const ENTRIES: &[Entry] = &[
     // docker(1) ENVIRONMENT VARIABLES: DOCKER_CONFIG (its credential
     // helpers are programs), DOCKER_HOST (the daemon it talks to).
     exact("DOCKER_CONFIG", CONFIG_DIR),
+    // Kubernetes "client-go credential plugins": a kubeconfig's
+    // users[].user.exec runs a program; AWS CLI "Sourcing credentials with
+    // an external process": credential_process in the config file.
+    exact("KUBECONFIG", CONFIG_DIR),
+    exact("AWS_CONFIG_FILE", CONFIG_DIR),
     exact(
         "DOCKER_HOST",
         traffic("send the program's requests to the daemon it names"),

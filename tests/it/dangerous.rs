@@ -130,6 +130,8 @@ const REFUSED: &[&str] = &[
     "CURL_CA_BUNDLE",
     "SSLKEYLOGFILE",
     "DOCKER_CONFIG",
+    "KUBECONFIG",
+    "AWS_CONFIG_FILE",
 ];
 
 /// Names accepted everywhere, whose effect exec names when it injects them.
