@@ -71,7 +71,7 @@ impl Fixture {
             .unwrap();
         let ci = IdentityName::parse("ci").unwrap();
         let token = vault
-            .add_identity(&me, &ci, NewIdentity::Machine)
+            .add_identity(&me, &ci, NewIdentity::Machine, false)
             .unwrap()
             .unwrap();
         let names: Vec<SecretName> = (0..n)
@@ -94,7 +94,7 @@ impl Fixture {
         for k in 1..extra {
             let name = IdentityName::parse(&format!("m{k}")).unwrap();
             vault
-                .add_identity(&me, &name, NewIdentity::Machine)
+                .add_identity(&me, &name, NewIdentity::Machine, false)
                 .unwrap();
             vault
                 .grant(&me, &names[..1], &name, Level::Use, None)

@@ -70,6 +70,28 @@ pub enum Error {
         "integrity check failed for {0}: the vault file was changed outside vault or is damaged"
     )]
     Integrity(String),
+    /// A row whose writer is not who may write it, or an identity whose
+    /// certificate does not chain to the vault's root.
+    #[error("trust check failed: {0}")]
+    Untrusted(String),
+    #[error(
+        "trust check failed: this vault's root is {found}, but {source_of_pin} pinned {pinned}"
+    )]
+    RootChanged {
+        found: String,
+        pinned: String,
+        source_of_pin: &'static str,
+    },
+    #[error("trust check failed: {0} went back since this clone last saw it (an older copy of the file was put back)")]
+    RolledBack(String),
+    #[error("refusing to set {names}: a value there can run code inside the program")]
+    DangerousAtExec { names: String, first: String },
+    #[error("{identity} may not {action}: {why}")]
+    RoleRefused {
+        identity: String,
+        action: &'static str,
+        why: String,
+    },
 
     #[error("audit log broken at entry {seq} ({kind}): {detail}")]
     AuditBroken {
@@ -285,6 +307,10 @@ impl Error {
             ),
             Error::Busy => "try again; if it persists, look for a stuck vault process".into(),
             Error::Integrity(_) => "restore the vault file from a backup or from version control".into(),
+            Error::Untrusted(_) => "someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)".into(),
+            Error::RootChanged { .. } => "if this vault was re-created on purpose, run `vault trust accept` after checking the fingerprint with its owner".into(),
+            Error::DangerousAtExec { first, .. } => format!("if you trust whoever added it, accept it for this run: vault exec --allow-dangerous-name {first} -- ..."),
+            Error::RolledBack(_) => "if you put an older copy back on purpose (a backup), run `vault trust accept`".into(),
             Error::AuditBroken { seq, .. } => {
                 let intact = match seq - 1 {
                     n if n < 1 => String::new(),

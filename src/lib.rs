@@ -26,6 +26,7 @@ mod session;
 pub mod store;
 mod terminal;
 pub mod time;
+mod trust_state;
 pub mod vault;
 
 use std::ffi::OsString;

@@ -233,6 +233,13 @@ pub struct IdentityInfo {
     pub created: i64,
     pub secrets: usize,
     pub default: bool,
+    /// `root`, `admin` or `member`, as its certificate says.
+    pub role: String,
+    /// Fingerprints of its keys: the X25519 key that receives secrets and
+    /// the Ed25519 key that signs (none for an identity certified to
+    /// receive only).
+    pub key: String,
+    pub signing_key: Option<String>,
 }
 
 /// One entry of the audit log: plaintext metadata, safe to print.

@@ -96,6 +96,14 @@ impl Session {
     pub fn open(&self) -> Result<Vault> {
         let vault = Vault::open(&self.vault_path)?;
         warn_permissions(vault.path());
+        let token_pin = self
+            .token
+            .as_deref()
+            .and_then(|t| AccessToken::parse(t).ok())
+            .and_then(|t| t.pin());
+        if let Some(data) = dirs::data_dir() {
+            vault.use_local_state(&data, token_pin);
+        }
         Ok(vault)
     }
 

@@ -33,6 +33,10 @@ pub struct ExecArgs {
     #[arg(long)]
     pub allow_expired: bool,
 
+    /// Let this secret be injected though its variable lets a value take over a program (LD_PRELOAD, BASH_ENV...); repeatable. Whoever added it opted in for themselves, not for you
+    #[arg(long = "allow-dangerous-name", value_name = "NAME")]
+    pub allow_dangerous: Vec<String>,
+
     /// Show what would happen to each secret, without values and without running anything
     #[arg(long)]
     pub explain: bool,

@@ -33,6 +33,7 @@ pub fn parse(args: &[OsString]) -> Option<Cli> {
         no_override: false,
         mask: MaskMode::Auto,
         allow_expired: false,
+        allow_dangerous: Vec::new(),
         explain: false,
         command: Vec::new(),
     };

@@ -138,6 +138,8 @@ pub enum Command {
     /// Keep the vault in a git repository: diff and merge it row by row
     #[command(subcommand)]
     Git(GitCommand),
+    /// Show the vault's root and what this clone pinned; `trust accept` takes a new one on purpose
+    Trust(TrustArgs),
     /// Show the vault file, identity, unlock method and keyring; nothing secret
     #[command(visible_alias = "doctor")]
     Status,
@@ -149,6 +151,13 @@ pub enum Command {
     /// Write completions/ and man/ under DIR (for the repository and packagers)
     #[command(hide = true)]
     GenerateAssets(GenerateAssetsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// `accept`: pin the vault's current root and take its current secrets as the newest (after restoring a backup, or a vault re-created on purpose)
+    #[arg(value_parser = ["accept"])]
+    pub action: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -57,6 +57,10 @@ pub struct IdentityAddArgs {
     #[arg(long)]
     pub token: bool,
 
+    /// Make it an admin: it may add and remove identities and write every secret
+    #[arg(long)]
+    pub admin: bool,
+
     /// Read the new identity's passphrase from this file
     #[arg(
         long,

@@ -27,7 +27,7 @@ fn add(session: &Session, args: IdentityAddArgs) -> Result<u8> {
     let me = session.unlock(&vault)?;
     if args.token {
         let token = vault
-            .add_identity(&me, &name, NewIdentity::Machine)?
+            .add_identity(&me, &name, NewIdentity::Machine, args.admin)?
             .expect("a machine identity has a token");
         eprintln!("added machine identity {name}; its access token, shown only this once:");
         super::print(&format!("{}\n", *token.encode()))?;
@@ -42,6 +42,7 @@ fn add(session: &Session, args: IdentityAddArgs) -> Result<u8> {
             &me,
             &name,
             NewIdentity::Person(&passphrase, session.new_kdf_params()),
+            args.admin,
         )?;
         super::print(&format!(
             "added identity {name}; it can use nothing until granted\n"
@@ -64,16 +65,23 @@ fn list(session: &Session, args: IdentityListArgs) -> Result<u8> {
         .max()
         .unwrap_or(4)
         .max(4);
-    let mut out = format!("{:<width$}  KIND     CREATED     SECRETS\n", "NAME");
+    let mut out = format!(
+        "{:<width$}  KIND     ROLE      CREATED     SECRETS\n",
+        "NAME"
+    );
     for i in &identities {
         let default = if i.default { "  (default)" } else { "" };
         out.push_str(&format!(
-            "{:<width$}  {:<7}  {}  {}{default}\n",
+            "{:<width$}  {:<7}  {:<8}  {}  {}{default}\n",
             shown(i.name.as_str()),
             i.kind.as_str(),
+            shown(&i.role),
             crate::time::format_date(i.created),
             i.secrets
         ));
+        out.push_str(&format!("{:<width$}    receives with {}\n", "", i.key));
+        let signs = i.signing_key.as_deref().unwrap_or("no key (receives only)");
+        out.push_str(&format!("{:<width$}    signs with    {signs}\n", ""));
     }
     super::print(&out)?;
     super::OK

@@ -22,6 +22,7 @@ mod passwd;
 mod rename;
 mod rotate;
 mod status;
+mod trust;
 mod unlock;
 
 use std::io::Write;
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Unlock(args) => unlock::unlock(&session, args),
         Command::Lock => unlock::lock(&session),
         Command::Status => status::run(&session),
+        Command::Trust(args) => trust::run(&session, args),
         Command::Git(command) => git::run(&session, command),
         Command::Completions(_) | Command::GenerateAssets(_) => OK,
     }

@@ -3,18 +3,21 @@
 //!
 //! This module owns every RustCrypto crate the vault uses and nothing else:
 //! no I/O, no SQL, no printing. Each primitive is a published construction
-//! (XChaCha20-Poly1305, Argon2id, X25519, HKDF-SHA256, HMAC-SHA256); nothing here is home
+//! (XChaCha20-Poly1305, Argon2id, X25519, Ed25519, HKDF-SHA256,
+//! HMAC-SHA256); nothing here is home
 //! made beyond the length-prefixed encoding of associated data.
 
 mod aead;
 mod kdf;
 mod mac;
+mod sign;
 mod token;
 mod wrap;
 
 pub use aead::{open, seal, Aad, Key, KEY_LEN, NONCE_LEN, TAG_LEN};
 pub use kdf::{derive_unlock_key, KdfParams, ParamsRefused};
 pub use mac::{digest, mac, verify_mac, MAC_LEN};
+pub use sign::{field_digest, verify as verify_signature, Signer25519, SIGNATURE_LEN};
 pub use token::{token_unlock_key, AccessToken, TokenMalformed};
 pub use wrap::{wrapping_key, IdentitySecret, PUBLIC_LEN};
 

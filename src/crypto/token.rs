@@ -1,7 +1,10 @@
 //! Access tokens for machine identities (CI).
 //!
 //! A token is `vtk1_` followed by the identity's 16-byte id and 32 random
-//! bytes, all in lowercase hex. The random part is already full-entropy key
+//! bytes, all in lowercase hex, then (since format 3) `_` and the 16-byte
+//! pin of the vault's root signing key, so that a fresh CI clone checks the
+//! root as strictly as a clone that pinned it. A token without the pin
+//! still unlocks. The random part is already full-entropy key
 //! material, so the unlock key comes from HKDF-SHA256 (RFC 5869) rather than
 //! a slow password hash: CI pays no Argon2 cost.
 //!
@@ -24,6 +27,7 @@ const SECRET_HEX: usize = 64;
 pub struct AccessToken {
     identity_id: [u8; 16],
     secret: Zeroizing<[u8; 32]>,
+    pin: Option<[u8; 16]>,
 }
 
 /// Why a token string could not be read; never includes the token.
@@ -40,7 +44,19 @@ impl AccessToken {
         AccessToken {
             identity_id,
             secret: Zeroizing::new(super::random_bytes()),
+            pin: None,
         }
+    }
+
+    /// The token carrying the root's pin.
+    pub fn with_pin(mut self, pin: [u8; 16]) -> Self {
+        self.pin = Some(pin);
+        self
+    }
+
+    /// The root pin the token carries, if any.
+    pub fn pin(&self) -> Option<[u8; 16]> {
+        self.pin
     }
 
     /// Parses a token, tolerating surrounding whitespace (a trailing newline
@@ -51,10 +67,22 @@ impl AccessToken {
         let (id_hex, rest) = body
             .split_at_checked(ID_HEX)
             .ok_or(TokenMalformed::Length)?;
-        let secret_hex = rest.strip_prefix('_').ok_or(TokenMalformed::Length)?;
-        if secret_hex.len() != SECRET_HEX {
+        let rest = rest.strip_prefix('_').ok_or(TokenMalformed::Length)?;
+        let (secret_hex, pin_hex) = match rest.split_once('_') {
+            Some((secret, pin)) => (secret, Some(pin)),
+            None => (rest, None),
+        };
+        if secret_hex.len() != SECRET_HEX || pin_hex.is_some_and(|p| p.len() != ID_HEX) {
             return Err(TokenMalformed::Length);
         }
+        let pin = match pin_hex {
+            Some(hex_text) => {
+                let mut pin = [0u8; 16];
+                hex::decode_to_slice(hex_text, &mut pin).map_err(|_| TokenMalformed::NotHex)?;
+                Some(pin)
+            }
+            None => None,
+        };
         let mut identity_id = [0u8; 16];
         hex::decode_to_slice(id_hex, &mut identity_id).map_err(|_| TokenMalformed::NotHex)?;
         let mut secret = Zeroizing::new([0u8; 32]);
@@ -62,13 +90,18 @@ impl AccessToken {
         Ok(AccessToken {
             identity_id,
             secret,
+            pin,
         })
     }
 
     /// The token as the user stores it. Returned in a zeroizing string.
     pub fn encode(&self) -> Zeroizing<String> {
+        let pin = self
+            .pin
+            .map(|p| format!("_{}", hex::encode(p)))
+            .unwrap_or_default();
         Zeroizing::new(format!(
-            "{PREFIX}{}_{}",
+            "{PREFIX}{}_{}{pin}",
             hex::encode(self.identity_id),
             hex::encode(&self.secret[..])
         ))
@@ -103,6 +136,9 @@ mod tests {
         let parsed = AccessToken::parse(&format!("{}\n", *text)).unwrap();
         assert_eq!(parsed.identity_id(), [7u8; 16]);
         assert_eq!(parsed.unlock_key().expose(), token.unlock_key().expose());
+        assert_eq!(parsed.pin(), None);
+        let pinned = AccessToken::parse(&token.with_pin([9; 16]).encode()).unwrap();
+        assert_eq!(pinned.pin(), Some([9; 16]));
     }
 
     #[test]

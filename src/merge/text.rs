@@ -2,9 +2,10 @@
 //! textconv): what changed, readable, and nothing that helps decrypt.
 //!
 //! It shows names, services, descriptions, versions, dates, flags,
-//! identities (name, kind, creation) and grants (identity, level, expiry),
-//! and leaves out every sealed value, wrapped key, public key, salt and KDF
-//! parameter. Lines are sorted (identities and secrets by name, grants by
+//! identities (name, kind, creation, role, certifier and the fingerprints
+//! of their keys, so that a swapped key shows in review), each secret's
+//! generation and writer, and grants (identity, level, expiry); it leaves
+//! out every sealed value, wrapped key, signature, salt and KDF parameter. Lines are sorted (identities and secrets by name, grants by
 //! identity) and each block opens with a `secret NAME` or `identity NAME`
 //! line that `vault git setup` teaches git to show in hunk headers, so a
 //! change touches as few lines as it can and says where it is. Every
@@ -46,6 +47,29 @@ pub fn render(s: &Snapshot, format: i64) -> String {
         line(format!("identity {}", shown(&i.name)));
         line(format!("  kind {}", shown(&i.kind)));
         line(format!("  created {}", time::format(i.created_at)));
+        let role = if i.cert.certifier == i.id {
+            "root"
+        } else if i.cert.role.is_empty() {
+            "unsigned"
+        } else {
+            &i.cert.role
+        };
+        line(format!("  role {}", shown(role)));
+        let certifier = <[u8; 16]>::try_from(&i.cert.certifier[..])
+            .ok()
+            .and_then(|c| names.get(&c).copied())
+            .unwrap_or("-");
+        line(format!("  certified by {}", shown(certifier)));
+        line(format!(
+            "  receives with {}",
+            crate::vault::show_pin(&crate::vault::pin_of(&i.public_key))
+        ));
+        if !i.cert.sign_public.is_empty() {
+            line(format!(
+                "  signs with {}",
+                crate::vault::show_pin(&crate::vault::pin_of(&i.cert.sign_public))
+            ));
+        }
     }
 
     let mut secrets: Vec<_> = s.secrets.iter().collect();
@@ -64,6 +88,15 @@ pub fn render(s: &Snapshot, format: i64) -> String {
         line(format!("  created {}", time::format(secret.created_at)));
         line(format!("  rotated {}", time::format(secret.rotated_at)));
         line(format!("  expires {}", optional_time(secret.expires_at)));
+        let writer = <[u8; 16]>::try_from(&secret.signed.signer[..])
+            .ok()
+            .and_then(|w| names.get(&w).copied())
+            .unwrap_or("-");
+        line(format!(
+            "  written by {} (generation {})",
+            shown(writer),
+            secret.authority.generation
+        ));
         if secret.needs_rotation {
             line("  needs rotation".into());
         }

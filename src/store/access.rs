@@ -4,7 +4,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::rows::{access, id16, Db, GrantRow, ACCESS_COLS};
+use super::rows::{access, authority, id16, signed, Db, GrantRow, ACCESS_COLS};
 use super::AccessRow;
 use crate::error::Result;
 
@@ -51,7 +51,9 @@ impl Db<'_> {
     pub fn granted_secrets(&self, identity_id: &[u8; 16]) -> Result<Vec<GrantRow>> {
         const SQL: &str = "SELECT s.id, s.name, s.service, s.version, s.expires_at, \
                            s.sealed_value, a.level, a.expires_at, a.writer_public, \
-                           a.wrapped_key \
+                           a.wrapped_key, s.creator, s.id_nonce, s.generation, s.managers, \
+                           s.managers_epoch, s.managers_by, s.managers_sig, s.signer, s.sig, \
+                           a.signer, a.sig \
                            FROM access a JOIN secrets s ON s.id = a.secret_id \
                            WHERE a.identity_id = ?1";
         self.collect(SQL, [&identity_id[..]], |r| {
@@ -66,6 +68,9 @@ impl Db<'_> {
                 grant_expires_at: r.get(7)?,
                 writer_public: r.get(8)?,
                 wrapped_key: r.get(9)?,
+                authority: authority(r, 10)?,
+                secret_signed: signed(r, 17)?,
+                access_signed: signed(r, 19)?,
             })
         })
     }
@@ -77,7 +82,8 @@ impl Db<'_> {
             " ON CONFLICT (secret_id, identity_id) DO UPDATE SET \
              level = excluded.level, expires_at = excluded.expires_at, \
              writer_public = excluded.writer_public, \
-             wrapped_key = excluded.wrapped_key, granted_at = excluded.granted_at",
+             wrapped_key = excluded.wrapped_key, granted_at = excluded.granted_at, \
+             signer = excluded.signer, sig = excluded.sig",
         )
     }
 
@@ -92,8 +98,8 @@ impl Db<'_> {
     fn write_access(&self, a: &AccessRow, on_conflict: &str) -> Result<()> {
         let sql = format!(
             "INSERT INTO access (id, secret_id, identity_id, level, expires_at, \
-             writer_public, wrapped_key, granted_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8){on_conflict}"
+             writer_public, wrapped_key, granted_at, signer, sig) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10){on_conflict}"
         );
         self.exec(
             &sql,
@@ -105,9 +111,18 @@ impl Db<'_> {
                 a.expires_at,
                 a.writer_public,
                 a.wrapped_key,
-                a.granted_at
+                a.granted_at,
+                a.signed.signer,
+                a.signed.sig
             ],
         )
+    }
+
+    /// Replaces an access row's signature (the row re-signed at a new
+    /// generation of its secret).
+    pub fn resign_access(&self, id: &[u8; 16], signed: &super::Signed) -> Result<()> {
+        const SQL: &str = "UPDATE access SET signer = ?2, sig = ?3 WHERE id = ?1";
+        self.exec(SQL, params![&id[..], signed.signer, signed.sig])
     }
 
     pub fn delete_access(&self, secret_id: &[u8; 16], identity_id: &[u8; 16]) -> Result<()> {

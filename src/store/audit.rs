@@ -33,6 +33,7 @@ pub struct AuditKeyRow {
     pub writer_public: Vec<u8>,
     pub wrapped_key: Vec<u8>,
     pub created_at: i64,
+    pub signed: super::Signed,
 }
 
 const AUDIT_COLS: &str = "id, seq, at, identity, action, names, detail, prev, mac";
@@ -51,7 +52,7 @@ fn audit(row: &Row<'_>) -> Sql<AuditRow> {
     })
 }
 
-const KEY_COLS: &str = "id, identity_id, writer_public, wrapped_key, created_at";
+const KEY_COLS: &str = "id, identity_id, writer_public, wrapped_key, created_at, signer, sig";
 
 fn audit_key(row: &Row<'_>) -> Sql<AuditKeyRow> {
     Ok(AuditKeyRow {
@@ -60,6 +61,7 @@ fn audit_key(row: &Row<'_>) -> Sql<AuditKeyRow> {
         writer_public: row.get(2)?,
         wrapped_key: row.get(3)?,
         created_at: row.get(4)?,
+        signed: super::rows::signed(row, 5)?,
     })
 }
 
@@ -130,9 +132,15 @@ impl Db<'_> {
         Ok(self.collect(&sql, [&identity_id[..]], audit_key)?.pop())
     }
 
+    /// Replaces an audit key row's signature (the upgrade from format 2).
+    pub fn resign_audit_key(&self, id: &[u8; 16], signed: &super::Signed) -> Result<()> {
+        const SQL: &str = "UPDATE audit_keys SET signer = ?2, sig = ?3 WHERE id = ?1";
+        self.exec(SQL, params![&id[..], signed.signer, signed.sig])
+    }
+
     pub fn insert_audit_key(&self, k: &AuditKeyRow) -> Result<()> {
         const SQL: &str = "INSERT INTO audit_keys (id, identity_id, writer_public, wrapped_key, \
-                           created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+                           created_at, signer, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
         self.exec(
             SQL,
             params![
@@ -140,7 +148,9 @@ impl Db<'_> {
                 &k.identity_id[..],
                 k.writer_public,
                 k.wrapped_key,
-                k.created_at
+                k.created_at,
+                k.signed.signer,
+                k.signed.sig
             ],
         )
     }

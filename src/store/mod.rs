@@ -24,7 +24,10 @@ use crate::error::{Error, Result};
 pub use audit::{AuditKeyRow, AuditRow};
 pub use exec_log::{path_for as exec_log_path, Taken as TakenExecLog};
 pub use file::{check_permissions, PermissionProblem};
-pub use rows::{AccessRow, Db, GrantRow, IdentityRow, KdfRow, SecretRow, VaultRow};
+pub use rows::{
+    AccessRow, Authority, Certificate, Db, GrantRow, IdentityRow, KdfRow, SecretRow, Signed,
+    VaultRow,
+};
 pub use schema::FORMAT_VERSION;
 pub use snapshot::{replace_with, Snapshot};
 
@@ -55,6 +58,7 @@ impl Store {
         file::create_new(path)?;
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
             .map_err(|e| map_err(e, path))?;
+        harden(&conn, path)?;
         let store = Store {
             conn,
             path: path.to_owned(),
@@ -88,6 +92,8 @@ impl Store {
             owner,
         };
         let header = match schema::check_identity(&store.conn, path)
+            .and_then(|header| harden(&store.conn, path).map(|()| header))
+            .and_then(|header| schema::check_objects(&store.conn, path).map(|()| header))
             .and_then(|header| store.configure(&header.journal_mode).map(|()| header))
         {
             Ok(header) => header,
@@ -111,6 +117,8 @@ impl Store {
         )
         .map_err(|e| map_err(e, path))?;
         schema::check_identity(&conn, path)?;
+        harden(&conn, path)?;
+        schema::check_objects(&conn, path)?;
         // An older format cannot be migrated here; it can still be read,
         // as each format only adds tables, and every write says why not.
         Ok(Store {
@@ -146,6 +154,8 @@ impl Store {
         }
         .map_err(|e| map_err(e, path))?;
         schema::check_identity(&conn, path)?;
+        harden(&conn, path)?;
+        schema::check_objects(&conn, path)?;
         conn.busy_timeout(std::time::Duration::from_millis(200))
             .map_err(|e| map_err(e, path))?;
         Ok(Store {
@@ -267,6 +277,18 @@ impl Store {
     }
 }
 
+/// A vault file is data from whoever last wrote it: SQLite may run no
+/// function the file's schema names (`trusted_schema`), and defensive mode
+/// refuses what would corrupt the file from SQL (writable schema, raw page
+/// edits).
+fn harden(conn: &Connection, path: &Path) -> Result<()> {
+    use rusqlite::config::DbConfig;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
+        .and_then(|_| conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false))
+        .map(|_| ())
+        .map_err(|e| map_err(e, path))
+}
+
 /// `file:PATH?immutable=1`, with PATH percent-encoded (RFC 3986) so that
 /// `?`, `#` or `%` in a file name stay part of it.
 fn immutable_uri(path: &Path) -> String {
@@ -340,6 +362,8 @@ mod tests {
             needs_rotation: false,
             rotate_every: None,
             sealed_value: vec![0; 40],
+            authority: Default::default(),
+            signed: Default::default(),
         }
     }
 

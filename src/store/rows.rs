@@ -26,6 +26,39 @@ pub struct KdfRow {
     pub p: i64,
 }
 
+/// Who wrote a row and their signature over it (`vault/seal.rs` says
+/// what each covers); empty until the row is signed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Signed {
+    pub signer: Vec<u8>,
+    pub sig: Vec<u8>,
+}
+
+/// An identity's certificate: its signing key and role, signed by the
+/// identity that added it (by itself, for the vault's root).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Certificate {
+    pub sign_public: Vec<u8>,
+    pub role: String,
+    pub certifier: Vec<u8>,
+    pub sig: Vec<u8>,
+}
+
+/// Who may write a secret: its creator (bound into its id), the managers
+/// an anchor listed (signed, with an epoch), and the generation every
+/// change raises.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Authority {
+    pub creator: Vec<u8>,
+    pub id_nonce: Vec<u8>,
+    pub generation: i64,
+    /// Concatenated 16-byte identity ids.
+    pub managers: Vec<u8>,
+    pub managers_epoch: i64,
+    pub managers_by: Vec<u8>,
+    pub managers_sig: Vec<u8>,
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct IdentityRow {
     pub id: [u8; 16],
@@ -35,6 +68,7 @@ pub struct IdentityRow {
     pub kdf: Option<KdfRow>,
     pub sealed_key: Vec<u8>,
     pub created_at: i64,
+    pub cert: Certificate,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -50,6 +84,8 @@ pub struct SecretRow {
     pub needs_rotation: bool,
     pub rotate_every: Option<i64>,
     pub sealed_value: Vec<u8>,
+    pub authority: Authority,
+    pub signed: Signed,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -62,6 +98,7 @@ pub struct AccessRow {
     pub writer_public: Vec<u8>,
     pub wrapped_key: Vec<u8>,
     pub granted_at: i64,
+    pub signed: Signed,
 }
 
 pub struct Db<'c> {
@@ -82,8 +119,8 @@ pub(super) fn id16(row: &Row<'_>, idx: usize) -> Sql<[u8; 16]> {
     })
 }
 
-const IDENTITY_COLS: &str =
-    "id, name, kind, public_key, kdf_salt, kdf_m, kdf_t, kdf_p, sealed_key, created_at";
+const IDENTITY_COLS: &str = "id, name, kind, public_key, kdf_salt, kdf_m, kdf_t, kdf_p, \
+                             sealed_key, created_at, sign_public, role, certifier, cert_sig";
 
 fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
     let salt: Option<Vec<u8>> = row.get(4)?;
@@ -104,12 +141,40 @@ fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
         kdf,
         sealed_key: row.get(8)?,
         created_at: row.get(9)?,
+        cert: Certificate {
+            sign_public: row.get(10)?,
+            role: row.get(11)?,
+            certifier: row.get(12)?,
+            sig: row.get(13)?,
+        },
     })
 }
 
 pub(super) const SECRET_COLS: &str =
     "id, name, service, description, version, created_at, rotated_at, \
-                           expires_at, needs_rotation, rotate_every, sealed_value";
+     expires_at, needs_rotation, rotate_every, sealed_value, creator, id_nonce, generation, \
+     managers, managers_epoch, managers_by, managers_sig, signer, sig";
+
+/// The authority columns of a secret from `first` on, in `SECRET_COLS`
+/// order.
+pub(super) fn authority(row: &Row<'_>, first: usize) -> Sql<Authority> {
+    Ok(Authority {
+        creator: row.get(first)?,
+        id_nonce: row.get(first + 1)?,
+        generation: row.get(first + 2)?,
+        managers: row.get(first + 3)?,
+        managers_epoch: row.get(first + 4)?,
+        managers_by: row.get(first + 5)?,
+        managers_sig: row.get(first + 6)?,
+    })
+}
+
+pub(super) fn signed(row: &Row<'_>, first: usize) -> Sql<Signed> {
+    Ok(Signed {
+        signer: row.get(first)?,
+        sig: row.get(first + 1)?,
+    })
+}
 
 pub(super) fn secret(row: &Row<'_>) -> Sql<SecretRow> {
     Ok(SecretRow {
@@ -124,11 +189,13 @@ pub(super) fn secret(row: &Row<'_>) -> Sql<SecretRow> {
         needs_rotation: row.get(8)?,
         rotate_every: row.get(9)?,
         sealed_value: row.get(10)?,
+        authority: authority(row, 11)?,
+        signed: signed(row, 18)?,
     })
 }
 
-pub(super) const ACCESS_COLS: &str =
-    "id, secret_id, identity_id, level, expires_at, writer_public, wrapped_key, granted_at";
+pub(super) const ACCESS_COLS: &str = "id, secret_id, identity_id, level, expires_at, \
+                                       writer_public, wrapped_key, granted_at, signer, sig";
 
 pub(super) fn access(row: &Row<'_>) -> Sql<AccessRow> {
     Ok(AccessRow {
@@ -140,6 +207,7 @@ pub(super) fn access(row: &Row<'_>) -> Sql<AccessRow> {
         writer_public: row.get(5)?,
         wrapped_key: row.get(6)?,
         granted_at: row.get(7)?,
+        signed: signed(row, 8)?,
     })
 }
 
@@ -159,6 +227,10 @@ pub struct GrantRow {
     pub grant_expires_at: Option<i64>,
     pub writer_public: Vec<u8>,
     pub wrapped_key: Vec<u8>,
+    /// Who may write the secret, and who wrote its row and this grant.
+    pub authority: Authority,
+    pub secret_signed: Signed,
+    pub access_signed: Signed,
 }
 
 impl<'c> Db<'c> {
@@ -230,8 +302,9 @@ impl<'c> Db<'c> {
 
     pub fn insert_identity(&self, i: &IdentityRow) -> Result<()> {
         const SQL: &str = "INSERT INTO identities (id, name, kind, public_key, kdf_salt, kdf_m, \
-                           kdf_t, kdf_p, sealed_key, created_at) \
-                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+                           kdf_t, kdf_p, sealed_key, created_at, sign_public, role, certifier, \
+                           cert_sig) \
+                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
         let kdf = i.kdf.as_ref();
         self.exec(
             SQL,
@@ -245,7 +318,11 @@ impl<'c> Db<'c> {
                 kdf.map(|k| k.t),
                 kdf.map(|k| k.p),
                 i.sealed_key,
-                i.created_at
+                i.created_at,
+                i.cert.sign_public,
+                i.cert.role,
+                i.cert.certifier,
+                i.cert.sig
             ],
         )
     }
@@ -257,6 +334,29 @@ impl<'c> Db<'c> {
         self.exec(
             SQL,
             params![&id[..], kdf.salt, kdf.m_kib, kdf.t, kdf.p, sealed_key],
+        )
+    }
+
+    /// Whether any identity carries a certificate (a vault upgraded from
+    /// format 2 has none until its owner signs it).
+    pub fn any_certificate(&self) -> Result<bool> {
+        const SQL: &str = "SELECT 1 FROM identities WHERE cert_sig != X'' LIMIT 1";
+        Ok(!self.collect(SQL, [], |_| Ok(()))?.is_empty())
+    }
+
+    /// Replaces an identity's certificate (the upgrade from format 2).
+    pub fn certify_identity(&self, id: &[u8; 16], cert: &Certificate) -> Result<()> {
+        const SQL: &str = "UPDATE identities SET sign_public = ?2, role = ?3, certifier = ?4, \
+                           cert_sig = ?5 WHERE id = ?1";
+        self.exec(
+            SQL,
+            params![
+                &id[..],
+                cert.sign_public,
+                cert.role,
+                cert.certifier,
+                cert.sig
+            ],
         )
     }
 
@@ -305,7 +405,11 @@ impl<'c> Db<'c> {
     pub fn insert_secret(&self, s: &SecretRow) -> Result<()> {
         const SQL: &str = "INSERT INTO secrets (id, name, service, description, version, \
                            created_at, rotated_at, expires_at, needs_rotation, rotate_every, \
-                           sealed_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+                           sealed_value, creator, id_nonce, generation, managers, \
+                           managers_epoch, managers_by, managers_sig, signer, sig) \
+                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+                           ?15, ?16, ?17, ?18, ?19, ?20)";
+        let a = &s.authority;
         self.exec(
             SQL,
             params![
@@ -319,7 +423,16 @@ impl<'c> Db<'c> {
                 s.expires_at,
                 s.needs_rotation,
                 s.rotate_every,
-                s.sealed_value
+                s.sealed_value,
+                a.creator,
+                a.id_nonce,
+                a.generation,
+                a.managers,
+                a.managers_epoch,
+                a.managers_by,
+                a.managers_sig,
+                s.signed.signer,
+                s.signed.sig
             ],
         )
     }
@@ -328,7 +441,11 @@ impl<'c> Db<'c> {
     pub fn update_secret(&self, s: &SecretRow) -> Result<()> {
         const SQL: &str = "UPDATE secrets SET name = ?2, service = ?3, description = ?4, \
                            version = ?5, rotated_at = ?6, expires_at = ?7, needs_rotation = ?8, \
-                           rotate_every = ?9, sealed_value = ?10 WHERE id = ?1";
+                           rotate_every = ?9, sealed_value = ?10, generation = ?11, \
+                           managers = ?12, managers_epoch = ?13, managers_by = ?14, \
+                           managers_sig = ?15, signer = ?16, sig = ?17, creator = ?18, \
+                           id_nonce = ?19 WHERE id = ?1";
+        let a = &s.authority;
         self.exec(
             SQL,
             params![
@@ -341,7 +458,16 @@ impl<'c> Db<'c> {
                 s.expires_at,
                 s.needs_rotation,
                 s.rotate_every,
-                s.sealed_value
+                s.sealed_value,
+                a.generation,
+                a.managers,
+                a.managers_epoch,
+                a.managers_by,
+                a.managers_sig,
+                s.signed.signer,
+                s.signed.sig,
+                a.creator,
+                a.id_nonce
             ],
         )
     }

@@ -92,6 +92,31 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_seq ON audit (seq);
 CREATE INDEX audit_by_time ON audit (at);
 "#,
+    // Format 3: who wrote each row. Identities carry a signing key and a
+    // certificate from the identity that added them; secrets their
+    // creator, their signed managers list and a generation that every
+    // change raises; access rows and audit keys their writer's signature.
+    // An empty blob is "not signed yet" (a file upgraded from format 2
+    // before its owner's first write).
+    r#"
+ALTER TABLE identities ADD COLUMN sign_public BLOB NOT NULL DEFAULT X'';
+ALTER TABLE identities ADD COLUMN role TEXT NOT NULL DEFAULT '';
+ALTER TABLE identities ADD COLUMN certifier BLOB NOT NULL DEFAULT X'';
+ALTER TABLE identities ADD COLUMN cert_sig BLOB NOT NULL DEFAULT X'';
+ALTER TABLE secrets ADD COLUMN creator BLOB NOT NULL DEFAULT X'';
+ALTER TABLE secrets ADD COLUMN id_nonce BLOB NOT NULL DEFAULT X'';
+ALTER TABLE secrets ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE secrets ADD COLUMN managers BLOB NOT NULL DEFAULT X'';
+ALTER TABLE secrets ADD COLUMN managers_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE secrets ADD COLUMN managers_by BLOB NOT NULL DEFAULT X'';
+ALTER TABLE secrets ADD COLUMN managers_sig BLOB NOT NULL DEFAULT X'';
+ALTER TABLE secrets ADD COLUMN signer BLOB NOT NULL DEFAULT X'';
+ALTER TABLE secrets ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
+ALTER TABLE access ADD COLUMN signer BLOB NOT NULL DEFAULT X'';
+ALTER TABLE access ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
+ALTER TABLE audit_keys ADD COLUMN signer BLOB NOT NULL DEFAULT X'';
+ALTER TABLE audit_keys ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
+"#,
 ];
 
 /// Refuses a SQLite file that is not a vault, or is a vault of a newer
@@ -131,6 +156,48 @@ pub fn check_identity(conn: &Connection, path: &Path) -> Result<Header> {
         format,
         journal_mode: pragma(conn, path, "journal_mode")?,
     })
+}
+
+/// The tables and indexes the formats create; SQLite's own automatic
+/// indexes (`sqlite_autoindex_*`) come with them.
+const OBJECTS: &[(&str, &str)] = &[
+    ("table", "vault"),
+    ("table", "identities"),
+    ("table", "secrets"),
+    ("index", "secrets_by_service"),
+    ("table", "access"),
+    ("index", "access_by_identity"),
+    ("table", "audit_keys"),
+    ("table", "audit"),
+    ("index", "audit_by_seq"),
+    ("index", "audit_by_time"),
+];
+
+/// Refuses a file that carries anything but the format's own tables and
+/// indexes: a trigger planted in the file would run inside an honest
+/// command's transaction, and a view or an extra table has no place in a
+/// vault. Checked before the first statement that reads a table.
+pub fn check_objects(conn: &Connection, path: &Path) -> Result<()> {
+    const SQL: &str = "SELECT type, name FROM sqlite_schema";
+    let mut stmt = conn.prepare(SQL).map_err(|e| map_err(e, path))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(|e| map_err(e, path))?;
+    for row in rows {
+        let (kind, name) = row.map_err(|e| map_err(e, path))?;
+        let known = OBJECTS.iter().any(|(k, n)| *k == kind && *n == name)
+            || (kind == "index" && name.starts_with("sqlite_autoindex_"));
+        if !known {
+            return Err(Error::NotAVault {
+                path: path.to_owned(),
+                reason: format!(
+                    "it holds a {kind} named {} that no vault format has (planted in the file?)",
+                    name.escape_debug()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Applies every step the file lacks, inside the caller's write transaction

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use super::audit::Event;
 use super::seal::{access_aad, AccessContext};
+use super::trust::{Roster, Writers};
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Aad, Key};
 use crate::error::{Error, Result};
@@ -162,6 +163,7 @@ impl Vault {
             writer_public: me.public.to_vec(),
             wrapped_key: crypto::seal(&wrap, &access_aad(&self.id, &ctx), data_key.expose()),
             granted_at: crate::time::now(),
+            signed: Default::default(),
         })
     }
 
@@ -170,11 +172,28 @@ impl Vault {
     pub(super) fn require(
         &self,
         db: &Db<'_>,
+        roster: &Roster,
         me: &Unlocked,
         secret: &SecretRow,
         need: Level,
         action: &'static str,
     ) -> Result<Key> {
+        self.require_writers(db, roster, me, secret, need, action)
+            .map(|(key, _)| key)
+    }
+
+    /// As [`Vault::require`], also returning the secret's writers, checked
+    /// (see `sign.rs`): a manager's key is of no use on rows that no writer
+    /// signed.
+    pub(super) fn require_writers(
+        &self,
+        db: &Db<'_>,
+        roster: &Roster,
+        me: &Unlocked,
+        secret: &SecretRow,
+        need: Level,
+        action: &'static str,
+    ) -> Result<(Key, Writers)> {
         let denied = |have: &'static str| Error::NotPermitted {
             identity: me.name.clone(),
             action,
@@ -190,14 +209,61 @@ impl Vault {
         }
         let wrapped = Wrapped::of(secret, &row);
         let key = self.unwrap_data_key(&mut me.wrap_keys.borrow_mut(), me, &wrapped)?;
+        let writers = self.check_rows(db, roster, secret)?;
         match Level::from_stored(&row.level) {
-            Some(level) if level >= need => Ok(key),
+            Some(level) if level >= need => {
+                if need == Level::Manage && !writers.contains(&me.id) {
+                    return Err(Error::RoleRefused {
+                        identity: me.name.clone(),
+                        action,
+                        why: format!(
+                            "{} holds manage access to {} but is not on its signed managers list: its creator or an admin grants manage again",
+                            me.name, secret.name
+                        ),
+                    });
+                }
+                Ok((key, writers))
+            }
             Some(level) => Err(denied(level.as_str())),
             None => Err(Error::Integrity(format!(
                 "the access of {} to {}",
                 me.name, secret.name
             ))),
         }
+    }
+
+    /// Adds `who` to the signed managers list of `secret` (`level` manage)
+    /// or takes it off: only the secret's creator or an admin may.
+    fn change_managers(
+        &self,
+        roster: &Roster,
+        me: &Unlocked,
+        secret: &mut SecretRow,
+        writers: &Writers,
+        who: &[u8; 16],
+        level: Level,
+    ) -> Result<()> {
+        if !writers.is_anchor(roster, &me.id) {
+            return Err(Error::RoleRefused {
+                identity: me.name.clone(),
+                action: "change who manages",
+                why: format!(
+                    "only the creator of {} or an admin can give or take manage access",
+                    secret.name
+                ),
+            });
+        }
+        let mut ids: Vec<[u8; 16]> = writers
+            .managers
+            .iter()
+            .filter(|m| *m != who)
+            .copied()
+            .collect();
+        if level == Level::Manage && writers.creator != Some(*who) {
+            ids.push(*who);
+        }
+        self.sign_managers(me, secret, &ids);
+        Ok(())
     }
 
     pub(super) fn grantee(&self, db: &Db<'_>, name: &str) -> Result<Grantee> {
@@ -230,12 +296,18 @@ impl Vault {
         if let Some(e) = expires_at {
             event = event.with("expires", crate::time::format(e));
         }
-        self.audited(me, event, |db, _| {
+        self.audited(me, event, |db, _, roster| {
             let grantee = vault.grantee(db, to.as_str())?;
             for name in names {
-                let secret = vault.secret_row(db, name)?;
-                let key = vault.require(db, me, &secret, Level::Manage, "grant")?;
+                let mut secret = vault.secret_row(db, name)?;
+                let (key, writers) =
+                    vault.require_writers(db, roster, me, &secret, Level::Manage, "grant")?;
+                let was_manager = writers.managers.contains(&grantee.id);
+                if (level == Level::Manage) != was_manager {
+                    vault.change_managers(roster, me, &mut secret, &writers, &grantee.id, level)?;
+                }
                 db.put_access(&vault.wrap_for(me, &grantee, &secret, level, expires_at, &key)?)?;
+                vault.commit_secret(db, me, &mut secret)?;
             }
             Ok(())
         })
@@ -246,19 +318,43 @@ impl Vault {
     pub fn revoke(&self, me: &Unlocked, names: &[SecretName], from: &IdentityName) -> Result<()> {
         let vault = self;
         let event = Event::new("revoke", names).with("identity", from.as_str());
-        self.audited(me, event, |db, _| {
+        self.audited(me, event, |db, _, roster| {
             let identity = vault.identity_row(db, from.as_str())?;
             for name in names {
-                let secret = vault.secret_row(db, name)?;
-                vault.require(db, me, &secret, Level::Manage, "revoke access to")?;
-                if db.access_row(&secret.id, &identity.id)?.is_none() {
+                let mut secret = vault.secret_row(db, name)?;
+                let action = "revoke access to";
+                let (_, writers) =
+                    vault.require_writers(db, roster, me, &secret, Level::Manage, action)?;
+                let Some(revoked) = db.access_row(&secret.id, &identity.id)? else {
                     return Err(Error::NoAccessToRevoke {
                         identity: from.to_string(),
                         secret: name.to_string(),
                     });
+                };
+                let managers = db
+                    .access_for_secret(&secret.id)?
+                    .into_iter()
+                    .filter(|a| a.level == Level::Manage.as_str())
+                    .count();
+                if revoked.level == Level::Manage.as_str() && managers == 1 {
+                    return Err(Error::LastManager {
+                        identity: from.to_string(),
+                        secrets: name.to_string(),
+                    });
+                }
+                if revoked.level == Level::Manage.as_str() {
+                    vault.change_managers(
+                        roster,
+                        me,
+                        &mut secret,
+                        &writers,
+                        &identity.id,
+                        Level::Use,
+                    )?;
                 }
                 db.delete_access(&secret.id, &identity.id)?;
-                db.set_needs_rotation(&secret.id)?;
+                secret.needs_rotation = true;
+                vault.commit_secret(db, me, &mut secret)?;
             }
             Ok(())
         })

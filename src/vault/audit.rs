@@ -14,12 +14,13 @@
 
 use super::access::Grantee;
 use super::exec_log::finish_fold;
-use super::seal::{audit_entry_input, audit_key_aad};
+use super::seal::{audit_entry_input, audit_key_aad, audit_key_input};
+use super::trust::Roster;
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
 use crate::model::{AuditEntry, SecretName};
-use crate::store::{AuditKeyRow, AuditRow, Db};
+use crate::store::{AuditKeyRow, AuditRow, Db, Signed};
 
 /// The format that added the audit log.
 pub(super) const AUDIT_FORMAT: i64 = 2;
@@ -79,16 +80,26 @@ impl Vault {
         &self,
         me: &Unlocked,
         event: Event,
-        f: impl FnOnce(&Db<'_>, &Key) -> Result<T>,
+        f: impl FnOnce(&Db<'_>, &Key, &Roster) -> Result<T>,
     ) -> Result<T> {
-        let (value, exec_log) = self.store.write(|db| {
-            let key = self.audit_key(db, me)?;
+        let result = self.store.write(|db| {
+            let roster = self.roster_for_write(db, me)?;
+            let key = self.audit_key(db, me, Some(&roster))?;
             let exec_log = self.fold_exec_log(db, &key)?;
-            let value = f(db, &key)?;
+            let value = f(db, &key, &roster)?;
             self.append_event(db, me, &key, event)?;
             Ok((value, exec_log))
-        })?;
+        });
+        let (value, exec_log) = match result {
+            Ok(done) => done,
+            Err(e) => {
+                // What this command learned is kept only once it committed.
+                self.reload_local_state();
+                return Err(e);
+            }
+        };
         finish_fold(exec_log);
+        self.save_local_state();
         Ok(value)
     }
 
@@ -106,10 +117,11 @@ impl Vault {
         let event = Event::new("exec", names)
             .with("program", program)
             .with("cwd", cwd);
-        match self.existing_audit_key(&self.store.read(), me)? {
+        match self.existing_audit_key(&self.store.read(), me, None)? {
             Some(key) => self.append_exec_log(&key, event.into_row(me)),
             None => self.store.write(|db| {
-                let key = self.audit_key(db, me)?;
+                let roster = self.roster_for_write(db, me)?;
+                let key = self.audit_key(db, me, Some(&roster))?;
                 self.append_event(db, me, &key, event)
             }),
         }
@@ -140,8 +152,13 @@ impl Vault {
     /// `me`'s copy of the audit key; made and wrapped for every identity
     /// when nobody has one and the log is empty. A log without a key, or a
     /// key wrapped for others but not for `me`, was changed by hand.
-    pub(super) fn audit_key(&self, db: &Db<'_>, me: &Unlocked) -> Result<Key> {
-        if let Some(key) = self.existing_audit_key(db, me)? {
+    pub(super) fn audit_key(
+        &self,
+        db: &Db<'_>,
+        me: &Unlocked,
+        roster: Option<&Roster>,
+    ) -> Result<Key> {
+        if let Some(key) = self.existing_audit_key(db, me, roster)? {
             return Ok(key);
         }
         if db.audit_key_exists()? || db.audit_head()?.is_some() {
@@ -155,11 +172,41 @@ impl Vault {
         Ok(key)
     }
 
-    /// `me`'s copy of the audit key, if it has one.
-    pub(super) fn existing_audit_key(&self, db: &Db<'_>, me: &Unlocked) -> Result<Option<Key>> {
+    /// `me`'s copy of the audit key, if it has one; with a roster, only
+    /// if a certified identity wrapped it (a key of the attacker's own
+    /// would let them write entries that verify).
+    pub(super) fn existing_audit_key(
+        &self,
+        db: &Db<'_>,
+        me: &Unlocked,
+        roster: Option<&Roster>,
+    ) -> Result<Option<Key>> {
         let Some(row) = db.audit_key_for(&me.id)? else {
             return Ok(None);
         };
+        if let Some(roster) = roster {
+            let input = audit_key_input(&self.id, &me.id, &row.writer_public, &row.wrapped_key);
+            let signer = <[u8; 16]>::try_from(&row.signed.signer[..])
+                .ok()
+                .and_then(|id| roster.members.get(&id));
+            let why = match signer {
+                None => Some("was wrapped by no identity of this vault".to_owned()),
+                Some(m) => crypto::verify_signature(&m.sign, &input, &row.signed.sig)
+                    .err()
+                    .map(|_| {
+                        format!(
+                            "does not match its signature by {} (it was changed in the file)",
+                            m.name
+                        )
+                    }),
+            };
+            if let Some(why) = why {
+                return Err(Error::Untrusted(format!(
+                    "the audit key of {} {why}",
+                    me.name
+                )));
+            }
+        }
         let aad = audit_key_aad(&self.id, &me.id, &row.writer_public);
         me.wrap_keys
             .borrow_mut()
@@ -177,12 +224,18 @@ impl Vault {
     ) -> Result<AuditKeyRow> {
         let wrap = self.wrapping_key_for(me, grantee)?;
         let aad = audit_key_aad(&self.id, &grantee.id, &me.public);
+        let wrapped_key = crypto::seal(&wrap, &aad, key.expose());
+        let input = audit_key_input(&self.id, &grantee.id, &me.public, &wrapped_key);
         Ok(AuditKeyRow {
             id: crypto::random_bytes(),
             identity_id: grantee.id,
             writer_public: me.public.to_vec(),
-            wrapped_key: crypto::seal(&wrap, &aad, key.expose()),
+            wrapped_key,
             created_at: crate::time::now(),
+            signed: Signed {
+                signer: me.id.to_vec(),
+                sig: me.signer(&self.id).sign(&input).to_vec(),
+            },
         })
     }
 

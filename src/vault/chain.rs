@@ -37,7 +37,7 @@ impl Vault {
         }
         let db = self.store.read();
         let rows = db.audit_entries(None)?;
-        let key = match self.existing_audit_key(&db, me)? {
+        let key = match self.existing_audit_key(&db, me, None)? {
             Some(key) => key,
             None if rows.is_empty() => {
                 return Ok(AuditSummary {

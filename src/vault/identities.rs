@@ -12,12 +12,13 @@ use std::collections::HashMap;
 
 use super::audit::Event;
 use super::seal::{self, new_kdf_row, seal_machine_key, seal_person_key};
+use super::trust::{Roster, ROLE_ADMIN, ROLE_MEMBER};
 use super::{Unlocked, Vault};
 use crate::crypto::{self, AccessToken, IdentitySecret, KdfParams};
 use crate::error::{Error, Result};
 use crate::model::{IdentityName, Level};
 use crate::secret::Passphrase;
-use crate::store::IdentityRow;
+use crate::store::{Db, IdentityRow};
 
 /// How a new identity will unlock.
 pub enum NewIdentity<'a> {
@@ -34,6 +35,7 @@ impl Vault {
         me: &Unlocked,
         name: &IdentityName,
         how: NewIdentity<'_>,
+        admin: bool,
     ) -> Result<Option<AccessToken>> {
         let now = crate::time::now();
         let secret = IdentitySecret::generate();
@@ -53,6 +55,7 @@ impl Vault {
                     kdf: None,
                     sealed_key: seal_machine_key(&self.id, &id, &secret, &token.unlock_key()),
                     created_at: now,
+                    cert: Default::default(),
                 };
                 (row, Some(token))
             }
@@ -60,15 +63,29 @@ impl Vault {
         let event = Event::new("identity add", &[])
             .with("identity", name.as_str())
             .with("kind", row.kind.clone());
-        self.audited(me, event, |db, key| {
+        let sign_public = crypto::Signer25519::derive(&secret, &self.id).public();
+        let role = if admin { ROLE_ADMIN } else { ROLE_MEMBER };
+        let mut row = row;
+        row.cert = me.certify(&self.id, &row, &sign_public, role);
+        let root = self.audited(me, event, |db, key, roster| {
+            if !roster.is_admin(&me.id) {
+                return Err(Error::RoleRefused {
+                    identity: me.name.clone(),
+                    action: "add identities",
+                    why: format!("{} is not an admin of this vault", me.name),
+                });
+            }
             if db.identity_by_name(name.as_str())?.is_some() {
                 return Err(Error::IdentityExists(name.to_string()));
             }
             db.insert_identity(&row)?;
             let grantee = self.grantee(db, name.as_str())?;
-            db.insert_audit_key(&self.wrap_audit_key(me, &grantee, key)?)
+            db.insert_audit_key(&self.wrap_audit_key(me, &grantee, key)?)?;
+            Ok(roster.root_fingerprint)
         })?;
-        Ok(token)
+        // A machine's token carries the root's pin, so that a fresh CI
+        // clone checks the root as strictly as a laptop that pinned it.
+        Ok(token.map(|t| t.with_pin(root)))
     }
 
     /// Removes an identity and all its access. Refused when it is the only
@@ -76,10 +93,17 @@ impl Vault {
     /// the caller can drop a cached key.
     pub fn remove_identity(&self, me: &Unlocked, name: &IdentityName) -> Result<[u8; 16]> {
         let event = Event::new("identity remove", &[]).with("identity", name.as_str());
-        self.audited(me, event, |db, _| {
+        self.audited(me, event, |db, _, roster| {
             let row = self.identity_row(db, name.as_str())?;
             if db.identities()?.len() == 1 {
                 return Err(Error::LastIdentity(name.to_string()));
+            }
+            if !roster.is_admin(&me.id) {
+                return Err(Error::RoleRefused {
+                    identity: me.name.clone(),
+                    action: "remove identities",
+                    why: format!("{} is not an admin of this vault", me.name),
+                });
             }
             let mut managers: HashMap<[u8; 16], usize> = HashMap::new();
             let mut mine = Vec::new();
@@ -103,9 +127,61 @@ impl Vault {
                     secrets: orphaned.join(", "),
                 });
             }
+            if row.id == roster.root {
+                return Err(Error::RoleRefused {
+                    identity: me.name.clone(),
+                    action: "remove identities",
+                    why: format!("{} is the vault's root, which every clone pinned", row.name),
+                });
+            }
             db.delete_identity(&row.id)?;
+            self.take_over(db, roster, me, &row.id)?;
             Ok(row.id)
         })
+    }
+
+    /// After `gone` was removed, `me` (an admin) signs again what it had
+    /// signed: the certificates it gave, and the secrets whose rows or
+    /// managers list it wrote, so that they stay valid without it.
+    fn take_over(
+        &self,
+        db: &Db<'_>,
+        roster: &Roster,
+        me: &Unlocked,
+        gone: &[u8; 16],
+    ) -> Result<()> {
+        for row in db.identities()? {
+            if row.cert.certifier == gone[..] {
+                let cert = me.certify(&self.id, &row, &row.cert.sign_public, &row.cert.role);
+                db.certify_identity(&row.id, &cert)?;
+            }
+        }
+        let access = db.all_access()?;
+        for mut secret in db.secrets(None)? {
+            let listed = secret.authority.managers.chunks(16).any(|m| m == gone);
+            let wrote = secret.signed.signer == gone[..]
+                || secret.authority.managers_by == gone[..]
+                || access
+                    .iter()
+                    .any(|a| a.secret_id == secret.id && a.signed.signer == gone[..]);
+            if !(listed || wrote) {
+                continue;
+            }
+            // Vouch only for rows that are as their writers signed them.
+            self.check_rows(db, roster, &secret)?;
+            if listed || secret.authority.managers_by == gone[..] {
+                let ids: Vec<[u8; 16]> = secret
+                    .authority
+                    .managers
+                    .chunks(16)
+                    .filter(|m| *m != gone)
+                    .map(|m| m.try_into().expect("16-byte chunks"))
+                    .collect();
+                self.sign_managers(me, &mut secret, &ids);
+            }
+            self.commit_secret(db, me, &mut secret)?;
+        }
+        Ok(())
     }
 
     /// Re-seals `me`'s secret key under a new passphrase.
@@ -117,7 +193,7 @@ impl Vault {
     ) -> Result<()> {
         let kdf = new_kdf_row(kdf);
         let sealed = seal_person_key(&self.id, &me.id, &me.secret, passphrase, &kdf);
-        self.audited(me, Event::new("passwd", &[]), |db, _| {
+        self.audited(me, Event::new("passwd", &[]), |db, _, _| {
             let row = db
                 .identity_by_id(&me.id)?
                 .ok_or_else(|| Error::NoIdentity(me.name.clone()))?;

@@ -14,10 +14,14 @@ mod identities;
 mod import;
 mod seal;
 mod secrets;
+mod sign;
+mod trust;
 mod unlock;
+mod upgrade;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::crypto::{IdentitySecret, KdfParams};
 use crate::error::{Error, Result};
@@ -31,6 +35,8 @@ pub use chain::merge_entry;
 pub use identities::NewIdentity;
 pub use import::Imported;
 pub use secrets::{Decrypted, Grants, NewSecret, Rotation, Skipped};
+pub use sign::TrustReport;
+pub use trust::{pin_of, show_pin};
 pub use unlock::{Credential, Identity, Unlocked};
 
 /// An open vault file.
@@ -38,6 +44,17 @@ pub struct Vault {
     store: Store,
     id: [u8; 16],
     default_identity: Option<[u8; 16]>,
+    local: RefCell<Local>,
+}
+
+/// What this clone keeps of the vault outside the file (`trust_state`):
+/// where, what it holds, and the pin an access token carries.
+#[derive(Default)]
+struct Local {
+    path: Option<PathBuf>,
+    state: crate::trust_state::TrustState,
+    token_pin: Option<[u8; 16]>,
+    changed: bool,
 }
 
 impl Vault {
@@ -52,12 +69,13 @@ impl Vault {
         let id = crate::crypto::random_bytes();
         let now = crate::time::now();
         let secret = IdentitySecret::generate();
-        let owner_row = seal::person_identity(&id, owner, &secret, passphrase, kdf, now);
+        let mut owner_row = seal::person_identity(&id, owner, &secret, passphrase, kdf, now);
         let owner_id = owner_row.id;
         let vault = Vault {
             store,
             id,
             default_identity: Some(owner_id),
+            local: RefCell::default(),
         };
         let me = Unlocked {
             id: owner_id,
@@ -65,7 +83,10 @@ impl Vault {
             public: secret.public(),
             secret,
             wrap_keys: Default::default(),
+            signer: Default::default(),
         };
+        // The owner is the vault's root: its certificate signs itself.
+        owner_row.cert = me.certificate_for(&id, &owner_row, trust::ROLE_ADMIN);
         // The vault row and the owner first, so that the audit key is made
         // and wrapped for the owner in the same transaction as `init`'s
         // entry, the first of the log.
@@ -76,9 +97,11 @@ impl Vault {
                 default_identity: Some(owner_id),
             })?;
             db.insert_identity(&owner_row)?;
-            let key = vault.audit_key(db, &me)?;
+            let roster = vault.roster(db)?;
+            let key = vault.audit_key(db, &me, Some(&roster))?;
             vault.append_event(db, &me, &key, audit::Event::new("init", &[]))
         })?;
+        vault.save_local_state();
         Ok(vault)
     }
 
@@ -97,7 +120,45 @@ impl Vault {
             store,
             id: row.id,
             default_identity: row.default_identity,
+            local: RefCell::default(),
         })
+    }
+
+    /// Keeps this clone's trust state under `data_dir` (the pin, the
+    /// newest state seen of every secret), and checks the root against the
+    /// pin an access token carries. Without it (the merge driver), nothing
+    /// is remembered and no pin is checked.
+    pub fn use_local_state(&self, data_dir: &Path, token_pin: Option<[u8; 16]>) {
+        let path = crate::trust_state::path_for(data_dir, self.path(), &self.id);
+        let state = crate::trust_state::TrustState::load(&path);
+        *self.local.borrow_mut() = Local {
+            path: Some(path),
+            state,
+            token_pin,
+            changed: false,
+        };
+    }
+
+    /// Reads this clone's trust state again, dropping what a command that
+    /// failed had noted.
+    pub(super) fn reload_local_state(&self) {
+        let mut local = self.local.borrow_mut();
+        if let Some(path) = &local.path {
+            local.state = crate::trust_state::TrustState::load(path);
+            local.changed = false;
+        }
+    }
+
+    /// Writes this clone's trust state back if a command changed it. A
+    /// state that cannot be written is only remembered less: the next
+    /// command verifies again.
+    pub(super) fn save_local_state(&self) {
+        let mut local = self.local.borrow_mut();
+        if let (true, Some(path)) = (local.changed, &local.path) {
+            if local.state.save(path).is_ok() {
+                local.changed = false;
+            }
+        }
     }
 
     pub fn id(&self) -> &[u8; 16] {
@@ -181,6 +242,16 @@ impl Vault {
             .map(|i| IdentityInfo {
                 secrets: counts.get(&i.id).copied().unwrap_or(0),
                 default: self.default_identity == Some(i.id),
+                role: if i.cert.certifier == i.id {
+                    "root".into()
+                } else if i.cert.role.is_empty() {
+                    "unsigned".into()
+                } else {
+                    i.cert.role.clone()
+                },
+                key: show_pin(&pin_of(&i.public_key)),
+                signing_key: (!i.cert.sign_public.is_empty())
+                    .then(|| show_pin(&pin_of(&i.cert.sign_public))),
                 kind: kind_of(&i),
                 name: IdentityName::stored(i.name),
                 created: i.created_at,

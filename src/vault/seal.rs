@@ -155,6 +155,7 @@ pub fn person_identity(
         kdf: Some(kdf),
         sealed_key,
         created_at: now,
+        cert: Default::default(),
     }
 }
 
@@ -190,4 +191,91 @@ pub fn seal_machine_key(
 ) -> Vec<u8> {
     let aad = identity_aad(vault_id, identity_id, "machine", &secret.public(), None);
     crypto::seal(unlock, &aad, secret.expose())
+}
+
+// --- signed statements (format 3) ---
+//
+// | row                  | signed by                    | statement binds |
+// |----------------------|------------------------------|-----------------|
+// | identity certificate | the identity that added it   | vault id, identity id, name, kind, X25519 key, signing key, role, certifier |
+// | secret row           | a writer of the secret       | vault id, secret id, creator, id nonce, name, version, generation, SHA-256 of the sealed value |
+// | managers list        | the creator or an admin      | vault id, secret id, epoch, the managers' ids |
+// | access row           | a writer of the secret       | vault id, secret id, grantee, version, generation, level, expiry, writer's X25519 key, SHA-256 of the wrapped key |
+// | audit key row        | its writer                   | vault id, grantee, writer's X25519 key, SHA-256 of the wrapped key |
+
+/// What an identity's certificate signs.
+pub fn certificate_input(vault_id: &[u8; 16], row: &IdentityRow) -> Aad {
+    Aad::new("identity-cert")
+        .with(vault_id)
+        .with(&row.id)
+        .with(row.name.as_bytes())
+        .with(row.kind.as_bytes())
+        .with(&row.public_key)
+        .with(&row.cert.sign_public)
+        .with(row.cert.role.as_bytes())
+        .with(&row.cert.certifier)
+}
+
+/// The fields of a secret row its signature covers.
+pub struct SecretStatement<'a> {
+    pub secret_id: &'a [u8; 16],
+    pub creator: &'a [u8],
+    pub id_nonce: &'a [u8],
+    pub name: &'a str,
+    pub version: i64,
+    pub generation: i64,
+    pub sealed_value: &'a [u8],
+}
+
+pub fn secret_input(vault_id: &[u8; 16], s: &SecretStatement<'_>) -> Aad {
+    Aad::new("secret-row")
+        .with(vault_id)
+        .with(s.secret_id)
+        .with(s.creator)
+        .with(s.id_nonce)
+        .with(s.name.as_bytes())
+        .with(&s.version.to_be_bytes())
+        .with(&s.generation.to_be_bytes())
+        .with(&crypto::field_digest(s.sealed_value))
+}
+
+pub fn managers_input(vault_id: &[u8; 16], secret_id: &[u8; 16], epoch: i64, ids: &[u8]) -> Aad {
+    Aad::new("managers")
+        .with(vault_id)
+        .with(secret_id)
+        .with(&epoch.to_be_bytes())
+        .with(ids)
+}
+
+/// What an access row's signature covers: everything its wrapped key is
+/// bound to, the wrapped key itself, and the secret's generation.
+pub fn access_input(
+    vault_id: &[u8; 16],
+    c: &AccessContext<'_>,
+    generation: i64,
+    wrapped_key: &[u8],
+) -> Aad {
+    let mut aad = access_aad(vault_id, c);
+    aad.part(b"signed")
+        .part(&generation.to_be_bytes())
+        .part(&crypto::field_digest(wrapped_key));
+    aad
+}
+
+pub fn audit_key_input(
+    vault_id: &[u8; 16],
+    identity_id: &[u8; 16],
+    writer_public: &[u8],
+    wrapped_key: &[u8],
+) -> Aad {
+    let mut aad = audit_key_aad(vault_id, identity_id, writer_public);
+    aad.part(b"signed").part(&crypto::field_digest(wrapped_key));
+    aad
+}
+
+/// A secret's id, bound to its creator: nobody can claim to have created
+/// a secret that exists, as that would take a preimage of SHA-256.
+pub fn secret_id_for(creator: &[u8], nonce: &[u8]) -> [u8; 16] {
+    let digest = crypto::field_digest(Aad::new("secret-id").with(creator).with(nonce).as_bytes());
+    digest[..16].try_into().expect("16 of 32 bytes")
 }

@@ -9,13 +9,14 @@ use std::collections::HashSet;
 
 use super::access::{Grantee, Wrapped};
 use super::audit::Event;
-use super::seal::value_aad;
+use super::seal::{secret_id_for, value_aad};
+use super::trust::Roster;
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
 use crate::model::{CatalogEntry, Level, SecretName};
 use crate::secret::SecretValue;
-use crate::store::{AccessRow, Db, GrantRow, SecretRow};
+use crate::store::{AccessRow, Authority, Db, GrantRow, SecretRow};
 
 /// A secret to add.
 pub struct NewSecret {
@@ -114,8 +115,9 @@ impl Vault {
             .iter()
             .map(|(row, _)| SecretName::stored(row.name.clone()))
             .collect();
-        self.audited(me, Event::new("add", &names), |db, _| {
-            rows.iter().try_for_each(|row| self.insert_new(db, row))
+        self.audited(me, Event::new("add", &names), |db, _, roster| {
+            rows.iter()
+                .try_for_each(|row| self.insert_new(db, roster, me, row))
         })
     }
 
@@ -132,8 +134,11 @@ impl Vault {
             public: me.public,
         };
         let key = Key::random();
+        // The id is bound to its creator, so that nobody can later claim
+        // to have created this secret.
+        let nonce: [u8; 16] = crypto::random_bytes();
         let mut row = SecretRow {
-            id: crypto::random_bytes(),
+            id: secret_id_for(&me.id, &nonce),
             name: new.name.to_string(),
             service: new.service,
             description: new.description,
@@ -144,9 +149,18 @@ impl Vault {
             needs_rotation: false,
             rotate_every: new.rotate_every,
             sealed_value: Vec::new(),
+            authority: Authority {
+                creator: me.id.to_vec(),
+                id_nonce: nonce.to_vec(),
+                generation: 1,
+                ..Authority::default()
+            },
+            signed: Default::default(),
         };
         row.sealed_value = self.seal_value(&row, &key, new.value.expose());
-        let access = self.wrap_for(me, &owner, &row, Level::Manage, None, &key)?;
+        self.sign_secret(me, &mut row);
+        let mut access = self.wrap_for(me, &owner, &row, Level::Manage, None, &key)?;
+        self.sign_access(me, &row, &mut access);
         Ok((row, access))
     }
 
@@ -155,13 +169,24 @@ impl Vault {
     pub(super) fn insert_new(
         &self,
         db: &Db<'_>,
+        roster: &Roster,
+        me: &Unlocked,
         (row, access): &(SecretRow, AccessRow),
     ) -> Result<()> {
+        if roster.members.get(&me.id).is_none_or(|m| m.sign.is_empty()) {
+            return Err(Error::RoleRefused {
+                identity: me.name.clone(),
+                action: "add secrets",
+                why: format!("{} has no certified signing key", me.name),
+            });
+        }
         if db.secret_name_taken(&row.name)? {
             return Err(Error::SecretExists(row.name.clone()));
         }
         db.insert_secret(row)?;
-        db.put_access(access)
+        db.put_access(access)?;
+        self.remember(row);
+        Ok(())
     }
 
     /// Replaces a secret's value under a new data key and re-wraps it for
@@ -169,7 +194,9 @@ impl Vault {
     /// version.
     pub fn rotate(&self, me: &Unlocked, name: &SecretName, rotation: Rotation) -> Result<i64> {
         let event = Event::new("rotate", std::slice::from_ref(name));
-        self.audited(me, event, |db, _| self.rotate_in(db, me, name, rotation))
+        self.audited(me, event, |db, _, roster| {
+            self.rotate_in(db, roster, me, name, rotation)
+        })
     }
 
     /// Rotates inside the caller's transaction (`rotate` alone, or many in
@@ -180,12 +207,13 @@ impl Vault {
     pub(super) fn rotate_in(
         &self,
         db: &Db<'_>,
+        roster: &Roster,
         me: &Unlocked,
         name: &SecretName,
         rotation: Rotation,
     ) -> Result<i64> {
         let mut row = self.secret_row(db, name)?;
-        self.require(db, me, &row, Level::Manage, "rotate")?;
+        self.require(db, roster, me, &row, Level::Manage, "rotate")?;
         let grants = db.access_for_secret(&row.id)?;
         let key = Key::random();
         row.version += 1;
@@ -203,6 +231,7 @@ impl Vault {
             let access = self.wrap_for(me, &grantee, &row, level, grant.expires_at, &key)?;
             db.put_access(&access)?;
         }
+        self.commit_secret(db, me, &mut row)?;
         Ok(row.version)
     }
 
@@ -217,9 +246,9 @@ impl Vault {
     /// value is re-sealed because its associated data binds the name.
     pub fn rename(&self, me: &Unlocked, old: &SecretName, new: &SecretName) -> Result<()> {
         let event = Event::new("rename", &[old.clone(), new.clone()]);
-        self.audited(me, event, |db, _| {
+        self.audited(me, event, |db, _, roster| {
             let mut row = self.secret_row(db, old)?;
-            let key = self.require(db, me, &row, Level::Manage, "rename")?;
+            let key = self.require(db, roster, me, &row, Level::Manage, "rename")?;
             if db.secret_name_taken(new.as_str())? {
                 return Err(Error::RenameTaken(new.to_string()));
             }
@@ -227,17 +256,18 @@ impl Vault {
                 self.open_value(&row.id, &row.name, row.version, &row.sealed_value, &key)?;
             row.name = new.to_string();
             row.sealed_value = self.seal_value(&row, &key, value.expose());
-            db.update_secret(&row)
+            self.commit_secret(db, me, &mut row)
         })
     }
 
     /// Deletes secrets and every access to them. All or nothing.
     pub fn delete(&self, me: &Unlocked, names: &[SecretName]) -> Result<()> {
-        self.audited(me, Event::new("delete", names), |db, _| {
+        self.audited(me, Event::new("delete", names), |db, _, roster| {
             for name in names {
                 let row = self.secret_row(db, name)?;
-                self.require(db, me, &row, Level::Manage, "delete")?;
+                self.require(db, roster, me, &row, Level::Manage, "delete")?;
                 db.delete_secret(&row.id)?;
+                self.forget(&row.id);
             }
             Ok(())
         })
@@ -280,6 +310,7 @@ impl Vault {
         wanted: &[SecretName],
     ) -> Result<(Vec<Decrypted>, Vec<Skipped>)> {
         debug_assert_eq!(grants.identity, me.id, "grants read for another identity");
+        self.check_exec_view(me, &grants.rows)?;
         let now = crate::time::now();
         let wanted_names: HashSet<&str> = wanted.iter().map(|n| n.as_str()).collect();
         let mut keys = me.wrap_keys.borrow_mut();

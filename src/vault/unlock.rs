@@ -15,7 +15,7 @@ use crate::crypto::{self, AccessToken, IdentitySecret, KdfParams, Key};
 use crate::error::{Error, Result};
 use crate::model::IdentityKind;
 use crate::secret::Passphrase;
-use crate::store::{IdentityRow, KdfRow};
+use crate::store::{Certificate, IdentityRow, KdfRow};
 
 /// One way to unlock an identity.
 pub enum Credential<'a> {
@@ -35,6 +35,9 @@ pub struct Unlocked {
     /// decrypting, then recording its audit entry) does one X25519 per
     /// writer.
     pub(super) wrap_keys: RefCell<WrapKeys>,
+    /// The identity's signing key, derived when a write first needs it
+    /// (exec never does).
+    pub(super) signer: std::cell::OnceCell<crypto::Signer25519>,
 }
 
 impl Unlocked {
@@ -44,6 +47,46 @@ impl Unlocked {
 
     pub fn id(&self) -> &[u8; 16] {
         &self.id
+    }
+
+    /// The signing key for `vault_id`.
+    pub(super) fn signer(&self, vault_id: &[u8; 16]) -> &crypto::Signer25519 {
+        self.signer
+            .get_or_init(|| crypto::Signer25519::derive(&self.secret, vault_id))
+    }
+
+    /// A certificate for the identity `row` (this one, for the root), with
+    /// `sign_public` as its signing key, signed by this identity.
+    pub(super) fn certify(
+        &self,
+        vault_id: &[u8; 16],
+        row: &IdentityRow,
+        sign_public: &[u8],
+        role: &str,
+    ) -> Certificate {
+        let mut row = row.clone();
+        row.cert = Certificate {
+            sign_public: sign_public.to_vec(),
+            role: role.to_owned(),
+            certifier: self.id.to_vec(),
+            sig: Vec::new(),
+        };
+        let sig = self
+            .signer(vault_id)
+            .sign(&super::seal::certificate_input(vault_id, &row));
+        row.cert.sig = sig.to_vec();
+        row.cert
+    }
+
+    /// This identity's own certificate as the vault's root.
+    pub(super) fn certificate_for(
+        &self,
+        vault_id: &[u8; 16],
+        row: &IdentityRow,
+        role: &str,
+    ) -> Certificate {
+        let public = self.signer(vault_id).public();
+        self.certify(vault_id, row, &public, role)
     }
 
     /// The secret key's bytes, for the unlock cache only.
@@ -106,26 +149,25 @@ impl Vault {
             .try_into()
             .map_err(|_| self.damaged(row))?;
         let secret = match credential {
-            // The sealed key's associated data binds the public key, so an
-            // opened seal proves the pair belongs together.
             Credential::Passphrase(passphrase) => self.open_with_passphrase(row, passphrase)?,
             Credential::Token(token) => self.open_with_token(row, token)?,
-            // A cached key proves nothing by itself: derive its public half
-            // (one scalar multiplication) and compare.
             Credential::CachedKey(bytes) => {
-                let secret = IdentitySecret::from_slice(bytes).map_err(|_| self.damaged(row))?;
-                if secret.public() != public {
-                    return Err(self.damaged(row));
-                }
-                secret
+                IdentitySecret::from_slice(bytes).map_err(|_| self.damaged(row))?
             }
         };
+        // The seal's associated data binds the public key, but a key that
+        // does not yield it is unusable all the same: say so now, not at
+        // the first grant that fails to open.
+        if secret.public() != public {
+            return Err(self.damaged(row));
+        }
         Ok(Unlocked {
             id: row.id,
             name: row.name.clone(),
             secret,
             public,
             wrap_keys: RefCell::default(),
+            signer: Default::default(),
         })
     }
 

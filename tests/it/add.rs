@@ -190,7 +190,8 @@ fn accepts_a_dangerous_name_when_allowed() {
         .run()
         .success()
         .stdout_is("added PYTHONSTARTUP\n");
-    assert_eq!(env.value_of("PYTHONSTARTUP"), "/opt/startup.py");
+    env.exec_refuses_dangerous("PYTHONSTARTUP");
+    assert_eq!(env.dangerous_value_of("PYTHONSTARTUP"), "/opt/startup.py");
 }
 
 /// Asserts that `add NAME` with `value` on stdin is refused and changes

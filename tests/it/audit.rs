@@ -272,26 +272,30 @@ fn a_vault_locked_by_another_writer_still_records_the_run_at_once() {
 fn a_format_1_vault_is_migrated_and_starts_its_log() {
     let env = Env::init();
     env.add("KEEP", "value-1234");
-    env.sql("DROP TABLE audit; DROP TABLE audit_keys; PRAGMA user_version = 1;");
+    env.sql(&format!(
+        "DROP TABLE audit; DROP TABLE audit_keys; {} PRAGMA user_version = 1;",
+        crate::support::DROP_FORMAT_3
+    ));
     env.vault(&["audit"])
         .run()
         .success()
         .stderr_is("no audit entries\n");
-    assert_eq!(env.int("pragma_user_version", "user_version", "1"), 2);
+    assert_eq!(env.int("pragma_user_version", "user_version", "1"), 3);
     assert_eq!(env.value_of("KEEP"), "value-1234");
     env.add("NEW", "new-value-1");
     assert_eq!(
         log(&env, &[]),
         [
-            "1 owner exec [KEEP] cwd=".to_owned()
+            "1 owner sign []".to_owned(),
+            "2 owner exec [KEEP] cwd=".to_owned()
                 + &env.path().display().to_string()
                 + " program=printenv",
-            "2 owner add [NEW]".into()
+            "3 owner add [NEW]".into()
         ]
     );
     env.vault(&["audit", "verify"])
         .passphrase()
         .run()
         .success()
-        .stdout_has("audit log intact: 2 entries, ");
+        .stdout_has("audit log intact: 3 entries, ");
 }

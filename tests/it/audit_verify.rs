@@ -187,6 +187,6 @@ fn a_tampered_audit_key_is_an_integrity_error_and_exec_still_runs() {
         .passphrase()
         .stdin("new-value-1")
         .run()
-        .error("integrity check failed for the audit key of owner: the vault file was changed outside vault or is damaged");
+        .error("trust check failed: the audit key of owner does not match its signature by owner (it was changed in the file)");
     assert_eq!((env.dump(), env.audit_dump()), before);
 }

@@ -251,7 +251,7 @@ fn a_refused_name_says_what_it_does() {
 }
 
 #[test]
-fn a_refused_name_is_accepted_when_allowed() {
+fn a_refused_name_is_accepted_when_allowed_and_checked_again_at_exec() {
     let env = Env::init();
     env.vault(&["add", "GIT_PAGER", "--allow-dangerous-name"])
         .passphrase()
@@ -259,7 +259,29 @@ fn a_refused_name_is_accepted_when_allowed() {
         .run()
         .success()
         .stdout_is("added GIT_PAGER\n");
-    assert_eq!(env.value_of("GIT_PAGER"), "cat");
+    // exec checks the stored name again with the same function: the
+    // consumer accepts it for its own run.
+    let out = env
+        .vault(&["exec", "--mask", "never", "--", "touch", "ran"])
+        .passphrase()
+        .run();
+    refused(
+        out,
+        "refusing to set GIT_PAGER: a value there can run code inside the program",
+    );
+    assert!(!ran(&env));
+    env.vault(&[
+        "exec",
+        "--mask",
+        "never",
+        "--allow-dangerous-name",
+        "GIT_PAGER",
+    ])
+    .args_of(&["--", "printenv", "GIT_PAGER"])
+    .passphrase()
+    .run()
+    .success()
+    .stdout_is("cat\n");
 }
 
 #[test]

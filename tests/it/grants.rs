@@ -236,8 +236,9 @@ fn hand_edited_access_rows_give_no_secret() {
     let out = as_bob(&env, &["exec", "--mask", "never", "--", "env"]).run();
     assert_eq!(out.code, Some(125), "{out:?}");
     assert!(
-        out.stderr
-            .contains("integrity check failed for the access of bob to MINE"),
+        out.stderr.contains(
+            "trust check failed: the access of bob to MINE does not match its signature by owner"
+        ),
         "{out:?}"
     );
     assert!(!out.stdout.contains("owner-only"));
@@ -245,7 +246,7 @@ fn hand_edited_access_rows_give_no_secret() {
     // Copy the owner's row to bob: wrapped for the owner, useless to bob.
     env.sql("DELETE FROM access WHERE identity_id = (SELECT id FROM identities WHERE name = 'bob'); \
              INSERT INTO access SELECT randomblob(16), secret_id, \
-               (SELECT id FROM identities WHERE name = 'bob'), 'use', expires_at, writer_public, wrapped_key, granted_at \
+               (SELECT id FROM identities WHERE name = 'bob'), 'use', expires_at, writer_public, wrapped_key, granted_at, signer, sig \
              FROM access WHERE secret_id = (SELECT id FROM secrets WHERE name = 'MINE')");
     let out = as_bob(
         &env,
@@ -254,8 +255,9 @@ fn hand_edited_access_rows_give_no_secret() {
     .run();
     assert_eq!(out.code, Some(125), "{out:?}");
     assert!(
-        out.stderr
-            .contains("integrity check failed for the access of bob to MINE"),
+        out.stderr.contains(
+            "trust check failed: the access of bob to MINE does not match its signature by owner"
+        ),
         "{out:?}"
     );
     assert!(!out.stdout.contains("owner-only"));
@@ -437,9 +439,11 @@ fn malformed_truncated_and_wrong_tokens() {
     .stderr_is(&format!(
         "error: VAULT_ACCESS_TOKEN is malformed: it has the wrong length (truncated?)\n{hint}"
     ));
+    // The last character of the random part, before the root's pin.
     let mut wrong = token.clone();
-    let last = if wrong.ends_with('0') { "1" } else { "0" };
-    wrong.replace_range(wrong.len() - 1.., last);
+    let at = wrong.len() - 34;
+    let last = if &wrong[at..at + 1] == "0" { "1" } else { "0" };
+    wrong.replace_range(at..at + 1, last);
     let out = as_ci(&env, &wrong, &["exec", "--mask", "never", "--", "env"])
         .run()
         .code(125);

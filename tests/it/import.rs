@@ -386,7 +386,11 @@ fn accepts_a_dangerous_name_when_allowed() {
     import(&env, &file, &["--allow-dangerous-name"])
         .run()
         .success();
-    assert_eq!(env.value_of("NODE_OPTIONS"), "--max-old-space-size=4096");
+    env.exec_refuses_dangerous("NODE_OPTIONS");
+    assert_eq!(
+        env.dangerous_value_of("NODE_OPTIONS"),
+        "--max-old-space-size=4096"
+    );
 }
 
 #[test]

@@ -41,5 +41,7 @@ mod side_files;
 mod status;
 mod storage;
 mod tamper;
+mod trust;
+mod trust_git;
 mod tty;
 mod vectors;

@@ -128,20 +128,6 @@ fn identity_list_status_and_audit_escape_what_arrived_through_the_file() {
         "{}",
         out.stdout
     );
-    // (exec decrypts what it selects: the row named B\xff would fail it.)
-    env.sql("DELETE FROM secrets WHERE name = CAST(X'42FF' AS TEXT);");
-    let out = env
-        .vault(&["exec", "--explain"])
-        .passphrase()
-        .run()
-        .success();
-    no_raw_controls(&out.stdout);
-    assert!(
-        out.stdout.starts_with("identity: own\\rer\n"),
-        "{}",
-        out.stdout
-    );
-
     let out = env.vault(&["audit"]).run().success();
     no_raw_controls(&out.stdout);
     assert!(
@@ -210,8 +196,8 @@ fn completion_offers_no_name_with_a_control_character() {
     assert_eq!(out.stdout, "APP_TOKEN\tci\\x1b[31m\n");
 }
 
-/// A name that is not UTF-8 reaches exec escaped, and its value, sealed
-/// under the real name, fails as any hand-edited row does.
+/// A name that is not UTF-8 reaches exec escaped, and its row, signed
+/// and sealed under the real name, fails as any hand-edited row does.
 #[test]
 fn an_undecodable_name_fails_exec_as_an_integrity_error() {
     let env = Env::init();
@@ -234,8 +220,8 @@ fn an_undecodable_name_fails_exec_as_an_integrity_error() {
         .run();
     out.fails(
         125,
-        "integrity check failed for secret B\\xff: the vault file was changed outside vault or is damaged",
-        Some("restore the vault file from a backup or from version control"),
+        "trust check failed: the value of secret B\\xff does not match its signature by owner (it was changed in the file)",
+        Some("someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)"),
     );
     assert!(!env.path().join("ran").exists());
     assert_eq!(rows(), before);

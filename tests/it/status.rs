@@ -14,7 +14,7 @@ const CACHE_OFF: &str = "the unlock cache is off (VAULT_NO_KEYRING is set)";
 fn report(env: &Env, permissions: &str, identity: &str, next: &str, methods: [&str; 4]) -> String {
     format!(
         "vault:              {}\n\
-         format:             2 (this vault reads up to 2)\n\
+         format:             3 (this vault reads up to 3)\n\
          permissions:        {permissions}\n\
          keyring:            not used: {CACHE_OFF}\n\
          identity:           {identity}\n\

@@ -8,6 +8,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// SQL that takes a vault back to format 2's columns (a file written
+/// before signatures).
+pub const DROP_FORMAT_3: &str = "\
+    ALTER TABLE identities DROP COLUMN sign_public; ALTER TABLE identities DROP COLUMN role; \
+    ALTER TABLE identities DROP COLUMN certifier; ALTER TABLE identities DROP COLUMN cert_sig; \
+    ALTER TABLE secrets DROP COLUMN creator; ALTER TABLE secrets DROP COLUMN id_nonce; \
+    ALTER TABLE secrets DROP COLUMN generation; ALTER TABLE secrets DROP COLUMN managers; \
+    ALTER TABLE secrets DROP COLUMN managers_epoch; ALTER TABLE secrets DROP COLUMN managers_by; \
+    ALTER TABLE secrets DROP COLUMN managers_sig; ALTER TABLE secrets DROP COLUMN signer; \
+    ALTER TABLE secrets DROP COLUMN sig; ALTER TABLE access DROP COLUMN signer; \
+    ALTER TABLE access DROP COLUMN sig;";
+
 pub const PASSPHRASE: &str = "correct horse battery staple";
 pub const BIN: &str = env!("CARGO_BIN_EXE_vault");
 
@@ -233,6 +245,43 @@ impl Env {
         let mut s = out.stdout;
         assert_eq!(s.pop(), Some('\n'));
         s
+    }
+
+    /// What the program sees in `name` when this exec line accepts a
+    /// dangerous variable by name.
+    pub fn dangerous_value_of(&self, name: &str) -> String {
+        let out = self
+            .vault(&[
+                "exec",
+                "--mask",
+                "never",
+                "--only",
+                name,
+                "--allow-dangerous-name",
+                name,
+                "--",
+                "printenv",
+                name,
+            ])
+            .passphrase()
+            .run()
+            .success();
+        let mut s = out.stdout;
+        assert_eq!(s.pop(), Some('\n'));
+        s
+    }
+
+    /// Asserts that a plain exec refuses to inject the dangerous `name`.
+    #[track_caller]
+    pub fn exec_refuses_dangerous(&self, name: &str) {
+        self.vault(&["exec", "--only", name, "--", "printenv", name])
+            .passphrase()
+            .run()
+            .fails(
+                125,
+                &format!("refusing to set {name}: a value there can run code inside the program"),
+                Some(&format!("if you trust whoever added it, accept it for this run: vault exec --allow-dangerous-name {name} -- ...")),
+            );
     }
 }
 

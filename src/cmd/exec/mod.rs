@@ -33,6 +33,9 @@ pub struct Request {
     pub no_override: bool,
     pub allow_expired: bool,
     pub explain: bool,
+    /// `--allow-dangerous-name`: variables this run accepts though they
+    /// can take over the program.
+    pub allow_dangerous: Vec<String>,
     pub mask: MaskMode,
     pub command: Vec<OsString>,
 }
@@ -56,6 +59,7 @@ impl Request {
             no_override: args.no_override,
             allow_expired: args.allow_expired,
             explain: args.explain,
+            allow_dangerous: args.allow_dangerous,
             mask: args.mask,
             command: args.command,
         })
@@ -106,6 +110,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
 
     let vault = session.open()?;
     let me = session.unlock(&vault)?;
+    vault.sign_if_unsigned(&me)?;
     // Selecting and decrypting read one state of the file, even if another
     // command writes meanwhile. (Not held over unlocking, which may wait
     // for a passphrase.)
@@ -152,6 +157,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         ))?;
         return super::OK;
     }
+    refuse_dangerous(&plan, &request)?;
     let expired: Vec<&SecretName> = plan.with_fate(Fate::Expired).map(|e| &e.secret).collect();
     if !expired.is_empty() {
         return Err(Error::Expired(super::join_names(&expired)));
@@ -181,6 +187,27 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     drop(plan);
     drop(secrets);
     process::run(launch, masking)
+}
+
+/// Refuses to inject a variable that lets its value take over the program
+/// (`BASH_ENV`, `NODE_OPTIONS`, `LD_PRELOAD`...) unless this exec line
+/// accepts it by name: whoever added such a secret opted in with
+/// `--allow-dangerous-name` for themselves, and anyone who can write the
+/// vault file could have added it; the consumer decides for its own run.
+fn refuse_dangerous(plan: &Plan<'_>, request: &Request) -> Result<()> {
+    let refused: Vec<&str> = plan
+        .with_fate(Fate::Inject)
+        .map(|e| e.var.as_str())
+        .filter(|var| crate::model::name_danger(var).is_some_and(|d| d.class.refused()))
+        .filter(|var| !request.allow_dangerous.iter().any(|a| a == var))
+        .collect();
+    match refused.first() {
+        None => Ok(()),
+        Some(first) => Err(Error::DangerousAtExec {
+            names: refused.join(", "),
+            first: (*first).to_owned(),
+        }),
+    }
 }
 
 /// Records this run in the audit log: the injected secrets' names, the

@@ -1,0 +1,101 @@
+//! Identity signing keys (Ed25519, RFC 8032) and the signatures that say
+//! who wrote a row of the vault file.
+//!
+//! An identity's signing key is derived from its sealed X25519 secret with
+//! HKDF-SHA256 (RFC 5869): one sealed secret per identity, two keys with
+//! separate purposes, nothing new to seal or to cache.
+//!
+//! ```text
+//! seed = HKDF-SHA256(ikm = X25519 secret, salt = vault id, info = "vault/v3/sign")
+//! signing key = Ed25519 key from seed (RFC 8032, 5.1.5)
+//! ```
+//!
+//! Verification is strict (`verify_strict`): no small-order keys, no
+//! non-canonical encodings, so a signature has exactly one valid form.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use hkdf::Hkdf;
+use sha2::{Digest, Sha256};
+
+use super::{Aad, IdentitySecret, Unauthentic};
+
+pub const SIGN_PUBLIC_LEN: usize = 32;
+pub const SIGNATURE_LEN: usize = 64;
+
+/// An identity's signing key. Zeroized on drop (the dalek type does it);
+/// no `Debug`, no `Clone`.
+pub struct Signer25519(SigningKey);
+
+impl Signer25519 {
+    /// The signing key of the identity whose X25519 secret is `secret`, in
+    /// the vault `vault_id`.
+    pub fn derive(secret: &IdentitySecret, vault_id: &[u8; 16]) -> Self {
+        let hk = Hkdf::<Sha256>::new(Some(vault_id), secret.expose());
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        hk.expand(b"vault/v3/sign", &mut seed[..])
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        Signer25519(SigningKey::from_bytes(&seed))
+    }
+
+    pub fn public(&self) -> [u8; SIGN_PUBLIC_LEN] {
+        self.0.verifying_key().to_bytes()
+    }
+
+    /// Signs the encoded statement `input`.
+    pub fn sign(&self, input: &Aad) -> [u8; SIGNATURE_LEN] {
+        self.0.sign(input.as_bytes()).to_bytes()
+    }
+}
+
+/// Checks `signature` on `input` by the signing key `public`.
+pub fn verify(public: &[u8], input: &Aad, signature: &[u8]) -> Result<(), Unauthentic> {
+    let public: [u8; SIGN_PUBLIC_LEN] = public.try_into().map_err(|_| Unauthentic)?;
+    let signature: [u8; SIGNATURE_LEN] = signature.try_into().map_err(|_| Unauthentic)?;
+    let key = VerifyingKey::from_bytes(&public).map_err(|_| Unauthentic)?;
+    key.verify_strict(input.as_bytes(), &Signature::from_bytes(&signature))
+        .map_err(|_| Unauthentic)
+}
+
+/// SHA-256 of a stored field, for a statement that binds it without
+/// carrying it (a sealed value, a wrapped key).
+pub fn field_digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 8032, 7.1, test 1: the empty message.
+    #[test]
+    fn rfc_8032_test_1() {
+        let secret =
+            hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+                .unwrap();
+        let key = SigningKey::from_bytes(&secret.try_into().unwrap());
+        assert_eq!(
+            hex::encode(key.verifying_key().to_bytes()),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+        );
+        assert_eq!(
+            hex::encode(key.sign(b"").to_bytes()),
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155\
+             5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+        );
+    }
+
+    #[test]
+    fn a_changed_statement_or_key_fails() {
+        let id = IdentitySecret::generate();
+        let signer = Signer25519::derive(&id, &[1; 16]);
+        let input = Aad::new("test").with(b"statement");
+        let sig = signer.sign(&input);
+        assert!(verify(&signer.public(), &input, &sig).is_ok());
+        let other = Aad::new("test").with(b"statemenT");
+        assert!(verify(&signer.public(), &other, &sig).is_err());
+        let elsewhere = Signer25519::derive(&id, &[2; 16]);
+        assert_ne!(elsewhere.public(), signer.public(), "one key per vault");
+        assert!(verify(&elsewhere.public(), &input, &sig).is_err());
+        assert!(verify(&[0; 32], &input, &sig).is_err(), "a small-order key");
+    }
+}

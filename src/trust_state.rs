@@ -1,0 +1,205 @@
+//! What this clone remembers of a vault between commands, outside the
+//! vault file: the root it pinned, the newest state it has seen of every
+//! secret, and what it has already verified.
+//!
+//! A writer of the vault file can change anything in it; it cannot change
+//! this file, which lives in the user's own data directory (as ssh keeps
+//! `known_hosts`), one per vault file and vault id. Lines of text:
+//!
+//! ```text
+//! root <fingerprint hex>                       the pinned root's signing key
+//! seen <identity id hex> <digest hex>          the view exec last verified
+//! secret <id hex> <generation> <epoch> <name>  the newest state seen
+//! ```
+//!
+//! Written whole to a new file and renamed over the old one (mode 0600 in
+//! a 0700 directory); a file that cannot be read is treated as empty, never
+//! as trusted.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One secret's newest state this clone has seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub generation: i64,
+    pub epoch: i64,
+    pub name: String,
+}
+
+#[derive(Default)]
+pub struct TrustState {
+    pub root: Option<[u8; 16]>,
+    /// Per identity: the digest of the exec view last verified in full.
+    pub verified: HashMap<[u8; 16], [u8; 32]>,
+    pub secrets: HashMap<[u8; 16], Seen>,
+}
+
+/// Where the state of the vault file `vault_path` with id `vault_id` is
+/// kept: `DATA_DIR/vault/trust/HASH`. A vault inside a git work tree has
+/// one state per branch: checking out another branch shows that branch's
+/// secrets, not an older copy of this one's (the merge driver refuses a
+/// branch that went back).
+pub fn path_for(data_dir: &Path, vault_path: &Path, vault_id: &[u8; 16]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    let canonical = vault_path
+        .canonicalize()
+        .unwrap_or_else(|_| vault_path.to_owned());
+    let mut key = canonical.as_os_str().as_bytes().to_vec();
+    if let Some(branch) = git_branch(&canonical) {
+        key.push(0);
+        key.extend_from_slice(branch.as_bytes());
+    }
+    let name = crate::crypto::cache_entry_id(&key, vault_id, &[0; 16]);
+    data_dir
+        .join("vault")
+        .join("trust")
+        .join(hex::encode(&name[..16]))
+}
+
+/// The branch checked out in the git work tree holding `file`, from the
+/// nearest `.git` (a directory, or a worktree's file naming one). A few
+/// stat calls and one small read; `None` outside git.
+fn git_branch(file: &Path) -> Option<String> {
+    let mut dir = file.parent()?;
+    loop {
+        let dot_git = dir.join(".git");
+        if let Ok(meta) = std::fs::metadata(&dot_git) {
+            let git_dir = if meta.is_dir() {
+                dot_git
+            } else {
+                let text = std::fs::read_to_string(&dot_git).ok()?;
+                dir.join(text.strip_prefix("gitdir: ")?.trim())
+            };
+            let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+            let head = head.trim();
+            return Some(head.strip_prefix("ref: ").unwrap_or("detached").to_owned());
+        }
+        dir = dir.parent()?;
+    }
+}
+
+impl TrustState {
+    /// Reads the state; a missing or unreadable file is an empty state.
+    pub fn load(path: &Path) -> TrustState {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return TrustState::default();
+        };
+        let mut state = TrustState::default();
+        for line in text.lines() {
+            let mut words = line.split(' ');
+            match (words.next(), words.next(), words.next()) {
+                (Some("root"), Some(fp), None) => state.root = id_hex(fp),
+                (Some("seen"), Some(id), Some(digest)) => {
+                    if let (Some(id), Some(digest)) = (id_hex(id), digest_hex(digest)) {
+                        state.verified.insert(id, digest);
+                    }
+                }
+                (Some("secret"), Some(id), Some(generation)) => {
+                    let (Some(epoch), Some(name)) = (words.next(), words.next()) else {
+                        continue;
+                    };
+                    if let (Some(id), Ok(generation), Ok(epoch)) =
+                        (id_hex(id), generation.parse(), epoch.parse())
+                    {
+                        let name = name.to_owned();
+                        state.secrets.insert(
+                            id,
+                            Seen {
+                                generation,
+                                epoch,
+                                name,
+                            },
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        state
+    }
+
+    /// Writes the state whole, replacing the old file in one rename.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let dir = path.parent().expect("the state file is in a directory");
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let mut text = String::new();
+        if let Some(root) = &self.root {
+            text.push_str(&format!("root {}\n", hex::encode(root)));
+        }
+        for (id, digest) in &self.verified {
+            text.push_str(&format!(
+                "seen {} {}\n",
+                hex::encode(id),
+                hex::encode(digest)
+            ));
+        }
+        for (id, seen) in &self.secrets {
+            text.push_str(&format!(
+                "secret {} {} {} {}\n",
+                hex::encode(id),
+                seen.generation,
+                seen.epoch,
+                seen.name
+            ));
+        }
+        let temp = path.with_extension(format!("{}.tmp", std::process::id()));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)?;
+        file.write_all(text.as_bytes())?;
+        drop(file);
+        std::fs::rename(&temp, path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&temp);
+        })
+    }
+}
+
+fn id_hex(text: &str) -> Option<[u8; 16]> {
+    let mut out = [0u8; 16];
+    hex::decode_to_slice(text, &mut out).ok()?;
+    Some(out)
+}
+
+fn digest_hex(text: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text, &mut out).ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_state_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t").join("state");
+        let mut state = TrustState {
+            root: Some([7; 16]),
+            ..Default::default()
+        };
+        state.verified.insert([1; 16], [2; 32]);
+        let seen = Seen {
+            generation: 4,
+            epoch: 2,
+            name: "STRIPE_KEY".into(),
+        };
+        state.secrets.insert([3; 16], seen.clone());
+        state.save(&path).unwrap();
+        let back = TrustState::load(&path);
+        assert_eq!(back.root, Some([7; 16]));
+        assert_eq!(back.verified.get(&[1; 16]), Some(&[2; 32]));
+        assert_eq!(back.secrets.get(&[3; 16]), Some(&seen));
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

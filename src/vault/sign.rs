@@ -1,0 +1,380 @@
+//! Writing as a certified identity: signing the rows a command changes,
+//! and checking, before building on a secret, that its rows are as their
+//! writers signed them and that `me` may write it.
+//!
+//! Every change to a secret (add, rotate, rename, grant, revoke) ends in
+//! [`Vault::commit_secret`]: the generation goes up by one and the writer
+//! signs the secret row and every access row again, so no row of an older
+//! state can be put back beside the new ones. The readers' side is
+//! `trust.rs`.
+
+use super::seal::{access_input, managers_input, secret_input, AccessContext, SecretStatement};
+use super::trust::{self, Roster, Writers};
+use super::{Unlocked, Vault};
+use crate::error::{Error, Result};
+use crate::store::{AccessRow, Db, GrantRow, IdentityRow, SecretRow, Signed};
+
+impl Vault {
+    /// The verified roster, checked against this clone's pin; a file that
+    /// has no certificates yet (format 2 content) is upgraded first, with
+    /// `me` signing everything as its root.
+    pub(super) fn roster_for_write(&self, db: &Db<'_>, me: &Unlocked) -> Result<Roster> {
+        let rows = db.identities()?;
+        if !trust::is_signed(&rows) {
+            if self.default_identity != Some(me.id) {
+                return Err(Error::Untrusted(
+                    "the vault file carries no signatures yet: its owner (the default identity) signs it with their next change".into(),
+                ));
+            }
+            self.upgrade(db, me)?;
+        }
+        self.roster(db)
+    }
+
+    /// The verified roster, checked against this clone's pin (pinning it
+    /// on first use).
+    pub(super) fn roster(&self, db: &Db<'_>) -> Result<Roster> {
+        let rows = db.identities()?;
+        if !trust::is_signed(&rows) {
+            let pinned = {
+                let local = self.local.borrow();
+                local.state.root.is_some() || local.token_pin.is_some()
+            };
+            return Err(Error::Untrusted(if pinned {
+                "the vault file carries no signatures, but this clone or its token pinned a root: an unsigned copy was put in its place".into()
+            } else {
+                "the vault file carries no signatures yet: its owner's next change (any command that writes) signs it".into()
+            }));
+        }
+        let roster = trust::verify_roster(&self.id, &rows)?;
+        let mut local = self.local.borrow_mut();
+        let token_pin = local.token_pin;
+        if local.path.is_some() || token_pin.is_some() {
+            let pinned_now = roster.check_pin(&mut local.state, token_pin)?;
+            local.changed |= pinned_now && local.path.is_some();
+        }
+        Ok(roster)
+    }
+
+    /// Checks every row of `secret` and returns its writers: the secret
+    /// row and each access row signed by a writer at its generation, and
+    /// the state no older than this clone has seen.
+    pub(super) fn check_rows(
+        &self,
+        db: &Db<'_>,
+        roster: &Roster,
+        secret: &SecretRow,
+    ) -> Result<Writers> {
+        let writers = trust::check_secret(
+            &self.id,
+            roster,
+            &secret.id,
+            &secret.name,
+            secret.version,
+            &secret.sealed_value,
+            &secret.authority,
+            &secret.signed,
+        )?;
+        for row in db.access_for_secret(&secret.id)? {
+            let grantee = roster.name(&row.identity_id);
+            let input = self.access_statement(secret, &row);
+            trust::check_signed(roster, &writers, &row.signed, &input, || {
+                format!("the access of {grantee} to {}", secret.name)
+            })?;
+        }
+        self.check_fresh(secret)?;
+        Ok(writers)
+    }
+
+    /// Refuses `secret` if this clone has seen a newer state of it.
+    pub(super) fn check_fresh(&self, secret: &SecretRow) -> Result<()> {
+        let mut local = self.local.borrow_mut();
+        if local.path.is_none() {
+            return Ok(());
+        }
+        let changed = trust::check_fresh(
+            &mut local.state,
+            &secret.id,
+            &secret.name,
+            &secret.authority,
+        )?;
+        local.changed |= changed;
+        Ok(())
+    }
+
+    fn access_statement(&self, secret: &SecretRow, row: &AccessRow) -> crate::crypto::Aad {
+        let ctx = AccessContext {
+            secret_id: &secret.id,
+            identity_id: &row.identity_id,
+            version: secret.version,
+            level: &row.level,
+            expires_at: row.expires_at,
+            writer_public: &row.writer_public,
+        };
+        access_input(
+            &self.id,
+            &ctx,
+            secret.authority.generation,
+            &row.wrapped_key,
+        )
+    }
+
+    /// Signs the secret row as `me`, at its current generation.
+    pub(super) fn sign_secret(&self, me: &Unlocked, secret: &mut SecretRow) {
+        let statement = SecretStatement {
+            secret_id: &secret.id,
+            creator: &secret.authority.creator,
+            id_nonce: &secret.authority.id_nonce,
+            name: &secret.name,
+            version: secret.version,
+            generation: secret.authority.generation,
+            sealed_value: &secret.sealed_value,
+        };
+        let sig = me
+            .signer(&self.id)
+            .sign(&secret_input(&self.id, &statement));
+        secret.signed = Signed {
+            signer: me.id.to_vec(),
+            sig: sig.to_vec(),
+        };
+    }
+
+    /// Signs an access row of `secret` as `me`.
+    pub(super) fn sign_access(&self, me: &Unlocked, secret: &SecretRow, row: &mut AccessRow) {
+        let sig = me
+            .signer(&self.id)
+            .sign(&self.access_statement(secret, row));
+        row.signed = Signed {
+            signer: me.id.to_vec(),
+            sig: sig.to_vec(),
+        };
+    }
+
+    /// Replaces the managers list of `secret` with `ids`, signed by `me`
+    /// (its creator or an admin) at the next epoch.
+    pub(super) fn sign_managers(&self, me: &Unlocked, secret: &mut SecretRow, ids: &[[u8; 16]]) {
+        let a = &mut secret.authority;
+        a.managers = ids.concat();
+        a.managers_epoch += 1;
+        a.managers_by = me.id.to_vec();
+        let input = managers_input(&self.id, &secret.id, a.managers_epoch, &a.managers);
+        a.managers_sig = me.signer(&self.id).sign(&input).to_vec();
+    }
+
+    /// Ends every change to a secret: the next generation, the secret row
+    /// and all its access rows signed by `me`, written back.
+    pub(super) fn commit_secret(
+        &self,
+        db: &Db<'_>,
+        me: &Unlocked,
+        secret: &mut SecretRow,
+    ) -> Result<()> {
+        secret.authority.generation += 1;
+        self.sign_secret(me, secret);
+        db.update_secret(secret)?;
+        for mut row in db.access_for_secret(&secret.id)? {
+            self.sign_access(me, secret, &mut row);
+            db.resign_access(&row.id, &row.signed)?;
+        }
+        self.remember(secret);
+        Ok(())
+    }
+
+    /// Notes `secret`'s new state as the newest this clone has seen.
+    pub(super) fn remember(&self, secret: &SecretRow) {
+        let mut local = self.local.borrow_mut();
+        if local.path.is_some() {
+            local.state.secrets.insert(
+                secret.id,
+                crate::trust_state::Seen {
+                    generation: secret.authority.generation,
+                    epoch: secret.authority.managers_epoch,
+                    name: secret.name.clone(),
+                },
+            );
+            local.changed = true;
+        }
+    }
+
+    /// Forgets a secret this clone deleted.
+    pub(super) fn forget(&self, secret_id: &[u8; 16]) {
+        let mut local = self.local.borrow_mut();
+        if local.state.secrets.remove(secret_id).is_some() {
+            local.changed = true;
+        }
+    }
+}
+
+/// The vault's root as the file says and as this clone pinned it.
+pub struct TrustReport {
+    pub root: String,
+    pub found: String,
+    pub pinned: Option<String>,
+}
+
+impl Vault {
+    /// The root whose certificate chains the roster, and this clone's pin;
+    /// checks every certificate but not the pin.
+    pub fn trust_report(&self) -> Result<TrustReport> {
+        let db = self.store.read();
+        let rows = db.identities()?;
+        if !trust::is_signed(&rows) {
+            return Err(Error::Untrusted(
+                "the vault file carries no signatures yet: its owner's next change signs it".into(),
+            ));
+        }
+        let roster = trust::verify_roster(&self.id, &rows)?;
+        let local = self.local.borrow();
+        Ok(TrustReport {
+            root: roster.name(&roster.root),
+            found: trust::show_pin(&roster.root_fingerprint),
+            pinned: local.state.root.as_ref().map(trust::show_pin),
+        })
+    }
+
+    /// Pins the current root and takes every secret's current state as the
+    /// newest this clone has seen: what a user does on purpose after
+    /// restoring a backup or re-creating the vault.
+    pub fn accept_trust(&self) -> Result<TrustReport> {
+        let report = self.trust_report()?;
+        let db = self.store.read();
+        let roster = trust::verify_roster(&self.id, &db.identities()?)?;
+        let mut local = self.local.borrow_mut();
+        local.state.root = Some(roster.root_fingerprint);
+        local.state.verified.clear();
+        local.state.secrets.clear();
+        for secret in db.secrets_metadata(None)? {
+            trust::check_fresh(
+                &mut local.state,
+                &secret.id,
+                &secret.name,
+                &secret.authority,
+            )?;
+        }
+        local.changed = true;
+        drop(local);
+        self.save_local_state();
+        Ok(TrustReport {
+            pinned: Some(report.found.clone()),
+            ..report
+        })
+    }
+}
+
+impl Vault {
+    /// Checks what exec is about to decrypt: the roster, and for every
+    /// secret granted to `me` its row and `me`'s access row, signed by one
+    /// of its writers, and no older than this clone has seen. A view this
+    /// clone already verified (same digest of every row involved) is not
+    /// verified again: exec then pays one hash, not a signature per row.
+    pub(super) fn check_exec_view(&self, me: &Unlocked, rows: &[GrantRow]) -> Result<()> {
+        let db = self.store.read();
+        let identities = db.identities()?;
+        let digest = {
+            let local = self.local.borrow();
+            let digest = view_digest(&self.id, &identities, rows, local.token_pin);
+            if local.path.is_some() && local.state.verified.get(&me.id) == Some(&digest) {
+                return Ok(());
+            }
+            digest
+        };
+        let roster = self.roster(&db)?;
+        for row in rows {
+            let writers = trust::check_secret(
+                &self.id,
+                &roster,
+                &row.secret_id,
+                &row.name,
+                row.version,
+                &row.sealed_value,
+                &row.authority,
+                &row.secret_signed,
+            )?;
+            let ctx = AccessContext {
+                secret_id: &row.secret_id,
+                identity_id: &me.id,
+                version: row.version,
+                level: &row.level,
+                expires_at: row.grant_expires_at,
+                writer_public: &row.writer_public,
+            };
+            let input = access_input(&self.id, &ctx, row.authority.generation, &row.wrapped_key);
+            trust::check_signed(&roster, &writers, &row.access_signed, &input, || {
+                format!("the access of {} to {}", me.name, row.name)
+            })?;
+            let mut local = self.local.borrow_mut();
+            if local.path.is_some() {
+                trust::check_fresh(&mut local.state, &row.secret_id, &row.name, &row.authority)?;
+            }
+        }
+        let mut local = self.local.borrow_mut();
+        if local.path.is_some() {
+            local.state.verified.insert(me.id, digest);
+            local.changed = true;
+        }
+        drop(local);
+        self.save_local_state();
+        Ok(())
+    }
+}
+
+/// One SHA-256 over every row an exec view depends on: the roster's
+/// certificates and keys, each granted secret's row and access row with
+/// their signatures, and the pin the token carries.
+fn view_digest(
+    vault_id: &[u8; 16],
+    identities: &[IdentityRow],
+    rows: &[GrantRow],
+    token_pin: Option<[u8; 16]>,
+) -> [u8; 32] {
+    let mut input = crate::crypto::Aad::new("exec-view");
+    input.part(vault_id).part(&token_pin.unwrap_or_default());
+    for i in identities {
+        input
+            .part(&i.id)
+            .part(i.name.as_bytes())
+            .part(i.kind.as_bytes())
+            .part(&i.public_key)
+            .part(&i.cert.sign_public)
+            .part(i.cert.role.as_bytes())
+            .part(&i.cert.certifier)
+            .part(&i.cert.sig);
+    }
+    for r in rows {
+        let a = &r.authority;
+        input
+            .part(&r.secret_id)
+            .part(r.name.as_bytes())
+            .part(&r.version.to_be_bytes())
+            .part(&r.sealed_value)
+            .part(r.level.as_bytes())
+            .part(&r.grant_expires_at.unwrap_or(i64::MIN).to_be_bytes())
+            .part(&r.writer_public)
+            .part(&r.wrapped_key)
+            .part(&a.creator)
+            .part(&a.id_nonce)
+            .part(&a.generation.to_be_bytes())
+            .part(&a.managers)
+            .part(&a.managers_epoch.to_be_bytes())
+            .part(&a.managers_by)
+            .part(&a.managers_sig)
+            .part(&r.secret_signed.signer)
+            .part(&r.secret_signed.sig)
+            .part(&r.access_signed.signer)
+            .part(&r.access_signed.sig);
+    }
+    crate::crypto::field_digest(input.as_bytes())
+}
+
+impl Vault {
+    /// Signs a vault whose rows carry no signatures yet (upgraded from
+    /// format 2), when `me` is its owner: the first command the owner runs
+    /// makes the upgrade, exec included. Anyone else is told to wait for it.
+    pub fn sign_if_unsigned(&self, me: &Unlocked) -> Result<()> {
+        if self.store.read().any_certificate()? || self.default_identity != Some(me.id) {
+            return Ok(());
+        }
+        let event = super::audit::Event::new("sign", &[]);
+        self.audited(me, event, |_, _, _| Ok(()))
+    }
+}

@@ -1,0 +1,371 @@
+//! Who may write what: the roster of certified identities, the writers of
+//! each secret, and the checks every reader makes before it accepts a row.
+//!
+//! - The **roster**: every identity row carries a certificate signed by the
+//!   identity that added it; the chain ends at the root, whose certificate
+//!   signs itself and whose signing key this clone pinned (or the access
+//!   token carries). Only admins (the root among them) certify.
+//! - The **writers** of a secret: its creator (bound into the secret's id,
+//!   so nobody can claim to have created an existing secret), every admin,
+//!   and the managers that the creator or an admin listed in the secret's
+//!   signed managers list.
+//! - **Rows**: a secret row and each access row must be signed by one of
+//!   the secret's writers at the secret's current generation; every change
+//!   raises the generation and re-signs them all, so an old row put back
+//!   beside new ones fails.
+//! - **Freshness**: this clone remembers the newest generation and
+//!   managers epoch it has seen of every secret (`trust_state`), and
+//!   refuses a state older than that.
+//!
+//! Every check lives here; `seal.rs` says what each signature covers.
+
+use std::collections::HashMap;
+
+use super::seal::{
+    certificate_input, managers_input, secret_id_for, secret_input, SecretStatement,
+};
+use crate::crypto::{self, Aad};
+use crate::error::{Error, Result};
+use crate::store::{Authority, IdentityRow, Signed};
+use crate::trust_state::{Seen, TrustState};
+
+pub(super) const ROLE_ADMIN: &str = "admin";
+pub(super) const ROLE_MEMBER: &str = "member";
+
+/// A certified identity.
+pub(super) struct Member {
+    pub name: String,
+    /// Empty for an identity certified to receive only (a format 2 vault's
+    /// other identities, after its owner's upgrade).
+    pub sign: Vec<u8>,
+    pub admin: bool,
+}
+
+/// Every identity of the vault whose certificate chains to the root.
+pub(super) struct Roster {
+    pub root: [u8; 16],
+    pub root_fingerprint: [u8; 16],
+    pub members: HashMap<[u8; 16], Member>,
+}
+
+/// The 16-byte pin of a root signing key: the first half of its SHA-256.
+pub fn pin_of(sign_public: &[u8]) -> [u8; 16] {
+    crypto::field_digest(sign_public)[..16]
+        .try_into()
+        .expect("16 of 32 bytes")
+}
+
+/// A pin as people compare it.
+pub fn show_pin(pin: &[u8; 16]) -> String {
+    let hex = hex::encode(pin);
+    let groups: Vec<&str> = (0..hex.len()).step_by(4).map(|i| &hex[i..i + 4]).collect();
+    format!("SHA256:{}", groups.join(":"))
+}
+
+/// Whether the file's identities carry certificates at all (a vault
+/// upgraded from format 2 has none until its owner's first write).
+pub(super) fn is_signed(rows: &[IdentityRow]) -> bool {
+    rows.iter().any(|r| !r.cert.sig.is_empty())
+}
+
+/// Verifies every certificate, from the root down. Any identity whose
+/// certificate does not chain to the root is an error naming it: a key
+/// swapped in, a name or role edited, a row added by hand.
+pub(super) fn verify_roster(vault_id: &[u8; 16], rows: &[IdentityRow]) -> Result<Roster> {
+    let roots: Vec<&IdentityRow> = rows
+        .iter()
+        .filter(|r| r.cert.certifier == r.id && r.cert.role == ROLE_ADMIN)
+        .filter(|r| {
+            crypto::verify_signature(
+                &r.cert.sign_public,
+                &certificate_input(vault_id, r),
+                &r.cert.sig,
+            )
+            .is_ok()
+        })
+        .collect();
+    let root = match roots.as_slice() {
+        [root] => *root,
+        [] => {
+            return Err(Error::Untrusted(
+                "the vault has no root identity whose certificate verifies".into(),
+            ))
+        }
+        _ => {
+            let names: Vec<&str> = roots.iter().map(|r| r.name.as_str()).collect();
+            return Err(Error::Untrusted(format!(
+                "the vault has more than one root identity ({})",
+                names.join(", ")
+            )));
+        }
+    };
+    let mut members = HashMap::new();
+    members.insert(root.id, member(root));
+    loop {
+        let mut progress = false;
+        for row in rows {
+            if members.contains_key(&row.id) {
+                continue;
+            }
+            let Ok(certifier) = <[u8; 16]>::try_from(&row.cert.certifier[..]) else {
+                continue;
+            };
+            let Some(by) = members
+                .get(&certifier)
+                .filter(|m| m.admin && !m.sign.is_empty())
+            else {
+                continue;
+            };
+            let role_ok = row.cert.role == ROLE_ADMIN || row.cert.role == ROLE_MEMBER;
+            if role_ok
+                && row.cert.certifier != row.id
+                && crypto::verify_signature(
+                    &by.sign,
+                    &certificate_input(vault_id, row),
+                    &row.cert.sig,
+                )
+                .is_ok()
+            {
+                members.insert(row.id, member(row));
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    if let Some(bad) = rows.iter().find(|r| !members.contains_key(&r.id)) {
+        return Err(Error::Untrusted(format!(
+            "identity {}: its certificate does not verify (its keys, name or role were changed in the file, or it was added by no admin)",
+            bad.name
+        )));
+    }
+    Ok(Roster {
+        root: root.id,
+        root_fingerprint: pin_of(&root.cert.sign_public),
+        members,
+    })
+}
+
+fn member(row: &IdentityRow) -> Member {
+    Member {
+        name: row.name.clone(),
+        sign: row.cert.sign_public.clone(),
+        admin: row.cert.role == ROLE_ADMIN,
+    }
+}
+
+impl Roster {
+    pub fn name(&self, id: &[u8]) -> String {
+        <[u8; 16]>::try_from(id)
+            .ok()
+            .and_then(|id| self.members.get(&id))
+            .map_or_else(|| "an unknown identity".to_owned(), |m| m.name.clone())
+    }
+
+    pub fn is_admin(&self, id: &[u8; 16]) -> bool {
+        self.members
+            .get(id)
+            .is_some_and(|m| m.admin && !m.sign.is_empty())
+    }
+
+    /// Checks the root against the pin this clone keeps (`state`) or the
+    /// token carries; pins it when neither has one yet.
+    pub fn check_pin(&self, state: &mut TrustState, token_pin: Option<[u8; 16]>) -> Result<bool> {
+        let found = self.root_fingerprint;
+        if let Some(pin) = token_pin.filter(|p| *p != found) {
+            return Err(Error::RootChanged {
+                found: show_pin(&found),
+                pinned: show_pin(&pin),
+                source_of_pin: "the access token",
+            });
+        }
+        match state.root {
+            Some(pin) if pin != found => Err(Error::RootChanged {
+                found: show_pin(&found),
+                pinned: show_pin(&pin),
+                source_of_pin: "this clone",
+            }),
+            Some(_) => Ok(false),
+            None => {
+                state.root = Some(found);
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// Who may write one secret.
+pub(super) struct Writers {
+    ids: Vec<[u8; 16]>,
+    pub creator: Option<[u8; 16]>,
+    pub managers: Vec<[u8; 16]>,
+}
+
+impl Writers {
+    pub fn contains(&self, id: &[u8]) -> bool {
+        self.ids.iter().any(|w| w[..] == *id)
+    }
+
+    /// The secret's anchors: its creator and the admins, who alone may
+    /// change its managers list.
+    pub fn is_anchor(&self, roster: &Roster, id: &[u8; 16]) -> bool {
+        self.creator == Some(*id) || roster.is_admin(id)
+    }
+}
+
+/// The writers of the secret `name` (`secret_id`, with `authority`).
+pub(super) fn writers(
+    vault_id: &[u8; 16],
+    roster: &Roster,
+    secret_id: &[u8; 16],
+    name: &str,
+    a: &Authority,
+) -> Result<Writers> {
+    let creator = <[u8; 16]>::try_from(&a.creator[..])
+        .ok()
+        .filter(|c| roster.members.contains_key(c))
+        .filter(|c| *c == roster.root || secret_id_for(c, &a.id_nonce) == *secret_id);
+    let mut ids: Vec<[u8; 16]> = roster
+        .members
+        .iter()
+        .filter(|(_, m)| m.admin)
+        .map(|(id, _)| *id)
+        .collect();
+    ids.extend(creator);
+    let mut managers = Vec::new();
+    if !a.managers_sig.is_empty() || !a.managers.is_empty() {
+        let by = <[u8; 16]>::try_from(&a.managers_by[..]).ok();
+        let anchor = by.filter(|b| creator == Some(*b) || roster.is_admin(b));
+        let signed = anchor
+            .and_then(|b| roster.members.get(&b))
+            .is_some_and(|m| {
+                let input = managers_input(vault_id, secret_id, a.managers_epoch, &a.managers);
+                crypto::verify_signature(&m.sign, &input, &a.managers_sig).is_ok()
+            });
+        if !signed || a.managers.len() % 16 != 0 {
+            return Err(Error::Untrusted(format!(
+                "secret {name}: its managers list is not signed by its creator or an admin"
+            )));
+        }
+        for id in a.managers.chunks(16) {
+            let id: [u8; 16] = id.try_into().expect("16-byte chunks");
+            managers.push(id);
+            if roster.members.contains_key(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    Ok(Writers {
+        ids,
+        creator,
+        managers,
+    })
+}
+
+/// Checks that `signed` is a signature on `input` by one of `writers`;
+/// `what` names the row in the error.
+pub(super) fn check_signed(
+    roster: &Roster,
+    writers: &Writers,
+    signed: &Signed,
+    input: &Aad,
+    what: impl FnOnce() -> String,
+) -> Result<()> {
+    let member = <[u8; 16]>::try_from(&signed.signer[..])
+        .ok()
+        .and_then(|id| roster.members.get(&id).map(|m| (id, m)));
+    match member {
+        None if signed.signer.is_empty() => {
+            Err(Error::Untrusted(format!("{} is not signed", what())))
+        }
+        None => Err(Error::Untrusted(format!(
+            "{} is signed by no identity of this vault",
+            what()
+        ))),
+        Some((id, _)) if !writers.contains(&id) => Err(Error::Untrusted(format!(
+            "{} was written by {}, who may not write it",
+            what(),
+            roster.name(&id)
+        ))),
+        Some((_, m)) => crypto::verify_signature(&m.sign, input, &signed.sig).map_err(|_| {
+            Error::Untrusted(format!(
+                "{} does not match its signature by {} (it was changed in the file)",
+                what(),
+                m.name
+            ))
+        }),
+    }
+}
+
+/// Checks a secret row: its writers, and its signature by one of them.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn check_secret(
+    vault_id: &[u8; 16],
+    roster: &Roster,
+    secret_id: &[u8; 16],
+    name: &str,
+    version: i64,
+    sealed_value: &[u8],
+    authority: &Authority,
+    signed: &Signed,
+) -> Result<Writers> {
+    let writers = writers(vault_id, roster, secret_id, name, authority)?;
+    let statement = SecretStatement {
+        secret_id,
+        creator: &authority.creator,
+        id_nonce: &authority.id_nonce,
+        name,
+        version,
+        generation: authority.generation,
+        sealed_value,
+    };
+    check_signed(
+        roster,
+        &writers,
+        signed,
+        &secret_input(vault_id, &statement),
+        || format!("the value of secret {name}"),
+    )?;
+    Ok(writers)
+}
+
+/// Refuses a secret state older than the newest this clone has seen, and
+/// a name that now belongs to another secret (deleted and added again by
+/// someone who could not rotate it); remembers the state otherwise.
+pub(super) fn check_fresh(
+    state: &mut TrustState,
+    secret_id: &[u8; 16],
+    name: &str,
+    a: &Authority,
+) -> Result<bool> {
+    if let Some(seen) = state.secrets.get(secret_id) {
+        if a.generation < seen.generation || a.managers_epoch < seen.epoch {
+            return Err(Error::RolledBack(format!(
+                "secret {name} (generation {} here, {} seen before)",
+                a.generation, seen.generation
+            )));
+        }
+        if a.generation == seen.generation && a.managers_epoch == seen.epoch && seen.name == name {
+            return Ok(false);
+        }
+    } else if let Some((other, _)) = state
+        .secrets
+        .iter()
+        .find(|(id, seen)| seen.name == name && *id != secret_id)
+    {
+        let _ = other;
+        return Err(Error::Untrusted(format!(
+            "secret {name} is not the secret this clone knew by that name: it was deleted and added again outside this clone"
+        )));
+    }
+    state.secrets.insert(
+        *secret_id,
+        Seen {
+            generation: a.generation,
+            epoch: a.managers_epoch,
+            name: name.to_owned(),
+        },
+    );
+    Ok(true)
+}
