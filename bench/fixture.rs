@@ -133,6 +133,15 @@ impl Fixture {
         c
     }
 
+    /// A data directory no run has used: a clone with no trust state.
+    pub fn fresh_dir(&self, i: usize) -> std::path::PathBuf {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        self.0.root.join(format!("fresh-{i}-{nanos}"))
+    }
+
     pub fn vault_as_ci(&self, args: &[&str]) -> Command {
         let mut c = self.vault(args);
         c.env("VAULT_ACCESS_TOKEN", &self.0.token);

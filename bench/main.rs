@@ -67,6 +67,16 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
                 let fx = fx.clone();
                 move |_| fx.vault_as_ci(&["exec", "--mask", "never", "--", "/bin/true"])
             }),
+            // A fresh CI clone: no trust state yet, so every signature of
+            // the view is checked.
+            Case::new("exec, access token, fresh clone", {
+                let fx = fx.clone();
+                move |i| {
+                    let mut c = fx.vault_as_ci(&["exec", "--mask", "never", "--", "/bin/true"]);
+                    c.env("XDG_DATA_HOME", fx.fresh_dir(i));
+                    c
+                }
+            }),
         ];
         if fx.unlock_cache() {
             cases.push(Case::new("exec, cached key", {

@@ -19,7 +19,7 @@ pub use kdf::{derive_unlock_key, KdfParams, ParamsRefused};
 pub use mac::{digest, mac, verify_mac, MAC_LEN};
 pub use sign::{field_digest, verify as verify_signature, Signer25519, SIGNATURE_LEN};
 pub use token::{token_unlock_key, AccessToken, TokenMalformed};
-pub use wrap::{wrapping_key, IdentitySecret, PUBLIC_LEN};
+pub use wrap::{claim_key, wrapping_key, IdentitySecret, PUBLIC_LEN};
 
 /// Fills `buf` from the operating system's CSPRNG.
 ///

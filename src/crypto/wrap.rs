@@ -55,13 +55,52 @@ pub fn wrapping_key(
     grantee_public: &[u8; PUBLIC_LEN],
     vault_id: &[u8],
 ) -> Result<Key, Unauthentic> {
+    pair_key(
+        me,
+        other,
+        writer_public,
+        grantee_public,
+        vault_id,
+        b"vault/v1/wrap",
+    )
+}
+
+/// The key a receive-only identity (`claimant_public`) and the root
+/// (`root_public`) share to authenticate the claimant's signing key:
+/// the same X25519 exchange as wrapping, under its own HKDF label
+/// (`vault/v3/claim`), so the two keys never coincide.
+pub fn claim_key(
+    me: &IdentitySecret,
+    other: &[u8; PUBLIC_LEN],
+    claimant_public: &[u8; PUBLIC_LEN],
+    root_public: &[u8; PUBLIC_LEN],
+    vault_id: &[u8],
+) -> Result<Key, Unauthentic> {
+    pair_key(
+        me,
+        other,
+        claimant_public,
+        root_public,
+        vault_id,
+        b"vault/v3/claim",
+    )
+}
+
+fn pair_key(
+    me: &IdentitySecret,
+    other: &[u8; PUBLIC_LEN],
+    writer_public: &[u8; PUBLIC_LEN],
+    grantee_public: &[u8; PUBLIC_LEN],
+    vault_id: &[u8],
+    label: &[u8],
+) -> Result<Key, Unauthentic> {
     let shared = me.0.diffie_hellman(&PublicKey::from(*other));
     if !shared.was_contributory() {
         return Err(Unauthentic);
     }
     let hk = Hkdf::<Sha256>::new(Some(vault_id), shared.as_bytes());
-    let mut info = Vec::with_capacity(13 + 2 * PUBLIC_LEN);
-    info.extend_from_slice(b"vault/v1/wrap");
+    let mut info = Vec::with_capacity(label.len() + 2 * PUBLIC_LEN);
+    info.extend_from_slice(label);
     info.extend_from_slice(writer_public);
     info.extend_from_slice(grantee_public);
     let mut okm = [0u8; 32];

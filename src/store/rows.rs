@@ -42,6 +42,9 @@ pub struct Certificate {
     pub role: String,
     pub certifier: Vec<u8>,
     pub sig: Vec<u8>,
+    /// An identity certified to receive only, asking the root to certify
+    /// its signing key: the key and a MAC only the two can compute.
+    pub claim: Vec<u8>,
 }
 
 /// Who may write a secret: its creator (bound into its id), the managers
@@ -120,7 +123,8 @@ pub(super) fn id16(row: &Row<'_>, idx: usize) -> Sql<[u8; 16]> {
 }
 
 const IDENTITY_COLS: &str = "id, name, kind, public_key, kdf_salt, kdf_m, kdf_t, kdf_p, \
-                             sealed_key, created_at, sign_public, role, certifier, cert_sig";
+                             sealed_key, created_at, sign_public, role, certifier, cert_sig, \
+                             sign_claim";
 
 fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
     let salt: Option<Vec<u8>> = row.get(4)?;
@@ -146,6 +150,7 @@ fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
             role: row.get(11)?,
             certifier: row.get(12)?,
             sig: row.get(13)?,
+            claim: row.get(14)?,
         },
     })
 }
@@ -303,8 +308,8 @@ impl<'c> Db<'c> {
     pub fn insert_identity(&self, i: &IdentityRow) -> Result<()> {
         const SQL: &str = "INSERT INTO identities (id, name, kind, public_key, kdf_salt, kdf_m, \
                            kdf_t, kdf_p, sealed_key, created_at, sign_public, role, certifier, \
-                           cert_sig) \
-                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+                           cert_sig, sign_claim) \
+                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
         let kdf = i.kdf.as_ref();
         self.exec(
             SQL,
@@ -322,7 +327,8 @@ impl<'c> Db<'c> {
                 i.cert.sign_public,
                 i.cert.role,
                 i.cert.certifier,
-                i.cert.sig
+                i.cert.sig,
+                i.cert.claim
             ],
         )
     }
@@ -347,7 +353,7 @@ impl<'c> Db<'c> {
     /// Replaces an identity's certificate (the upgrade from format 2).
     pub fn certify_identity(&self, id: &[u8; 16], cert: &Certificate) -> Result<()> {
         const SQL: &str = "UPDATE identities SET sign_public = ?2, role = ?3, certifier = ?4, \
-                           cert_sig = ?5 WHERE id = ?1";
+                           cert_sig = ?5, sign_claim = ?6 WHERE id = ?1";
         self.exec(
             SQL,
             params![
@@ -355,7 +361,8 @@ impl<'c> Db<'c> {
                 cert.sign_public,
                 cert.role,
                 cert.certifier,
-                cert.sig
+                cert.sig,
+                cert.claim
             ],
         )
     }

@@ -82,6 +82,7 @@ impl Vault {
         event: Event,
         f: impl FnOnce(&Db<'_>, &Key, &Roster) -> Result<T>,
     ) -> Result<T> {
+        self.refuse_receive_only(me)?;
         let result = self.store.write(|db| {
             let roster = self.roster_for_write(db, me)?;
             let key = self.audit_key(db, me, Some(&roster))?;

@@ -9,6 +9,7 @@
 mod access;
 mod audit;
 mod chain;
+mod claim;
 mod exec_log;
 mod identities;
 mod import;

@@ -28,7 +28,12 @@ impl Vault {
             }
             self.upgrade(db, me)?;
         }
-        self.roster(db)
+        let roster = self.roster(db)?;
+        if roster.root == me.id && rows.iter().any(|r| !r.cert.claim.is_empty()) {
+            self.certify_claims(db, me)?;
+            return self.roster(db);
+        }
+        Ok(roster)
     }
 
     /// The verified roster, checked against this clone's pin (pinning it

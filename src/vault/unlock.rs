@@ -70,6 +70,7 @@ impl Unlocked {
             role: role.to_owned(),
             certifier: self.id.to_vec(),
             sig: Vec::new(),
+            claim: Vec::new(),
         };
         let sig = self
             .signer(vault_id)

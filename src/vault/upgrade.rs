@@ -6,8 +6,8 @@
 //! first pins a root: whoever makes it vouches for the file as it is. The
 //! other identities are certified to receive (their X25519 keys, as
 //! stored), not to sign: their signing keys derive from secrets only they
-//! hold. Until one is added again with a key of its own, it uses what it
-//! was granted but writes nothing that others accept.
+//! hold. Each claims its key on its first write (`claim.rs`) and the root
+//! certifies it on its next command.
 
 use super::trust::{ROLE_ADMIN, ROLE_MEMBER};
 use super::{Unlocked, Vault};

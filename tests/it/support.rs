@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 pub const DROP_FORMAT_3: &str = "\
     ALTER TABLE identities DROP COLUMN sign_public; ALTER TABLE identities DROP COLUMN role; \
     ALTER TABLE identities DROP COLUMN certifier; ALTER TABLE identities DROP COLUMN cert_sig; \
+    ALTER TABLE identities DROP COLUMN sign_claim; \
     ALTER TABLE secrets DROP COLUMN creator; ALTER TABLE secrets DROP COLUMN id_nonce; \
     ALTER TABLE secrets DROP COLUMN generation; ALTER TABLE secrets DROP COLUMN managers; \
     ALTER TABLE secrets DROP COLUMN managers_epoch; ALTER TABLE secrets DROP COLUMN managers_by; \

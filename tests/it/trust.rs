@@ -393,3 +393,79 @@ fn the_honest_paths_keep_working_and_verify_again_after_each_change() {
     env.owner_runs(&["trust"]);
     env.vault(&["audit", "verify"]).passphrase().run().success();
 }
+
+#[test]
+fn a_format_2_vault_is_signed_by_its_owner_and_others_claim_their_keys() {
+    let (env, _) = team();
+    env.owner_runs(&["grant", "A", "--to", "bob"]);
+    // The file as format 2 left it: no certificates, no signatures.
+    env.sql(&format!(
+        "{} ALTER TABLE audit_keys DROP COLUMN signer; ALTER TABLE audit_keys DROP COLUMN sig; \
+         PRAGMA user_version = 2;",
+        crate::support::DROP_FORMAT_3
+    ));
+    let bob = |args: &[&str]| {
+        env.vault(args)
+            .env("VAULT_PASSPHRASE_FILE", env.path().join("bob-passphrase"))
+            .env("VAULT_IDENTITY", "bob")
+    };
+    // On this clone, which pinned the root, that is a downgrade.
+    bob(&["exec", "--mask", "never", "--", "printenv", "A"]).run().fails(
+        125,
+        "trust check failed: the vault file carries no signatures, but this clone or its token pinned a root: an unsigned copy was put in its place",
+        Some(TRUST_HINT),
+    );
+    // A clone that never saw it signed waits for its owner.
+    std::fs::remove_dir_all(env.path().join("xdg").join("vault").join("trust")).unwrap();
+    bob(&["exec", "--mask", "never", "--", "printenv", "A"]).run().fails(
+        125,
+        "trust check failed: the vault file carries no signatures yet: its owner's next change (any command that writes) signs it",
+        Some(TRUST_HINT),
+    );
+    // The owner's first command, exec included, signs everything.
+    assert_eq!(env.value_of("A"), "value-of-a-1");
+    assert_eq!(
+        bob(&["exec", "--mask", "never", "--", "printenv", "A"])
+            .run()
+            .success()
+            .stdout,
+        "value-of-a-1\n"
+    );
+    // bob was certified to receive; his first write records a claim.
+    let before = env.dump();
+    bob(&["add", "BOBS"]).stdin("bob-value-1").run().fails(
+        2,
+        "bob may not write to this vault yet: its signing key waits for the root (owner) to certify it; the claim is recorded, and the root's next command certifies it",
+        None,
+    );
+    assert_ne!(env.dump(), before, "the claim is in the file");
+    let listed = env.vault(&["identity", "list"]).run().success().stdout;
+    assert!(
+        listed.contains("signs with    no key (receives only)"),
+        "{listed}"
+    );
+    env.add("OWNERS", "owner-value-1");
+    bob(&["add", "BOBS"]).stdin("bob-value-1").run().success();
+    bob(&["grant", "BOBS", "--to", "owner"]).run().success();
+    assert_eq!(env.value_of("BOBS"), "bob-value-1");
+}
+
+#[test]
+fn a_claim_nobody_but_the_root_could_check_is_not_certified() {
+    let (env, token) = team();
+    // ci is fully certified; strip its signing key and forge a claim for
+    // a key of the attacker's own: its MAC cannot be made without ci's or
+    // the root's secret.
+    env.sql("UPDATE identities SET sign_claim = randomblob(64) WHERE name = 'ci'");
+    env.add("OTHER", "other-value-1");
+    let listed = env.vault(&["identity", "list"]).run().success().stdout;
+    assert_eq!(
+        listed.matches("signs with    SHA256:").count(),
+        3,
+        "{listed}"
+    );
+    assert_eq!(
+        ci_sees(&env, &token, "A").success().stdout,
+        "value-of-a-1\n"
+    );
+}
