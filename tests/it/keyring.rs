@@ -247,7 +247,8 @@ fn status_tells_whether_a_key_is_cached_and_until_when() {
         .stdout_has("next unlock:        cached key\n")
         .stdout_has("  2. cached key:    yes, until ");
     assert!(
-        out.stdout.contains(" (59m left)\n") || out.stdout.contains(" (1h left)\n"),
+        // Rounded up: 1h within the second of unlocking, 60m after it.
+        out.stdout.contains(" (60m left)\n") || out.stdout.contains(" (1h left)\n"),
         "{}",
         out.stdout
     );
