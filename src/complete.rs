@@ -196,7 +196,9 @@ fn candidates(vault: &Arc<PathBuf>, kind: NameKind) -> ArgValueCandidates {
 }
 
 /// The names, each with its note (a secret's service); nothing at all when
-/// the vault cannot be read, whatever the reason.
+/// the vault cannot be read, whatever the reason. A name holding a control
+/// character (a row edited by hand) is not offered, and notes are escaped:
+/// the shell prints both to the terminal.
 fn names(vault: &Path, kind: NameKind) -> Vec<CompletionCandidate> {
     let Ok(vault) = Vault::open_read_only(vault) else {
         return Vec::new();
@@ -204,7 +206,11 @@ fn names(vault: &Path, kind: NameKind) -> Vec<CompletionCandidate> {
     let names = vault.completion_names(kind).unwrap_or_default();
     names
         .into_iter()
-        .map(|(name, note)| CompletionCandidate::new(name).help(note.map(Into::into)))
+        .filter(|(name, _)| crate::model::text_problem(name).is_none())
+        .map(|(name, note)| {
+            let note = note.map(|n| crate::model::shown(&n).into_owned().into());
+            CompletionCandidate::new(name).help(note)
+        })
         .collect()
 }
 

@@ -48,6 +48,10 @@ pub enum Error {
     },
     #[error("{} is a symbolic link; vault opens only the real file", .0.display())]
     Symlink(PathBuf),
+    #[error("{} is writable by others (mode {mode:04o}): they could plant files beside the vault", .dir.display())]
+    SharedDirectory { dir: PathBuf, mode: u32 },
+    #[error("refusing {}: {reason}", .path.display())]
+    UnsafeSideFile { path: PathBuf, reason: String },
     #[error("cannot {action} {}: {}", .path.display(), io_reason(.source))]
     Io {
         action: &'static str,
@@ -105,6 +109,8 @@ pub enum Error {
 
     #[error("invalid secret name {name:?}: {problem}")]
     InvalidSecretName { name: String, problem: NameProblem },
+    #[error("invalid {option}: it contains the control character U+{:04X}", u32::from(*.found))]
+    ControlInText { option: &'static str, found: char },
     #[error("invalid identity name {name:?}: {problem}")]
     InvalidIdentityName { name: String, problem: NameProblem },
     #[error("a secret named {0} already exists")]
@@ -121,8 +127,10 @@ pub enum Error {
     EmptyValue(String),
     #[error("the value of {0} contains a NUL byte, which an environment variable cannot hold")]
     NulInValue(String),
-    #[error("the value of {name} is too large: {len} bytes, and one environment entry is limited to 128 KiB")]
-    ValueTooLarge { name: String, len: usize },
+    #[error(
+        "the value of {name} is too large: {size}, and one environment entry is limited to 128 KiB"
+    )]
+    ValueTooLarge { name: String, size: String },
     #[error("invalid duration {input:?}: {problem}")]
     InvalidDuration {
         input: String,
@@ -289,6 +297,14 @@ impl Error {
             }
             Error::NewerFormat { .. } => "upgrade vault to open this file; it was left untouched".into(),
             Error::Symlink(p) => format!("pass the real path: --vault \"$(readlink -f {})\"", p.display()),
+            Error::SharedDirectory { dir, .. } => format!(
+                "keep the vault in a directory only you can write: run chmod go-w {}, or move the vault and pass --vault PATH",
+                dir.display()
+            ),
+            Error::UnsafeSideFile { path, .. } => format!(
+                "vault did not make this file; look at it, then move it aside: mv {0} {0}.suspect",
+                path.display()
+            ),
             Error::Busy => "try again; if it persists, look for a stuck vault process".into(),
             Error::Integrity(_) => "restore the vault file from a backup or from version control".into(),
             Error::Untrusted(_) => "someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)".into(),
@@ -308,12 +324,15 @@ impl Error {
                  (the runs it records then stay unrecorded)",
                 path.display()
             ),
-            Error::InvalidSecretName { problem: NameProblem::Dangerous, .. }
-            | Error::ImportName { problem: NameProblem::Dangerous, .. } => {
+            Error::InvalidSecretName { problem: NameProblem::Dangerous(_), .. }
+            | Error::ImportName { problem: NameProblem::Dangerous(_), .. } => {
                 "pass --allow-dangerous-name if you really mean it".into()
             }
             Error::InvalidSecretName { .. } | Error::ImportName { .. } => {
                 "names are environment variable names: letters, digits and _, not starting with a digit".into()
+            }
+            Error::ControlInText { .. } => {
+                "metadata is shown on one line: write it without line breaks, tabs or escape sequences".into()
             }
             Error::InvalidIdentityName { .. } => {
                 "identity names use letters, digits and . _ - @, starting with a letter or digit".into()
@@ -363,7 +382,7 @@ impl Error {
             Error::NoService(_) => "`vault list` shows each secret's service".into(),
             Error::NoAccessInService { .. } => "ask an identity that manages them to grant you access".into(),
             Error::EnvMappingShape { .. } => "write --env GITHUB_TOKEN=GH_BOT_TOKEN: the variable, then the secret's name".into(),
-            Error::EnvTarget { problem: NameProblem::Dangerous, .. } => {
+            Error::EnvTarget { problem: NameProblem::Dangerous(_), .. } => {
                 "add the secret under that name with `vault add --allow-dangerous-name` if you really mean it".into()
             }
             Error::EnvTarget { .. } => {

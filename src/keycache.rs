@@ -5,11 +5,13 @@
 //! (CI, tests, `--no-keyring`). Never stores a passphrase. This module is
 //! the one home of the `keyring` crate (and, on Linux, `linux-keyutils`).
 //!
-//! An entry is named from a hash of the vault file's canonical path, the
-//! vault id and the identity id, so another vault or identity never finds
-//! it, and holds its own expiry next to the key; an expired entry is
-//! removed when read. On Linux the kernel also drops it when its timeout
-//! runs out, even if vault never runs again.
+//! An entry is named from a hash of the vault file's canonical path and
+//! the vault id, then a hash of those and the identity id, so another vault
+//! or identity never finds it, and `vault lock` finds every entry of the
+//! vault file (also of identities whose rows have left it). It holds its
+//! own expiry next to the key; an expired entry is removed when read. On
+//! Linux the kernel also drops it when its timeout runs out, even if vault
+//! never runs again.
 //!
 //! Why Linux is special: the keyring crate's keyutils store links every
 //! entry into the user's persistent keyring (which outlives the login, up
@@ -19,6 +21,13 @@
 //! leaving it there. So vault builds its entries on the session keyring
 //! only, refuses to use the user-session keyring as a stand-in, sets the
 //! kernel timeout, and removes the entry if any step of storing fails.
+//!
+//! The timeout is set before the key is reachable: an entry is built in
+//! the thread's own keyring (which dies with the process), given its
+//! timeout there, and only then linked into the session keyring. A kill at
+//! any point leaves either nothing in the session keyring or an entry that
+//! expires; storing in place and then setting the timeout, as before, left
+//! a window with the key kept for ever.
 
 use zeroize::Zeroizing;
 
@@ -49,6 +58,10 @@ pub trait KeyCache {
     fn put(&self, scope: &CacheScope<'_>, key: &[u8; 32], ttl_secs: i64) -> Result<i64, String>;
     /// Removes the cached key; whether there was one.
     fn remove(&self, scope: &CacheScope<'_>) -> bool;
+    /// Removes every entry of the scope's vault file, whichever identity
+    /// it belongs to; how many. (Only where entries can be listed: the
+    /// Linux kernel keyring.)
+    fn remove_vault(&self, scope: &CacheScope<'_>) -> usize;
 }
 
 /// What a cache entry is bound to: one vault file and one identity.
@@ -59,17 +72,30 @@ pub struct CacheScope<'a> {
 }
 
 impl CacheScope<'_> {
-    /// The entry's name: `vault-unlock:` and 32 hex digits of a hash of the
-    /// canonical path, the vault id and the identity id.
+    /// The entry's name: [`CacheScope::vault_prefix`] and 32 hex digits
+    /// of a hash of the canonical path, the vault id and the identity id.
     fn entry_name(&self) -> String {
-        let path =
-            std::fs::canonicalize(self.vault_path).unwrap_or_else(|_| self.vault_path.to_owned());
         let digest = crate::crypto::cache_entry_id(
-            path.as_os_str().as_encoded_bytes(),
+            self.canonical_path().as_os_str().as_encoded_bytes(),
             self.vault_id,
             self.identity_id,
         );
-        format!("vault-unlock:{}", hex::encode(&digest[..16]))
+        format!("{}{}", self.vault_prefix(), hex::encode(&digest[..16]))
+    }
+
+    /// What every entry of this vault file's name starts with:
+    /// `vault-unlock:`, 32 hex digits of a hash of the canonical path and
+    /// the vault id, and `:`.
+    fn vault_prefix(&self) -> String {
+        let digest = crate::crypto::cache_vault_id(
+            self.canonical_path().as_os_str().as_encoded_bytes(),
+            self.vault_id,
+        );
+        format!("vault-unlock:{}:", hex::encode(&digest[..16]))
+    }
+
+    fn canonical_path(&self) -> std::path::PathBuf {
+        std::fs::canonicalize(self.vault_path).unwrap_or_else(|_| self.vault_path.to_owned())
     }
 }
 
@@ -91,6 +117,10 @@ impl KeyCache for NoCache {
 
     fn remove(&self, _: &CacheScope<'_>) -> bool {
         false
+    }
+
+    fn remove_vault(&self, _: &CacheScope<'_>) -> usize {
+        0
     }
 }
 
@@ -143,6 +173,10 @@ impl KeyCache for KeyringCache {
     fn remove(&self, scope: &CacheScope<'_>) -> bool {
         platform::Store::open().is_ok_and(|store| store.delete(&scope.entry_name()))
     }
+
+    fn remove_vault(&self, scope: &CacheScope<'_>) -> usize {
+        platform::Store::open().map_or(0, |store| store.delete_prefixed(&scope.vault_prefix()))
+    }
 }
 
 /// Reads an entry written by `put`; anything else is `None`.
@@ -162,7 +196,7 @@ fn decode(blob: &[u8]) -> Option<Cached> {
 #[cfg(target_os = "linux")]
 mod platform {
     use keyring::keyutils::KeyutilsCredential;
-    use linux_keyutils::{KeyRing, KeyRingIdentifier};
+    use linux_keyutils::{KeyRing, KeyRingIdentifier, KeyType};
     use zeroize::Zeroizing;
 
     pub const NAME: &str = "Linux kernel session keyring";
@@ -204,24 +238,48 @@ mod platform {
             self.entry(name).get_secret().ok().map(Zeroizing::new)
         }
 
-        /// Stores `blob` and sets the kernel's own timeout; removes the
-        /// entry again if either step fails (storing over an existing entry
-        /// clears its timeout, so the timeout is always set anew).
+        /// Stores `blob` with the kernel's own timeout, set before the key
+        /// is in the session keyring: the key is made in this thread's
+        /// keyring (private, and gone when the process ends), timed there,
+        /// then linked into the session keyring, where it displaces an
+        /// older entry of the same name. On failure the new key is
+        /// invalidated and the older entry, if any, is left as it was.
         pub fn write(&self, name: &str, blob: &[u8], ttl_secs: i64) -> Result<(), String> {
             let ttl = usize::try_from(ttl_secs).map_err(|_| "a negative lifetime".to_owned())?;
-            let stored = self
-                .entry(name)
-                .set_secret(blob)
-                .map_err(|e| e.to_string())
-                .and_then(|()| {
-                    let key = self.session.search(name).map_err(|e| e.to_string())?;
-                    key.set_timeout(ttl).map_err(|e| e.to_string())
-                });
-            if let Err(e) = stored {
-                self.delete(name);
-                return Err(format!("the {NAME} refused the key ({e})"));
+            let refused = |e: linux_keyutils::KeyError| format!("the {NAME} refused the key ({e})");
+            let staging =
+                KeyRing::from_special_id(KeyRingIdentifier::Thread, true).map_err(refused)?;
+            let key = staging.add_key(name, blob).map_err(refused)?;
+            let linked = key
+                .set_timeout(ttl)
+                .and_then(|()| self.session.link_key(key));
+            let _ = staging.unlink_key(key);
+            if let Err(e) = linked {
+                let _ = key.invalidate();
+                return Err(refused(e));
             }
             Ok(())
+        }
+
+        /// Invalidates every user key linked in the session keyring whose
+        /// name starts with `prefix`; how many.
+        pub fn delete_prefixed(&self, prefix: &str) -> usize {
+            // linux-keyutils sizes its buffer by this count and trusts the
+            // kernel's answer: far more than a session keyring holds.
+            const MAX_LINKS: usize = 8192;
+            let Ok(links) = self.session.get_links(MAX_LINKS) else {
+                return 0;
+            };
+            links
+                .iter()
+                .filter_map(|node| node.as_key())
+                .filter(|key| {
+                    key.metadata().is_ok_and(|m| {
+                        m.get_type() == KeyType::User && m.get_description().starts_with(prefix)
+                    })
+                })
+                .filter(|key| key.invalidate().is_ok())
+                .count()
         }
 
         pub fn delete(&self, name: &str) -> bool {
@@ -270,6 +328,12 @@ mod platform {
         pub fn delete(&self, name: &str) -> bool {
             Self::entry(name).is_some_and(|e| e.delete_credential().is_ok())
         }
+
+        /// These stores cannot list vault's entries; each expires by the
+        /// expiry it carries.
+        pub fn delete_prefixed(&self, _: &str) -> usize {
+            0
+        }
     }
 }
 
@@ -296,6 +360,10 @@ mod platform {
 
         pub fn delete(&self, _: &str) -> bool {
             false
+        }
+
+        pub fn delete_prefixed(&self, _: &str) -> usize {
+            0
         }
     }
 }
@@ -334,6 +402,18 @@ mod tests {
         assert_ne!(base, name(&b, 1, 1));
         assert_ne!(base, name(&a, 2, 1));
         assert_ne!(base, name(&a, 1, 2));
-        assert!(base.starts_with("vault-unlock:") && base.len() == 13 + 32);
+        assert!(base.starts_with("vault-unlock:") && base.len() == 13 + 33 + 32);
+        let prefix = |path: &std::path::Path, vault: u8| {
+            CacheScope {
+                vault_path: path,
+                vault_id: &[vault; 16],
+                identity_id: &[9; 16],
+            }
+            .vault_prefix()
+        };
+        assert!(base.starts_with(&prefix(&a, 1)));
+        assert!(name(&a, 1, 2).starts_with(&prefix(&a, 1)));
+        assert!(!base.starts_with(&prefix(&b, 1)));
+        assert!(!base.starts_with(&prefix(&a, 2)));
     }
 }

@@ -77,10 +77,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 /// Prints an error and its hint on stderr.
+/// Both are escaped as metadata is: an error may name a secret or an
+/// identity read from the file.
 fn report(e: &Error) {
-    eprintln!("error: {e}");
+    eprintln!("error: {}", crate::model::shown(&e.to_string()));
     if let Some(hint) = e.hint() {
-        eprintln!("hint: {hint}");
+        eprintln!("hint: {}", crate::model::shown(&hint));
     }
 }
 

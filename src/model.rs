@@ -8,6 +8,11 @@ use std::fmt;
 
 use serde::Serialize;
 
+mod danger;
+mod text;
+pub use danger::{entries as danger_entries, name_danger, Danger, DangerClass, Match};
+pub use text::{from_stored_bytes, shown, text_problem};
+
 /// Why a name was refused; the caller adds the name itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameProblem {
@@ -16,7 +21,8 @@ pub enum NameProblem {
     BadStart(char),
     BadChar(char),
     Reserved,
-    Dangerous,
+    /// The name runs code or weakens trust ([`name_danger`]).
+    Dangerous(Danger),
 }
 
 impl fmt::Display for NameProblem {
@@ -27,54 +33,12 @@ impl fmt::Display for NameProblem {
             NameProblem::BadStart(c) => write!(f, "it starts with {c:?}"),
             NameProblem::BadChar(c) => write!(f, "it contains {c:?}"),
             NameProblem::Reserved => write!(f, "vault uses this variable itself"),
-            NameProblem::Dangerous => write!(f, "it lets a value take over the program"),
+            NameProblem::Dangerous(danger) => write!(f, "it lets a value {}", danger.effect),
         }
     }
 }
 
 const SECRET_NAME_MAX: usize = 255;
-
-/// Variables through which a value can run code in, or redirect, the child:
-/// dynamic loaders, shells' start-up hooks, interpreters' option variables.
-const DANGEROUS_NAMES: &[&str] = &[
-    "PATH",
-    "ENV",
-    "BASH_ENV",
-    "SHELLOPTS",
-    "BASHOPTS",
-    "PS4",
-    "IFS",
-    "PROMPT_COMMAND",
-    "CDPATH",
-    "GLOBIGNORE",
-    "HOME",
-    "SHELL",
-    "NODE_OPTIONS",
-    "NODE_PATH",
-    "PYTHONSTARTUP",
-    "PYTHONPATH",
-    "PYTHONHOME",
-    "PYTHONINSPECT",
-    "PERL5OPT",
-    "PERL5LIB",
-    "PERLLIB",
-    "RUBYOPT",
-    "RUBYLIB",
-    "JAVA_TOOL_OPTIONS",
-    "_JAVA_OPTIONS",
-    "JDK_JAVA_OPTIONS",
-    "GIT_SSH",
-    "GIT_SSH_COMMAND",
-    "GIT_EXEC_PATH",
-    "GIT_ASKPASS",
-    "SSH_ASKPASS",
-    "GCONV_PATH",
-    "EDITOR",
-    "VISUAL",
-    "PAGER",
-    "BROWSER",
-];
-const DANGEROUS_PREFIXES: &[&str] = &["LD_", "DYLD_", "GIT_CONFIG", "MALLOC_", "GLIBC_TUNABLES"];
 
 /// A secret's name: a portable environment variable name
 /// (`[A-Za-z_][A-Za-z0-9_]*`, at most 255 bytes).
@@ -83,15 +47,18 @@ const DANGEROUS_PREFIXES: &[&str] = &["LD_", "DYLD_", "GIT_CONFIG", "MALLOC_", "
 pub struct SecretName(String);
 
 impl SecretName {
-    /// Parses a name a user typed. Dangerous names are refused unless
-    /// `allow_dangerous`; the vault's own variables are always refused.
+    /// Parses a name a user typed. Names that [`name_danger`] classes as
+    /// refused are refused unless `allow_dangerous`; the vault's own
+    /// variables are always refused.
     pub fn parse(text: &str, allow_dangerous: bool) -> Result<Self, NameProblem> {
         env_name_shape(text)?;
         if crate::env::is_vault_variable(text) {
             return Err(NameProblem::Reserved);
         }
-        if !allow_dangerous && is_dangerous(text) {
-            return Err(NameProblem::Dangerous);
+        if let Some(danger) = name_danger(text) {
+            if danger.class.refused() && !allow_dangerous {
+                return Err(NameProblem::Dangerous(danger));
+            }
         }
         Ok(SecretName(text.to_owned()))
     }
@@ -127,13 +94,6 @@ pub fn env_name_shape(text: &str) -> Result<(), NameProblem> {
         return Err(NameProblem::BadChar(bad));
     }
     Ok(())
-}
-
-/// Whether a variable of this name lets its value take over a program.
-pub fn is_dangerous(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    DANGEROUS_NAMES.contains(&upper.as_str())
-        || DANGEROUS_PREFIXES.iter().any(|p| upper.starts_with(p))
 }
 
 const IDENTITY_NAME_MAX: usize = 64;
@@ -335,14 +295,15 @@ mod tests {
             SecretName::parse("A=B", false),
             Err(NameProblem::BadChar('='))
         );
-        assert_eq!(
+        assert!(matches!(
             SecretName::parse("LD_PRELOAD", false),
-            Err(NameProblem::Dangerous)
-        );
-        assert_eq!(
+            Err(NameProblem::Dangerous(_))
+        ));
+        assert!(matches!(
             SecretName::parse("dyld_insert_libraries", false),
-            Err(NameProblem::Dangerous)
-        );
+            Err(NameProblem::Dangerous(_))
+        ));
+        assert!(SecretName::parse("HTTPS_PROXY", false).is_ok());
         assert!(SecretName::parse("LD_PRELOAD", true).is_ok());
         assert_eq!(
             SecretName::parse("VAULT_PASSPHRASE", true),

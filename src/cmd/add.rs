@@ -9,6 +9,8 @@ pub fn run(session: &Session, args: AddArgs) -> Result<u8> {
     let name = super::new_secret_name(&args.name, args.allow_dangerous_name)?;
     let expires_at = super::when(args.value.expires.as_deref())?;
     let rotate_every = super::period("--rotate-every", args.value.rotate_every.as_deref())?;
+    let service = super::metadata_text("--service", args.service)?;
+    let description = super::metadata_text("--description", args.description)?;
     let vault = session.open()?;
     // Refuse a taken name before asking for a value nobody will store.
     if vault.secret_exists(&name)? {
@@ -21,8 +23,8 @@ pub fn run(session: &Session, args: AddArgs) -> Result<u8> {
         NewSecret {
             name: name.clone(),
             value,
-            service: super::non_empty(args.service),
-            description: super::non_empty(args.description),
+            service,
+            description,
             expires_at,
             rotate_every,
         },

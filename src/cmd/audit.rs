@@ -9,6 +9,7 @@
 
 use crate::cli::{AuditArgs, AuditCommand};
 use crate::error::{Error, Result};
+use crate::model::shown;
 use crate::model::AuditEntry;
 use crate::session::Session;
 use crate::time;
@@ -75,7 +76,10 @@ fn detail(entry: &AuditEntry) -> String {
     };
     let mut pairs: Vec<&(String, String)> = entry.detail.iter().collect();
     pairs.sort_by_key(|(k, _)| rank(k));
-    let words: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let words: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", shown(k), shown(v)))
+        .collect();
     words.join(" ")
 }
 
@@ -86,9 +90,9 @@ fn table(entries: &[AuditEntry]) -> String {
             [
                 e.seq.to_string(),
                 time::format(e.time),
-                e.identity.clone(),
-                e.action.clone(),
-                e.secrets.join(","),
+                shown(&e.identity).into_owned(),
+                shown(&e.action).into_owned(),
+                shown(&e.secrets.join(",")).into_owned(),
                 detail(e),
             ]
         })

@@ -4,6 +4,7 @@
 
 use crate::cli::{IdentityAddArgs, IdentityCommand, IdentityListArgs, IdentityRemoveArgs};
 use crate::error::{Error, Result};
+use crate::model::shown;
 use crate::session::Session;
 use crate::terminal;
 use crate::vault::NewIdentity;
@@ -60,7 +61,7 @@ fn list(session: &Session, args: IdentityListArgs) -> Result<u8> {
     }
     let width = identities
         .iter()
-        .map(|i| i.name.as_str().len())
+        .map(|i| shown(i.name.as_str()).chars().count())
         .max()
         .unwrap_or(4)
         .max(4);
@@ -72,9 +73,9 @@ fn list(session: &Session, args: IdentityListArgs) -> Result<u8> {
         let default = if i.default { "  (default)" } else { "" };
         out.push_str(&format!(
             "{:<width$}  {:<7}  {:<8}  {}  {}{default}\n",
-            i.name.as_str(),
+            shown(i.name.as_str()),
             i.kind.as_str(),
-            i.role,
+            shown(&i.role),
             crate::time::format_date(i.created),
             i.secrets
         ));

@@ -92,7 +92,7 @@ fn read(args: &ImportArgs) -> Result<Vec<NewSecret>> {
         secrets.push(NewSecret {
             name,
             value: SecretValue::new(value),
-            service: super::non_empty(args.service.clone()),
+            service: super::metadata_text("--service", args.service.clone())?,
             description: None,
             expires_at: None,
             rotate_every: None,

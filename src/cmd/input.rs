@@ -17,18 +17,20 @@ use crate::terminal;
 /// MAX_ARG_STRLEN on Linux.
 const ENV_ENTRY_MAX: usize = 128 * 1024;
 
+/// The most a value's source is read: one byte more than any value that
+/// fits, so a larger one is refused without being held whole (a 1 GiB
+/// stdin once peaked at 2 GiB before the refusal). Reserved up front, so
+/// the buffer never moves and leaves no copy behind to zeroize.
+const READ_LIMIT: usize = ENV_ENTRY_MAX + 1;
+
 /// Reads and validates the value for `name`.
 pub fn read_value(name: &SecretName, source: &ValueSource) -> Result<SecretValue> {
     let raw = if let Some(path) = &source.from_file {
-        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-        drop_one_newline(Zeroizing::new(bytes))
+        let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+        drop_one_newline(read_limited(name, file, path)?)
     } else if !std::io::stdin().is_terminal() {
-        let mut bytes = Zeroizing::new(Vec::new());
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::io("read", std::path::Path::new("stdin"), e))?;
-        drop_one_newline(bytes)
+        let stdin = std::io::stdin().lock();
+        drop_one_newline(read_limited(name, stdin, std::path::Path::new("stdin"))?)
     } else if terminal::interactive() {
         terminal::prompt_hidden_twice(&format!("Value for {name}: "), "Repeat it: ").map_err(
             |e| match e {
@@ -43,6 +45,26 @@ pub fn read_value(name: &SecretName, source: &ValueSource) -> Result<SecretValue
     };
     validate(name, &raw, source.allow_empty)?;
     Ok(SecretValue::new(raw))
+}
+
+/// Reads at most [`READ_LIMIT`] bytes; refuses a source with more.
+fn read_limited(
+    name: &SecretName,
+    source: impl Read,
+    path: &std::path::Path,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(READ_LIMIT));
+    source
+        .take(READ_LIMIT as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    if bytes.len() >= READ_LIMIT {
+        return Err(Error::ValueTooLarge {
+            name: name.to_string(),
+            size: format!("more than {ENV_ENTRY_MAX} bytes"),
+        });
+    }
+    Ok(bytes)
 }
 
 /// Drops exactly one trailing `\n`, so `echo value |` and files ending in a
@@ -65,7 +87,7 @@ pub(super) fn validate(name: &SecretName, value: &[u8], allow_empty: bool) -> Re
     if name.as_str().len() + 1 + value.len() + 1 > ENV_ENTRY_MAX {
         return Err(Error::ValueTooLarge {
             name: name.to_string(),
-            len: value.len(),
+            size: format!("{} bytes", value.len()),
         });
     }
     Ok(())

@@ -98,6 +98,17 @@ pub fn non_empty(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
+/// Metadata a user sets (`--service`, `--description`): trimmed, empty
+/// as none, and refused if it holds a control character, which would
+/// rewrite a terminal or forge lines of the git text form when shown.
+pub fn metadata_text(option: &'static str, text: Option<String>) -> Result<Option<String>> {
+    let text = non_empty(text);
+    if let Some(found) = text.as_deref().and_then(crate::model::text_problem) {
+        return Err(Error::ControlInText { option, found });
+    }
+    Ok(text)
+}
+
 /// A secret name a user typed for a new secret.
 pub fn new_secret_name(text: &str, allow_dangerous: bool) -> Result<SecretName> {
     SecretName::parse(text, allow_dangerous).map_err(|p| Error::secret_name(text, p))

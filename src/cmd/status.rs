@@ -7,6 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::keycache::KeyCache;
+use crate::model::shown;
 use crate::model::IdentityKind;
 use crate::session::{cache_scope, Session};
 use crate::store::{check_permissions, FORMAT_VERSION};
@@ -36,7 +37,10 @@ pub fn run(session: &Session) -> Result<u8> {
     let identity = session.identity_of(&vault);
     let person = match &identity {
         Ok(i) => {
-            out.line("identity", &format!("{} ({})", i.name(), i.kind().as_str()));
+            out.line(
+                "identity",
+                &format!("{} ({})", shown(i.name()), i.kind().as_str()),
+            );
             i.kind() == IdentityKind::Person
         }
         Err(e) => {

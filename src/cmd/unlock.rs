@@ -30,17 +30,28 @@ pub fn lock(session: &Session) -> Result<u8> {
     for info in vault.identities()? {
         let identity = vault.identity(Some(info.name.as_str()))?;
         if session.cache.remove(&cache_scope(&vault, identity.id())) {
-            removed.push(info.name);
+            removed.push(crate::model::shown(info.name.as_str()).into_owned());
         }
     }
-    if removed.is_empty() {
-        super::print("nothing to lock: no unlocked key of this vault is cached\n")?;
-    } else {
-        super::print(&format!(
-            "locked: removed the cached key of {}\n",
-            super::join_names(&removed)
-        ))?;
-    }
+    // Entries of identities whose rows have left the file (removed in
+    // another clone, or by hand): found by the vault file's prefix. The
+    // identity id plays no part in it.
+    let gone = session.cache.remove_vault(&cache_scope(&vault, &[0; 16]));
+    let gone = match gone {
+        0 => None,
+        1 => Some("1 identity no longer in the vault".to_owned()),
+        n => Some(format!("{n} identities no longer in the vault")),
+    };
+    let whose = match (removed.is_empty(), gone) {
+        (true, None) => {
+            super::print("nothing to lock: no unlocked key of this vault is cached\n")?;
+            return super::OK;
+        }
+        (true, Some(gone)) => gone,
+        (false, None) => super::join_names(&removed),
+        (false, Some(gone)) => format!("{} and of {gone}", super::join_names(&removed)),
+    };
+    super::print(&format!("locked: removed the cached key of {whose}\n"))?;
     super::OK
 }
 

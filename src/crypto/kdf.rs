@@ -3,7 +3,9 @@
 //! The parameters and salt are stored with each identity. Before any work,
 //! stored parameters are checked against a floor (so a file edited to weaker
 //! settings is refused rather than quietly accepted) and a ceiling (so a file
-//! edited to absurd settings cannot make us allocate gigabytes).
+//! edited to absurd settings cannot stall or exhaust the machine). The
+//! ceiling is what vault itself writes (DEFAULT) with a margin, not what
+//! Argon2 allows: at the old 4 GiB / 64 passes one unlock took 22-42 s.
 
 use argon2::{Algorithm, Argon2, Params, Version};
 
@@ -37,11 +39,13 @@ impl KdfParams {
         t: 2,
         p: 1,
     };
-    /// The costliest parameters accepted: 4 GiB, 64 passes, 64 lanes.
+    /// The costliest parameters accepted: 256 MiB, 8 passes, 16 lanes;
+    /// four times DEFAULT's memory and under three times its passes, so
+    /// about ten times its cost (some 2 s here) at worst.
     pub const CEILING: KdfParams = KdfParams {
-        m_kib: 4 * 1024 * 1024,
-        t: 64,
-        p: 64,
+        m_kib: 256 * 1024,
+        t: 8,
+        p: 16,
     };
 
     /// Refuses parameters outside [FLOOR, CEILING] before any allocation.
@@ -108,5 +112,22 @@ mod tests {
             ..KdfParams::DEFAULT
         };
         assert_eq!(huge.check(), Err(ParamsRefused::AboveCeiling));
+        assert_eq!(KdfParams::CEILING.check(), Ok(()));
+        for over in [
+            KdfParams {
+                m_kib: 256 * 1024 + 1,
+                ..KdfParams::CEILING
+            },
+            KdfParams {
+                t: 9,
+                ..KdfParams::CEILING
+            },
+            KdfParams {
+                p: 17,
+                ..KdfParams::CEILING
+            },
+        ] {
+            assert_eq!(over.check(), Err(ParamsRefused::AboveCeiling));
+        }
     }
 }

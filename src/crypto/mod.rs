@@ -44,6 +44,18 @@ pub fn cache_entry_id(path: &[u8], vault_id: &[u8; 16], identity_id: &[u8; 16]) 
     sha2::Sha256::digest(input.as_bytes()).into()
 }
 
+/// Names the vault file's part of every unlock cache entry name: SHA-256
+/// over the length-prefixed path and vault id, under a label of its own,
+/// so that `vault lock` can find every entry of one vault file, whichever
+/// identity it belongs to.
+pub fn cache_vault_id(path: &[u8], vault_id: &[u8; 16]) -> [u8; 32] {
+    use sha2::Digest;
+    let input = Aad::new("vault unlock cache vault v1")
+        .with(path)
+        .with(vault_id);
+    sha2::Sha256::digest(input.as_bytes()).into()
+}
+
 /// A sealed field failed to authenticate: wrong key, or the bytes or their
 /// context were changed. Deliberately carries no detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

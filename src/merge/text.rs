@@ -8,10 +8,13 @@
 //! out every sealed value, wrapped key, signature, salt and KDF parameter. Lines are sorted (identities and secrets by name, grants by
 //! identity) and each block opens with a `secret NAME` or `identity NAME`
 //! line that `vault git setup` teaches git to show in hunk headers, so a
-//! change touches as few lines as it can and says where it is.
+//! change touches as few lines as it can and says where it is. Every
+//! field read from the file is escaped (`model::shown`): a newline in a
+//! service would otherwise forge whole lines of the diff.
 
 use std::collections::HashMap;
 
+use crate::model::shown;
 use crate::store::Snapshot;
 use crate::time;
 
@@ -35,14 +38,14 @@ pub fn render(s: &Snapshot, format: i64) -> String {
         .default_identity
         .and_then(|id| names.get(&id).copied())
         .unwrap_or("-");
-    line(format!("  default identity {default}"));
+    line(format!("  default identity {}", shown(default)));
 
     let mut identities: Vec<_> = s.identities.iter().collect();
     identities.sort_by(|a, b| a.name.cmp(&b.name));
     for i in identities {
         line(String::new());
-        line(format!("identity {}", i.name));
-        line(format!("  kind {}", i.kind));
+        line(format!("identity {}", shown(&i.name)));
+        line(format!("  kind {}", shown(&i.kind)));
         line(format!("  created {}", time::format(i.created_at)));
         let role = if i.cert.certifier == i.id {
             "root"
@@ -51,12 +54,12 @@ pub fn render(s: &Snapshot, format: i64) -> String {
         } else {
             &i.cert.role
         };
-        line(format!("  role {role}"));
+        line(format!("  role {}", shown(role)));
         let certifier = <[u8; 16]>::try_from(&i.cert.certifier[..])
             .ok()
             .and_then(|c| names.get(&c).copied())
             .unwrap_or("-");
-        line(format!("  certified by {certifier}"));
+        line(format!("  certified by {}", shown(certifier)));
         line(format!(
             "  receives with {}",
             crate::vault::show_pin(&crate::vault::pin_of(&i.public_key))
@@ -73,13 +76,13 @@ pub fn render(s: &Snapshot, format: i64) -> String {
     secrets.sort_by(|a, b| a.name.cmp(&b.name));
     for secret in secrets {
         line(String::new());
-        line(format!("secret {}", secret.name));
+        line(format!("secret {}", shown(&secret.name)));
         line(format!(
             "  service {}",
-            secret.service.as_deref().unwrap_or("-")
+            shown(secret.service.as_deref().unwrap_or("-"))
         ));
         if let Some(d) = &secret.description {
-            line(format!("  description {}", one_line(d)));
+            line(format!("  description {}", shown(d)));
         }
         line(format!("  version {}", secret.version));
         line(format!("  created {}", time::format(secret.created_at)));
@@ -90,7 +93,8 @@ pub fn render(s: &Snapshot, format: i64) -> String {
             .and_then(|w| names.get(&w).copied())
             .unwrap_or("-");
         line(format!(
-            "  written by {writer} (generation {})",
+            "  written by {} (generation {})",
+            shown(writer),
             secret.authority.generation
         ));
         if secret.needs_rotation {
@@ -113,7 +117,7 @@ pub fn render(s: &Snapshot, format: i64) -> String {
             let until = expires
                 .map(|e| format!(" until {}", time::format(e)))
                 .unwrap_or_default();
-            line(format!("  access {who} {level}{until}"));
+            line(format!("  access {} {level}{until}", shown(who)));
         }
     }
     out
@@ -121,11 +125,4 @@ pub fn render(s: &Snapshot, format: i64) -> String {
 
 fn optional_time(t: Option<i64>) -> String {
     t.map(time::format).unwrap_or_else(|| "-".into())
-}
-
-/// A description on one line: line breaks would fake other entries.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }

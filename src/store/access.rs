@@ -67,8 +67,8 @@ impl Db<'_> {
         self.collect(SQL, [&identity_id[..]], |r| {
             Ok(GrantRow {
                 secret_id: id16(r, 0)?,
-                name: r.get(1)?,
-                service: r.get(2)?,
+                name: super::lossy::text(r, 1)?,
+                service: super::lossy::opt_text(r, 2)?,
                 version: r.get(3)?,
                 expires_at: r.get(4)?,
                 sealed_value: r.get(5)?,

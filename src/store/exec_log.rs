@@ -3,12 +3,19 @@
 //!
 //! A write to the vault costs a commit and the checkpoint that leaves no
 //! `-wal` beside the file (several fsyncs); exec runs before every script,
-//! so it appends one line here instead: one `write` under a shared `flock`.
+//! so it appends one line here instead: one `write` under an exclusive
+//! `flock`, held for microseconds, so that the line can name the one before
+//! it (the layer above builds it from the last complete line).
 //! The next command that writes the vault folds the lines into the audit
 //! log inside its own transaction: it takes the file under an exclusive
 //! lock, and removes it only once that transaction has committed. Lines are
 //! authenticated by the layer above (`vault::exec_log`); this module moves
 //! bytes.
+//!
+//! The file is opened as every side file is (`file::open_side`: no
+//! symlink, no blocking on a FIFO) and checked on its descriptor: a regular
+//! file of this user or the vault's owner, mode 0600, so a log planted by
+//! another user is refused rather than appended to or folded.
 //!
 //! An appender may open the file just before a fold removes it, then get
 //! its lock on the removed file: it checks the link count under the lock
@@ -17,7 +24,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+
+use super::file::{check_side, open_side};
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
@@ -45,34 +54,83 @@ fn still_linked(file: &File, path: &Path) -> Result<bool> {
         > 0)
 }
 
-/// Appends `line` (one whole line, newline included) in one write; returns
-/// the log's size afterwards.
-pub fn append(vault: &Path, line: &[u8]) -> Result<u64> {
+/// Group and other bits: the log names secrets, programs and directories.
+const FORBIDDEN_MODE: u32 = 0o077;
+
+/// Appends the line `make` builds from the log's last complete line (none
+/// when the log is empty), newline included, in one write; returns the
+/// log's size afterwards. A last line cut off mid-append is dropped first.
+/// `owner` owns the vault file.
+pub fn append(
+    vault: &Path,
+    owner: u32,
+    make: impl FnOnce(Option<&[u8]>) -> Vec<u8>,
+) -> Result<u64> {
     let path = path_for(vault);
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create(true).mode(0o600);
     loop {
-        let file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(|e| Error::io("open", &path, e))?;
-        let mut file = lock(file, FlockArg::LockShared, &path)?;
-        if !still_linked(&file, &path)? {
+        let file = open_side(&path, &options)?
+            .ok_or_else(|| Error::io("open", &path, std::io::Error::from(ErrorKind::NotFound)))?;
+        check_side(&file, &path, owner, FORBIDDEN_MODE)?;
+        let mut file = lock(file, FlockArg::LockExclusive, &path)?;
+        let meta = file.metadata().map_err(|e| Error::io("read", &path, e))?;
+        if meta.nlink() == 0 {
             continue;
         }
-        file.write_all(line)
+        let (last, len) = last_line(&file, &path, meta.len())?;
+        let line = make(last.as_deref());
+        file.write_all(&line)
             .map_err(|e| Error::io("write", &path, e))?;
-        return Ok(file
-            .metadata()
-            .map_err(|e| Error::io("read", &path, e))?
-            .len());
+        return Ok(len + line.len() as u64);
     }
 }
 
+/// The last complete line of the log (`len` bytes long), without its
+/// newline, read backwards in growing windows from the end (a line is
+/// usually well under 4 KiB), and the log's length after it: a cut-off
+/// tail is truncated away, so the next line starts clean.
+fn last_line(file: &File, path: &Path, len: u64) -> Result<(Option<Vec<u8>>, u64)> {
+    let mut window: u64 = 4096;
+    loop {
+        let start = len.saturating_sub(window);
+        let mut buf = vec![0u8; (len - start) as usize];
+        file.read_exact_at(&mut buf, start)
+            .map_err(|e| Error::io("read", path, e))?;
+        let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
+            if start == 0 {
+                truncate(file, path, 0, len)?;
+                return Ok((None, 0));
+            }
+            window *= 2;
+            continue;
+        };
+        let begin = match buf[..end].iter().rposition(|&b| b == b'\n') {
+            Some(newline) => newline + 1,
+            None if start == 0 => 0,
+            None => {
+                window *= 2;
+                continue;
+            }
+        };
+        let kept = start + end as u64 + 1;
+        truncate(file, path, kept, len)?;
+        buf.truncate(end);
+        buf.drain(..begin);
+        return Ok((Some(buf), kept));
+    }
+}
+
+fn truncate(file: &File, path: &Path, to: u64, len: u64) -> Result<()> {
+    if to < len {
+        file.set_len(to).map_err(|e| Error::io("write", path, e))?;
+    }
+    Ok(())
+}
+
 /// The log's bytes, read under a shared lock (empty when there is none).
-pub fn read(vault: &Path) -> Result<Vec<u8>> {
-    Ok(open_locked(vault, FlockArg::LockShared)?
+pub fn read(vault: &Path, owner: u32) -> Result<Vec<u8>> {
+    Ok(open_locked(vault, owner, FlockArg::LockShared)?
         .map(|(_, bytes)| bytes)
         .unwrap_or_default())
 }
@@ -97,9 +155,9 @@ impl Taken {
 }
 
 /// Takes the log for folding; `None` when there is none.
-pub fn take(vault: &Path) -> Result<Option<Taken>> {
+pub fn take(vault: &Path, owner: u32) -> Result<Option<Taken>> {
     Ok(
-        open_locked(vault, FlockArg::LockExclusive)?.map(|(file, bytes)| Taken {
+        open_locked(vault, owner, FlockArg::LockExclusive)?.map(|(file, bytes)| Taken {
             _file: file,
             path: path_for(vault),
             bytes,
@@ -107,18 +165,15 @@ pub fn take(vault: &Path) -> Result<Option<Taken>> {
     )
 }
 
-fn open_locked(vault: &Path, how: FlockArg) -> Result<Option<(Flock<File>, Vec<u8>)>> {
+fn open_locked(vault: &Path, owner: u32, how: FlockArg) -> Result<Option<(Flock<File>, Vec<u8>)>> {
     let path = path_for(vault);
+    let mut options = OpenOptions::new();
+    options.read(true);
     loop {
-        let file = match OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&path)
-        {
-            Ok(file) => file,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("open", &path, e)),
+        let Some(file) = open_side(&path, &options)? else {
+            return Ok(None);
         };
+        check_side(&file, &path, owner, FORBIDDEN_MODE)?;
         let mut file = lock(file, how, &path)?;
         if !still_linked(&file, &path)? {
             continue;

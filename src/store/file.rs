@@ -1,10 +1,18 @@
 //! The vault file on disk before SQLite sees it: creation with safe modes in
-//! one step, refusing symlinks and non-files, and the permission check.
+//! one step, refusing symlinks and non-files, the directory others could
+//! plant files in, side files vault did not make, and the permission check.
+//!
+//! A side file (SQLite's `-wal`, `-shm` and `-journal`, vault's exec log)
+//! is opened with `O_NOFOLLOW | O_NONBLOCK` (a symlink fails, a FIFO cannot
+//! block) and checked with one `fstat` on the open descriptor, so the file
+//! checked is the file used: a regular file owned by this user or by the
+//! vault file's owner, that others cannot write. A side file that does not
+//! exist costs one failed `open`.
 
-use std::fs::{DirBuilder, OpenOptions};
-use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::io::{ErrorKind, Read};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -22,6 +30,7 @@ pub fn create_new(path: &Path) -> Result<()> {
                 .map_err(|e| Error::io("create the directory", dir, e))?;
         }
     }
+    check_directory(path)?;
     match OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -38,7 +47,8 @@ pub fn create_new(path: &Path) -> Result<()> {
 
 /// Refuses a missing path, a symlink, a non-file, or a file that does not
 /// start with SQLite's header, before SQLite opens (and could change) it.
-pub fn check_existing(path: &Path) -> Result<()> {
+/// Returns the file's owner, whom its side files must also belong to.
+pub fn check_existing(path: &Path) -> Result<u32> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -67,7 +77,106 @@ pub fn check_existing(path: &Path) -> Result<()> {
     if read < header.len() || &header != SQLITE_MAGIC {
         return Err(not_a_vault("it is not a SQLite database"));
     }
+    Ok(meta.uid())
+}
+
+/// The directory that holds the vault file (`.` for a bare file name).
+fn directory_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Refuses a vault whose directory group or others can write. There they
+/// could create the exec log, a `-wal` or a `-journal` before vault does
+/// (SQLite would replay the pages of a planted one), or swap files between
+/// a check and a use. The sticky bit (`/tmp`) does not help: it stops
+/// others from removing or renaming this user's files, not from creating
+/// new ones, so it exempts nothing.
+pub fn check_directory(path: &Path) -> Result<()> {
+    let dir = directory_of(path);
+    let meta = std::fs::metadata(dir).map_err(|e| Error::io("read", dir, e))?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(Error::SharedDirectory {
+            dir: dir.to_owned(),
+            mode,
+        });
+    }
     Ok(())
+}
+
+/// Checks SQLite's side files of the vault at `path`, owned by `owner`,
+/// before SQLite opens them: each that exists must pass [`check_side`].
+pub fn check_sqlite_side_files(path: &Path, owner: u32) -> Result<()> {
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let side = PathBuf::from(side);
+        let mut options = OpenOptions::new();
+        options.read(true);
+        let opened = match open_side(&side, &options) {
+            // A reader of another user's vault: SQLite cannot open it
+            // either, and reads the vault as immutable, without it.
+            Err(Error::Io { source, .. }) if source.kind() == ErrorKind::PermissionDenied => None,
+            opened => opened?,
+        };
+        if let Some(file) = opened {
+            // SQLite gives its side files the vault file's own mode, so a
+            // group-readable vault has group-readable side files: only
+            // write access for others is refused here.
+            check_side(&file, &side, owner, 0o022)?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens a side file with `O_NOFOLLOW | O_NONBLOCK` added to `options`;
+/// `None` when it does not exist.
+pub fn open_side(path: &Path, options: &OpenOptions) -> Result<Option<File>> {
+    let mut options = options.clone();
+    options.custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK);
+    match options.open(path) {
+        Ok(file) => Ok(Some(file)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(match e.raw_os_error() {
+            Some(nix::libc::ELOOP) => unsafe_side(path, "it is a symbolic link".into()),
+            // A FIFO with no reader, or a socket.
+            Some(nix::libc::ENXIO) => unsafe_side(path, "it is not a regular file".into()),
+            _ => Error::io("open", path, e),
+        }),
+    }
+}
+
+/// Requires an open side file to be a regular file owned by this user or
+/// by `owner` (the vault file's), with none of the `forbidden` mode bits.
+pub fn check_side(file: &File, path: &Path, owner: u32, forbidden: u32) -> Result<()> {
+    let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
+    if !meta.is_file() {
+        return Err(unsafe_side(path, "it is not a regular file".into()));
+    }
+    let me = nix::unistd::geteuid().as_raw();
+    if meta.uid() != me && meta.uid() != owner {
+        return Err(unsafe_side(
+            path,
+            format!("it belongs to another user (uid {})", meta.uid()),
+        ));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & forbidden != 0 {
+        return Err(unsafe_side(
+            path,
+            format!("others can read or write it (mode {mode:04o})"),
+        ));
+    }
+    Ok(())
+}
+
+fn unsafe_side(path: &Path, reason: String) -> Error {
+    Error::UnsafeSideFile {
+        path: path.to_owned(),
+        reason,
+    }
 }
 
 /// A vault file or directory that others can read or write.
@@ -78,7 +187,8 @@ pub struct PermissionProblem {
 }
 
 /// Checks the vault file (want 0600) and its directory (want no group or
-/// other write), as ssh checks its keys.
+/// other write), as ssh checks its keys. (Opening refuses the directory;
+/// `vault status` and the read-only opens report it here.)
 pub fn check_permissions(path: &Path) -> Vec<PermissionProblem> {
     let mut problems = Vec::new();
     if let Ok(meta) = std::fs::metadata(path) {
@@ -93,8 +203,8 @@ pub fn check_permissions(path: &Path) -> Vec<PermissionProblem> {
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if let Ok(meta) = std::fs::metadata(dir) {
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+            let mode = meta.permissions().mode() & 0o7777;
+            if mode & 0o022 != 0 {
                 problems.push(PermissionProblem {
                     path: dir.to_owned(),
                     mode,

@@ -10,6 +10,7 @@ mod access;
 mod audit;
 mod exec_log;
 mod file;
+mod lossy;
 mod rows;
 mod schema;
 mod snapshot;
@@ -46,6 +47,8 @@ pub struct Store {
     path: PathBuf,
     /// Opened as immutable: every write fails at once with `ReadOnly`.
     read_only: bool,
+    /// The vault file's owner, whom its side files may also belong to.
+    owner: u32,
 }
 
 impl Store {
@@ -60,6 +63,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             read_only: false,
+            owner: nix::unistd::geteuid().as_raw(),
         };
         // A new file starts in SQLite's rollback journal; `configure`
         // turns it to WAL.
@@ -73,7 +77,9 @@ impl Store {
     /// user cannot write (a read-only file or directory) is opened for
     /// reading: `list` and `exec` work, and writes say why they cannot.
     pub fn open(path: &Path) -> Result<Store> {
-        file::check_existing(path)?;
+        let owner = file::check_existing(path)?;
+        file::check_directory(path)?;
+        file::check_sqlite_side_files(path, owner)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -83,6 +89,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             read_only: false,
+            owner,
         };
         let header = match schema::check_identity(&store.conn, path)
             .and_then(|header| harden(&store.conn, path).map(|()| header))
@@ -90,7 +97,7 @@ impl Store {
             .and_then(|header| store.configure(&header.journal_mode).map(|()| header))
         {
             Ok(header) => header,
-            Err(Error::ReadOnly(_) | Error::Io { .. }) => return Self::open_immutable(path),
+            Err(Error::ReadOnly(_) | Error::Io { .. }) => return Self::open_immutable(path, owner),
             Err(e) => return Err(e),
         };
         if header.format < FORMAT_VERSION {
@@ -101,7 +108,7 @@ impl Store {
 
     /// A WAL database whose directory this user cannot write has nowhere to
     /// put its shared-memory index; SQLite can still read it as immutable.
-    fn open_immutable(path: &Path) -> Result<Store> {
+    fn open_immutable(path: &Path, owner: u32) -> Result<Store> {
         let conn = Connection::open_with_flags(
             immutable_uri(path),
             OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -118,6 +125,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             read_only: true,
+            owner,
         })
     }
 
@@ -129,8 +137,12 @@ impl Store {
     /// directory that may be a git checkout. So it is opened `immutable`
     /// then: a writer starting meanwhile can at worst make this read fail or
     /// miss its newest names, which completion shrugs off.
+    ///
+    /// Its directory may be shared (git writes the files it converts to
+    /// `$TMPDIR`); the side files are checked all the same.
     pub fn open_read_only(path: &Path) -> Result<Store> {
-        file::check_existing(path)?;
+        let owner = file::check_existing(path)?;
+        file::check_sqlite_side_files(path, owner)?;
         let mut flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
@@ -150,6 +162,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             read_only: true,
+            owner,
         })
     }
 
@@ -234,18 +247,18 @@ impl Store {
         Ok(Reading { _tx: tx })
     }
 
-    /// Appends one line to the exec log (see `exec_log`); returns the log's
-    /// size afterwards.
-    pub fn append_exec_log(&self, line: &[u8]) -> Result<u64> {
+    /// Appends one line, built by `make` from the last one, to the exec
+    /// log (see `exec_log`); returns the log's size afterwards.
+    pub fn append_exec_log(&self, make: impl FnOnce(Option<&[u8]>) -> Vec<u8>) -> Result<u64> {
         if self.read_only {
             return Err(Error::ReadOnly(self.path.clone()));
         }
-        exec_log::append(&self.path, line)
+        exec_log::append(&self.path, self.owner, make)
     }
 
     /// The exec log's bytes (empty when there is none).
     pub fn read_exec_log(&self) -> Result<Vec<u8>> {
-        exec_log::read(&self.path)
+        exec_log::read(&self.path, self.owner)
     }
 
     /// The exec log, locked for folding into the audit log; `None` when
@@ -254,7 +267,7 @@ impl Store {
         if self.read_only {
             return Ok(None);
         }
-        exec_log::take(&self.path)
+        exec_log::take(&self.path, self.owner)
     }
 
     /// Whether the file has the tables of `format` (an older file opened

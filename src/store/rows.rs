@@ -139,8 +139,8 @@ fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
     };
     Ok(IdentityRow {
         id: id16(row, 0)?,
-        name: row.get(1)?,
-        kind: row.get(2)?,
+        name: super::lossy::text(row, 1)?,
+        kind: super::lossy::text(row, 2)?,
         public_key: row.get(3)?,
         kdf,
         sealed_key: row.get(8)?,
@@ -184,9 +184,9 @@ pub(super) fn signed(row: &Row<'_>, first: usize) -> Sql<Signed> {
 pub(super) fn secret(row: &Row<'_>) -> Sql<SecretRow> {
     Ok(SecretRow {
         id: id16(row, 0)?,
-        name: row.get(1)?,
-        service: row.get(2)?,
-        description: row.get(3)?,
+        name: super::lossy::text(row, 1)?,
+        service: super::lossy::opt_text(row, 2)?,
+        description: super::lossy::opt_text(row, 3)?,
         version: row.get(4)?,
         created_at: row.get(5)?,
         rotated_at: row.get(6)?,
@@ -499,7 +499,11 @@ impl<'c> Db<'c> {
                            WHERE a.secret_id = s.id AND a.identity_id = ?1) \
                            FROM secrets s ORDER BY s.name";
         self.collect(SQL, [&identity_id[..]], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((
+                super::lossy::text(r, 0)?,
+                super::lossy::opt_text(r, 1)?,
+                r.get(2)?,
+            ))
         })
     }
 

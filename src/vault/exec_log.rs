@@ -5,20 +5,24 @@
 //! entry as one JSON line to the exec log beside the vault (`store::exec_log`),
 //! with a MAC under the audit key over everything the entry says (label
 //! `exec-log`, the vault id, entry id, time, identity, action, names,
-//! detail). The next command that writes the vault folds the lines into the
+//! detail) and the MAC of the line before it (none for the first line of
+//! a log), so that swapping, moving or removing lines is detected as in
+//! the audit chain. The next command that writes the vault folds the lines into the
 //! audit log in its own transaction: each MAC is checked, each entry gets
 //! its place in the chain, and an entry already recorded (a fold whose
 //! commit landed but whose removal of the file did not) is skipped by id.
 //! `vault audit` shows pending entries after the chain, and `audit verify`
 //! checks them too.
 //!
-//! A line that fails its MAC stops the fold, and with it every write, until
-//! someone looks: `audit verify` names the line. An unfinished last line
-//! (a power cut mid-append) is the one kind of damage that is dropped.
+//! A line that fails its MAC or does not name the line before it stops the
+//! fold, and with it every write, until someone looks: `audit verify`
+//! names the line. An unfinished last line (a power cut mid-append) is the
+//! one kind of damage that is dropped. Lines written before the chain
+//! (no `v`) are checked by their own MAC and name no predecessor.
 
 use serde::{Deserialize, Serialize};
 
-use super::seal::exec_log_input;
+use super::seal::{exec_log_chained_input, exec_log_input};
 use super::Vault;
 use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
@@ -28,8 +32,16 @@ use crate::store::{AuditRow, Db, TakenExecLog};
 /// exec'd (a CI runner's) does not grow it without end.
 const FOLD_AT_BYTES: u64 = 256 * 1024;
 
+/// The layout of a chained line (`v`); 0 for lines written before it.
+const CHAINED: u8 = 1;
+
 #[derive(Serialize, Deserialize)]
 struct Line {
+    #[serde(default)]
+    v: u8,
+    /// The MAC of the line before, hex; none for a log's first line.
+    #[serde(default)]
+    prev: Option<String>,
     id: String,
     at: i64,
     identity: String,
@@ -43,19 +55,30 @@ impl Vault {
     /// Appends `row` (an exec entry not yet in the chain) to the exec log,
     /// folding the log into the vault when it has grown large.
     pub(super) fn append_exec_log(&self, key: &Key, row: AuditRow) -> Result<()> {
-        let mac = crypto::mac(key, &exec_log_input(&self.id, &row));
-        let line = Line {
-            id: hex::encode(row.id),
-            at: row.at,
-            identity: row.identity,
-            action: row.action,
-            names: row.names,
-            detail: row.detail,
-            mac: hex::encode(mac),
+        let make = |last: Option<&[u8]>| {
+            // A last line that is not an entry names nothing; the fold
+            // then reports that line, not this one.
+            let prev = last.and_then(|text| parse(text).ok()).map(|p| p.mac);
+            let mac = crypto::mac(
+                key,
+                &exec_log_chained_input(&self.id, &row, prev.as_deref()),
+            );
+            let line = Line {
+                v: CHAINED,
+                prev: prev.map(hex::encode),
+                id: hex::encode(row.id),
+                at: row.at,
+                identity: row.identity.clone(),
+                action: row.action.clone(),
+                names: row.names.clone(),
+                detail: row.detail.clone(),
+                mac: hex::encode(mac),
+            };
+            let mut text = serde_json::to_vec(&line).expect("a line serializes");
+            text.push(b'\n');
+            text
         };
-        let mut text = serde_json::to_vec(&line).expect("a line serializes");
-        text.push(b'\n');
-        if self.store.append_exec_log(&text)? > FOLD_AT_BYTES {
+        if self.store.append_exec_log(make)? > FOLD_AT_BYTES {
             // Recorded either way; a fold that fails now is retried by the
             // next exec or write.
             let _ = self.fold_now(key);
@@ -94,15 +117,30 @@ impl Vault {
     }
 
     /// The entries of the exec log `bytes`, each line's MAC checked with
-    /// `key`; the first line that fails is the error.
+    /// `key` and each chained line checked to name the line before it; the
+    /// first line that fails is the error.
     pub(super) fn check_exec_log(&self, key: &Key, bytes: &[u8]) -> Result<Vec<AuditRow>> {
+        let mut before: Option<Vec<u8>> = None;
         complete_lines(bytes)
             .map(|(line, text)| {
-                let (row, mac) = parse(text).map_err(|why| self.exec_log_broken(line, why))?;
-                crypto::verify_mac(key, &exec_log_input(&self.id, &row), &mac).map_err(|_| {
+                let parsed = parse(text).map_err(|why| self.exec_log_broken(line, why))?;
+                let input = match parsed.chained {
+                    true => {
+                        if parsed.prev != before {
+                            return Err(self.exec_log_broken(
+                                line,
+                                "the line does not follow the line before it (lines were moved or removed)",
+                            ));
+                        }
+                        exec_log_chained_input(&self.id, &parsed.row, parsed.prev.as_deref())
+                    }
+                    false => exec_log_input(&self.id, &parsed.row),
+                };
+                crypto::verify_mac(key, &input, &parsed.mac).map_err(|_| {
                     self.exec_log_broken(line, "the entry does not match its authentication code")
                 })?;
-                Ok(row)
+                before = Some(parsed.mac);
+                Ok(parsed.row)
             })
             .collect()
     }
@@ -113,7 +151,7 @@ impl Vault {
         let bytes = self.store.read_exec_log()?;
         Ok(complete_lines(&bytes)
             .filter_map(|(_, text)| parse(text).ok())
-            .map(|(row, _)| row)
+            .map(|parsed| parsed.row)
             .collect())
     }
 }
@@ -136,7 +174,16 @@ fn complete_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
         .filter_map(|(i, line)| line.strip_suffix(b"\n").map(|line| (i + 1, line)))
 }
 
-fn parse(text: &[u8]) -> std::result::Result<(AuditRow, Vec<u8>), &'static str> {
+/// One line, read: the entry, its MAC, and for a chained line the MAC it
+/// names as its predecessor.
+struct Parsed {
+    row: AuditRow,
+    mac: Vec<u8>,
+    chained: bool,
+    prev: Option<Vec<u8>>,
+}
+
+fn parse(text: &[u8]) -> std::result::Result<Parsed, &'static str> {
     const UNREADABLE: &str = "the line is not an exec entry";
     let line: Line = serde_json::from_slice(text).map_err(|_| UNREADABLE)?;
     let id: [u8; 16] = hex::decode(&line.id)
@@ -144,8 +191,20 @@ fn parse(text: &[u8]) -> std::result::Result<(AuditRow, Vec<u8>), &'static str> 
         .and_then(|v| v.try_into().ok())
         .ok_or(UNREADABLE)?;
     let mac = hex::decode(&line.mac).map_err(|_| UNREADABLE)?;
-    Ok((
-        AuditRow {
+    let chained = match line.v {
+        0 if line.prev.is_none() => false,
+        CHAINED => true,
+        _ => return Err(UNREADABLE),
+    };
+    let prev = match line.prev {
+        Some(prev) => Some(hex::decode(prev).map_err(|_| UNREADABLE)?),
+        None => None,
+    };
+    Ok(Parsed {
+        chained,
+        prev,
+        mac,
+        row: AuditRow {
             id,
             seq: 0,
             at: line.at,
@@ -156,6 +215,5 @@ fn parse(text: &[u8]) -> std::result::Result<(AuditRow, Vec<u8>), &'static str> 
             prev: None,
             mac: Vec::new(),
         },
-        mac,
-    ))
+    })
 }

@@ -107,6 +107,16 @@ pub fn exec_log_input(vault_id: &[u8; 16], e: &AuditRow) -> Aad {
     aad
 }
 
+/// What a chained exec log line's MAC covers: the entry as above and the
+/// MAC of the line before it in the log (none for the first), so that
+/// lines swapped, moved or removed from the middle are detected.
+pub fn exec_log_chained_input(vault_id: &[u8; 16], e: &AuditRow, prev: Option<&[u8]>) -> Aad {
+    let mut aad = exec_log_input(vault_id, e);
+    aad.part(b"exec-log-prev");
+    optional(&mut aad, prev);
+    aad
+}
+
 fn optional(aad: &mut Aad, part: Option<&[u8]>) {
     match part {
         Some(bytes) => aad.part(&[1]).part(bytes),

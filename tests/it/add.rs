@@ -5,7 +5,6 @@ use crate::support::{Env, PASSPHRASE};
 
 const NAME_HINT: &str =
     "names are environment variable names: letters, digits and _, not starting with a digit";
-const DANGEROUS_HINT: &str = "pass --allow-dangerous-name if you really mean it";
 const EMPTY_HINT: &str = "pass --allow-empty to store an empty value";
 const WHEN_HINT: &str = "use a date (2027-01-31) or a duration (90d, 12h)";
 
@@ -182,31 +181,6 @@ fn refuses_a_name_vault_itself_reads() {
     );
 }
 
-macro_rules! dangerous_names {
-    ($($test:ident: $name:expr,)*) => {$(
-        #[test]
-        fn $test() {
-            refused_name($name, "it lets a value take over the program", DANGEROUS_HINT);
-        }
-    )*};
-}
-
-dangerous_names! {
-    refuses_ld_preload: "LD_PRELOAD",
-    refuses_ld_library_path: "LD_LIBRARY_PATH",
-    refuses_dyld_insert_libraries: "DYLD_INSERT_LIBRARIES",
-    refuses_dyld_library_path: "DYLD_LIBRARY_PATH",
-    refuses_path: "PATH",
-    refuses_bash_env: "BASH_ENV",
-    refuses_env: "ENV",
-    refuses_prompt_command: "PROMPT_COMMAND",
-    refuses_node_options: "NODE_OPTIONS",
-    refuses_pythonstartup: "PYTHONSTARTUP",
-    refuses_perl5opt: "PERL5OPT",
-    refuses_git_ssh_command: "GIT_SSH_COMMAND",
-    refuses_a_dangerous_name_in_lower_case: "ld_preload",
-}
-
 #[test]
 fn accepts_a_dangerous_name_when_allowed() {
     let env = Env::init();
@@ -291,6 +265,57 @@ fn refuses_a_value_one_byte_over_the_kernel_limit() {
     refused_value(
         &vec![b'a'; 128 * 1024 - 4],
         "the value of BIG is too large: 131068 bytes, and one environment entry is limited to 128 KiB",
+        None,
+    );
+}
+
+#[test]
+fn refuses_a_value_over_the_limit_without_reading_it_all() {
+    use std::io::Write;
+    let env = Env::init();
+    let before = env.dump();
+    let mut run = env.vault(&["add", "BIG"]).passphrase();
+    let mut child = run
+        .command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // 16 MiB offered in 4 KiB writes; vault stops reading after 128 KiB
+    // and a byte, so the writes stop at a broken pipe soon after (the pipe
+    // holds at most 1 MiB more).
+    let mut stdin = child.stdin.take().unwrap();
+    let chunk = [b'a'; 4096];
+    let mut written = 0usize;
+    while written < 16 << 20 && stdin.write_all(&chunk).is_ok() {
+        written += chunk.len();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: the value of BIG is too large: more than 131072 bytes, and one environment entry is limited to 128 KiB\n"
+    );
+    assert!(
+        written < 128 * 1024 + 1 + (1 << 20),
+        "vault read {written} bytes"
+    );
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn refuses_a_file_over_the_limit() {
+    let env = Env::init();
+    let file = env.path().join("big");
+    std::fs::write(&file, vec![b'a'; 4 << 20]).unwrap();
+    env.refuses(
+        env.vault(&["add", "BIG", "--from-file"])
+            .arg(&file)
+            .passphrase(),
+        2,
+        "the value of BIG is too large: more than 131072 bytes, and one environment entry is limited to 128 KiB",
         None,
     );
 }

@@ -163,6 +163,7 @@ fn entries_folded_before_are_not_recorded_twice() {
     let log = env.exec_log();
     env.add("B", "value-b-123");
     std::fs::write(env.exec_log_path(), &log).unwrap();
+    std::fs::set_permissions(env.exec_log_path(), PermissionsExt::from_mode(0o600)).unwrap();
     env.add("C", "value-c-123");
     assert_eq!(table_count(&env), 5);
     assert!(!env.exec_log_path().exists());
@@ -173,13 +174,29 @@ fn entries_folded_before_are_not_recorded_twice() {
 fn a_large_log_is_folded_by_exec_itself() {
     let env = Env::init();
     env.add("A", "value-a-123");
-    exec(&env, "A");
-    // The same entry 1,200 times (about 300 KB): the fold skips repeats.
-    let line = env.exec_log();
-    std::fs::write(env.exec_log_path(), line.repeat(1_200)).unwrap();
-    exec(&env, "A");
-    assert!(!env.exec_log_path().exists());
-    assert_eq!(table_count(&env), 4);
+    // Each run records its working directory: one about 3.8 KB long makes
+    // each line as long, so some seventy runs pass the 256 KiB mark.
+    let mut cwd = env.path().to_owned();
+    for _ in 0..15 {
+        cwd.push("d".repeat(250));
+    }
+    std::fs::create_dir_all(&cwd).unwrap();
+    let mut runs = 0;
+    while runs < 200 {
+        env.vault(&["exec", "--mask", "never", "--only", "A", "--", "true"])
+            .passphrase()
+            .current_dir(&cwd)
+            .run()
+            .success()
+            .stderr_is("");
+        runs += 1;
+        if !env.exec_log_path().exists() {
+            break;
+        }
+    }
+    assert!(runs > 60 && runs < 200, "folded after {runs} runs");
+    assert_eq!(table_count(&env), 2 + runs);
+    intact(&env, 2 + runs as usize);
 }
 
 #[test]
@@ -194,11 +211,10 @@ fn a_symlink_in_place_of_the_log_is_not_followed() {
         .passphrase()
         .run()
         .success();
-    assert!(
-        out.stderr
-            .starts_with("warning: this run is not recorded in the audit log: cannot open "),
-        "{out:#?}"
-    );
+    out.stderr_is(&format!(
+        "warning: this run is not recorded in the audit log: refusing {}: it is a symbolic link\n",
+        env.exec_log_path().display()
+    ));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
 }
 
@@ -255,4 +271,64 @@ fn exec_does_not_wait_behind_a_write_queued_for_the_lock() {
             "4 add [\"B\"]"
         ]
     );
+}
+
+/// Lines reordered or removed from the middle break the chain of lines:
+/// each names the MAC of the one before it.
+#[test]
+fn swapped_or_removed_lines_are_pinpointed_and_stop_writes() {
+    let moved = "the line does not follow the line before it (lines were moved or removed)";
+    for (what, keep) in [
+        ("swapped", [1usize, 0, 2].as_slice()),
+        ("last two swapped", &[0, 2, 1]),
+        ("first removed", &[1, 2]),
+        ("middle removed", &[0, 2]),
+    ] {
+        let env = Env::init();
+        env.add("A", "value-a-123");
+        env.add("B", "value-b-123");
+        exec(&env, "A");
+        exec(&env, "B");
+        exec(&env, "A");
+        let log = env.exec_log();
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let edited: String = keep.iter().map(|&i| format!("{}\n", lines[i])).collect();
+        std::fs::write(env.exec_log_path(), &edited).unwrap();
+        let at = keep.iter().enumerate().position(|(n, &i)| n != i).unwrap() + 1;
+        let at = if what == "first removed" { 1 } else { at };
+        let message = format!("exec log broken at line {at}: {moved}");
+        let hint = broken_hint(&env);
+        let audit = env.audit_dump();
+        env.refuses(
+            env.vault(&["audit", "verify"]).passphrase(),
+            2,
+            &message,
+            Some(&hint),
+        );
+        env.refuses(
+            env.vault(&["add", "C"]).passphrase().stdin("value-c-123"),
+            2,
+            &message,
+            Some(&hint),
+        );
+        assert_eq!(env.exec_log(), edited, "{what}");
+        assert_eq!(env.audit_dump(), audit, "{what}");
+    }
+}
+
+#[test]
+fn an_append_after_a_cut_off_line_follows_the_last_whole_line() {
+    let env = Env::init();
+    env.add("A", "value-a-123");
+    exec(&env, "A");
+    exec(&env, "A");
+    let log = env.exec_log();
+    std::fs::write(env.exec_log_path(), &log[..log.len() - 20]).unwrap();
+    exec(&env, "A");
+    assert_eq!(env.exec_log().lines().count(), 2);
+    intact(&env, 4);
+    env.add("B", "value-b-123");
+    assert_eq!(table_count(&env), 5);
+    intact(&env, 5);
 }

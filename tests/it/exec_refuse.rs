@@ -38,7 +38,7 @@ fn refuses_an_env_target_that_is_not_a_variable_name() {
     refuses(
         &env,
         &["--env", "LD_PRELOAD=API_KEY"],
-        "invalid --env target \"LD_PRELOAD\": it lets a value take over the program",
+        "invalid --env target \"LD_PRELOAD\": it lets a value make the dynamic loader load or trace code it names",
     );
     refuses(
         &env,

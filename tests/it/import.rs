@@ -374,7 +374,7 @@ fn refuses_a_name_vault_itself_reads() {
 fn refuses_a_dangerous_name() {
     refused(
         b"GOOD=1\nexport LD_PRELOAD=/tmp/evil.so\n",
-        "invalid secret name \"LD_PRELOAD\" on line 2 of FILE: it lets a value take over the program",
+        "invalid secret name \"LD_PRELOAD\" on line 2 of FILE: it lets a value make the dynamic loader load or trace code it names",
         Some("pass --allow-dangerous-name if you really mean it"),
     );
 }

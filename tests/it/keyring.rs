@@ -17,14 +17,14 @@ const NO_PASSPHRASE: &str = "no passphrase for identity owner: no terminal to as
 
 /// A named kernel session keyring that lives as long as this value: a
 /// `sleep` holds it, and each vault command joins it by name.
-struct SessionKeyring {
-    name: String,
+pub struct SessionKeyring {
+    pub name: String,
     holder: Child,
-    joiner: OsString,
+    pub joiner: OsString,
 }
 
 impl SessionKeyring {
-    fn new(env: &Env) -> SessionKeyring {
+    pub fn new(env: &Env) -> SessionKeyring {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "vault-test-{}-{}",
@@ -64,7 +64,7 @@ impl SessionKeyring {
     }
 
     /// Makes every later command of `env` run inside this keyring.
-    fn attach(&self, env: &mut Env) {
+    pub fn attach(&self, env: &mut Env) {
         env.wrap(vec![self.joiner.clone(), self.name.clone().into()]);
     }
 
@@ -80,7 +80,7 @@ impl SessionKeyring {
     }
 
     /// The ids of vault's entries in this keyring.
-    fn vault_entries(&self) -> Vec<String> {
+    pub fn vault_entries(&self) -> Vec<String> {
         self.keyctl(&["show", "@s"])
             .lines()
             .filter(|l| l.contains("user: vault-unlock:"))
@@ -116,12 +116,12 @@ fn at_terminal(env: &mut Env, keyring: Option<&SessionKeyring>) {
 }
 
 /// `vault ARGS` with the keyring allowed.
-fn vault(env: &Env, args: &[&str]) -> Run {
+pub fn vault(env: &Env, args: &[&str]) -> Run {
     env.vault(args).env_remove("VAULT_NO_KEYRING")
 }
 
 /// A vault in a session keyring of its own, with one secret.
-fn setup() -> (Env, SessionKeyring) {
+pub fn setup() -> (Env, SessionKeyring) {
     let mut env = Env::init();
     env.add("TOKEN", "abc");
     let keyring = SessionKeyring::new(&env);
@@ -130,7 +130,7 @@ fn setup() -> (Env, SessionKeyring) {
 }
 
 /// The name vault gives the cache entry of `identity` in this vault file.
-fn entry_name(vault_file: &Path, identity: &str) -> String {
+pub fn entry_name(vault_file: &Path, identity: &str) -> String {
     let conn = rusqlite::Connection::open(vault_file).unwrap();
     let vault_id: Vec<u8> = conn
         .query_row("SELECT id FROM vault", [], |r| r.get(0))
@@ -143,12 +143,18 @@ fn entry_name(vault_file: &Path, identity: &str) -> String {
         )
         .unwrap();
     let path = std::fs::canonicalize(vault_file).unwrap();
+    let vault_id: [u8; 16] = vault_id.try_into().unwrap();
+    let prefix = ::vault::crypto::cache_vault_id(path.as_os_str().as_encoded_bytes(), &vault_id);
     let digest = ::vault::crypto::cache_entry_id(
         path.as_os_str().as_encoded_bytes(),
-        &vault_id.try_into().unwrap(),
+        &vault_id,
         &identity_id.try_into().unwrap(),
     );
-    format!("vault-unlock:{}", hex::encode(&digest[..16]))
+    format!(
+        "vault-unlock:{}:{}",
+        hex::encode(&prefix[..16]),
+        hex::encode(&digest[..16])
+    )
 }
 
 /// Lines of /proc/keys naming `entry`, ignoring keys already invalidated.
@@ -241,7 +247,8 @@ fn status_tells_whether_a_key_is_cached_and_until_when() {
         .stdout_has("next unlock:        cached key\n")
         .stdout_has("  2. cached key:    yes, until ");
     assert!(
-        out.stdout.contains(" (59m left)\n") || out.stdout.contains(" (1h left)\n"),
+        // Rounded up: 1h within the second of unlocking, 60m after it.
+        out.stdout.contains(" (60m left)\n") || out.stdout.contains(" (1h left)\n"),
         "{}",
         out.stdout
     );

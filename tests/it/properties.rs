@@ -30,7 +30,7 @@ proptest! {
             Err(_) => prop_assert!(!env_name_regex(&s) || vault::env::is_vault_variable(&s)),
         }
         if SecretName::parse(&s, false).is_ok() {
-            prop_assert!(!vault::model::is_dangerous(&s));
+            prop_assert!(vault::model::name_danger(&s).is_none_or(|d| !d.class.refused()));
         }
     }
 

@@ -121,7 +121,7 @@ fn rename_refuses_a_dangerous_new_name_unless_allowed() {
     env.refuses(
         env.vault(&["rename", "API_KEY", "LD_PRELOAD"]).passphrase(),
         2,
-        "invalid secret name \"LD_PRELOAD\": it lets a value take over the program",
+        "invalid secret name \"LD_PRELOAD\": it lets a value make the dynamic loader load or trace code it names",
         Some("pass --allow-dangerous-name if you really mean it"),
     );
     env.vault(&[

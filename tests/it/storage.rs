@@ -315,14 +315,18 @@ fn refuses_absurd_memory_before_allocating() {
     // 4 TiB: allocating it would abort the process, not print an error.
     absurd(4 * 1024 * 1024 * 1024, 2, 1);
     absurd(i64::MAX, 2, 1);
+    // Just above what vault ever writes with its margin (256 MiB).
+    absurd(256 * 1024 + 1, 2, 1);
 }
 
 #[test]
 fn refuses_absurd_passes() {
     absurd(19 * 1024, 1_000_000, 1);
+    absurd(19 * 1024, 9, 1);
 }
 
 #[test]
 fn refuses_absurd_lanes() {
     absurd(19 * 1024, 2, 100_000);
+    absurd(19 * 1024, 2, 17);
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::plan::{Entry, Fate, Plan, EXPIRY_WARNING_SECS};
 use super::MaskDecision;
+use crate::model::{name_danger, shown};
 use crate::process::MIN_LEN;
 use crate::time;
 
@@ -15,19 +16,22 @@ pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
     for entry in plan.with_fate(Fate::GrantExpired) {
         eprintln!(
             "vault: not injecting {}: the access of {identity} to it has expired",
-            entry.secret
+            shown(entry.secret.as_str())
         );
     }
     for entry in plan.with_fate(Fate::Inject) {
+        if let Some(effect) = redirects(entry) {
+            eprintln!("vault: injecting {}, which may {effect}", shown(&entry.var));
+        }
         match entry.expires_at() {
             Some(at) if at <= plan.now => eprintln!(
                 "vault: injecting {}, which expired on {}",
-                entry.secret,
+                shown(entry.secret.as_str()),
                 time::format(at)
             ),
             Some(at) if at <= plan.now + EXPIRY_WARNING_SECS => eprintln!(
                 "vault: {} expires in {}, on {}; rotate it soon",
-                entry.secret,
+                shown(entry.secret.as_str()),
                 time::format_span(at - plan.now),
                 time::format(at)
             ),
@@ -47,6 +51,14 @@ pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
             );
         }
     }
+}
+
+/// The effect of a variable that is allowed but redirects the program's
+/// traffic (a proxy), which exec names each time it injects one.
+fn redirects(entry: &Entry<'_>) -> Option<&'static str> {
+    name_danger(&entry.var)
+        .filter(|d| !d.class.refused())
+        .map(|d| d.effect)
 }
 
 fn too_short(entry: &Entry<'_>) -> bool {
@@ -73,7 +85,7 @@ pub fn render(
     let width = plan.entries.iter().map(|e| e.var.len()).max().unwrap_or(0);
     for entry in &plan.entries {
         let what = describe(entry, plan.now, identity, masking.on);
-        out.push_str(&format!("{:<width$}  {what}\n", entry.var));
+        out.push_str(&format!("{:<width$}  {what}\n", shown(&entry.var)));
     }
     out
 }
@@ -90,9 +102,12 @@ fn describe(entry: &Entry<'_>, now: i64, identity: &str, masking: bool) -> Strin
         Fate::NotGranted => format!("not granted to {identity}"),
     }];
     if entry.var != entry.secret.as_str() {
-        parts.push(format!("from {}", entry.secret));
+        parts.push(format!("from {}", shown(entry.secret.as_str())));
     }
     if entry.fate == Fate::Inject {
+        if let Some(effect) = redirects(entry) {
+            parts.push(format!("may {effect}"));
+        }
         match entry.expires_at() {
             Some(at) if at <= now => parts.push(format!("expired on {}", time::format(at))),
             Some(at) if at <= now + EXPIRY_WARNING_SECS => {

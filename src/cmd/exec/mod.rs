@@ -115,7 +115,8 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     // command writes meanwhile. (Not held over unlocking, which may wait
     // for a passphrase.)
     let reading = vault.reading()?;
-    let identity = me.name().to_owned();
+    // Shown in notes and `--explain`: escaped, as all metadata from the file.
+    let identity = crate::model::shown(me.name()).into_owned();
     // Secrets not granted matter only to --explain and to telling an
     // unknown --service from one with nothing granted.
     let whole_vault = request.explain || !request.services.is_empty();
@@ -197,7 +198,7 @@ fn refuse_dangerous(plan: &Plan<'_>, request: &Request) -> Result<()> {
     let refused: Vec<&str> = plan
         .with_fate(Fate::Inject)
         .map(|e| e.var.as_str())
-        .filter(|var| crate::model::is_dangerous(var))
+        .filter(|var| crate::model::name_danger(var).is_some_and(|d| d.class.refused()))
         .filter(|var| !request.allow_dangerous.iter().any(|a| a == var))
         .collect();
     match refused.first() {

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::cli::ListArgs;
 use crate::error::{exit, Result};
-use crate::model::SecretInfo;
+use crate::model::{shown, SecretInfo};
 use crate::session::Session;
 use crate::time;
 
@@ -128,12 +128,18 @@ fn row(s: &SecretInfo, now: i64) -> Vec<String> {
                 Some(e) => format!(", until {}", time::format_date(e)),
                 None => String::new(),
             };
-            format!("{} ({}{expiry})", a.identity, a.level.as_str())
+            format!(
+                "{} ({}{expiry})",
+                shown(a.identity.as_str()),
+                a.level.as_str()
+            )
         })
         .collect();
     vec![
-        s.name.to_string(),
-        s.service.clone().unwrap_or_else(dash),
+        shown(s.name.as_str()).into_owned(),
+        s.service
+            .as_deref()
+            .map_or_else(dash, |t| shown(t).into_owned()),
         s.version.to_string(),
         time::format_date(s.created),
         time::format_date(s.rotated),
@@ -149,6 +155,10 @@ fn row(s: &SecretInfo, now: i64) -> Vec<String> {
         } else {
             access.join(", ")
         },
-        s.description.clone().unwrap_or_default(),
+        s.description
+            .as_deref()
+            .map(shown)
+            .unwrap_or_default()
+            .into_owned(),
     ]
 }

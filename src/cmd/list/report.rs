@@ -4,6 +4,7 @@
 //! period has passed). A secret is listed with every rule it matches, and
 //! `list` exits with status 1 when any does.
 
+use crate::model::shown;
 use serde::Serialize;
 
 use crate::cli::ListArgs;
@@ -97,8 +98,10 @@ pub fn table(rows: &[(SecretInfo, Vec<Match>)]) -> String {
         .map(|(s, matched)| {
             let why: Vec<&str> = matched.iter().map(|m| m.text.as_str()).collect();
             vec![
-                s.name.to_string(),
-                s.service.clone().unwrap_or_else(|| "-".into()),
+                shown(s.name.as_str()).into_owned(),
+                s.service
+                    .as_deref()
+                    .map_or("-".into(), |t| shown(t).into_owned()),
                 why.join(", "),
             ]
         })
