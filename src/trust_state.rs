@@ -19,7 +19,7 @@
 //! a 0700 directory); a file that cannot be read is treated as empty, never
 //! as trusted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -42,6 +42,9 @@ pub struct TrustState {
     /// few lines, not one per secret.
     secrets: Option<HashMap<[u8; 16], Seen>>,
     secrets_path: Option<PathBuf>,
+    /// Keys of the rows exec verified last (16 bytes each, in
+    /// `PATH.rows`), read only when a view changed.
+    rows: Option<HashSet<[u8; 16]>>,
 }
 
 /// Where the state of the vault file `vault_path` with id `vault_id` is
@@ -115,6 +118,23 @@ impl TrustState {
         self.secrets.get_or_insert_with(HashMap::new)
     }
 
+    /// The keys of rows exec verified, read on first use.
+    pub fn rows(&mut self) -> &mut HashSet<[u8; 16]> {
+        if self.rows.is_none() {
+            let bytes = self
+                .secrets_path
+                .as_ref()
+                .and_then(|p| std::fs::read(p.with_extension("rows")).ok())
+                .unwrap_or_default();
+            let keys = bytes
+                .chunks_exact(16)
+                .map(|c| c.try_into().expect("16-byte chunks"))
+                .collect();
+            self.rows = Some(keys);
+        }
+        self.rows.get_or_insert_with(HashSet::new)
+    }
+
     fn read(&mut self, text: &str) {
         let state = self;
         for line in text.lines() {
@@ -179,9 +199,13 @@ impl TrustState {
                     seen.name
                 ));
             }
-            replace(&secrets_path(path), &lines)?;
+            replace(&secrets_path(path), lines.as_bytes())?;
         }
-        replace(path, &text)
+        if let Some(rows) = &self.rows {
+            let bytes: Vec<u8> = rows.iter().flatten().copied().collect();
+            replace(&path.with_extension("rows"), &bytes)?;
+        }
+        replace(path, text.as_bytes())
     }
 }
 
@@ -190,7 +214,7 @@ fn secrets_path(path: &Path) -> PathBuf {
 }
 
 /// Writes `text` to a new file beside `path` and renames it over `path`.
-fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+fn replace(path: &Path, text: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut temp = path.as_os_str().to_owned();
     temp.push(format!(".{}.tmp", std::process::id()));
@@ -200,7 +224,7 @@ fn replace(path: &Path, text: &str) -> std::io::Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(&temp)?;
-    file.write_all(text.as_bytes())?;
+    file.write_all(text)?;
     drop(file);
     std::fs::rename(&temp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temp);

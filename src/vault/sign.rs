@@ -284,8 +284,33 @@ impl Vault {
             digest
         };
         let roster = self.roster(&db)?;
+        let roster_digest = {
+            let mut h = crate::crypto::FieldHasher::new("vault exec roster v1");
+            roster_fields(&mut h, &self.id, &identities);
+            h.finish()
+        };
+        let verified_before = self.local.borrow_mut().state.rows().clone();
+        let mut verified_now = std::collections::HashSet::with_capacity(rows.len());
         let mut signatures = db.grant_signatures(&me.id)?;
         for row in rows {
+            {
+                let mut local = self.local.borrow_mut();
+                if local.path.is_some() {
+                    trust::check_fresh(
+                        &mut local.state,
+                        &row.secret_id,
+                        &row.name,
+                        &row.authority,
+                    )?;
+                }
+            }
+            // A row verified before, under the same roster, is not verified
+            // again: one changed secret costs its own signatures only.
+            let key = row_key(&roster_digest, &me.id, row);
+            verified_now.insert(key);
+            if verified_before.contains(&key) {
+                continue;
+            }
             let [secret_sig, managers_sig, access_sig] =
                 signatures.remove(&row.secret_id).unwrap_or_default();
             let mut authority = row.authority.clone();
@@ -320,14 +345,11 @@ impl Vault {
             trust::check_signed(&roster, &writers, &access_signed, &input, || {
                 format!("the access of {} to {}", me.name, row.name)
             })?;
-            let mut local = self.local.borrow_mut();
-            if local.path.is_some() {
-                trust::check_fresh(&mut local.state, &row.secret_id, &row.name, &row.authority)?;
-            }
         }
         let mut local = self.local.borrow_mut();
         if local.path.is_some() {
             local.state.verified.insert(me.id, digest);
+            *local.state.rows() = verified_now;
             local.changed = true;
         }
         drop(local);
@@ -353,7 +375,20 @@ fn view_digest(
     token_pin: Option<[u8; 16]>,
 ) -> [u8; 32] {
     let mut h = crate::crypto::FieldHasher::new("vault exec view v1");
-    h.field(vault_id).field(&token_pin.unwrap_or_default());
+    h.field(&token_pin.unwrap_or_default());
+    roster_fields(&mut h, vault_id, identities);
+    for r in rows {
+        row_fields(&mut h, r);
+    }
+    h.finish()
+}
+
+fn roster_fields(
+    h: &mut crate::crypto::FieldHasher,
+    vault_id: &[u8; 16],
+    identities: &[IdentityRow],
+) {
+    h.field(vault_id);
     for i in identities {
         h.field(&i.id)
             .field(i.name.as_bytes())
@@ -363,25 +398,33 @@ fn view_digest(
             .field(i.cert.role.as_bytes())
             .field(&i.cert.certifier);
     }
-    for r in rows {
-        let a = &r.authority;
-        h.field(&r.secret_id)
-            .field(r.name.as_bytes())
-            .field(&r.version.to_be_bytes())
-            .field(&r.sealed_value)
-            .field(r.level.as_bytes())
-            .field(&r.grant_expires_at.unwrap_or(i64::MIN).to_be_bytes())
-            .field(&r.writer_public)
-            .field(&a.creator)
-            .field(&a.id_nonce)
-            .field(&a.generation.to_be_bytes())
-            .field(&a.managers)
-            .field(&a.managers_epoch.to_be_bytes())
-            .field(&a.managers_by)
-            .field(&r.secret_signed.signer)
-            .field(&r.access_signed.signer);
-    }
-    h.finish()
+}
+
+fn row_fields(h: &mut crate::crypto::FieldHasher, r: &GrantRow) {
+    let a = &r.authority;
+    h.field(&r.secret_id)
+        .field(r.name.as_bytes())
+        .field(&r.version.to_be_bytes())
+        .field(&r.sealed_value)
+        .field(r.level.as_bytes())
+        .field(&r.grant_expires_at.unwrap_or(i64::MIN).to_be_bytes())
+        .field(&r.writer_public)
+        .field(&a.creator)
+        .field(&a.id_nonce)
+        .field(&a.generation.to_be_bytes())
+        .field(&a.managers)
+        .field(&a.managers_epoch.to_be_bytes())
+        .field(&a.managers_by)
+        .field(&r.secret_signed.signer)
+        .field(&r.access_signed.signer);
+}
+
+/// What a verified row is remembered by: its fields under one roster.
+fn row_key(roster_digest: &[u8; 32], identity: &[u8; 16], r: &GrantRow) -> [u8; 16] {
+    let mut h = crate::crypto::FieldHasher::new("vault exec row v1");
+    h.field(roster_digest).field(identity);
+    row_fields(&mut h, r);
+    h.finish()[..16].try_into().expect("16 of 32 bytes")
 }
 
 impl Vault {
