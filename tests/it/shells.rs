@@ -1,7 +1,7 @@
 //! Completion in real interactive shells: bash (with bash-completion), zsh
 //! and fish each run in a private tmux server with a clean home, load the
 //! shipped script from where packagers install it, and get keys typed at
-//! them; the test reads the screen back. `.ci/run` installs the shells.
+//! them; the test reads the screen back. `scripts/test.sh` installs the shells.
 //!
 //! Nothing here is timed: each step polls the screen until the expected
 //! line appears, with a generous limit for a loaded machine.
@@ -28,7 +28,7 @@ impl Tmux {
                 .args(["-c", &format!("command -v {tool}")])
                 .output()
                 .is_ok_and(|o| o.status.success());
-            assert!(found, "{tool} is not installed (.ci/run installs it)");
+            assert!(found, "{tool} is not installed (scripts/test.sh installs it)");
         }
         let tmux = Tmux {
             socket: home.join("tmux.sock"),

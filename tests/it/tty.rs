@@ -72,7 +72,7 @@ impl Terminal {
             .args(args)
             .env("TERM", "xterm")
             .output()
-            .expect("tmux is installed (.ci/run installs it)");
+            .expect("tmux is installed (scripts/test.sh installs it)");
         assert!(out.status.success(), "tmux {args:?}: {out:?}");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
