@@ -81,7 +81,7 @@ pub enum Error {
         detail: String,
     },
 
-    #[error("invalid secret name {name:?}: {problem}")]
+    #[error("invalid secret name {:?}: {problem}", shown_name(.name))]
     InvalidSecretName { name: String, problem: NameProblem },
     #[error("invalid identity name {name:?}: {problem}")]
     InvalidIdentityName { name: String, problem: NameProblem },
@@ -199,6 +199,28 @@ pub enum Error {
         path: PathBuf,
         line: usize,
         variable: &'static str,
+    },
+
+    #[error("unknown command `{word}` for `{command}`")]
+    UnknownCommand {
+        command: String,
+        word: String,
+        close: Vec<String>,
+    },
+    #[error("there is no `vault {0}`: secret values are write-only, and vault never shows one")]
+    NoReadCommand(String),
+    #[error("there is no `vault {word}`")]
+    NotACommand { word: String, instead: &'static str },
+    #[error("unknown option {option} for `{command}`")]
+    UnknownOption {
+        command: String,
+        option: String,
+        close: Vec<String>,
+    },
+    #[error("`vault {command}` takes no value on its command line; nothing was stored")]
+    ValueAsArgument {
+        command: &'static str,
+        name: Option<String>,
     },
 
     #[error("no command given to run")]
@@ -332,7 +354,29 @@ impl Error {
             Error::LastManager { .. } => "grant manage access to another identity first, or delete those secrets".into(),
             Error::NeedsConfirmation => "pass --yes to delete without asking".into(),
             Error::NoValue(_) => "type the value at the prompt, pipe it on stdin, or pass --from-file PATH".into(),
-            Error::NoCommand => "usage: vault exec [OPTIONS] -- COMMAND [ARGS...]".into(),
+            Error::NoCommand => "usage: vault exec [OPTIONS] -- COMMAND [ARGS]...".into(),
+            Error::UnknownCommand { command, close, .. } => {
+                let close: Vec<&str> = close.iter().map(String::as_str).collect();
+                crate::suggest::did_you_mean(&close, "`")
+                    .unwrap_or_else(|| format!("`{command} --help` lists the commands"))
+            }
+            Error::NoReadCommand(_) => {
+                "a value reaches a program only through its environment: `vault exec --only NAME -- COMMAND`; `vault list` shows the names".into()
+            }
+            Error::NotACommand { instead, .. } => (*instead).into(),
+            Error::UnknownOption { command, close, .. } => {
+                let close: Vec<&str> = close.iter().map(String::as_str).collect();
+                let list = format!("`{command} --help` lists the options");
+                match crate::suggest::did_you_mean(&close, "") {
+                    Some(guess) => format!("{guess} {list}"),
+                    None => list,
+                }
+            }
+            Error::ValueAsArgument { command, name } => format!(
+                "values are never arguments, which stay in shell history and are visible to other processes: \
+                 run `vault {command} {}` and type the value at the hidden prompt, pipe it on stdin, or pass --from-file PATH",
+                name.as_deref().unwrap_or("NAME")
+            ),
             Error::CommandNotFound(_) => "check the command's name and PATH".into(),
             Error::NoService(_) => "`vault list` shows each secret's service".into(),
             Error::NoAccessInService { .. } => "ask an identity that manages them to grant you access".into(),
@@ -426,6 +470,15 @@ impl Error {
             path: path.to_owned(),
             source,
         }
+    }
+}
+
+/// A mistyped name as an error may repeat it: up to an `=`, as what follows
+/// would be a value typed on the command line (`STRIPE_KEY=sk_live_...`).
+fn shown_name(name: &str) -> String {
+    match name.split_once('=') {
+        Some((name, _)) => format!("{name}=..."),
+        None => name.to_owned(),
     }
 }
 

@@ -3,7 +3,10 @@
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Args)]
-#[command(after_long_help = EXEC_AFTER_HELP)]
+#[command(
+    override_usage = "vault exec [OPTIONS] -- COMMAND [ARGS]...",
+    after_long_help = EXEC_AFTER_HELP
+)]
 pub struct ExecArgs {
     /// Inject these secrets (comma-separated or repeated)
     #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
@@ -38,11 +41,11 @@ pub struct ExecArgs {
     pub explain: bool,
 
     /// The command to run and its arguments
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
+    // No `allow_hyphen_values`: a word before `--` that looks like an
+    // option is one, so a mistyped `--onyl` is refused with clap's "did
+    // you mean" instead of being run as a program. After the first word of
+    // the command, everything is the command's (`trailing_var_arg`).
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
 }
 

@@ -97,6 +97,22 @@ pub fn non_empty(text: Option<String>) -> Option<String> {
 }
 
 /// A secret name a user typed for a new secret.
+/// The name argument of `add` or `rotate`, refusing `NAME=value`: the
+/// value was typed as an argument, and is not repeated back.
+pub fn name_without_value(
+    command: &'static str,
+    text: &str,
+    allow_dangerous: bool,
+) -> Result<SecretName> {
+    if let Some((name, _)) = text.split_once('=') {
+        return Err(Error::ValueAsArgument {
+            command,
+            name: SecretName::parse(name, true).ok().map(|n| n.to_string()),
+        });
+    }
+    new_secret_name(text, allow_dangerous)
+}
+
 pub fn new_secret_name(text: &str, allow_dangerous: bool) -> Result<SecretName> {
     SecretName::parse(text, allow_dangerous).map_err(|p| Error::secret_name(text, p))
 }

@@ -249,7 +249,7 @@ fn answers_125_for_no_command() {
         env.vault(args).passphrase().run().fails(
             125,
             "no command given to run",
-            Some("usage: vault exec [OPTIONS] -- COMMAND [ARGS...]"),
+            Some("usage: vault exec [OPTIONS] -- COMMAND [ARGS]..."),
         );
     }
 }

@@ -28,6 +28,7 @@ mod keyring;
 mod leaks;
 mod list;
 mod man;
+mod mistakes;
 mod process_safety;
 mod properties;
 mod reliability;

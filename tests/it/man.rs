@@ -79,7 +79,10 @@ fn need(tool: &str) {
         .args(["-c", &format!("command -v {tool}")])
         .output()
         .is_ok_and(|o| o.status.success());
-    assert!(found, "{tool} is not installed (scripts/test.sh installs it)");
+    assert!(
+        found,
+        "{tool} is not installed (scripts/test.sh installs it)"
+    );
 }
 
 fn pages() -> Vec<PathBuf> {

@@ -28,7 +28,10 @@ impl Tmux {
                 .args(["-c", &format!("command -v {tool}")])
                 .output()
                 .is_ok_and(|o| o.status.success());
-            assert!(found, "{tool} is not installed (scripts/test.sh installs it)");
+            assert!(
+                found,
+                "{tool} is not installed (scripts/test.sh installs it)"
+            );
         }
         let tmux = Tmux {
             socket: home.join("tmux.sock"),
