@@ -4,7 +4,8 @@
 //! Unlocking follows the documented order: an access token
 //! (`VAULT_ACCESS_TOKEN`), a cached key in the OS keyring, a passphrase from
 //! `--passphrase-file`, `VAULT_PASSPHRASE_FILE` or `VAULT_PASSPHRASE`, a
-//! hidden prompt on the terminal; otherwise a clear error at once.
+//! hidden prompt on the terminal (`/dev/tty`, also when stdin is a pipe);
+//! otherwise a clear error at once.
 //!
 //! A passphrase typed at the prompt leaves the unlocked key in the unlock
 //! cache for `DEFAULT_TTL_SECS`; a scripted passphrase does not (scripts say
@@ -173,7 +174,7 @@ impl Session {
             let unlocked = vault.unlock(&identity, Credential::Passphrase(&passphrase))?;
             return Ok((unlocked, How::Scripted));
         }
-        if !terminal::interactive() {
+        if !terminal::has_terminal() {
             return Err(Error::NoPassphrase(identity.name().to_owned()));
         }
         Ok((self.unlock_at_prompt(vault, &identity)?, How::Prompt))
@@ -270,7 +271,7 @@ impl Session {
         };
         let passphrase = match given {
             Some(p) => p,
-            None if terminal::interactive() => Passphrase::new(terminal::prompt_hidden_twice(
+            None if terminal::has_terminal() => Passphrase::new(terminal::prompt_hidden_twice(
                 &format!("New passphrase for {who}: "),
                 "Repeat it: ",
             )?),

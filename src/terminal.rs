@@ -1,8 +1,11 @@
 //! The user's terminal: hidden prompts and yes/no questions.
 //!
-//! vault prompts only when stdin is a terminal and `/dev/tty` can be opened;
-//! otherwise the caller gets `None` and reports a clear error at once, so a
-//! script or CI job never hangs on a prompt nobody will answer.
+//! A passphrase is asked on the controlling terminal (`/dev/tty`) whenever
+//! there is one, also when stdin is a pipe (`cat key.pem | vault add KEY`),
+//! as gpg, ssh and sudo do. A value or a yes/no answer is read from stdin,
+//! so those are asked only when stdin is the terminal. Without a terminal
+//! the caller reports a clear error at once, so a script or CI job never
+//! hangs on a prompt nobody will answer.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -10,12 +13,24 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
-/// Whether there is a user at a terminal to ask.
+/// Whether there is a user at a terminal to ask, on stdin (for a value or
+/// a yes/no answer).
 pub fn interactive() -> bool {
-    std::io::stdin().is_terminal() && std::fs::File::open("/dev/tty").is_ok()
+    std::io::stdin().is_terminal() && has_terminal()
 }
 
-/// Reads one line without echo, from the terminal.
+/// Whether vault has a controlling terminal to ask a passphrase on,
+/// whatever its stdin is.
+pub fn has_terminal() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
+}
+
+/// Reads one line without echo, from the controlling terminal (rpassword
+/// opens `/dev/tty` for the prompt and the answer).
 pub fn prompt_hidden(prompt: &str) -> Result<Zeroizing<Vec<u8>>> {
     let line = rpassword::prompt_password(prompt)
         .map_err(|e| Error::io("read from", std::path::Path::new("the terminal"), e))?;

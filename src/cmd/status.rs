@@ -71,10 +71,10 @@ pub fn run(session: &Session) -> Result<u8> {
             env::PASSPHRASE
         )),
     };
-    let prompt = match terminal::interactive() {
+    let prompt = match terminal::has_terminal() {
         _ if !person => Err("only for a person's identity".to_owned()),
         true => Ok("a hidden prompt".to_owned()),
-        false => Err("stdin is not a terminal".to_owned()),
+        false => Err("no terminal (no /dev/tty)".to_owned()),
     };
     let methods = [
         ("access token", token),

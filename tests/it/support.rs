@@ -83,6 +83,7 @@ impl Env {
         for (k, v) in &self.extra_env {
             command.env(k, v);
         }
+        detach_from_the_terminal(&mut command);
         Run {
             command,
             stdin: None,
@@ -233,6 +234,23 @@ impl Env {
         let mut s = out.stdout;
         assert_eq!(s.pop(), Some('\n'));
         s
+    }
+}
+
+/// Runs the command in a session of its own, with no controlling terminal:
+/// vault asks for a passphrase on `/dev/tty` whenever there is one, and the
+/// suite must behave the same from a developer's terminal as in CI (where
+/// there is none). The tests of prompts drive a terminal of their own
+/// (tty.rs).
+fn detach_from_the_terminal(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe and touches no memory of the
+    // parent; nothing else runs between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            Ok(())
+        });
     }
 }
 
@@ -429,6 +447,7 @@ impl Run {
         if let Some(dir) = self.command.get_current_dir() {
             command.current_dir(dir);
         }
+        detach_from_the_terminal(&mut command);
         self.command = command;
         self
     }

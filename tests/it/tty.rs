@@ -3,7 +3,7 @@
 //! and delete asks before deleting.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::{Env, BIN, PASSPHRASE};
@@ -25,9 +25,20 @@ impl Terminal {
     /// Runs `vault ARGS` in a fresh pane with the env's variables plus
     /// `vars`, under umask 000; the pane stays open after it exits.
     fn run(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Terminal {
+        Terminal::start(env, "", args, vars)
+    }
+
+    /// As [`Terminal::run`], with `file` piped to vault's stdin (`cat FILE |
+    /// vault ARGS`): the terminal is still there, on `/dev/tty`.
+    fn run_piped(env: &Env, file: &Path, args: &[&str], vars: &[(&str, &str)]) -> Terminal {
+        let pipe = format!("cat {} | ", quote(&file.to_string_lossy()));
+        Terminal::start(env, &pipe, args, vars)
+    }
+
+    fn start(env: &Env, pipe: &str, args: &[&str], vars: &[(&str, &str)]) -> Terminal {
         let socket = env.path().join("tmux.sock");
         let mut script = format!(
-            "umask 000; cd {} && env -i",
+            "umask 000; cd {} && {pipe}env -i",
             quote(&env.path().to_string_lossy())
         );
         let home = env.path().to_string_lossy().into_owned();
@@ -227,6 +238,28 @@ fn unlocks_at_a_passphrase_prompt() {
     let screen = term.wait_for("[exit 0]");
     assert!(screen.contains("to the child\n[exit 0]"), "{screen}");
     assert!(!screen.contains(PASSPHRASE), "{screen}");
+}
+
+/// Regression: `cat key.pem | vault add DEPLOY_KEY`, the README's own
+/// line, answered "no terminal to ask on" to a user sitting at one.
+#[test]
+fn a_piped_value_still_asks_the_passphrase_on_the_terminal() {
+    let env = Env::init();
+    let pem = env.path().join("key.pem");
+    std::fs::write(&pem, "-----BEGIN KEY-----\nMIIB\n-----END KEY-----\n").unwrap();
+    let term = Terminal::run_piped(&env, &pem, &["add", "DEPLOY_KEY"], &[]);
+    term.type_hidden("Passphrase for owner:", PASSPHRASE);
+    let screen = term.wait_for("[exit 0]");
+    assert!(
+        screen.contains("Passphrase for owner:\nadded DEPLOY_KEY\n[exit 0]"),
+        "{screen}"
+    );
+    assert!(!screen.contains(PASSPHRASE), "{screen}");
+    drop(term);
+    assert_eq!(
+        env.value_of("DEPLOY_KEY"),
+        "-----BEGIN KEY-----\nMIIB\n-----END KEY-----"
+    );
 }
 
 fn mode(path: &std::path::Path) -> u32 {
