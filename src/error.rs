@@ -338,7 +338,9 @@ impl Error {
             Error::InvalidWhen { .. } => "use a date (2027-01-31) or a duration (90d, 12h)".into(),
             Error::WrongPassphrase(_) => "try again; a wrong passphrase changes nothing".into(),
             Error::NoPassphrase(_) => format!(
-                "set {} or {}, pass --passphrase-file, or run at a terminal",
+                "in CI, set {} to a machine identity's token (`vault identity add ci --token`); \
+                 otherwise set {} or {}, pass --passphrase-file, or run at a terminal",
+                env::ACCESS_TOKEN,
                 env::PASSPHRASE_FILE,
                 env::PASSPHRASE
             ),
@@ -350,6 +352,10 @@ impl Error {
                 env::ACCESS_TOKEN
             ),
             Error::TokenUnknownIdentity => "the identity may have been removed; ask for a new token".into(),
+            // Using a secret needs use access, which any manager can grant.
+            Error::NotPermitted { identity, action: "use", secret, .. } => format!(
+                "an identity that manages {secret} can grant it: `vault grant {secret} --to {identity}`"
+            ),
             Error::NotPermitted { .. } => "ask an identity that manages it to do this, or to grant you manage access".into(),
             Error::LastManager { .. } => "grant manage access to another identity first, or delete those secrets".into(),
             Error::NeedsConfirmation => "pass --yes to delete without asking".into(),
@@ -379,7 +385,9 @@ impl Error {
             ),
             Error::CommandNotFound(_) => "check the command's name and PATH".into(),
             Error::NoService(_) => "`vault list` shows each secret's service".into(),
-            Error::NoAccessInService { .. } => "ask an identity that manages them to grant you access".into(),
+            Error::NoAccessInService { identity, .. } => format!(
+                "an identity that manages them can grant them: `vault grant NAME... --to {identity}`"
+            ),
             Error::EnvMappingShape { .. } => "write --env GITHUB_TOKEN=GH_BOT_TOKEN: the variable, then the secret's name".into(),
             Error::EnvTarget { problem: NameProblem::Dangerous, .. } => {
                 "add the secret under that name with `vault add --allow-dangerous-name` if you really mean it".into()

@@ -126,6 +126,13 @@ impl Session {
         Ok(unlocked)
     }
 
+    /// Unlocks with the passphrase (or token) itself, never from the
+    /// cache: for `vault passwd`, so that nobody at a terminal left
+    /// unlocked can change the passphrase without knowing it.
+    pub fn unlock_uncached(&self, vault: &Vault) -> Result<Unlocked> {
+        self.unlock_by(vault, false).map(|(unlocked, _)| unlocked)
+    }
+
     /// `vault unlock`: unlocks anew, never from the cache, from any
     /// passphrase source, and keeps the key for `ttl_secs`. Returns the
     /// unlocked identity and when its cached key expires.

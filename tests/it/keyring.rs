@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::{Env, Run};
+use crate::support::{Env, Run, NO_PASSPHRASE_HINT};
 
 const NO_PASSPHRASE: &str = "no passphrase for identity owner: no terminal to ask on";
 
@@ -331,6 +331,25 @@ fn another_vault_file_or_identity_does_not_see_the_cached_key() {
     .stderr_has("error: no passphrase for identity bob: no terminal to ask on\n");
 }
 
+/// Regression: with a cached key, `vault passwd` went straight to the new
+/// passphrase, so anyone at a terminal left unlocked could change it.
+#[test]
+fn changing_the_passphrase_asks_the_current_one_even_with_a_cached_key() {
+    let (env, keyring) = setup();
+    vault(&env, &["unlock"]).passphrase().run().success();
+    let cached = keyring.vault_entries();
+    assert_eq!(cached.len(), 1);
+    let new = env.path().join("new-passphrase");
+    std::fs::write(&new, "a new passphrase\n").unwrap();
+    env.refuses(
+        vault(&env, &["passwd", "--new-passphrase-file"]).arg(&new),
+        2,
+        NO_PASSPHRASE,
+        Some(NO_PASSPHRASE_HINT),
+    );
+    assert_eq!(keyring.vault_entries(), cached);
+}
+
 #[test]
 fn changing_the_passphrase_removes_the_cached_key() {
     let (env, keyring) = setup();
@@ -339,6 +358,7 @@ fn changing_the_passphrase_removes_the_cached_key() {
     std::fs::write(&new, "a new passphrase\n").unwrap();
     vault(&env, &["passwd", "--new-passphrase-file"])
         .arg(&new)
+        .passphrase()
         .run()
         .success()
         .stdout_is("changed the passphrase of owner\n");

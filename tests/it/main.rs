@@ -10,6 +10,7 @@ mod support;
 mod add;
 mod audit;
 mod audit_verify;
+mod ci;
 mod completions;
 mod delete;
 mod exec;

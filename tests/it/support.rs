@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
+/// The hint when there is nothing to unlock with: a token first (CI).
+pub const NO_PASSPHRASE_HINT: &str =
+    "in CI, set VAULT_ACCESS_TOKEN to a machine identity's token (`vault identity add ci --token`); \
+     otherwise set VAULT_PASSPHRASE_FILE or VAULT_PASSPHRASE, pass --passphrase-file, or run at a terminal";
 pub const BIN: &str = env!("CARGO_BIN_EXE_vault");
 
 /// A temporary home directory with a vault path inside it.

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::plan::{Entry, Fate, Plan, EXPIRY_WARNING_SECS};
 use super::MaskDecision;
+use crate::error::Error;
 use crate::process::MIN_LEN;
 use crate::time;
 
@@ -53,6 +54,33 @@ fn too_short(entry: &Entry<'_>) -> bool {
     entry.value.is_some_and(|v| v.value.len() < MIN_LEN)
 }
 
+/// The first lines of every `--explain` report.
+fn header(identity: &str, masking: &MaskDecision, program: Option<&Path>) -> String {
+    let mut out = format!("identity: {identity}\n");
+    if let Some(program) = program {
+        out.push_str(&format!("command: {}\n", program.display()));
+    }
+    let on = if masking.on { "on" } else { "off" };
+    out.push_str(&format!("masking: {on} ({})\n", masking.why));
+    out
+}
+
+/// The `--explain` report of a selection exec refuses: what it would
+/// answer, and what to do about it.
+pub fn refusal(
+    error: &Error,
+    identity: &str,
+    masking: &MaskDecision,
+    program: Option<&Path>,
+) -> String {
+    let mut out = header(identity, masking, program);
+    out.push_str(&format!("exec would refuse to run: {error}\n"));
+    if let Some(hint) = error.hint() {
+        out.push_str(&format!("hint: {hint}\n"));
+    }
+    out
+}
+
 /// The `--explain` report: one line per variable, sorted by name.
 pub fn render(
     plan: &Plan<'_>,
@@ -60,12 +88,7 @@ pub fn render(
     masking: &MaskDecision,
     program: Option<&Path>,
 ) -> String {
-    let mut out = format!("identity: {identity}\n");
-    if let Some(program) = program {
-        out.push_str(&format!("command: {}\n", program.display()));
-    }
-    let on = if masking.on { "on" } else { "off" };
-    out.push_str(&format!("masking: {on} ({})\n", masking.why));
+    let mut out = header(identity, masking, program);
     if plan.entries.is_empty() {
         out.push_str("no secret selected\n");
         return out;
