@@ -92,7 +92,7 @@ fn unknown_command(path: &[String], word: &str) -> Error {
     let names = visible
         .iter()
         .map(|c| c.get_name())
-        .chain(visible.iter().flat_map(|c| c.get_visible_aliases()));
+        .chain(visible.iter().flat_map(|c| c.get_all_aliases()));
     let close = suggest::close(word, names)
         .into_iter()
         .map(str::to_owned)

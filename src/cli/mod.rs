@@ -92,6 +92,9 @@ pub struct Global {
     pub no_keyring: bool,
 }
 
+// Aliases are hidden ones, named in each about text: shells list visible
+// aliases as completions and keep one name per command, the alias when it
+// sorts first (`mv` before `rename`); users should see the canonical name.
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum Command {
@@ -102,16 +105,16 @@ pub enum Command {
     /// Add every entry of a dotenv (.env) file as a secret, in one transaction
     #[command(after_long_help = IMPORT_AFTER_HELP)]
     Import(ImportArgs),
-    /// List secrets and who has access, never their values
-    #[command(visible_alias = "ls")]
+    /// List secrets and who has access, never their values (alias: ls)
+    #[command(alias = "ls")]
     List(ListArgs),
-    /// Rename a secret, keeping its value, version, dates and access
-    #[command(visible_alias = "mv")]
+    /// Rename a secret, keeping its value, version, dates and access (alias: mv)
+    #[command(alias = "mv")]
     Rename(RenameArgs),
     /// Replace a secret's value; its name and every grant stay
     Rotate(RotateArgs),
-    /// Delete secrets (asks first)
-    #[command(visible_alias = "rm")]
+    /// Delete secrets, asking first (alias: rm)
+    #[command(alias = "rm")]
     Delete(DeleteArgs),
     /// Run a command with secrets in its environment
     Exec(ExecArgs),
@@ -138,8 +141,8 @@ pub enum Command {
     /// Keep the vault in a git repository: diff and merge it row by row
     #[command(subcommand)]
     Git(GitCommand),
-    /// Show the vault file, identity, unlock method and keyring; nothing secret
-    #[command(visible_alias = "doctor")]
+    /// Show the vault, identity, unlock method and keyring; nothing secret (alias: doctor)
+    #[command(alias = "doctor")]
     Status,
     /// Print the shell completion script for SHELL
     ///

@@ -40,11 +40,11 @@ pub struct RevokeArgs {
 pub enum IdentityCommand {
     /// Add a person (asks for their passphrase) or a machine (--token)
     Add(IdentityAddArgs),
-    /// List identities
-    #[command(visible_alias = "ls")]
+    /// List identities (alias: ls)
+    #[command(alias = "ls")]
     List(IdentityListArgs),
-    /// Remove an identity and all its access
-    #[command(visible_alias = "rm")]
+    /// Remove an identity and all its access (alias: rm)
+    #[command(alias = "rm")]
     Remove(IdentityRemoveArgs),
 }
 

@@ -46,7 +46,20 @@ impl Tmux {
             "VAULT_NO_KEYRING=1".to_owned(),
         ];
         env.extend(extra.iter().map(|(k, v)| format!("{k}={v}")));
-        let mut args = vec!["new-session", "-d", "-s", "t", "-x", "150", "-y", "30"];
+        // The shell starts in `home`, so relative paths complete there.
+        let home_dir = home.display().to_string();
+        let mut args = vec![
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "150",
+            "-y",
+            "30",
+            "-c",
+            &home_dir,
+        ];
         args.push("env");
         args.push("-i");
         args.extend(env.iter().map(String::as_str));
@@ -179,6 +192,18 @@ fn exercise(shell: &Tmux, home: &Path) {
     let garbage = home.join("garbage.db");
     std::fs::write(&garbage, "this is not a vault").unwrap();
     shell.completes_nothing(&format!("vault --vault {} rotate ST", garbage.display()));
+    // After `exec --`: a command, a script by its path, then files.
+    let script = home.join("deploy.sh");
+    std::fs::write(&script, "#!/bin/sh\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(home.join("notes.txt"), "").unwrap();
+    shell.completes("vault exec -- printe", "vault exec -- printenv");
+    shell.completes("vault exec -- ./depl", "vault exec -- ./deploy.sh");
+    shell.completes(
+        "vault exec --only STRIPE_KEY -- cat note",
+        "vault exec --only STRIPE_KEY -- cat notes.txt",
+    );
 }
 
 #[test]
