@@ -42,6 +42,13 @@ pub struct Session {
     cache_on: bool,
 }
 
+/// Whether `vault unlock` kept the key now or found it kept long enough.
+#[derive(PartialEq, Eq)]
+pub enum Kept {
+    Now,
+    Already,
+}
+
 /// How a command was unlocked.
 #[derive(PartialEq, Eq)]
 enum How {
@@ -136,7 +143,7 @@ impl Session {
     /// `vault unlock`: unlocks anew, never from the cache, from any
     /// passphrase source, and keeps the key for `ttl_secs`. Returns the
     /// unlocked identity and when its cached key expires.
-    pub fn unlock_and_keep(&self, vault: &Vault, ttl_secs: i64) -> Result<(Unlocked, i64)> {
+    pub fn unlock_and_keep(&self, vault: &Vault, ttl_secs: i64) -> Result<(Unlocked, i64, Kept)> {
         if self.token.is_some() {
             return Err(Error::Usage(format!(
                 "{} is set: a machine identity unlocks at once and needs no cache",
@@ -145,13 +152,26 @@ impl Session {
         }
         // Ask for no passphrase when the key could not be kept anyway.
         self.cache.status().map_err(Error::CacheUnavailable)?;
+        // A key already cached for at least as long is kept as it is:
+        // neither asked for again nor cut short. A longer time asks anew.
+        let identity = vault.identity(self.identity.as_deref())?;
+        let scope = cache_scope(vault, identity.id());
+        if let Some(cached) = self.cache.get(&scope) {
+            if cached.expires >= crate::time::now() + ttl_secs {
+                if let Ok(unlocked) =
+                    vault.unlock(&identity, Credential::CachedKey(&cached.key[..]))
+                {
+                    return Ok((unlocked, cached.expires, Kept::Already));
+                }
+            }
+        }
         let (unlocked, _) = self.unlock_by(vault, false)?;
         let scope = cache_scope(vault, unlocked.id());
         let expires = self
             .cache
             .put(&scope, unlocked.secret_key_bytes(), ttl_secs)
             .map_err(Error::CacheUnavailable)?;
-        Ok((unlocked, expires))
+        Ok((unlocked, expires, Kept::Now))
     }
 
     fn unlock_by(&self, vault: &Vault, use_cache: bool) -> Result<(Unlocked, How)> {
@@ -278,16 +298,45 @@ impl Session {
         };
         let passphrase = match given {
             Some(p) => p,
-            None if terminal::has_terminal() => Passphrase::new(terminal::prompt_hidden_twice(
-                &format!("New passphrase for {who}: "),
-                "Repeat it: ",
-            )?),
+            None if terminal::has_terminal() => new_passphrase_at_prompt(who)?,
             None => return Err(Error::NoPassphrase(who.to_owned())),
         };
         if passphrase.is_empty() {
             return Err(Error::EmptyPassphrase);
         }
+        warn_if_short(&passphrase);
         Ok(passphrase)
+    }
+}
+
+/// A passphrase shorter than this earns a warning (not a refusal: the
+/// user may know better, and a script's file may be what it is).
+const SHORT_PASSPHRASE: usize = 12;
+
+/// Asks for a new passphrase twice, and again when the two differ, up to
+/// `PROMPT_ATTEMPTS` times.
+fn new_passphrase_at_prompt(who: &str) -> Result<Passphrase> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match terminal::prompt_hidden_twice(&format!("New passphrase for {who}: "), "Repeat it: ") {
+            Err(Error::PassphraseMismatch) if attempt < PROMPT_ATTEMPTS => {
+                eprintln!("the passphrases do not match, try again");
+            }
+            other => return other.map(Passphrase::new),
+        }
+    }
+}
+
+fn warn_if_short(passphrase: &Passphrase) {
+    // Counted in place: no copy of the passphrase is made.
+    let bytes = passphrase.expose();
+    let chars = std::str::from_utf8(bytes).map_or(bytes.len(), |s| s.chars().count());
+    if chars < SHORT_PASSPHRASE {
+        eprintln!(
+            "warning: this passphrase has only {chars} characters; one of {SHORT_PASSPHRASE} or more \
+             (several words) resists guessing far better"
+        );
     }
 }
 

@@ -31,10 +31,21 @@ pub fn has_terminal() -> bool {
 
 /// Reads one line without echo, from the controlling terminal (rpassword
 /// opens `/dev/tty` for the prompt and the answer).
+/// Ctrl-D (end of input) at the prompt cancels the command, and the error
+/// starts on a line of its own rather than after the prompt.
 pub fn prompt_hidden(prompt: &str) -> Result<Zeroizing<Vec<u8>>> {
-    let line = rpassword::prompt_password(prompt)
-        .map_err(|e| Error::io("read from", std::path::Path::new("the terminal"), e))?;
-    Ok(Zeroizing::new(line.into_bytes()))
+    match rpassword::prompt_password(prompt) {
+        Ok(line) => Ok(Zeroizing::new(line.into_bytes())),
+        Err(e) => {
+            if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+                let _ = tty.write_all(b"\n");
+            }
+            Err(match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => Error::Declined,
+                _ => Error::io("read from", std::path::Path::new("the terminal"), e),
+            })
+        }
+    }
 }
 
 /// Asks twice without echo; refuses two different entries.

@@ -272,6 +272,39 @@ fn the_cached_entry_holds_the_key_not_the_passphrase_and_expires_in_the_kernel()
     assert_ne!(lines[0].split_whitespace().nth(3), Some("perm"));
 }
 
+/// Regression: `vault unlock` while unlocked for 2h asked again and cut
+/// the cache to 15 minutes.
+#[test]
+fn unlocking_again_keeps_a_longer_cached_key_without_asking() {
+    let (env, keyring) = setup();
+    let first = vault(&env, &["unlock", "--for", "2h"])
+        .passphrase()
+        .run()
+        .success();
+    let until = first
+        .stdout
+        .strip_prefix("unlocked owner until ")
+        .expect("unlocked")
+        .trim_end()
+        .to_owned();
+    let entries = keyring.vault_entries();
+    for args in [&["unlock"][..], &["unlock", "--for", "1h"]] {
+        vault(&env, args)
+            .run()
+            .success()
+            .stdout_is(&format!(
+                "owner is already unlocked until {until}; nothing was changed\n"
+            ))
+            .stderr_is("");
+    }
+    assert_eq!(keyring.vault_entries(), entries);
+    // A longer time than the cached key has left asks for the passphrase.
+    vault(&env, &["unlock", "--for", "3h"])
+        .run()
+        .code(2)
+        .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
+}
+
 #[test]
 fn a_short_unlock_expires_and_asks_again() {
     let (env, keyring) = setup();

@@ -176,18 +176,81 @@ fn init_asks_twice_without_echo() {
         .success();
 }
 
+/// Regression: init gave up on two different entries instead of asking
+/// again.
 #[test]
-fn init_refuses_two_different_entries() {
+fn init_asks_again_when_the_two_entries_differ() {
     let env = Env::new();
     let term = Terminal::run(&env, &["init", "--name", "alice"], &[]);
-    term.type_hidden("New passphrase for alice:", "first entry");
-    term.type_hidden("Repeat it:", "second entry");
+    term.type_hidden("New passphrase for alice:", "first entry of many words");
+    term.type_hidden("Repeat it:", "second entry of many words");
+    term.wait_for("the passphrases do not match, try again\nNew passphrase for alice:");
+    term.wait_for_hidden_input();
+    term.type_line("the entry that stays");
+    term.type_hidden("Repeat it:", "the entry that stays");
+    let screen = term.wait_for("[exit 0]");
+    assert!(
+        screen.contains(&format!(
+            "Repeat it:\ncreated vault {} with identity alice\n[exit 0]",
+            env.vault.display()
+        )),
+        "{screen}"
+    );
+    env.vault(&["exec", "--mask", "never", "--", "true"])
+        .env("VAULT_PASSPHRASE", "the entry that stays")
+        .run()
+        .success();
+}
+
+#[test]
+fn init_gives_up_after_three_different_pairs() {
+    let env = Env::new();
+    let term = Terminal::run(&env, &["init", "--name", "alice"], &[]);
+    for _ in 0..3 {
+        term.type_hidden("New passphrase for alice:", "first entry of many words");
+        term.type_hidden("Repeat it:", "second entry of many words");
+    }
     let screen = term.wait_for("[exit 2]");
     assert!(
         screen.contains("Repeat it:\nerror: the passphrases do not match\n[exit 2]"),
         "{screen}"
     );
+    assert_eq!(screen.matches("try again").count(), 2, "{screen}");
     assert!(!env.vault.exists());
+}
+
+/// Regression: Ctrl-D at a prompt printed the error on the prompt's line.
+#[test]
+fn ctrl_d_at_a_prompt_cancels_on_a_line_of_its_own() {
+    let env = Env::new();
+    let term = Terminal::run(&env, &["init", "--name", "alice"], &[]);
+    term.wait_for("New passphrase for alice:");
+    term.wait_for_hidden_input();
+    term.tmux(&["send-keys", "-t", "t", "C-d"]);
+    let screen = term.wait_for("[exit 2]");
+    assert!(
+        screen
+            .contains("New passphrase for alice:\nerror: cancelled: nothing was changed\n[exit 2]"),
+        "{screen}"
+    );
+    assert!(!env.vault.exists());
+}
+
+/// A short passphrase is taken, with a word about it.
+#[test]
+fn a_short_passphrase_earns_a_warning() {
+    let env = Env::new();
+    let term = Terminal::run(&env, &["init", "--name", "alice"], &[]);
+    term.type_hidden("New passphrase for alice:", "abc");
+    term.type_hidden("Repeat it:", "abc");
+    let screen = term.wait_for("[exit 0]");
+    assert!(
+        screen.contains(
+            "Repeat it:\nwarning: this passphrase has only 3 characters; one of 12 or more \
+             (several words) resists guessing far better\ncreated vault"
+        ),
+        "{screen}"
+    );
 }
 
 #[test]
