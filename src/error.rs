@@ -223,6 +223,13 @@ pub enum Error {
         name: Option<String>,
     },
 
+    /// An unknown name, with the known names close to it.
+    #[error("{error}")]
+    Close {
+        error: Box<Error>,
+        close: Vec<String>,
+    },
+
     #[error("no command given to run")]
     NoCommand,
     #[error("{0}: command not found")]
@@ -283,6 +290,14 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         use crate::env;
         Some(match self {
+            Error::Close { error, close } => {
+                let close: Vec<&str> = close.iter().map(String::as_str).collect();
+                let guess = crate::suggest::did_you_mean(&close, "").unwrap_or_default();
+                match error.hint() {
+                    Some(hint) => format!("{guess} {hint}"),
+                    None => guess,
+                }
+            }
             Error::NoVault(_) => "create one with `vault init`, or point --vault or VAULT_PATH at an existing one".into(),
             Error::VaultExists(_) | Error::PathTaken(_) => {
                 "pass --vault PATH to create the vault elsewhere".into()
@@ -428,6 +443,7 @@ impl Error {
     /// The exit status for this error outside `exec`; `exec` maps its own.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::Close { error, .. } => error.exit_code(),
             Error::CommandNotFound(_) => exit::NOT_FOUND,
             Error::NotExecutable { .. } => exit::NOT_EXECUTABLE,
             _ => exit::FAILURE,

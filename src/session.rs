@@ -101,9 +101,15 @@ impl Session {
         })
     }
 
+    /// Opens the vault. An identity asked for (`--as`, `VAULT_IDENTITY`)
+    /// must exist, also for commands that never unlock (`list`, `audit`):
+    /// a misspelt `--as` is an error everywhere, not only where it unlocks.
     pub fn open(&self) -> Result<Vault> {
         let vault = Vault::open(&self.vault_path)?;
         warn_permissions(vault.path());
+        if let Some(name) = &self.identity {
+            vault.identity(Some(name))?;
+        }
         Ok(vault)
     }
 

@@ -247,3 +247,91 @@ fn other_commands_name_their_unknown_option() {
         Some("did you mean --service? `vault list --help` lists the options"),
     );
 }
+
+/// A vault with STRIPE_KEY (service stripe) and the owner `owner`.
+fn stripe() -> Env {
+    let env = Env::init();
+    env.vault(&["add", "STRIPE_KEY", "--service", "stripe"])
+        .passphrase()
+        .stdin("sk_test_value")
+        .run()
+        .success();
+    env
+}
+
+/// Regression: `vault list --service strpe` said "no secrets; add one"
+/// on a vault of 200.
+#[test]
+fn an_unknown_service_is_named_with_the_close_ones() {
+    let env = stripe();
+    env.refuses(
+        env.vault(&["list", "--service", "strpe"]),
+        2,
+        "no secret belongs to service strpe",
+        Some("did you mean stripe? `vault list` shows each secret's service"),
+    );
+    env.refuses(
+        env.vault(&["list", "--service", "payments", "--json"]),
+        2,
+        "no secret belongs to service payments",
+        Some("`vault list` shows each secret's service"),
+    );
+    env.refuses(
+        env.vault(&["exec", "--service", "strpe", "--", "true"])
+            .passphrase(),
+        125,
+        "no secret belongs to service strpe",
+        Some("did you mean stripe? `vault list` shows each secret's service"),
+    );
+}
+
+#[test]
+fn an_unknown_secret_gets_did_you_mean() {
+    let env = stripe();
+    env.refuses(
+        env.vault(&["rotate", "STRIPE_KY"]).passphrase().stdin("v"),
+        2,
+        "no secret named STRIPE_KY",
+        Some("did you mean STRIPE_KEY? `vault list` shows the names"),
+    );
+    env.refuses(
+        env.vault(&["exec", "--only", "STRIPE_KY", "--", "true"])
+            .passphrase(),
+        125,
+        "no secret named STRIPE_KY",
+        Some("did you mean STRIPE_KEY? `vault list` shows the names"),
+    );
+    env.refuses(
+        env.vault(&["delete", "--yes", "DATABASE_URL"]).passphrase(),
+        2,
+        "no secret named DATABASE_URL",
+        Some("`vault list` shows the names"),
+    );
+}
+
+/// Regression: `vault --as rooot list` listed happily while exec failed.
+#[test]
+fn an_unknown_identity_is_an_error_everywhere() {
+    let env = stripe();
+    for args in [&["--as", "ownr", "list"][..], &["--as", "ownr", "audit"]] {
+        env.refuses(
+            env.vault(args),
+            2,
+            "no identity named ownr",
+            Some("did you mean owner? `vault identity list` shows the identities"),
+        );
+    }
+    env.refuses(
+        env.vault(&["list"]).env("VAULT_IDENTITY", "ownr"),
+        2,
+        "no identity named ownr",
+        Some("did you mean owner? `vault identity list` shows the identities"),
+    );
+    env.refuses(
+        env.vault(&["grant", "STRIPE_KEY", "--to", "ownr"])
+            .passphrase(),
+        2,
+        "no identity named ownr",
+        Some("did you mean owner? `vault identity list` shows the identities"),
+    );
+}

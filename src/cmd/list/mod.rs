@@ -32,6 +32,14 @@ struct Listed<'a> {
 pub fn run(session: &Session, args: ListArgs) -> Result<u8> {
     let rules = Rules::from_args(&args)?;
     let vault = session.open()?;
+    // A service no secret belongs to is a mistake to name (with the close
+    // ones), not an empty listing.
+    if let Some(service) = &args.service {
+        let services = vault.completion_names(crate::vault::NameKind::Service)?;
+        if !services.iter().any(|(s, _)| s == service) {
+            return Err(crate::error::Error::NoService(service.clone()));
+        }
+    }
     let now = time::now();
     let rows: Vec<(SecretInfo, Vec<Match>)> = vault
         .list(args.service.as_deref())?
