@@ -133,7 +133,9 @@ impl Session {
                 .cache
                 .put(&scope, unlocked.secret_key_bytes(), DEFAULT_TTL_SECS)
             {
-                eprintln!("note: the unlocked key is not kept for the next command: {why}");
+                if first_time_in_this_terminal_session("no-keyring") {
+                    eprintln!("warning: the unlocked key is not kept for the next command: {why}");
+                }
             }
         }
         Ok(unlocked)
@@ -315,6 +317,35 @@ impl Session {
     }
 }
 
+/// Whether this is the first time in this terminal session (the login or
+/// terminal window, by its session id) that vault gives the note `what`:
+/// a note that cannot change until the user acts is said once, not after
+/// every prompt. The mark is an empty file in the runtime directory; when
+/// it cannot be written the note is given every time.
+fn first_time_in_this_terminal_session(what: &str) -> bool {
+    let Ok(sid) = nix::unistd::getsid(None) else {
+        return true;
+    };
+    let dir = dirs::runtime_dir().unwrap_or_else(std::env::temp_dir);
+    first_time(
+        &dir,
+        &format!("{}-noted-{what}-{sid}", nix::unistd::getuid()),
+    )
+}
+
+/// Creates the mark `vault-NAME` in `dir` unless it is there already.
+fn first_time(dir: &Path, name: &str) -> bool {
+    let mark = dir.join(format!("vault-{name}"));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(mark)
+    {
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::AlreadyExists,
+    }
+}
+
 /// A passphrase shorter than this earns a warning (not a refusal: the
 /// user may know better, and a script's file may be what it is).
 const SHORT_PASSPHRASE: usize = 12;
@@ -391,5 +422,22 @@ pub fn warn_permissions(path: &Path) {
             p.want,
             p.path.display()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_is_given_once_per_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(first_time(dir.path(), "0-noted-x-42"));
+        assert!(!first_time(dir.path(), "0-noted-x-42"));
+        assert!(first_time(dir.path(), "0-noted-x-43"));
+        // Where no mark can be written, the note is given every time.
+        let missing = dir.path().join("missing");
+        assert!(first_time(&missing, "0-noted-x-42"));
+        assert!(first_time(&missing, "0-noted-x-42"));
     }
 }

@@ -29,6 +29,25 @@ pub fn has_terminal() -> bool {
         .is_ok()
 }
 
+/// The width of the terminal stdout writes to, or `None` when stdout is
+/// not a terminal (a pipe or a file: tables are printed in full there).
+/// `COLUMNS`, when set to a number, wins, as for ls and ps. (rustix, as in
+/// process/pty.rs, for the window size nix offers only through unsafe
+/// ioctls.)
+pub fn stdout_width() -> Option<usize> {
+    let stdout = std::io::stdout();
+    if !stdout.is_terminal() {
+        return None;
+    }
+    if let Some(columns) = crate::env::var("COLUMNS").and_then(|c| c.parse::<usize>().ok()) {
+        return Some(columns).filter(|c| *c > 0);
+    }
+    rustix::termios::tcgetwinsize(&stdout)
+        .ok()
+        .map(|size| usize::from(size.ws_col))
+        .filter(|c| *c > 0)
+}
+
 /// Reads one line without echo, from the controlling terminal (rpassword
 /// opens `/dev/tty` for the prompt and the answer).
 /// Ctrl-D (end of input) at the prompt cancels the command, and the error

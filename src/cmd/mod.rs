@@ -22,6 +22,7 @@ mod passwd;
 mod rename;
 mod rotate;
 mod status;
+pub(crate) mod table;
 mod unlock;
 
 use std::io::Write;

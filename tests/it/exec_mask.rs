@@ -134,7 +134,7 @@ fn short_values_are_named_and_left_unmasked() {
         .run()
         .success()
         .stdout_is("12345 [masked:API_KEY]\n")
-        .stderr_is("vault: not masking PIN: values shorter than 6 bytes are not masked\n");
+        .stderr_is("warning: not masking PIN: values shorter than 6 bytes are not masked\n");
 }
 
 #[test]

@@ -538,9 +538,9 @@ fn without_a_session_keyring_everything_works_and_nothing_is_left_behind() {
         .stdin(format!("{}\n", crate::support::PASSPHRASE))
         .run()
         .success()
-        .stdout_has("note: the unlocked key is not kept for the next command: there is no session keyring here (`keyctl session` starts one)\r\n")
+        .stdout_has("warning: the unlocked key is not kept for the next command: there is no session keyring here (`keyctl session` starts one)\r\n")
         .stdout_has("def");
-    assert_eq!(out.stdout.matches("note:").count(), 1);
+    assert_eq!(out.stdout.matches("warning:").count(), 1);
     let env = terminal;
     assert_eq!(
         live_keys_named(&entry_name(&env.vault, "owner")),

@@ -38,6 +38,7 @@ mod reports;
 mod shells;
 mod status;
 mod storage;
+mod tables;
 mod tamper;
 mod tty;
 mod vectors;

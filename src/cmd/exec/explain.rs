@@ -15,19 +15,19 @@ use crate::time;
 pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
     for entry in plan.with_fate(Fate::GrantExpired) {
         eprintln!(
-            "vault: not injecting {}: the access of {identity} to it has expired",
+            "warning: not injecting {}: the access of {identity} to it has expired",
             entry.secret
         );
     }
     for entry in plan.with_fate(Fate::Inject) {
         match entry.expires_at() {
             Some(at) if at <= plan.now => eprintln!(
-                "vault: injecting {}, which expired on {}",
+                "warning: injecting {}, which expired on {}",
                 entry.secret,
                 time::format(at)
             ),
             Some(at) if at <= plan.now + EXPIRY_WARNING_SECS => eprintln!(
-                "vault: {} expires in {}, on {}; rotate it soon",
+                "warning: {} expires in {}, on {}; rotate it soon",
                 entry.secret,
                 time::format_span(at - plan.now),
                 time::format(at)
@@ -43,7 +43,7 @@ pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
             .collect();
         if !short.is_empty() {
             eprintln!(
-                "vault: not masking {}: values shorter than {MIN_LEN} bytes are not masked",
+                "warning: not masking {}: values shorter than {MIN_LEN} bytes are not masked",
                 crate::cmd::join_names(&short)
             );
         }

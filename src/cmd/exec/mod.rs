@@ -187,7 +187,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         );
     }
     if session.env.iter().any(|(k, _)| k == env::EXEC_MARKER) {
-        eprintln!("vault: running inside another vault exec");
+        eprintln!("warning: running inside another vault exec");
     }
     let program_name = request.command.first().ok_or(Error::NoCommand)?;
     record(&vault, &me, &plan, program_name);
