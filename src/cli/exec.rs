@@ -40,6 +40,10 @@ pub struct ExecArgs {
     #[arg(long)]
     pub explain: bool,
 
+    /// With --explain, print it as JSON (the shape is in vault-exec(1))
+    #[arg(long, requires = "explain")]
+    pub json: bool,
+
     /// The command to run and its arguments
     // No `allow_hyphen_values`: a word before `--` that looks like an
     // option is one, so a mistyped `--onyl` is refused with clap's "did

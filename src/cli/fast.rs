@@ -34,6 +34,7 @@ pub fn parse(args: &[OsString]) -> Option<Cli> {
         mask: MaskMode::Auto,
         allow_expired: false,
         explain: false,
+        json: false,
         command: Vec::new(),
     };
     let mut mask = None;

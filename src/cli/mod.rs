@@ -143,7 +143,7 @@ pub enum Command {
     Git(GitCommand),
     /// Show the vault, identity, unlock method and keyring; nothing secret (alias: doctor)
     #[command(alias = "doctor")]
-    Status,
+    Status(StatusArgs),
     /// Print the shell completion script for SHELL
     ///
     /// The script asks vault for names as you type, reading only the vault's
@@ -152,6 +152,13 @@ pub enum Command {
     /// Write completions/ and man/ under DIR (for the repository and packagers)
     #[command(hide = true)]
     GenerateAssets(GenerateAssetsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON (the shape is in the manual page, vault-status(1))
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

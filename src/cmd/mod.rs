@@ -64,7 +64,7 @@ fn dispatch(session: &Session, command: Command) -> Result<u8> {
         Command::Audit(args) => audit::run(session, args),
         Command::Unlock(args) => unlock::unlock(session, args),
         Command::Lock => unlock::lock(session),
-        Command::Status => status::run(session),
+        Command::Status(args) => status::run(session, args),
         Command::Git(command) => git::run(session, command),
         Command::Completions(_) | Command::GenerateAssets(_) => OK,
     }

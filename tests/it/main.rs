@@ -25,6 +25,7 @@ mod grants;
 mod hostile;
 mod import;
 mod init;
+mod json;
 mod keyring;
 mod leaks;
 mod list;

@@ -101,6 +101,66 @@ pub fn render(
     out
 }
 
+/// `--explain --json`: `{"identity", "command" (the program's path, or
+/// null), "masking": {"on", "why"}, "secrets": [{"variable", "secret",
+/// "fate", "text"}], "refused": null or {"error", "hint"}}`. `fate` is one
+/// of `injected`, `kept`, `expired`, `grant_expired`, `not_granted`;
+/// `text` says the same for people, as the plain report does.
+pub struct Report {
+    value: serde_json::Value,
+}
+
+impl Report {
+    pub fn new(identity: &str, masking: &MaskDecision, program: Option<&Path>) -> Report {
+        Report {
+            value: serde_json::json!({
+                "identity": identity,
+                "command": program.map(|p| p.display().to_string()),
+                "masking": { "on": masking.on, "why": masking.why },
+                "secrets": [],
+                "refused": null,
+            }),
+        }
+    }
+
+    pub fn planned(mut self, plan: &Plan<'_>) -> serde_json::Value {
+        let identity = self.value["identity"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let masking = self.value["masking"]["on"].as_bool().unwrap_or(false);
+        let secrets: Vec<serde_json::Value> = plan
+            .entries
+            .iter()
+            .map(|entry| {
+                let fate = match entry.fate {
+                    Fate::Inject => "injected",
+                    Fate::Kept => "kept",
+                    Fate::Expired => "expired",
+                    Fate::GrantExpired => "grant_expired",
+                    Fate::NotGranted => "not_granted",
+                };
+                serde_json::json!({
+                    "variable": entry.var,
+                    "secret": entry.secret.as_str(),
+                    "fate": fate,
+                    "text": describe(entry, plan.now, &identity, masking),
+                })
+            })
+            .collect();
+        self.value["secrets"] = serde_json::Value::Array(secrets);
+        self.value
+    }
+
+    pub fn refused(mut self, error: &Error) -> serde_json::Value {
+        self.value["refused"] = serde_json::json!({
+            "error": error.to_string(),
+            "hint": error.hint(),
+        });
+        self.value
+    }
+}
+
 fn describe(entry: &Entry<'_>, now: i64, identity: &str, masking: bool) -> String {
     let mut parts: Vec<String> = vec![match entry.fate {
         Fate::Inject => "injected".into(),

@@ -33,6 +33,8 @@ pub struct Request {
     pub no_override: bool,
     pub allow_expired: bool,
     pub explain: bool,
+    /// `--explain --json`.
+    pub json: bool,
     pub mask: MaskMode,
     pub command: Vec<OsString>,
 }
@@ -56,6 +58,7 @@ impl Request {
             no_override: args.no_override,
             allow_expired: args.allow_expired,
             explain: args.explain,
+            json: args.json,
             mask: args.mask,
             command: args.command,
         })
@@ -147,6 +150,11 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     drop(reading);
     let (selection, secrets, skipped) = match chosen {
         Ok(chosen) => chosen,
+        Err(e) if request.explain && request.json => {
+            let report = explain::Report::new(&identity, &masking, program.as_deref());
+            super::print_json(&report.refused(&e))?;
+            return super::OK;
+        }
         Err(e) if request.explain => {
             super::print(&explain::refusal(
                 &e,
@@ -166,6 +174,11 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         &session.env,
         crate::time::now(),
     );
+    if request.explain && request.json {
+        let report = explain::Report::new(&identity, &masking, program.as_deref());
+        super::print_json(&report.planned(&plan))?;
+        return super::OK;
+    }
     if request.explain {
         super::print(&explain::render(
             &plan,
