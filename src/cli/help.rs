@@ -45,7 +45,11 @@ Examples:
   vault import .env --service app
       Adds each entry as a secret of the service app.
   vault import .env --overwrite
-      Also rotates the secrets that already exist.";
+      Also rotates the secrets that already exist.
+
+JSON output:
+  --dry-run --json prints {\"add\": [names], \"rotate\": [names],
+  \"skip\": [names]}: what the import would do, by name.";
 
 pub const LIST: &str = "\
 Examples:

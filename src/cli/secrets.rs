@@ -62,6 +62,10 @@ pub struct ImportArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// With --dry-run, print it as JSON (the shape is in vault-import(1))
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
+
     /// Rotate secrets that already exist instead of skipping them
     #[arg(long)]
     pub overwrite: bool,

@@ -128,3 +128,31 @@ fn json_without_explain_is_refused_before_anything_runs() {
     assert!(!env.path().join("ran").exists());
     assert_eq!(env.dump(), before);
 }
+
+#[test]
+fn import_dry_run_json_names_what_would_happen() {
+    let env = Env::init();
+    env.add("TOKEN", "old-token-value");
+    let file = env.path().join(".env");
+    std::fs::write(&file, "NEW=new-value\nTOKEN=new-token\n").unwrap();
+    let before = env.dump();
+    for (overwrite, expected) in [
+        (
+            false,
+            json!({ "add": ["NEW"], "rotate": [], "skip": ["TOKEN"] }),
+        ),
+        (
+            true,
+            json!({ "add": ["NEW"], "rotate": ["TOKEN"], "skip": [] }),
+        ),
+    ] {
+        let mut args = vec!["import", ".env", "--dry-run", "--json"];
+        if overwrite {
+            args.push("--overwrite");
+        }
+        let out = env.vault(&args).run().success().stderr_is("");
+        assert_eq!(parse(&out.stdout), expected);
+        assert!(!out.stdout.contains("value") && !out.stdout.contains("new-token"));
+    }
+    assert_eq!(env.dump(), before);
+}

@@ -335,3 +335,17 @@ fn an_unknown_identity_is_an_error_everywhere() {
         Some("did you mean owner? `vault identity list` shows the identities"),
     );
 }
+
+/// Regression: `vault import /dev/stdin` advised `shred -u /dev/stdin`.
+#[test]
+fn importing_from_stdin_gives_no_advice_to_shred_it() {
+    let env = Env::init();
+    env.vault(&["import", "/dev/stdin"])
+        .passphrase()
+        .stdin("PIPED=from-a-pipe\n")
+        .run()
+        .success()
+        .stdout_is("added PIPED\n1 added, 0 rotated, 0 skipped\n")
+        .stderr_is("");
+    assert_eq!(env.value_of("PIPED"), "from-a-pipe");
+}
