@@ -152,11 +152,11 @@ fn report(args: &ImportArgs, done: &Imported) -> Result<u8> {
     });
     super::print(&out)?;
     if skipped > 0 {
-        eprintln!("note: pass --overwrite to rotate the secrets that already exist");
+        eprintln!("hint: pass --overwrite to rotate the secrets that already exist");
     }
     if !args.dry_run && is_a_plain_file(&args.file) {
         eprintln!(
-            "note: {} still holds these values in plain text; once you no longer need it, delete it: shred -u {}",
+            "hint: {} still holds these values in plain text; once you no longer need it, delete it: shred -u {}",
             args.file.display(),
             shell_word(&args.file)
         );
