@@ -12,7 +12,12 @@ export VAULT_PATH="$demo/vault/vault.db" VAULT_NO_KEYRING=1
 printf 'demo passphrase\n' >"$demo/passphrase"
 export VAULT_PASSPHRASE_FILE="$demo/passphrase"
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# Each command in bold at a terminal; plain into a file or a pipe.
+if [ -t 1 ]; then
+  step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+else
+  step() { printf '\n$ %s\n' "$*"; }
+fi
 
 step vault init --name demo
 "$vault" init --name demo

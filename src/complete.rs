@@ -10,13 +10,15 @@
 //! unreadable it completes nothing and prints nothing, so no error ever
 //! lands in the middle of the user's command line.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Arg, Command, CommandFactory};
-use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+use clap_complete::engine::{
+    ArgValueCandidates, ArgValueCompleter, CompletionCandidate, PathCompleter, ValueCompleter,
+};
 use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
 use clap_complete::CompleteEnv;
 
@@ -59,8 +61,9 @@ pub fn run_if_requested(args: &[OsString]) -> Option<ExitCode> {
     }
     let words: Vec<&OsString> = args.iter().skip_while(|a| *a != "--").skip(1).collect();
     let vault = Arc::new(vault_path(&words));
+    let line = Arc::new(ProgramLine::from_words(&words));
     let current_dir = std::env::current_dir().ok();
-    let answered = CompleteEnv::with_factory(move || command(&vault))
+    let answered = CompleteEnv::with_factory(move || command(&vault, &line))
         .var(env::COMPLETE)
         .bin("vault")
         .completer("vault")
@@ -145,8 +148,8 @@ fn expand_tilde(path: &str) -> PathBuf {
 
 /// The clap command with the vault's names attached to the arguments that
 /// take them.
-fn command(vault: &Arc<PathBuf>) -> Command {
-    annotate(built(), "", vault)
+fn command(vault: &Arc<PathBuf>, line: &Arc<ProgramLine>) -> Command {
+    annotate(built(), "", vault, line)
 }
 
 /// The whole command tree: subcommands are built lazily (`defer`), so that
@@ -157,11 +160,14 @@ fn built() -> Command {
     cli
 }
 
-fn annotate(cmd: Command, path: &str, vault: &Arc<PathBuf>) -> Command {
+fn annotate(cmd: Command, path: &str, vault: &Arc<PathBuf>, line: &Arc<ProgramLine>) -> Command {
     // `mut_args` keeps the arguments in order: positionals are numbered by
     // it (`mut_arg` would move the one it changes to the end).
     let mut cmd = cmd.mut_args(|arg| match kind_for(path, &arg) {
         Some(kind) => arg.add(candidates(vault, kind)),
+        None if path == "exec" && arg.get_id() == "command" => {
+            arg.add(ArgValueCompleter::new(ProgramWord(Arc::clone(line))))
+        }
         None => arg,
     });
     let subcommands: Vec<String> = cmd
@@ -170,7 +176,7 @@ fn annotate(cmd: Command, path: &str, vault: &Arc<PathBuf>) -> Command {
         .collect();
     for name in subcommands {
         let sub_path = format!("{path} {name}").trim_start().to_owned();
-        cmd = cmd.mut_subcommand(&name, |sub| annotate(sub, &sub_path, vault));
+        cmd = cmd.mut_subcommand(&name, |sub| annotate(sub, &sub_path, vault, line));
     }
     cmd
 }
@@ -212,6 +218,72 @@ fn names(vault: &Path, kind: NameKind) -> Vec<CompletionCandidate> {
             CompletionCandidate::new(name).help(note)
         })
         .collect()
+}
+
+/// Where the word being completed sits on an `exec` line: its index among
+/// the words after `--` (0 is the program), if it is after `--` at all.
+///
+/// clap's engine does not count the words after `--` for a completer, so
+/// this reads the line itself: bash and zsh pass the index of the word at
+/// the cursor (`_CLAP_COMPLETE_INDEX`), fish passes the line up to the
+/// cursor, so the word is its last.
+struct ProgramLine {
+    index_after_escape: Option<usize>,
+}
+
+impl ProgramLine {
+    fn from_words(words: &[&OsString]) -> ProgramLine {
+        let current = std::env::var("_CLAP_COMPLETE_INDEX")
+            .ok()
+            .and_then(|i| i.parse::<usize>().ok())
+            .unwrap_or(words.len().saturating_sub(1));
+        let exec = words.iter().position(|w| *w == "exec");
+        let escape = exec.and_then(|e| words[e..].iter().position(|w| *w == "--").map(|d| e + d));
+        ProgramLine {
+            index_after_escape: escape.filter(|d| current > *d).map(|d| current - d - 1),
+        }
+    }
+}
+
+/// The words after `exec --`, completed as the shell would complete them
+/// on a line of their own: first a program (a command on PATH, or a path
+/// when the word has a `/`), then files.
+struct ProgramWord(Arc<ProgramLine>);
+
+impl ValueCompleter for ProgramWord {
+    fn complete(&self, current: &OsStr) -> Vec<CompletionCandidate> {
+        if self.0.index_after_escape.unwrap_or(0) > 0 {
+            return PathCompleter::any().complete(current);
+        }
+        if current.as_encoded_bytes().contains(&b'/') {
+            return PathCompleter::any()
+                .filter(|p| p.is_dir() || is_executable(p))
+                .complete(current);
+        }
+        programs(current, std::env::var_os("PATH").as_deref())
+    }
+}
+
+/// The commands on `path_var` whose names start with `prefix`, each once,
+/// sorted.
+fn programs(prefix: &OsStr, path_var: Option<&OsStr>) -> Vec<CompletionCandidate> {
+    let prefix = prefix.as_encoded_bytes();
+    let mut names: Vec<OsString> = std::env::split_paths(path_var.unwrap_or_default())
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().as_encoded_bytes().starts_with(prefix))
+        .filter(|entry| is_executable(&entry.path()))
+        .map(|entry| entry.file_name())
+        .collect();
+    names.sort();
+    names.dedup();
+    names.into_iter().map(CompletionCandidate::new).collect()
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ pub enum Error {
         detail: String,
     },
 
-    #[error("invalid secret name {name:?}: {problem}")]
+    #[error("invalid secret name {:?}: {problem}", shown_name(.name))]
     InvalidSecretName { name: String, problem: NameProblem },
     #[error("invalid {option}: it contains the control character U+{:04X}", u32::from(*.found))]
     ControlInText { option: &'static str, found: char },
@@ -231,6 +231,35 @@ pub enum Error {
         variable: &'static str,
     },
 
+    #[error("unknown command `{word}` for `{command}`")]
+    UnknownCommand {
+        command: String,
+        word: String,
+        close: Vec<String>,
+    },
+    #[error("there is no `vault {0}`: secret values are write-only, and vault never shows one")]
+    NoReadCommand(String),
+    #[error("there is no `vault {word}`")]
+    NotACommand { word: String, instead: &'static str },
+    #[error("unknown option {option} for `{command}`")]
+    UnknownOption {
+        command: String,
+        option: String,
+        close: Vec<String>,
+    },
+    #[error("`vault {command}` takes no value on its command line; nothing was stored")]
+    ValueAsArgument {
+        command: &'static str,
+        name: Option<String>,
+    },
+
+    /// An unknown name, with the known names close to it.
+    #[error("{error}")]
+    Close {
+        error: Box<Error>,
+        close: Vec<String>,
+    },
+
     #[error("no command given to run")]
     NoCommand,
     #[error("{0}: command not found")]
@@ -291,6 +320,14 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         use crate::env;
         Some(match self {
+            Error::Close { error, close } => {
+                let close: Vec<&str> = close.iter().map(String::as_str).collect();
+                let guess = crate::suggest::did_you_mean(&close, "").unwrap_or_default();
+                match error.hint() {
+                    Some(hint) => format!("{guess} {hint}"),
+                    None => guess,
+                }
+            }
             Error::NoVault(_) => "create one with `vault init`, or point --vault or VAULT_PATH at an existing one".into(),
             Error::VaultExists(_) | Error::PathTaken(_) => {
                 "pass --vault PATH to create the vault elsewhere".into()
@@ -361,7 +398,9 @@ impl Error {
             Error::InvalidWhen { .. } => "use a date (2027-01-31) or a duration (90d, 12h)".into(),
             Error::WrongPassphrase(_) => "try again; a wrong passphrase changes nothing".into(),
             Error::NoPassphrase(_) => format!(
-                "set {} or {}, pass --passphrase-file, or run at a terminal",
+                "in CI, set {} to a machine identity's token (`vault identity add ci --token`); \
+                 otherwise set {} or {}, pass --passphrase-file, or run at a terminal",
+                env::ACCESS_TOKEN,
                 env::PASSPHRASE_FILE,
                 env::PASSPHRASE
             ),
@@ -373,14 +412,42 @@ impl Error {
                 env::ACCESS_TOKEN
             ),
             Error::TokenUnknownIdentity => "the identity may have been removed; ask for a new token".into(),
+            // Using a secret needs use access, which any manager can grant.
+            Error::NotPermitted { identity, action: "use", secret, .. } => format!(
+                "an identity that manages {secret} can grant it: `vault grant {secret} --to {identity}`"
+            ),
             Error::NotPermitted { .. } => "ask an identity that manages it to do this, or to grant you manage access".into(),
             Error::LastManager { .. } => "grant manage access to another identity first, or delete those secrets".into(),
             Error::NeedsConfirmation => "pass --yes to delete without asking".into(),
             Error::NoValue(_) => "type the value at the prompt, pipe it on stdin, or pass --from-file PATH".into(),
-            Error::NoCommand => "usage: vault exec [OPTIONS] -- COMMAND [ARGS...]".into(),
+            Error::NoCommand => "usage: vault exec [OPTIONS] -- COMMAND [ARGS]...".into(),
+            Error::UnknownCommand { command, close, .. } => {
+                let close: Vec<&str> = close.iter().map(String::as_str).collect();
+                crate::suggest::did_you_mean(&close, "`")
+                    .unwrap_or_else(|| format!("`{command} --help` lists the commands"))
+            }
+            Error::NoReadCommand(_) => {
+                "a value reaches a program only through its environment: `vault exec --only NAME -- COMMAND`; `vault list` shows the names".into()
+            }
+            Error::NotACommand { instead, .. } => (*instead).into(),
+            Error::UnknownOption { command, close, .. } => {
+                let close: Vec<&str> = close.iter().map(String::as_str).collect();
+                let list = format!("`{command} --help` lists the options");
+                match crate::suggest::did_you_mean(&close, "") {
+                    Some(guess) => format!("{guess} {list}"),
+                    None => list,
+                }
+            }
+            Error::ValueAsArgument { command, name } => format!(
+                "values are never arguments, which stay in shell history and are visible to other processes: \
+                 run `vault {command} {}` and type the value at the hidden prompt, pipe it on stdin, or pass --from-file PATH",
+                name.as_deref().unwrap_or("NAME")
+            ),
             Error::CommandNotFound(_) => "check the command's name and PATH".into(),
             Error::NoService(_) => "`vault list` shows each secret's service".into(),
-            Error::NoAccessInService { .. } => "ask an identity that manages them to grant you access".into(),
+            Error::NoAccessInService { identity, .. } => format!(
+                "an identity that manages them can grant them: `vault grant NAME... --to {identity}`"
+            ),
             Error::EnvMappingShape { .. } => "write --env GITHUB_TOKEN=GH_BOT_TOKEN: the variable, then the secret's name".into(),
             Error::EnvTarget { problem: NameProblem::Dangerous(_), .. } => {
                 "add the secret under that name with `vault add --allow-dangerous-name` if you really mean it".into()
@@ -421,6 +488,7 @@ impl Error {
     /// The exit status for this error outside `exec`; `exec` maps its own.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::Close { error, .. } => error.exit_code(),
             Error::CommandNotFound(_) => exit::NOT_FOUND,
             Error::NotExecutable { .. } => exit::NOT_EXECUTABLE,
             _ => exit::FAILURE,
@@ -471,6 +539,15 @@ impl Error {
             path: path.to_owned(),
             source,
         }
+    }
+}
+
+/// A mistyped name as an error may repeat it: up to an `=`, as what follows
+/// would be a value typed on the command line (`STRIPE_KEY=sk_live_...`).
+fn shown_name(name: &str) -> String {
+    match name.split_once('=') {
+        Some((name, _)) => format!("{name}=..."),
+        None => name.to_owned(),
     }
 }
 

@@ -24,9 +24,11 @@ mod process;
 pub mod secret;
 mod session;
 pub mod store;
+mod suggest;
 mod terminal;
 pub mod time;
 mod trust_state;
+mod usage;
 pub mod vault;
 
 use std::ffi::OsString;
@@ -55,11 +57,19 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let cli = match Cli::parse_args(&args) {
         Ok(cli) => cli,
         Err(e) => {
+            let failed = if is_exec(&args) {
+                exit::EXEC_FAILED
+            } else {
+                exit::FAILURE
+            };
+            if let Some(answer) = usage::explain(&e, &args) {
+                report(&answer);
+                return ExitCode::from(failed);
+            }
             let _ = e.print();
             return ExitCode::from(match e.exit_code() {
                 0 => exit::OK,
-                _ if is_exec(&args) => exit::EXEC_FAILED,
-                _ => exit::FAILURE,
+                _ => failed,
             });
         }
     };

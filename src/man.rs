@@ -92,15 +92,44 @@ fn main_page(cmd: &Command) -> String {
 
 fn subcommand_pages(cmd: &Command, pages: &mut Vec<(String, String)>) {
     for sub in visible(cmd) {
-        let mut out = Vec::new();
-        Man::new(sub.clone())
+        let man = Man::new(sub.clone())
             .title(page_name(sub).to_uppercase())
             .source(format!("vault {}", env!("CARGO_PKG_VERSION")))
-            .date(DATE)
-            .render(&mut out)
-            .expect("writing to memory cannot fail");
+            .date(DATE);
+        // clap_mangen's own `render` puts the long help under a heading
+        // EXTRA; its sections (EXAMPLES, EXIT STATUS, JSON OUTPUT...) get
+        // their own headings here, as on vault(1).
+        let mut out: Vec<u8> = Vec::new();
+        let mut parts: Vec<Section> = vec![Man::render_title, Man::render_name_section];
+        // A usage line the command states (exec's `-- COMMAND [ARGS]...`)
+        // is the synopsis; clap_mangen would list every option instead.
+        match sub.get_overridden_usage() {
+            Some(usage) => {
+                for part in parts.drain(..) {
+                    part(&man, &mut out).expect("writing to memory cannot fail");
+                }
+                let usage = escape(&usage.to_string());
+                out.extend_from_slice(format!(".SH SYNOPSIS\n{usage}\n").as_bytes());
+            }
+            None => parts.push(Man::render_synopsis_section),
+        }
+        parts.push(Man::render_description_section);
+        parts.push(Man::render_options_section);
+        if visible(sub).next().is_some() {
+            parts.push(Man::render_subcommands_section);
+        }
+        for part in parts {
+            part(&man, &mut out).expect("writing to memory cannot fail");
+        }
         let mut page = String::from_utf8_lossy(&out).into_owned();
+        if let Some(help) = sub.get_after_long_help() {
+            page.push_str(&help_sections(&help.to_string()));
+        }
         page.push_str(".SH \"SEE ALSO\"\n.BR vault (1)\n");
+        let mut version = Vec::new();
+        man.render_version_section(&mut version)
+            .expect("writing to memory cannot fail");
+        page.push_str(&String::from_utf8_lossy(&version));
         pages.push((format!("{}.1", page_name(sub)), tidy(&page)));
         subcommand_pages(sub, pages);
     }
@@ -118,22 +147,40 @@ fn page_name(cmd: &Command) -> String {
 }
 
 /// Turns `--help`'s trailing text into man sections: a line `Heading:`
-/// starts a section, `  TERM  text` an item, deeper-indented lines continue
-/// it, and any other indented line is running text.
+/// starts a section, `  TERM  text` an item, as does a line followed by
+/// deeper-indented ones (an example and what it does), deeper-indented
+/// lines continue it, any other indented line is running text, and an
+/// unindented line that is not a heading is a paragraph of its own.
 fn help_sections(text: &str) -> String {
     let mut out = String::new();
     let mut in_paragraph = false;
-    for line in text.lines() {
+    let lines: Vec<&str> = text.lines().collect();
+    for (n, line) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
+        let next_indent = lines
+            .get(n + 1)
+            .map(|l| l.len() - l.trim_start().len())
+            .unwrap_or(0);
         if trimmed.is_empty() {
+            in_paragraph = false;
             continue;
-        } else if indent == 0 {
+        } else if indent == 0 && trimmed.ends_with(':') {
             let heading = trimmed.trim_end_matches(':').to_uppercase();
             out.push_str(&format!(".SH \"{heading}\"\n"));
-            in_paragraph = false;
+            // A heading starts a paragraph of its own.
+            in_paragraph = true;
+        } else if indent == 0 {
+            if !in_paragraph {
+                out.push_str(".PP\n");
+                in_paragraph = true;
+            }
+            out.push_str(&format!("{}\n", escape(trimmed)));
         } else if indent > 2 {
             out.push_str(&format!("{}\n", escape(trimmed)));
+        } else if next_indent > 2 && !trimmed.contains("  ") {
+            out.push_str(&format!(".TP\n\\fB{}\\fR\n", escape(trimmed)));
+            in_paragraph = false;
         } else if let Some((term, rest)) = trimmed.split_once("  ") {
             let term = escape(term);
             out.push_str(&format!(".TP\n\\fB{term}\\fR\n{}\n", escape(rest.trim())));

@@ -4,7 +4,8 @@
 //! Unlocking follows the documented order: an access token
 //! (`VAULT_ACCESS_TOKEN`), a cached key in the OS keyring, a passphrase from
 //! `--passphrase-file`, `VAULT_PASSPHRASE_FILE` or `VAULT_PASSPHRASE`, a
-//! hidden prompt on the terminal; otherwise a clear error at once.
+//! hidden prompt on the terminal (`/dev/tty`, also when stdin is a pipe);
+//! otherwise a clear error at once.
 //!
 //! A passphrase typed at the prompt leaves the unlocked key in the unlock
 //! cache for `DEFAULT_TTL_SECS`; a scripted passphrase does not (scripts say
@@ -39,6 +40,13 @@ pub struct Session {
     pub cache: Box<dyn KeyCache>,
     /// False when the user turned the cache off: then it stays silent.
     cache_on: bool,
+}
+
+/// Whether `vault unlock` kept the key now or found it kept long enough.
+#[derive(PartialEq, Eq)]
+pub enum Kept {
+    Now,
+    Already,
 }
 
 /// How a command was unlocked.
@@ -93,6 +101,9 @@ impl Session {
         })
     }
 
+    /// Opens the vault. An identity asked for (`--as`, `VAULT_IDENTITY`)
+    /// must exist, also for commands that never unlock (`list`, `audit`):
+    /// a misspelt `--as` is an error everywhere, not only where it unlocks.
     pub fn open(&self) -> Result<Vault> {
         let vault = Vault::open(&self.vault_path)?;
         warn_permissions(vault.path());
@@ -103,6 +114,9 @@ impl Session {
             .and_then(|t| t.pin());
         if let Some(data) = dirs::data_dir() {
             vault.use_local_state(&data, token_pin);
+        }
+        if let Some(name) = &self.identity {
+            vault.identity(Some(name))?;
         }
         Ok(vault)
     }
@@ -127,16 +141,25 @@ impl Session {
                 .cache
                 .put(&scope, unlocked.secret_key_bytes(), DEFAULT_TTL_SECS)
             {
-                eprintln!("note: the unlocked key is not kept for the next command: {why}");
+                if first_time_in_this_terminal_session("no-keyring") {
+                    eprintln!("warning: the unlocked key is not kept for the next command: {why}");
+                }
             }
         }
         Ok(unlocked)
     }
 
+    /// Unlocks with the passphrase (or token) itself, never from the
+    /// cache: for `vault passwd`, so that nobody at a terminal left
+    /// unlocked can change the passphrase without knowing it.
+    pub fn unlock_uncached(&self, vault: &Vault) -> Result<Unlocked> {
+        self.unlock_by(vault, false).map(|(unlocked, _)| unlocked)
+    }
+
     /// `vault unlock`: unlocks anew, never from the cache, from any
     /// passphrase source, and keeps the key for `ttl_secs`. Returns the
     /// unlocked identity and when its cached key expires.
-    pub fn unlock_and_keep(&self, vault: &Vault, ttl_secs: i64) -> Result<(Unlocked, i64)> {
+    pub fn unlock_and_keep(&self, vault: &Vault, ttl_secs: i64) -> Result<(Unlocked, i64, Kept)> {
         if self.token.is_some() {
             return Err(Error::Usage(format!(
                 "{} is set: a machine identity unlocks at once and needs no cache",
@@ -145,13 +168,26 @@ impl Session {
         }
         // Ask for no passphrase when the key could not be kept anyway.
         self.cache.status().map_err(Error::CacheUnavailable)?;
+        // A key already cached for at least as long is kept as it is:
+        // neither asked for again nor cut short. A longer time asks anew.
+        let identity = vault.identity(self.identity.as_deref())?;
+        let scope = cache_scope(vault, identity.id());
+        if let Some(cached) = self.cache.get(&scope) {
+            if cached.expires >= crate::time::now() + ttl_secs {
+                if let Ok(unlocked) =
+                    vault.unlock(&identity, Credential::CachedKey(&cached.key[..]))
+                {
+                    return Ok((unlocked, cached.expires, Kept::Already));
+                }
+            }
+        }
         let (unlocked, _) = self.unlock_by(vault, false)?;
         let scope = cache_scope(vault, unlocked.id());
         let expires = self
             .cache
             .put(&scope, unlocked.secret_key_bytes(), ttl_secs)
             .map_err(Error::CacheUnavailable)?;
-        Ok((unlocked, expires))
+        Ok((unlocked, expires, Kept::Now))
     }
 
     fn unlock_by(&self, vault: &Vault, use_cache: bool) -> Result<(Unlocked, How)> {
@@ -181,7 +217,7 @@ impl Session {
             let unlocked = vault.unlock(&identity, Credential::Passphrase(&passphrase))?;
             return Ok((unlocked, How::Scripted));
         }
-        if !terminal::interactive() {
+        if !terminal::has_terminal() {
             return Err(Error::NoPassphrase(identity.name().to_owned()));
         }
         Ok((self.unlock_at_prompt(vault, &identity)?, How::Prompt))
@@ -278,16 +314,74 @@ impl Session {
         };
         let passphrase = match given {
             Some(p) => p,
-            None if terminal::interactive() => Passphrase::new(terminal::prompt_hidden_twice(
-                &format!("New passphrase for {who}: "),
-                "Repeat it: ",
-            )?),
+            None if terminal::has_terminal() => new_passphrase_at_prompt(who)?,
             None => return Err(Error::NoPassphrase(who.to_owned())),
         };
         if passphrase.is_empty() {
             return Err(Error::EmptyPassphrase);
         }
+        warn_if_short(&passphrase);
         Ok(passphrase)
+    }
+}
+
+/// Whether this is the first time in this terminal session (the login or
+/// terminal window, by its session id) that vault gives the note `what`:
+/// a note that cannot change until the user acts is said once, not after
+/// every prompt. The mark is an empty file in the runtime directory; when
+/// it cannot be written the note is given every time.
+fn first_time_in_this_terminal_session(what: &str) -> bool {
+    let Ok(sid) = nix::unistd::getsid(None) else {
+        return true;
+    };
+    let dir = dirs::runtime_dir().unwrap_or_else(std::env::temp_dir);
+    first_time(
+        &dir,
+        &format!("{}-noted-{what}-{sid}", nix::unistd::getuid()),
+    )
+}
+
+/// Creates the mark `vault-NAME` in `dir` unless it is there already.
+fn first_time(dir: &Path, name: &str) -> bool {
+    let mark = dir.join(format!("vault-{name}"));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(mark)
+    {
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::AlreadyExists,
+    }
+}
+
+/// A passphrase shorter than this earns a warning (not a refusal: the
+/// user may know better, and a script's file may be what it is).
+const SHORT_PASSPHRASE: usize = 12;
+
+/// Asks for a new passphrase twice, and again when the two differ, up to
+/// `PROMPT_ATTEMPTS` times.
+fn new_passphrase_at_prompt(who: &str) -> Result<Passphrase> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match terminal::prompt_hidden_twice(&format!("New passphrase for {who}: "), "Repeat it: ") {
+            Err(Error::PassphraseMismatch) if attempt < PROMPT_ATTEMPTS => {
+                eprintln!("the passphrases do not match, try again");
+            }
+            other => return other.map(Passphrase::new),
+        }
+    }
+}
+
+fn warn_if_short(passphrase: &Passphrase) {
+    // Counted in place: no copy of the passphrase is made.
+    let bytes = passphrase.expose();
+    let chars = std::str::from_utf8(bytes).map_or(bytes.len(), |s| s.chars().count());
+    if chars < SHORT_PASSPHRASE {
+        eprintln!(
+            "warning: this passphrase has only {chars} characters; one of {SHORT_PASSPHRASE} or more \
+             (several words) resists guessing far better"
+        );
     }
 }
 
@@ -336,5 +430,22 @@ pub fn warn_permissions(path: &Path) {
             p.want,
             p.path.display()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_is_given_once_per_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(first_time(dir.path(), "0-noted-x-42"));
+        assert!(!first_time(dir.path(), "0-noted-x-42"));
+        assert!(first_time(dir.path(), "0-noted-x-43"));
+        // Where no mark can be written, the note is given every time.
+        let missing = dir.path().join("missing");
+        assert!(first_time(&missing, "0-noted-x-42"));
+        assert!(first_time(&missing, "0-noted-x-42"));
     }
 }

@@ -3,7 +3,10 @@
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Args)]
-#[command(after_long_help = EXEC_AFTER_HELP)]
+#[command(
+    override_usage = "vault exec [OPTIONS] -- COMMAND [ARGS]...",
+    after_long_help = super::help::EXEC
+)]
 pub struct ExecArgs {
     /// Inject these secrets (comma-separated or repeated)
     #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
@@ -41,27 +44,18 @@ pub struct ExecArgs {
     #[arg(long)]
     pub explain: bool,
 
+    /// With --explain, print it as JSON (the shape is in vault-exec(1))
+    #[arg(long, requires = "explain")]
+    pub json: bool,
+
     /// The command to run and its arguments
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
+    // No `allow_hyphen_values`: a word before `--` that looks like an
+    // option is one, so a mistyped `--onyl` is refused with clap's "did
+    // you mean" instead of being run as a program. After the first word of
+    // the command, everything is the command's (`trailing_var_arg`).
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
 }
-
-const EXEC_AFTER_HELP: &str = "\
-Selection: with no --only, --service or --env, every secret granted to the
-identity is injected; otherwise each of them adds its secrets.
-
-Masking: values shorter than 6 bytes are not masked, and a value the command
-transforms (base64, URL-encoding...) is not recognised. With masking on and
-output on a terminal, the command writes to a pseudo-terminal, so it still
-sees a terminal. Without masking, vault replaces itself with the command.
-
-Exit status: the command's own; 128+N when it died of signal N; 125 when
-vault failed before running it; 126 when it could not be run; 127 when it
-was not found.";
 
 /// `--mask` values (kept here so completions list them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -35,6 +35,7 @@ pub fn parse(args: &[OsString]) -> Option<Cli> {
         allow_expired: false,
         allow_dangerous: Vec::new(),
         explain: false,
+        json: false,
         command: Vec::new(),
     };
     let mut mask = None;

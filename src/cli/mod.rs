@@ -11,7 +11,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum, ValueHint};
 
 /// An encrypted local vault that hands secrets to programs as environment
 /// variables.
@@ -39,10 +39,21 @@ impl Cli {
     /// without clap, as it runs before every script (see `fast.rs`),
     /// everything else with clap.
     pub fn parse_args(args: &[OsString]) -> Result<Cli, clap::Error> {
-        match fast::parse(args) {
-            Some(cli) => Ok(cli),
-            None => Cli::try_parse_from(args),
+        if let Some(cli) = fast::parse(args) {
+            return Ok(cli);
         }
+        // `--help` shows the real default path of this platform; the
+        // manual pages, built for every platform, say where to look.
+        let mut command = Cli::command();
+        if let Ok(default) = crate::session::default_vault_path() {
+            let help = format!(
+                "The vault file [env: VAULT_PATH] [default: {}]",
+                default.display()
+            );
+            command = command.mut_arg("vault", |arg| arg.help(help.clone()).long_help(help));
+        }
+        let matches = command.try_get_matches_from_mut(args)?;
+        Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
     }
 }
 
@@ -60,7 +71,8 @@ Exit status:
   before running it, 126 when it could not be run, 127 when not found.
 
 Environment:
-  VAULT_PATH             the vault file (default: DATA_DIR/vault/vault.db)
+  VAULT_PATH             the vault file (default: vault/vault.db in the
+                         data directory; see FILES)
   VAULT_IDENTITY         the identity to act as
   VAULT_ACCESS_TOKEN     a machine identity's access token (CI)
   VAULT_PASSPHRASE_FILE  a file holding the passphrase
@@ -69,13 +81,14 @@ Environment:
   Unlocking variables never reach a program run by exec, which sees
   VAULT_EXEC=1.";
 
-/// Options every command takes.
+/// Options every command takes, listed apart from each command's own.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     // The environment variables behind these options are read in
     // session.rs rather than by clap, so that an empty variable counts as
     // unset instead of as an error.
-    /// The vault file [env: VAULT_PATH] [default: DATA_DIR/vault/vault.db]
+    /// The vault file [env: VAULT_PATH] [default: vault/vault.db in the data directory, see FILES in vault(1)]
     #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub vault: Option<PathBuf>,
 
@@ -92,37 +105,46 @@ pub struct Global {
     pub no_keyring: bool,
 }
 
+// Aliases are hidden ones, named in each about text: shells list visible
+// aliases as completions and keep one name per command, the alias when it
+// sorts first (`mv` before `rename`); users should see the canonical name.
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum Command {
     /// Create a vault and its first identity
+    #[command(after_long_help = help::INIT)]
     Init(InitArgs),
     /// Add a secret; the value comes from a hidden prompt, stdin or a file
+    #[command(after_long_help = help::ADD)]
     Add(AddArgs),
     /// Add every entry of a dotenv (.env) file as a secret, in one transaction
-    #[command(after_long_help = IMPORT_AFTER_HELP)]
+    #[command(after_long_help = help::IMPORT)]
     Import(ImportArgs),
-    /// List secrets and who has access, never their values
-    #[command(visible_alias = "ls")]
+    /// List secrets and who has access, never their values (alias: ls)
+    #[command(alias = "ls", after_long_help = help::LIST)]
     List(ListArgs),
-    /// Rename a secret, keeping its value, version, dates and access
-    #[command(visible_alias = "mv")]
+    /// Rename a secret, keeping its value, version, dates and access (alias: mv)
+    #[command(alias = "mv", after_long_help = help::RENAME)]
     Rename(RenameArgs),
     /// Replace a secret's value; its name and every grant stay
+    #[command(after_long_help = help::ROTATE)]
     Rotate(RotateArgs),
-    /// Delete secrets (asks first)
-    #[command(visible_alias = "rm")]
+    /// Delete secrets, asking first (alias: rm)
+    #[command(alias = "rm", after_long_help = help::DELETE)]
     Delete(DeleteArgs),
     /// Run a command with secrets in its environment
     Exec(ExecArgs),
     /// Give an identity access to secrets
+    #[command(after_long_help = help::GRANT)]
     Grant(GrantArgs),
     /// Take an identity's access to secrets away
+    #[command(after_long_help = help::REVOKE)]
     Revoke(RevokeArgs),
     /// Add, list and remove identities (people and machines)
     #[command(subcommand)]
     Identity(IdentityCommand),
     /// Change the current identity's passphrase
+    #[command(after_long_help = help::PASSWD)]
     Passwd(PasswdArgs),
     /// Show who did what to which secrets, and when; `audit verify` checks it
     ///
@@ -130,23 +152,28 @@ pub enum Command {
     /// exec is recorded: time, identity, action, secret names, and for exec
     /// the program and working directory; never a value. Showing the log
     /// needs no unlocking: it is plaintext metadata, like `vault list`.
+    #[command(after_long_help = help::AUDIT)]
     Audit(AuditArgs),
     /// Unlock once and keep the unlocked key in the OS keyring for a while
+    #[command(after_long_help = help::UNLOCK)]
     Unlock(UnlockArgs),
     /// Remove every cached unlocked key of this vault from the OS keyring
+    #[command(after_long_help = help::LOCK)]
     Lock,
     /// Keep the vault in a git repository: diff and merge it row by row
     #[command(subcommand)]
     Git(GitCommand),
     /// Show the vault's root and what this clone pinned; `trust accept` takes a new one on purpose
+    #[command(after_long_help = help::TRUST)]
     Trust(TrustArgs),
-    /// Show the vault file, identity, unlock method and keyring; nothing secret
-    #[command(visible_alias = "doctor")]
-    Status,
+    /// Show the vault, identity, unlock method and keyring; nothing secret (alias: doctor)
+    #[command(alias = "doctor", after_long_help = help::STATUS)]
+    Status(StatusArgs),
     /// Print the shell completion script for SHELL
     ///
     /// The script asks vault for names as you type, reading only the vault's
     /// plaintext metadata: it never unlocks, prompts or touches a keyring.
+    #[command(after_long_help = help::COMPLETIONS)]
     Completions(CompletionsArgs),
     /// Write completions/ and man/ under DIR (for the repository and packagers)
     #[command(hide = true)]
@@ -158,6 +185,13 @@ pub struct TrustArgs {
     /// `accept`: pin the vault's current root and take its current secrets as the newest (after restoring a backup, or a vault re-created on purpose)
     #[arg(value_parser = ["accept"])]
     pub action: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON (the shape is in the manual page, vault-status(1))
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +226,7 @@ pub struct InitArgs {
 
 mod exec;
 mod fast;
+mod help;
 mod secrets;
 mod team;
 

@@ -62,6 +62,10 @@ pub struct ImportArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// With --dry-run, print it as JSON (the shape is in vault-import(1))
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
+
     /// Rotate secrets that already exist instead of skipping them
     #[arg(long)]
     pub overwrite: bool,
@@ -75,25 +79,13 @@ pub struct ImportArgs {
     pub allow_dangerous_name: bool,
 }
 
-pub(super) const IMPORT_AFTER_HELP: &str = "\
-The file is read as dotenv defines it: NAME=value lines, an optional export
-prefix, # comments, single quotes (literal), double quotes (multi-line
-values and the escapes \\n \\\" \\\\ \\$), and $NAME or ${NAME} replaced by an
-earlier entry or a variable of vault's environment (single quotes or \\$ keep
-a literal $). The whole file is checked before anything is written: if any
-line is refused, nothing is imported. New secrets are managed by you; with
---overwrite, existing ones are rotated and keep their service and grants.
-
-vault never deletes the file: once you no longer need it, delete it yourself
-(for example with shred -u FILE).";
-
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only secrets of this service
     #[arg(long, short = 's', value_name = "SERVICE")]
     pub service: Option<String>,
 
-    /// Print JSON (the shape is documented in the README)
+    /// Print JSON (the shape is under JSON OUTPUT below and in vault-list(1))
     #[arg(long)]
     pub json: bool,
 

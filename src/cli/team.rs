@@ -39,12 +39,13 @@ pub struct RevokeArgs {
 #[command(defer = true)]
 pub enum IdentityCommand {
     /// Add a person (asks for their passphrase) or a machine (--token)
+    #[command(after_long_help = super::help::IDENTITY_ADD)]
     Add(IdentityAddArgs),
-    /// List identities
-    #[command(visible_alias = "ls")]
+    /// List identities (alias: ls)
+    #[command(alias = "ls", after_long_help = super::help::IDENTITY_LIST)]
     List(IdentityListArgs),
-    /// Remove an identity and all its access
-    #[command(visible_alias = "rm")]
+    /// Remove an identity and all its access (alias: rm)
+    #[command(alias = "rm", after_long_help = super::help::IDENTITY_REMOVE)]
     Remove(IdentityRemoveArgs),
 }
 
@@ -118,6 +119,7 @@ pub enum AuditCommand {
     /// yet folded into the chain by a write, are checked too; a bad one is
     /// named by its line. Deleting only the newest entries cannot be
     /// detected.
+    #[command(after_long_help = super::help::AUDIT_VERIFY)]
     Verify,
 }
 
@@ -145,6 +147,7 @@ pub enum GitCommand {
     /// vault's -wal and -shm side files to .gitignore, and sets this
     /// repository's git config. Every clone runs it once: git does not share
     /// its config. Running it again changes nothing.
+    #[command(after_long_help = super::help::GIT_SETUP)]
     Setup,
     /// Print a vault file as text, without values or keys (git's textconv)
     ///
@@ -161,6 +164,7 @@ pub enum GitCommand {
     /// Redoes the merge from git's three stages of the file, taking ours or
     /// theirs for each named secret (or identity) in conflict, and writes
     /// the working file; then `git add` it and commit.
+    #[command(after_long_help = super::help::GIT_RESOLVE)]
     Resolve(GitResolveArgs),
 }
 

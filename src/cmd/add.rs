@@ -6,7 +6,7 @@ use crate::session::Session;
 use crate::vault::NewSecret;
 
 pub fn run(session: &Session, args: AddArgs) -> Result<u8> {
-    let name = super::new_secret_name(&args.name, args.allow_dangerous_name)?;
+    let name = super::name_without_value("add", &args.name, args.allow_dangerous_name)?;
     let expires_at = super::when(args.value.expires.as_deref())?;
     let rotate_every = super::period("--rotate-every", args.value.rotate_every.as_deref())?;
     let service = super::metadata_text("--service", args.service)?;

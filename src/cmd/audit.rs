@@ -7,6 +7,7 @@
 //! (RFC 3339 UTC), `identity`, `action`, `secrets` and `detail` (an object:
 //! a grant's `identity`, `level` and `expires`, exec's `program` and `cwd`).
 
+use super::table::Fit;
 use crate::cli::{AuditArgs, AuditCommand};
 use crate::error::{Error, Result};
 use crate::model::shown;
@@ -83,11 +84,16 @@ fn detail(entry: &AuditEntry) -> String {
     words.join(" ")
 }
 
+/// At a terminal the table fits the window: long secret lists become
+/// counts ("200 secrets"), then the detail is shortened. Into a pipe it is
+/// whole.
 fn table(entries: &[AuditEntry]) -> String {
-    let rows: Vec<[String; 6]> = entries
+    const SECRETS: usize = 4;
+    const DETAIL: usize = 5;
+    let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
-            [
+            vec![
                 e.seq.to_string(),
                 time::format(e.time),
                 shown(&e.identity).into_owned(),
@@ -97,27 +103,14 @@ fn table(entries: &[AuditEntry]) -> String {
             ]
         })
         .collect();
-    let header = ["SEQ", "TIME", "IDENTITY", "ACTION", "SECRETS", "DETAIL"];
-    let mut width = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in width.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: [&str; 6]| {
-        let mut out = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                out.push_str(cell);
-            } else {
-                out.push_str(&format!("{cell:<w$}  ", w = width[i]));
-            }
-        }
-        out.trim_end().to_owned() + "\n"
-    };
-    let mut out = line(header);
-    for row in &rows {
-        out.push_str(&line(row.each_ref().map(String::as_str)));
-    }
-    out
+    let counts = entries
+        .iter()
+        .map(|e| super::table::count(e.secrets.len(), "secret", "secrets"))
+        .collect();
+    super::table::render(
+        &["SEQ", "TIME", "IDENTITY", "ACTION", "SECRETS", "DETAIL"],
+        &rows,
+        crate::terminal::stdout_width(),
+        vec![Fit::Summarise(SECRETS, counts), Fit::Shorten(DETAIL, 20)],
+    )
 }

@@ -40,7 +40,7 @@ pub fn revoke(session: &Session, args: RevokeArgs) -> Result<u8> {
         super::join_names(&names)
     ))?;
     eprintln!(
-        "note: {from} may have kept what it could read; rotate {} to be sure (marked as needing rotation)",
+        "warning: {from} may have kept what it could read; rotate {} to be sure (marked as needing rotation)",
         super::join_names(&names)
     );
     super::OK

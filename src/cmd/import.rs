@@ -4,7 +4,11 @@
 //! The whole file is read and checked first (its format, every name, every
 //! value, duplicates), so a refused file changes nothing. Errors name a line
 //! number, never a line's text: it may hold a secret. vault never deletes
-//! the file; it suggests how to once the values are in the vault.
+//! the file; it suggests how to once the values are in the vault (for a
+//! regular file only: never `shred -u /dev/stdin`).
+//!
+//! `--dry-run --json` prints `{"add": [names], "rotate": [names], "skip":
+//! [names]}`, and changes nothing.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -110,6 +114,18 @@ fn read(args: &ImportArgs) -> Result<Vec<NewSecret>> {
 /// One line per name, a summary, and the advice to delete the file.
 fn report(args: &ImportArgs, done: &Imported) -> Result<u8> {
     let dry = args.dry_run;
+    if dry && args.json {
+        fn names(list: &[SecretName]) -> Vec<&str> {
+            list.iter().map(SecretName::as_str).collect()
+        }
+        let rotate: Vec<SecretName> = done.rotated.iter().map(|(n, _)| n.clone()).collect();
+        super::print_json(&serde_json::json!({
+            "add": names(&done.added),
+            "rotate": names(&rotate),
+            "skip": names(&done.skipped),
+        }))?;
+        return super::OK;
+    }
     let mut out = String::new();
     for name in &done.added {
         out.push_str(&format!(
@@ -136,16 +152,27 @@ fn report(args: &ImportArgs, done: &Imported) -> Result<u8> {
     });
     super::print(&out)?;
     if skipped > 0 {
-        eprintln!("note: pass --overwrite to rotate the secrets that already exist");
+        eprintln!("hint: pass --overwrite to rotate the secrets that already exist");
     }
-    if !args.dry_run {
+    if !args.dry_run && is_a_plain_file(&args.file) {
         eprintln!(
-            "note: {} still holds these values in plain text; once you no longer need it, delete it: shred -u {}",
+            "hint: {} still holds these values in plain text; once you no longer need it, delete it: shred -u {}",
             args.file.display(),
             shell_word(&args.file)
         );
     }
     super::OK
+}
+
+/// Whether `path` is a regular file worth deleting: not a pipe, a device
+/// or one of `/dev/stdin`'s links, where `shred -u` would be wrong.
+fn is_a_plain_file(path: &Path) -> bool {
+    let special = std::fs::canonicalize(path)
+        .map(|p| p.starts_with("/dev") || p.starts_with("/proc"))
+        .unwrap_or(true)
+        || path.starts_with("/dev")
+        || path.starts_with("/proc");
+    !special && std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// A path as one shell word, quoted when it needs to be, never taken for

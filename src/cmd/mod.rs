@@ -22,6 +22,7 @@ mod passwd;
 mod rename;
 mod rotate;
 mod status;
+pub(crate) mod table;
 mod trust;
 mod unlock;
 
@@ -44,26 +45,58 @@ pub fn run(cli: Cli) -> Result<u8> {
         command => command,
     };
     let session = Session::new(&cli.global)?;
+    dispatch(&session, command).map_err(|e| with_close_names(&session, e))
+}
+
+fn dispatch(session: &Session, command: Command) -> Result<u8> {
     match command {
-        Command::Init(args) => init::run(&session, args),
-        Command::Add(args) => add::run(&session, args),
-        Command::Import(args) => import::run(&session, args),
-        Command::List(args) => list::run(&session, args),
-        Command::Rename(args) => rename::run(&session, args),
-        Command::Rotate(args) => rotate::run(&session, args),
-        Command::Delete(args) => delete::run(&session, args),
-        Command::Exec(args) => exec::run(&session, args),
-        Command::Grant(args) => grant::grant(&session, args),
-        Command::Revoke(args) => grant::revoke(&session, args),
-        Command::Identity(command) => identity::run(&session, command),
-        Command::Passwd(args) => passwd::run(&session, args),
-        Command::Audit(args) => audit::run(&session, args),
-        Command::Unlock(args) => unlock::unlock(&session, args),
-        Command::Lock => unlock::lock(&session),
-        Command::Status => status::run(&session),
-        Command::Trust(args) => trust::run(&session, args),
-        Command::Git(command) => git::run(&session, command),
+        Command::Init(args) => init::run(session, args),
+        Command::Add(args) => add::run(session, args),
+        Command::Import(args) => import::run(session, args),
+        Command::List(args) => list::run(session, args),
+        Command::Rename(args) => rename::run(session, args),
+        Command::Rotate(args) => rotate::run(session, args),
+        Command::Delete(args) => delete::run(session, args),
+        Command::Exec(args) => exec::run(session, args),
+        Command::Grant(args) => grant::grant(session, args),
+        Command::Revoke(args) => grant::revoke(session, args),
+        Command::Identity(command) => identity::run(session, command),
+        Command::Passwd(args) => passwd::run(session, args),
+        Command::Audit(args) => audit::run(session, args),
+        Command::Unlock(args) => unlock::unlock(session, args),
+        Command::Lock => unlock::lock(session),
+        Command::Status(args) => status::run(session, args),
+        Command::Trust(args) => trust::run(session, args),
+        Command::Git(command) => git::run(session, command),
         Command::Completions(_) | Command::GenerateAssets(_) => OK,
+    }
+}
+
+/// An unknown secret, identity or service name, with the vault's names
+/// close to it ("did you mean"), read from its plaintext metadata. Runs
+/// only on the way out of a failed command.
+fn with_close_names(session: &Session, e: Error) -> Error {
+    use crate::vault::{NameKind, Vault};
+    let (name, kind) = match &e {
+        Error::NoSecret(name) => (name.clone(), NameKind::Secret),
+        Error::NoIdentity(name) => (name.clone(), NameKind::Identity),
+        Error::NoService(name) => (name.clone(), NameKind::Service),
+        _ => return e,
+    };
+    let Ok(vault) = Vault::open_read_only(&session.vault_path) else {
+        return e;
+    };
+    let names = vault.completion_names(kind).unwrap_or_default();
+    let close: Vec<String> = crate::suggest::close(&name, names.iter().map(|(n, _)| n.as_str()))
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if close.is_empty() {
+        return e;
+    }
+    Error::Close {
+        error: Box::new(e),
+        close,
     }
 }
 
@@ -110,6 +143,22 @@ pub fn metadata_text(option: &'static str, text: Option<String>) -> Result<Optio
 }
 
 /// A secret name a user typed for a new secret.
+/// The name argument of `add` or `rotate`, refusing `NAME=value`: the
+/// value was typed as an argument, and is not repeated back.
+pub fn name_without_value(
+    command: &'static str,
+    text: &str,
+    allow_dangerous: bool,
+) -> Result<SecretName> {
+    if let Some((name, _)) = text.split_once('=') {
+        return Err(Error::ValueAsArgument {
+            command,
+            name: SecretName::parse(name, true).ok().map(|n| n.to_string()),
+        });
+    }
+    new_secret_name(text, allow_dangerous)
+}
+
 pub fn new_secret_name(text: &str, allow_dangerous: bool) -> Result<SecretName> {
     SecretName::parse(text, allow_dangerous).map_err(|p| Error::secret_name(text, p))
 }

@@ -8,7 +8,7 @@ use crate::session::Session;
 use crate::vault::Rotation;
 
 pub fn run(session: &Session, args: RotateArgs) -> Result<u8> {
-    let name = super::existing_secret_name(&args.name)?;
+    let name = super::name_without_value("rotate", &args.name, true)?;
     let expires_at = super::when(args.value.expires.as_deref())?;
     let rotate_every = super::period("--rotate-every", args.value.rotate_every.as_deref())?;
     let vault = session.open()?;

@@ -4,7 +4,17 @@
 //! Reads the vault read-only: the file and its format, its permissions, the
 //! identity commands act as, the keyring, and the unlock methods in the
 //! order the session tries them, each with why it is or is not available.
+//!
+//! `--json` prints the same as one object: `vault` (the path), `format`
+//! (or `null` when there is no vault yet), `reads_up_to`, `permissions`,
+//! `keyring`, `identity` (`{"name", "kind"}`, or `null` with
+//! `identity_problem`), `next_unlock` (a method's name, or `null`) and
+//! `unlock_methods` (`[{"method", "available", "why"}]`, in the order they
+//! are tried).
 
+use serde_json::{json, Value};
+
+use crate::cli::StatusArgs;
 use crate::error::{Error, Result};
 use crate::keycache::KeyCache;
 use crate::model::shown;
@@ -14,16 +24,20 @@ use crate::store::{check_permissions, FORMAT_VERSION};
 use crate::vault::Vault;
 use crate::{env, terminal, time};
 
-pub fn run(session: &Session) -> Result<u8> {
+pub fn run(session: &Session, args: StatusArgs) -> Result<u8> {
     let path = &session.vault_path;
     let mut out = Report::default();
     out.line("vault", &path.display().to_string());
+    out.json("vault", json!(path.display().to_string()));
+    out.json("reads_up_to", json!(FORMAT_VERSION));
     let vault = match Vault::open_read_only(path) {
         Ok(vault) => vault,
         Err(Error::NoVault(_)) => {
             out.line("format", "no vault here yet: `vault init` creates one");
+            out.json("format", Value::Null);
             out.line("keyring", &keyring(session.cache.as_ref()));
-            return super::print(&out.0).map(|_| 0);
+            out.json("keyring", json!(keyring(session.cache.as_ref())));
+            return out.print(args.json);
         }
         Err(e) => return Err(e),
     };
@@ -32,8 +46,11 @@ pub fn run(session: &Session) -> Result<u8> {
         "format",
         &format!("{version} (this vault reads up to {FORMAT_VERSION})"),
     );
+    out.json("format", json!(version));
     out.line("permissions", &permissions(path));
+    out.json("permissions", json!(permissions(path)));
     out.line("keyring", &keyring(session.cache.as_ref()));
+    out.json("keyring", json!(keyring(session.cache.as_ref())));
     let identity = session.identity_of(&vault);
     let person = match &identity {
         Ok(i) => {
@@ -41,10 +58,16 @@ pub fn run(session: &Session) -> Result<u8> {
                 "identity",
                 &format!("{} ({})", shown(i.name()), i.kind().as_str()),
             );
+            out.json(
+                "identity",
+                json!({ "name": i.name(), "kind": i.kind().as_str() }),
+            );
             i.kind() == IdentityKind::Person
         }
         Err(e) => {
             out.line("identity", &format!("none: {e}"));
+            out.json("identity", Value::Null);
+            out.json("identity_problem", json!(e.to_string()));
             false
         }
     };
@@ -75,10 +98,10 @@ pub fn run(session: &Session) -> Result<u8> {
             env::PASSPHRASE
         )),
     };
-    let prompt = match terminal::interactive() {
+    let prompt = match terminal::has_terminal() {
         _ if !person => Err("only for a person's identity".to_owned()),
         true => Ok("a hidden prompt".to_owned()),
-        false => Err("stdin is not a terminal".to_owned()),
+        false => Err("no terminal (no /dev/tty)".to_owned()),
     };
     let methods = [
         ("access token", token),
@@ -89,18 +112,27 @@ pub fn run(session: &Session) -> Result<u8> {
     let next = methods
         .iter()
         .find(|(_, how)| how.is_ok())
-        .map(|(name, _)| (*name).to_owned())
-        .unwrap_or_else(|| "none: every command that needs a key will fail".to_owned());
-    out.line("next unlock", &next);
+        .map(|(name, _)| *name);
+    out.line(
+        "next unlock",
+        next.unwrap_or("none: every command that needs a key will fail"),
+    );
+    out.json("next_unlock", json!(next));
+    let mut listed = Vec::new();
     for (n, (name, how)) in methods.iter().enumerate() {
         let text = match how {
             Ok(why) => format!("yes, {why}"),
             Err(why) => format!("no, {why}"),
         };
         out.line(&format!("  {}. {name}", n + 1), &text);
+        let (available, why) = match how {
+            Ok(why) => (true, why),
+            Err(why) => (false, why),
+        };
+        listed.push(json!({ "method": name, "available": available, "why": why }));
     }
-    super::print(&out.0)?;
-    super::OK
+    out.json("unlock_methods", Value::Array(listed));
+    out.print(args.json)
 }
 
 /// Whether the keyring works here, or why it is not used.
@@ -131,13 +163,30 @@ fn permissions(path: &std::path::Path) -> String {
     each.join("; ")
 }
 
-/// `label:` and a value, the values aligned.
+/// The report as text (`label:` and a value, the values aligned) and as
+/// the JSON object of `--json`.
 #[derive(Default)]
-struct Report(String);
+struct Report {
+    text: String,
+    json: serde_json::Map<String, Value>,
+}
 
 impl Report {
     fn line(&mut self, label: &str, value: &str) {
-        self.0
+        self.text
             .push_str(&format!("{:<20}{value}\n", format!("{label}:")));
+    }
+
+    fn json(&mut self, key: &str, value: Value) {
+        self.json.insert(key.to_owned(), value);
+    }
+
+    fn print(self, json: bool) -> Result<u8> {
+        if json {
+            super::print_json(&Value::Object(self.json))?;
+        } else {
+            super::print(&self.text)?;
+        }
+        super::OK
     }
 }

@@ -4,23 +4,27 @@
 //!
 //! `unlock` takes the passphrase from any source (file, environment,
 //! terminal), so scripts and tests can use it too; it fails when the key
-//! cannot be kept, since keeping it is all the user asked for.
+//! cannot be kept, since keeping it is all the user asked for. A key
+//! already cached for at least as long is left as it is, without asking.
 
 use crate::cli::UnlockArgs;
 use crate::error::{Error, Result};
 use crate::keycache::MAX_TTL_SECS;
-use crate::session::{cache_scope, Session};
+use crate::session::{cache_scope, Kept, Session};
 use crate::time::WhenProblem;
 
 pub fn unlock(session: &Session, args: UnlockArgs) -> Result<u8> {
     let ttl = duration(&args.duration)?;
     let vault = session.open()?;
-    let (me, expires) = session.unlock_and_keep(&vault, ttl)?;
-    super::print(&format!(
-        "unlocked {} until {}\n",
-        me.name(),
-        crate::time::format(expires)
-    ))?;
+    let (me, expires, kept) = session.unlock_and_keep(&vault, ttl)?;
+    let until = crate::time::format(expires);
+    super::print(&match kept {
+        Kept::Now => format!("unlocked {} until {until}\n", me.name()),
+        Kept::Already => format!(
+            "{} is already unlocked until {until}; nothing was changed\n",
+            me.name()
+        ),
+    })?;
     super::OK
 }
 

@@ -231,3 +231,84 @@ fn an_empty_or_zero_request_runs_vault_normally() {
             .stdout_is(&format!("vault {}\n", env!("CARGO_PKG_VERSION")));
     }
 }
+
+/// Regression: `vault <TAB>` offered `mv` and `doctor` in place of
+/// `rename` and `status` (one name per command, the first in sort order).
+#[test]
+fn commands_are_offered_by_their_canonical_names() {
+    let env = fixture();
+    let offered = complete(&env, &[""]);
+    let commands: Vec<&str> = offered
+        .iter()
+        .map(String::as_str)
+        .filter(|c| !c.starts_with('-'))
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "init",
+            "add",
+            "import",
+            "list",
+            "rename",
+            "rotate",
+            "delete",
+            "exec",
+            "grant",
+            "revoke",
+            "identity",
+            "passwd",
+            "audit",
+            "unlock",
+            "lock",
+            "git",
+            "status",
+            "completions",
+            "help"
+        ]
+    );
+    // An alias typed out still completes, to itself.
+    assert_eq!(complete(&env, &["mv"]), ["mv"]);
+    assert_eq!(complete(&env, &["identity", "l"]), ["list"]);
+}
+
+/// Regression: nothing completed after `exec --`.
+#[test]
+fn after_exec_and_the_escape_come_a_program_then_its_files() {
+    let env = fixture();
+    let bin = env.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for (name, mode) in [("deploy-prod", 0o755), ("deploy-notes", 0o644)] {
+        let path = bin.join(name);
+        std::fs::write(&path, "#!/bin/sh\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    std::fs::write(env.path().join("notes.txt"), "").unwrap();
+    let with_path = |words: &[&str]| -> Vec<String> {
+        let out = request(&env, words)
+            .env("PATH", &bin)
+            .run()
+            .success()
+            .stderr_is("");
+        out.stdout.lines().map(str::to_owned).collect()
+    };
+    // The program: commands on PATH (executable ones only)...
+    assert_eq!(with_path(&["exec", "--", "depl"]), ["deploy-prod"]);
+    assert_eq!(
+        with_path(&["exec", "--only", "STRIPE_KEY", "--", "depl"]),
+        ["deploy-prod"]
+    );
+    // ... or a path, when the word has a slash.
+    assert_eq!(with_path(&["exec", "--", "./bi"]), ["./bin/"]);
+    assert_eq!(
+        with_path(&["exec", "--", "./bin/dep"]),
+        ["./bin/deploy-prod"]
+    );
+    // Then files, as for the program itself.
+    assert_eq!(with_path(&["exec", "--", "cat", "note"]), ["notes.txt"]);
+    assert_eq!(
+        with_path(&["exec", "--", "cat", "notes.txt", "./bin/deploy-n"]),
+        ["./bin/deploy-notes"]
+    );
+}

@@ -223,7 +223,7 @@ fn allow_expired_injects_it_with_a_note() {
     .run()
     .success()
     .stdout_is("sk_live_4f9a8b7c\n")
-    .stderr_is("vault: injecting API_KEY, which expired on 2020-09-13T12:26:40Z\n");
+    .stderr_is("warning: injecting API_KEY, which expired on 2020-09-13T12:26:40Z\n");
 }
 
 #[test]
@@ -241,7 +241,7 @@ fn a_secret_expiring_within_a_week_is_named_in_a_warning() {
         .passphrase()
         .run()
         .success()
-        .stderr_has("vault: SOON expires in ")
+        .stderr_has("warning: SOON expires in ")
         .stderr_has("; rotate it soon\n");
     assert!(!out.stderr.contains("LATER"), "{out:#?}");
 }
@@ -264,7 +264,7 @@ fn a_nested_exec_says_so() {
     .run()
     .success()
     .stdout_is("1\n")
-    .stderr_is("vault: running inside another vault exec\n");
+    .stderr_is("warning: running inside another vault exec\n");
 }
 
 #[test]

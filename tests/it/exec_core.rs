@@ -4,7 +4,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{Env, PASSPHRASE};
+use crate::support::{Env, NO_PASSPHRASE_HINT, PASSPHRASE};
 
 fn with_secrets() -> Env {
     let env = Env::init();
@@ -235,11 +235,13 @@ fn answers_125_for_a_wrong_passphrase() {
 #[test]
 fn answers_125_without_a_passphrase_or_terminal() {
     let env = with_secrets();
-    env.vault(&["exec", "--mask", "never", "--", "echo", "ran"]).run().fails(
-        125,
-        "no passphrase for identity owner: no terminal to ask on",
-        Some("set VAULT_PASSPHRASE_FILE or VAULT_PASSPHRASE, pass --passphrase-file, or run at a terminal"),
-    );
+    env.vault(&["exec", "--mask", "never", "--", "echo", "ran"])
+        .run()
+        .fails(
+            125,
+            "no passphrase for identity owner: no terminal to ask on",
+            Some(NO_PASSPHRASE_HINT),
+        );
 }
 
 #[test]
@@ -249,7 +251,7 @@ fn answers_125_for_no_command() {
         env.vault(args).passphrase().run().fails(
             125,
             "no command given to run",
-            Some("usage: vault exec [OPTIONS] -- COMMAND [ARGS...]"),
+            Some("usage: vault exec [OPTIONS] -- COMMAND [ARGS]..."),
         );
     }
 }

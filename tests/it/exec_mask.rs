@@ -134,7 +134,7 @@ fn short_values_are_named_and_left_unmasked() {
         .run()
         .success()
         .stdout_is("12345 [masked:API_KEY]\n")
-        .stderr_is("vault: not masking PIN: values shorter than 6 bytes are not masked\n");
+        .stderr_is("warning: not masking PIN: values shorter than 6 bytes are not masked\n");
 }
 
 #[test]
@@ -161,8 +161,12 @@ fn mask_always_into_pipes_needs_no_terminal() {
 /// Runs `inner` (a shell script) on a fresh pseudo-terminal with script(1),
 /// and returns everything the terminal showed.
 fn on_a_terminal(env: &Env, inner: &str) -> String {
-    std::fs::write(env.path().join("inner.sh"), inner).unwrap();
-    let out = bash(env, "script -qec 'sh inner.sh' /dev/null");
+    let inner_sh = env.path().join("inner.sh");
+    std::fs::write(&inner_sh, inner).unwrap();
+    let out = bash(
+        env,
+        &format!("script -qec 'sh {}' /dev/null", inner_sh.display()),
+    );
     assert!(out.status.success(), "script failed: {out:#?}");
     String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n")
 }
@@ -231,21 +235,55 @@ fn wait_for_last_line(path: &Path, expected: &str) {
     }
 }
 
+/// A tmux server on a socket in the test's own directory, killed (with
+/// everything in its panes) when the test ends, even when it fails.
+struct Tmux<'a> {
+    env: &'a Env,
+    socket: std::path::PathBuf,
+}
+
+impl Tmux<'_> {
+    fn run(&self, args: &str) -> std::process::Output {
+        bash(
+            self.env,
+            &format!("tmux -S '{}' {args}", self.socket.display()),
+        )
+    }
+}
+
+impl Drop for Tmux<'_> {
+    fn drop(&mut self) {
+        self.run("kill-server");
+    }
+}
+
 #[test]
 fn the_pseudo_terminal_follows_the_window_size() {
     let env = with_secrets();
+    let dir = env.path().display().to_string();
+    let inner = env.path().join("inner.sh");
+    // Every path is absolute: the script must not depend on the directory
+    // tmux starts its pane in.
     std::fs::write(
-        env.path().join("inner.sh"),
-        r#""$VAULT" exec --mask always -- bash -c 'trap "stty size <&1 >> sizes" WINCH; stty size <&1 >> sizes; for _ in $(seq 1200); do sleep 0.05; [ -e stop ] && exit 0; done'"#,
+        &inner,
+        format!(
+            r#"cd '{dir}' || exit 1
+"$VAULT" exec --mask always -- bash -c 'trap "stty size <&1 >> sizes" WINCH; stty size <&1 >> sizes; for _ in $(seq 1200); do sleep 0.05; [ -e stop ] && exit 0; done'"#
+        ),
     )
     .unwrap();
-    let tmux = |args: &str| bash(&env, &format!("tmux -S tmux.sock {args}"));
-    let started = tmux("new-session -d -x 100 -y 30 'sh inner.sh'");
+    let tmux = Tmux {
+        env: &env,
+        socket: env.path().join("tmux.sock"),
+    };
+    let started = tmux.run(&format!(
+        "new-session -d -c '{dir}' -x 100 -y 30 'sh {}'",
+        inner.display()
+    ));
     assert!(started.status.success(), "{started:#?}");
     let sizes = env.path().join("sizes");
     wait_for_last_line(&sizes, "30 100");
-    tmux("resize-window -t 0 -x 120 -y 40");
+    tmux.run("resize-window -t 0 -x 120 -y 40");
     wait_for_last_line(&sizes, "40 120");
     std::fs::write(env.path().join("stop"), "").unwrap();
-    tmux("kill-server");
 }

@@ -107,5 +107,5 @@ fn refuses_to_run_without_a_command() {
         env.vault(&["exec", "--only", "API_KEY"]).passphrase().run(),
         "no command given to run",
     )
-    .stderr_has("hint: usage: vault exec [OPTIONS] -- COMMAND [ARGS...]\n");
+    .stderr_has("hint: usage: vault exec [OPTIONS] -- COMMAND [ARGS]...\n");
 }

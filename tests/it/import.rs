@@ -200,7 +200,7 @@ fn dry_run_lists_names_only_changes_nothing_and_needs_no_unlock() {
             "would add NEW\nwould skip TOKEN: it already exists\n\
              dry run: 1 to add, 0 to rotate, 1 to skip; nothing was changed\n",
         )
-        .stderr_is("note: pass --overwrite to rotate the secrets that already exist\n");
+        .stderr_is("hint: pass --overwrite to rotate the secrets that already exist\n");
     env.vault(&["import", "--dry-run", "--overwrite"])
         .arg(&file)
         .run()
@@ -219,7 +219,7 @@ fn suggests_deleting_the_file_and_never_deletes_it() {
     let file = write(&env, "my app.env", "API_KEY=k\n");
     let quoted = format!("'{}'", file.display());
     import(&env, &file, &[]).run().success().stderr_is(&format!(
-        "note: {} still holds these values in plain text; once you no longer need it, \
+        "hint: {} still holds these values in plain text; once you no longer need it, \
          delete it: shred -u {quoted}\n",
         file.display()
     ));

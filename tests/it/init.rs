@@ -80,3 +80,27 @@ fn refuses_an_invalid_identity_name() {
         .error("invalid identity name \"bad name\": it contains ' '");
     assert!(!env.vault.exists());
 }
+
+/// Regression: a 3-character passphrase was taken without a word.
+#[test]
+fn a_short_scripted_passphrase_is_taken_with_a_warning() {
+    let env = Env::new();
+    env.vault(&["init", "--name", "alice"])
+        .env("VAULT_PASSPHRASE", "abc")
+        .run()
+        .success()
+        .stdout_is(&format!(
+            "created vault {} with identity alice\n",
+            env.vault.display()
+        ))
+        .stderr_is(
+            "warning: this passphrase has only 3 characters; one of 12 or more \
+             (several words) resists guessing far better\n",
+        );
+    env.vault(&["init", "--name", "bob", "--vault"])
+        .arg(env.path().join("other.db"))
+        .env("VAULT_PASSPHRASE", "twelve chars")
+        .run()
+        .success()
+        .stderr_is("");
+}

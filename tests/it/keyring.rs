@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::{Env, Run};
+use crate::support::{Env, Run, NO_PASSPHRASE_HINT};
 
 const NO_PASSPHRASE: &str = "no passphrase for identity owner: no terminal to ask on";
 
@@ -279,6 +279,39 @@ fn the_cached_entry_holds_the_key_not_the_passphrase_and_expires_in_the_kernel()
     assert_ne!(lines[0].split_whitespace().nth(3), Some("perm"));
 }
 
+/// Regression: `vault unlock` while unlocked for 2h asked again and cut
+/// the cache to 15 minutes.
+#[test]
+fn unlocking_again_keeps_a_longer_cached_key_without_asking() {
+    let (env, keyring) = setup();
+    let first = vault(&env, &["unlock", "--for", "2h"])
+        .passphrase()
+        .run()
+        .success();
+    let until = first
+        .stdout
+        .strip_prefix("unlocked owner until ")
+        .expect("unlocked")
+        .trim_end()
+        .to_owned();
+    let entries = keyring.vault_entries();
+    for args in [&["unlock"][..], &["unlock", "--for", "1h"]] {
+        vault(&env, args)
+            .run()
+            .success()
+            .stdout_is(&format!(
+                "owner is already unlocked until {until}; nothing was changed\n"
+            ))
+            .stderr_is("");
+    }
+    assert_eq!(keyring.vault_entries(), entries);
+    // A longer time than the cached key has left asks for the passphrase.
+    vault(&env, &["unlock", "--for", "3h"])
+        .run()
+        .code(2)
+        .stderr_has(&format!("error: {NO_PASSPHRASE}\n"));
+}
+
 #[test]
 fn a_short_unlock_expires_and_asks_again() {
     let (env, keyring) = setup();
@@ -338,6 +371,25 @@ fn another_vault_file_or_identity_does_not_see_the_cached_key() {
     .stderr_has("error: no passphrase for identity bob: no terminal to ask on\n");
 }
 
+/// Regression: with a cached key, `vault passwd` went straight to the new
+/// passphrase, so anyone at a terminal left unlocked could change it.
+#[test]
+fn changing_the_passphrase_asks_the_current_one_even_with_a_cached_key() {
+    let (env, keyring) = setup();
+    vault(&env, &["unlock"]).passphrase().run().success();
+    let cached = keyring.vault_entries();
+    assert_eq!(cached.len(), 1);
+    let new = env.path().join("new-passphrase");
+    std::fs::write(&new, "a new passphrase\n").unwrap();
+    env.refuses(
+        vault(&env, &["passwd", "--new-passphrase-file"]).arg(&new),
+        2,
+        NO_PASSPHRASE,
+        Some(NO_PASSPHRASE_HINT),
+    );
+    assert_eq!(keyring.vault_entries(), cached);
+}
+
 #[test]
 fn changing_the_passphrase_removes_the_cached_key() {
     let (env, keyring) = setup();
@@ -346,6 +398,7 @@ fn changing_the_passphrase_removes_the_cached_key() {
     std::fs::write(&new, "a new passphrase\n").unwrap();
     vault(&env, &["passwd", "--new-passphrase-file"])
         .arg(&new)
+        .passphrase()
         .run()
         .success()
         .stdout_is("changed the passphrase of owner\n");
@@ -492,9 +545,9 @@ fn without_a_session_keyring_everything_works_and_nothing_is_left_behind() {
         .stdin(format!("{}\n", crate::support::PASSPHRASE))
         .run()
         .success()
-        .stdout_has("note: the unlocked key is not kept for the next command: there is no session keyring here (`keyctl session` starts one)\r\n")
+        .stdout_has("warning: the unlocked key is not kept for the next command: there is no session keyring here (`keyctl session` starts one)\r\n")
         .stdout_has("def");
-    assert_eq!(out.stdout.matches("note:").count(), 1);
+    assert_eq!(out.stdout.matches("warning:").count(), 1);
     let env = terminal;
     assert_eq!(
         live_keys_named(&entry_name(&env.vault, "owner")),

@@ -126,14 +126,17 @@ fn filters_by_service() {
     assert_eq!(names, ["STRIPE_KEY"]);
 }
 
+/// Regression: an unknown service listed nothing and suggested adding a
+/// secret; mistakes with close names are in mistakes.rs.
 #[test]
-fn an_unknown_service_lists_nothing() {
+fn an_unknown_service_is_an_error() {
     let env = two_secrets();
-    env.vault(&["list", "--service", "nope"])
-        .run()
-        .success()
-        .stdout_is("")
-        .stderr_is("no secrets; add one with `vault add NAME`\n");
+    env.refuses(
+        env.vault(&["list", "--service", "nope"]),
+        2,
+        "no secret belongs to service nope",
+        Some("`vault list` shows each secret's service"),
+    );
 }
 
 #[test]

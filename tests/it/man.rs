@@ -71,16 +71,18 @@ fn vault_completions_prints_the_shipped_script() {
     }
 }
 
-/// Whether a tool is installed (.ci/run installs mandoc, groff and man-db).
-fn have(tool: &str) -> bool {
+/// Fails the test unless a tool is installed (scripts/test.sh installs
+/// mandoc and man-db, which brings groff): a check never passes by
+/// skipping.
+fn need(tool: &str) {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !found {
-        eprintln!("{tool} is not installed: skipped (.ci/run installs it)");
-    }
-    found
+    assert!(
+        found,
+        "{tool} is not installed (scripts/test.sh installs it)"
+    );
 }
 
 fn pages() -> Vec<PathBuf> {
@@ -95,34 +97,30 @@ fn pages() -> Vec<PathBuf> {
 
 #[test]
 fn pages_are_lint_clean() {
+    need("mandoc");
+    need("groff");
     for page in pages() {
-        if have("mandoc") {
-            let out = Command::new("mandoc")
-                .args(["-T", "lint"])
-                .arg(&page)
-                .output()
-                .unwrap();
-            let report = String::from_utf8_lossy(&out.stdout).into_owned()
-                + &String::from_utf8_lossy(&out.stderr);
-            assert_eq!(report, "", "mandoc -T lint {}", page.display());
-        }
-        if have("groff") {
-            let out = Command::new("groff")
-                .args(["-man", "-ww", "-z"])
-                .arg(&page)
-                .output()
-                .unwrap();
-            let warnings = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(warnings, "", "groff warnings for {}", page.display());
-        }
+        let out = Command::new("mandoc")
+            .args(["-T", "lint"])
+            .arg(&page)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(report, "", "mandoc -T lint {}", page.display());
+        let out = Command::new("groff")
+            .args(["-man", "-ww", "-z"])
+            .arg(&page)
+            .output()
+            .unwrap();
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(warnings, "", "groff warnings for {}", page.display());
     }
 }
 
 #[test]
 fn man_shows_the_main_page_with_statuses_environment_and_files() {
-    if !have("man") {
-        return;
-    }
+    need("man");
     let out = Command::new("man")
         .arg("-l")
         .arg(repo().join("man/vault.1"))
@@ -162,4 +160,74 @@ fn nested_subcommands_have_their_own_page() {
     ] {
         assert!(page.contains(part), "vault-identity-add.1 lacks {part:?}");
     }
+}
+
+/// Every command's page has EXAMPLES; long help never lands under
+/// clap_mangen's EXTRA; every JSON shape is in its page (an installed page
+/// cannot point at the README); exec's synopsis is its usage line.
+#[test]
+fn pages_have_examples_json_shapes_and_standard_headings() {
+    for page in pages() {
+        let name = page.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&page).unwrap();
+        assert!(!text.contains(".SH EXTRA"), "{name} has an EXTRA section");
+        let has_subcommands =
+            ["vault.1", "vault-identity.1", "vault-git.1"].contains(&name.as_str());
+        let plumbing =
+            ["vault-git-textconv.1", "vault-git-merge.1", "vault-lock.1"].contains(&name.as_str());
+        if !has_subcommands && !plumbing {
+            assert!(text.contains(".SH \"EXAMPLES\""), "{name} has no EXAMPLES");
+        }
+    }
+    for (page, shape) in [
+        ("vault-list.1", "\"rotation_overdue\""),
+        ("vault-identity-list.1", "\"identities\""),
+        ("vault-audit.1", "detail is an"),
+        ("vault-status.1", "\"unlock_methods\""),
+        ("vault-exec.1", "\"refused\""),
+    ] {
+        let text = std::fs::read_to_string(repo().join("man").join(page)).unwrap();
+        assert!(
+            text.contains(".SH \"JSON OUTPUT\""),
+            "{page} has no JSON OUTPUT"
+        );
+        assert!(text.contains(shape), "{page} lacks {shape}");
+    }
+    let exec = std::fs::read_to_string(repo().join("man/vault-exec.1")).unwrap();
+    assert!(
+        exec.contains(".SH SYNOPSIS\nvault exec [OPTIONS] \\-\\- COMMAND [ARGS]...\n"),
+        "{exec}"
+    );
+    assert!(exec.contains(".SH \"EXIT STATUS\"\n.TP\n\\fBN\\fR\nthe command's own status\n"));
+}
+
+#[test]
+fn long_help_shows_examples_and_global_options_apart() {
+    let env = Env::new();
+    let out = env.vault(&["add", "--help"]).run().success();
+    assert!(
+        out.stdout.contains(
+            "Examples:\n  vault add STRIPE_KEY --service stripe --expires 90d\n      Asks for the value twice, without echo.\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    let global = out
+        .stdout
+        .find("Global options:\n")
+        .expect("Global options");
+    assert!(out.stdout[global..].contains("--passphrase-file"));
+    assert!(!out.stdout[..global].contains("--passphrase-file"));
+    let out = env.vault(&["exec", "--help"]).run().success();
+    assert!(out
+        .stdout
+        .contains("Usage: vault exec [OPTIONS] -- COMMAND [ARGS]...\n"));
+    // The default path is this platform's own.
+    let default = env.path().join("xdg").join("vault").join("vault.db");
+    assert!(
+        out.stdout
+            .contains(&format!("[default: {}]", default.display())),
+        "{}",
+        out.stdout
+    );
 }

@@ -1,7 +1,7 @@
 //! Completion in real interactive shells: bash (with bash-completion), zsh
 //! and fish each run in a private tmux server with a clean home, load the
 //! shipped script from where packagers install it, and get keys typed at
-//! them; the test reads the screen back. `.ci/run` installs the shells.
+//! them; the test reads the screen back. `scripts/test.sh` installs the shells.
 //!
 //! Nothing here is timed: each step polls the screen until the expected
 //! line appears, with a generous limit for a loaded machine.
@@ -28,7 +28,10 @@ impl Tmux {
                 .args(["-c", &format!("command -v {tool}")])
                 .output()
                 .is_ok_and(|o| o.status.success());
-            assert!(found, "{tool} is not installed (.ci/run installs it)");
+            assert!(
+                found,
+                "{tool} is not installed (scripts/test.sh installs it)"
+            );
         }
         let tmux = Tmux {
             socket: home.join("tmux.sock"),
@@ -43,7 +46,20 @@ impl Tmux {
             "VAULT_NO_KEYRING=1".to_owned(),
         ];
         env.extend(extra.iter().map(|(k, v)| format!("{k}={v}")));
-        let mut args = vec!["new-session", "-d", "-s", "t", "-x", "150", "-y", "30"];
+        // The shell starts in `home`, so relative paths complete there.
+        let home_dir = home.display().to_string();
+        let mut args = vec![
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "150",
+            "-y",
+            "30",
+            "-c",
+            &home_dir,
+        ];
         args.push("env");
         args.push("-i");
         args.extend(env.iter().map(String::as_str));
@@ -176,6 +192,18 @@ fn exercise(shell: &Tmux, home: &Path) {
     let garbage = home.join("garbage.db");
     std::fs::write(&garbage, "this is not a vault").unwrap();
     shell.completes_nothing(&format!("vault --vault {} rotate ST", garbage.display()));
+    // After `exec --`: a command, a script by its path, then files.
+    let script = home.join("deploy.sh");
+    std::fs::write(&script, "#!/bin/sh\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(home.join("notes.txt"), "").unwrap();
+    shell.completes("vault exec -- printe", "vault exec -- printenv");
+    shell.completes("vault exec -- ./depl", "vault exec -- ./deploy.sh");
+    shell.completes(
+        "vault exec --only STRIPE_KEY -- cat note",
+        "vault exec --only STRIPE_KEY -- cat notes.txt",
+    );
 }
 
 #[test]

@@ -33,7 +33,7 @@ fn report(env: &Env, permissions: &str, identity: &str, next: &str, methods: [&s
 
 const NO_TOKEN: &str = "no, VAULT_ACCESS_TOKEN is not set";
 const NO_PASSPHRASE: &str = "no, no --passphrase-file, VAULT_PASSPHRASE_FILE or VAULT_PASSPHRASE";
-const NO_TERMINAL: &str = "no, stdin is not a terminal";
+const NO_TERMINAL: &str = "no, no terminal (no /dev/tty)";
 
 #[test]
 fn works_while_locked_and_says_why_nothing_can_unlock() {

@@ -22,6 +22,10 @@ pub const DROP_FORMAT_3: &str = "\
     ALTER TABLE access DROP COLUMN sig;";
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
+/// The hint when there is nothing to unlock with: a token first (CI).
+pub const NO_PASSPHRASE_HINT: &str =
+    "in CI, set VAULT_ACCESS_TOKEN to a machine identity's token (`vault identity add ci --token`); \
+     otherwise set VAULT_PASSPHRASE_FILE or VAULT_PASSPHRASE, pass --passphrase-file, or run at a terminal";
 pub const BIN: &str = env!("CARGO_BIN_EXE_vault");
 
 /// A temporary home directory with a vault path inside it.
@@ -96,6 +100,7 @@ impl Env {
         for (k, v) in &self.extra_env {
             command.env(k, v);
         }
+        detach_from_the_terminal(&mut command);
         Run {
             command,
             stdin: None,
@@ -283,6 +288,23 @@ impl Env {
                 &format!("refusing to set {name}: a value there can run code inside the program"),
                 Some(&format!("if you trust whoever added it, accept it for this run: vault exec --allow-dangerous-name {name} -- ...")),
             );
+    }
+}
+
+/// Runs the command in a session of its own, with no controlling terminal:
+/// vault asks for a passphrase on `/dev/tty` whenever there is one, and the
+/// suite must behave the same from a developer's terminal as in CI (where
+/// there is none). The tests of prompts drive a terminal of their own
+/// (tty.rs).
+fn detach_from_the_terminal(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe and touches no memory of the
+    // parent; nothing else runs between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            Ok(())
+        });
     }
 }
 
@@ -479,6 +501,7 @@ impl Run {
         if let Some(dir) = self.command.get_current_dir() {
             command.current_dir(dir);
         }
+        detach_from_the_terminal(&mut command);
         self.command = command;
         self
     }

@@ -3,7 +3,7 @@
 //! and delete asks before deleting.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::{Env, BIN, PASSPHRASE};
@@ -25,9 +25,20 @@ impl Terminal {
     /// Runs `vault ARGS` in a fresh pane with the env's variables plus
     /// `vars`, under umask 000; the pane stays open after it exits.
     fn run(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Terminal {
+        Terminal::start(env, "", args, vars)
+    }
+
+    /// As [`Terminal::run`], with `file` piped to vault's stdin (`cat FILE |
+    /// vault ARGS`): the terminal is still there, on `/dev/tty`.
+    fn run_piped(env: &Env, file: &Path, args: &[&str], vars: &[(&str, &str)]) -> Terminal {
+        let pipe = format!("cat {} | ", quote(&file.to_string_lossy()));
+        Terminal::start(env, &pipe, args, vars)
+    }
+
+    fn start(env: &Env, pipe: &str, args: &[&str], vars: &[(&str, &str)]) -> Terminal {
         let socket = env.path().join("tmux.sock");
         let mut script = format!(
-            "umask 000; cd {} && env -i",
+            "umask 000; cd {} && {pipe}env -i",
             quote(&env.path().to_string_lossy())
         );
         let home = env.path().to_string_lossy().into_owned();
@@ -72,7 +83,7 @@ impl Terminal {
             .args(args)
             .env("TERM", "xterm")
             .output()
-            .expect("tmux is installed (.ci/run installs it)");
+            .expect("tmux is installed (scripts/test.sh installs it)");
         assert!(out.status.success(), "tmux {args:?}: {out:?}");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
@@ -165,18 +176,81 @@ fn init_asks_twice_without_echo() {
         .success();
 }
 
+/// Regression: init gave up on two different entries instead of asking
+/// again.
 #[test]
-fn init_refuses_two_different_entries() {
+fn init_asks_again_when_the_two_entries_differ() {
     let env = Env::new();
     let term = Terminal::run(&env, &["init", "--name", "alice"], &[]);
-    term.type_hidden("New passphrase for alice:", "first entry");
-    term.type_hidden("Repeat it:", "second entry");
+    term.type_hidden("New passphrase for alice:", "first entry of many words");
+    term.type_hidden("Repeat it:", "second entry of many words");
+    term.wait_for("the passphrases do not match, try again\nNew passphrase for alice:");
+    term.wait_for_hidden_input();
+    term.type_line("the entry that stays");
+    term.type_hidden("Repeat it:", "the entry that stays");
+    let screen = term.wait_for("[exit 0]");
+    assert!(
+        screen.contains(&format!(
+            "Repeat it:\ncreated vault {} with identity alice\n[exit 0]",
+            env.vault.display()
+        )),
+        "{screen}"
+    );
+    env.vault(&["exec", "--mask", "never", "--", "true"])
+        .env("VAULT_PASSPHRASE", "the entry that stays")
+        .run()
+        .success();
+}
+
+#[test]
+fn init_gives_up_after_three_different_pairs() {
+    let env = Env::new();
+    let term = Terminal::run(&env, &["init", "--name", "alice"], &[]);
+    for _ in 0..3 {
+        term.type_hidden("New passphrase for alice:", "first entry of many words");
+        term.type_hidden("Repeat it:", "second entry of many words");
+    }
     let screen = term.wait_for("[exit 2]");
     assert!(
         screen.contains("Repeat it:\nerror: the passphrases do not match\n[exit 2]"),
         "{screen}"
     );
+    assert_eq!(screen.matches("try again").count(), 2, "{screen}");
     assert!(!env.vault.exists());
+}
+
+/// Regression: Ctrl-D at a prompt printed the error on the prompt's line.
+#[test]
+fn ctrl_d_at_a_prompt_cancels_on_a_line_of_its_own() {
+    let env = Env::new();
+    let term = Terminal::run(&env, &["init", "--name", "alice"], &[]);
+    term.wait_for("New passphrase for alice:");
+    term.wait_for_hidden_input();
+    term.tmux(&["send-keys", "-t", "t", "C-d"]);
+    let screen = term.wait_for("[exit 2]");
+    assert!(
+        screen
+            .contains("New passphrase for alice:\nerror: cancelled: nothing was changed\n[exit 2]"),
+        "{screen}"
+    );
+    assert!(!env.vault.exists());
+}
+
+/// A short passphrase is taken, with a word about it.
+#[test]
+fn a_short_passphrase_earns_a_warning() {
+    let env = Env::new();
+    let term = Terminal::run(&env, &["init", "--name", "alice"], &[]);
+    term.type_hidden("New passphrase for alice:", "abc");
+    term.type_hidden("Repeat it:", "abc");
+    let screen = term.wait_for("[exit 0]");
+    assert!(
+        screen.contains(
+            "Repeat it:\nwarning: this passphrase has only 3 characters; one of 12 or more \
+             (several words) resists guessing far better\ncreated vault"
+        ),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -227,6 +301,28 @@ fn unlocks_at_a_passphrase_prompt() {
     let screen = term.wait_for("[exit 0]");
     assert!(screen.contains("to the child\n[exit 0]"), "{screen}");
     assert!(!screen.contains(PASSPHRASE), "{screen}");
+}
+
+/// Regression: `cat key.pem | vault add DEPLOY_KEY`, the README's own
+/// line, answered "no terminal to ask on" to a user sitting at one.
+#[test]
+fn a_piped_value_still_asks_the_passphrase_on_the_terminal() {
+    let env = Env::init();
+    let pem = env.path().join("key.pem");
+    std::fs::write(&pem, "-----BEGIN KEY-----\nMIIB\n-----END KEY-----\n").unwrap();
+    let term = Terminal::run_piped(&env, &pem, &["add", "DEPLOY_KEY"], &[]);
+    term.type_hidden("Passphrase for owner:", PASSPHRASE);
+    let screen = term.wait_for("[exit 0]");
+    assert!(
+        screen.contains("Passphrase for owner:\nadded DEPLOY_KEY\n[exit 0]"),
+        "{screen}"
+    );
+    assert!(!screen.contains(PASSPHRASE), "{screen}");
+    drop(term);
+    assert_eq!(
+        env.value_of("DEPLOY_KEY"),
+        "-----BEGIN KEY-----\nMIIB\n-----END KEY-----"
+    );
 }
 
 fn mode(path: &std::path::Path) -> u32 {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::plan::{Entry, Fate, Plan, EXPIRY_WARNING_SECS};
 use super::MaskDecision;
+use crate::error::Error;
 use crate::model::{name_danger, shown};
 use crate::process::MIN_LEN;
 use crate::time;
@@ -15,7 +16,7 @@ use crate::time;
 pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
     for entry in plan.with_fate(Fate::GrantExpired) {
         eprintln!(
-            "vault: not injecting {}: the access of {identity} to it has expired",
+            "warning: not injecting {}: the access of {identity} to it has expired",
             shown(entry.secret.as_str())
         );
     }
@@ -25,12 +26,12 @@ pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
         }
         match entry.expires_at() {
             Some(at) if at <= plan.now => eprintln!(
-                "vault: injecting {}, which expired on {}",
+                "warning: injecting {}, which expired on {}",
                 shown(entry.secret.as_str()),
                 time::format(at)
             ),
             Some(at) if at <= plan.now + EXPIRY_WARNING_SECS => eprintln!(
-                "vault: {} expires in {}, on {}; rotate it soon",
+                "warning: {} expires in {}, on {}; rotate it soon",
                 shown(entry.secret.as_str()),
                 time::format_span(at - plan.now),
                 time::format(at)
@@ -46,7 +47,7 @@ pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
             .collect();
         if !short.is_empty() {
             eprintln!(
-                "vault: not masking {}: values shorter than {MIN_LEN} bytes are not masked",
+                "warning: not masking {}: values shorter than {MIN_LEN} bytes are not masked",
                 crate::cmd::join_names(&short)
             );
         }
@@ -65,6 +66,33 @@ fn too_short(entry: &Entry<'_>) -> bool {
     entry.value.is_some_and(|v| v.value.len() < MIN_LEN)
 }
 
+/// The first lines of every `--explain` report.
+fn header(identity: &str, masking: &MaskDecision, program: Option<&Path>) -> String {
+    let mut out = format!("identity: {identity}\n");
+    if let Some(program) = program {
+        out.push_str(&format!("command: {}\n", program.display()));
+    }
+    let on = if masking.on { "on" } else { "off" };
+    out.push_str(&format!("masking: {on} ({})\n", masking.why));
+    out
+}
+
+/// The `--explain` report of a selection exec refuses: what it would
+/// answer, and what to do about it.
+pub fn refusal(
+    error: &Error,
+    identity: &str,
+    masking: &MaskDecision,
+    program: Option<&Path>,
+) -> String {
+    let mut out = header(identity, masking, program);
+    out.push_str(&format!("exec would refuse to run: {error}\n"));
+    if let Some(hint) = error.hint() {
+        out.push_str(&format!("hint: {hint}\n"));
+    }
+    out
+}
+
 /// The `--explain` report: one line per variable, sorted by name.
 pub fn render(
     plan: &Plan<'_>,
@@ -72,12 +100,7 @@ pub fn render(
     masking: &MaskDecision,
     program: Option<&Path>,
 ) -> String {
-    let mut out = format!("identity: {identity}\n");
-    if let Some(program) = program {
-        out.push_str(&format!("command: {}\n", program.display()));
-    }
-    let on = if masking.on { "on" } else { "off" };
-    out.push_str(&format!("masking: {on} ({})\n", masking.why));
+    let mut out = header(identity, masking, program);
     if plan.entries.is_empty() {
         out.push_str("no secret selected\n");
         return out;
@@ -88,6 +111,66 @@ pub fn render(
         out.push_str(&format!("{:<width$}  {what}\n", shown(&entry.var)));
     }
     out
+}
+
+/// `--explain --json`: `{"identity", "command" (the program's path, or
+/// null), "masking": {"on", "why"}, "secrets": [{"variable", "secret",
+/// "fate", "text"}], "refused": null or {"error", "hint"}}`. `fate` is one
+/// of `injected`, `kept`, `expired`, `grant_expired`, `not_granted`;
+/// `text` says the same for people, as the plain report does.
+pub struct Report {
+    value: serde_json::Value,
+}
+
+impl Report {
+    pub fn new(identity: &str, masking: &MaskDecision, program: Option<&Path>) -> Report {
+        Report {
+            value: serde_json::json!({
+                "identity": identity,
+                "command": program.map(|p| p.display().to_string()),
+                "masking": { "on": masking.on, "why": masking.why },
+                "secrets": [],
+                "refused": null,
+            }),
+        }
+    }
+
+    pub fn planned(mut self, plan: &Plan<'_>) -> serde_json::Value {
+        let identity = self.value["identity"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let masking = self.value["masking"]["on"].as_bool().unwrap_or(false);
+        let secrets: Vec<serde_json::Value> = plan
+            .entries
+            .iter()
+            .map(|entry| {
+                let fate = match entry.fate {
+                    Fate::Inject => "injected",
+                    Fate::Kept => "kept",
+                    Fate::Expired => "expired",
+                    Fate::GrantExpired => "grant_expired",
+                    Fate::NotGranted => "not_granted",
+                };
+                serde_json::json!({
+                    "variable": entry.var,
+                    "secret": entry.secret.as_str(),
+                    "fate": fate,
+                    "text": describe(entry, plan.now, &identity, masking),
+                })
+            })
+            .collect();
+        self.value["secrets"] = serde_json::Value::Array(secrets);
+        self.value
+    }
+
+    pub fn refused(mut self, error: &Error) -> serde_json::Value {
+        self.value["refused"] = serde_json::json!({
+            "error": error.to_string(),
+            "hint": error.hint(),
+        });
+        self.value
+    }
 }
 
 fn describe(entry: &Entry<'_>, now: i64, identity: &str, masking: bool) -> String {

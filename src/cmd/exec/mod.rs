@@ -36,6 +36,8 @@ pub struct Request {
     /// `--allow-dangerous-name`: variables this run accepts though they
     /// can take over the program.
     pub allow_dangerous: Vec<String>,
+    /// `--explain --json`.
+    pub json: bool,
     pub mask: MaskMode,
     pub command: Vec<OsString>,
 }
@@ -60,9 +62,17 @@ impl Request {
             allow_expired: args.allow_expired,
             explain: args.explain,
             allow_dangerous: args.allow_dangerous,
+            json: args.json,
             mask: args.mask,
             command: args.command,
         })
+    }
+}
+
+impl Request {
+    /// No `--only`, `--service` or `--env`: every granted secret.
+    fn selects_everything(&self) -> bool {
+        self.only.is_empty() && self.services.is_empty() && self.renames.is_empty()
     }
 }
 
@@ -126,20 +136,42 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     } else {
         grants.catalog()
     };
-    let selection = select::select(&request, &catalog, &identity)?;
-    drop(catalog);
-    let (secrets, skipped) = vault.decrypt(&me, grants, &selection.wanted())?;
-    drop(reading);
-    if let Some(s) = skipped
-        .iter()
-        .find(|s| selection.explicit.contains(&s.name))
-    {
-        return Err(Error::Selection(format!(
-            "the access of {identity} to {} has expired",
-            s.name
-        )));
-    }
     let masking = decide_masking(request.mask);
+    // --explain explains a selection exec would refuse, instead of
+    // refusing it: that is when the user needs it.
+    let chosen = select::select(&request, &catalog, &identity).and_then(|selection| {
+        let (secrets, skipped) = vault.decrypt(&me, grants, &selection.wanted())?;
+        match skipped
+            .iter()
+            .find(|s| selection.explicit.contains(&s.name))
+        {
+            Some(s) => Err(Error::Selection(format!(
+                "the access of {identity} to {} has expired",
+                s.name
+            ))),
+            None => Ok((selection, secrets, skipped)),
+        }
+    });
+    drop(catalog);
+    drop(reading);
+    let (selection, secrets, skipped) = match chosen {
+        Ok(chosen) => chosen,
+        Err(e) if request.explain && request.json => {
+            let report = explain::Report::new(&identity, &masking, program.as_deref());
+            super::print_json(&report.refused(&e))?;
+            return super::OK;
+        }
+        Err(e) if request.explain => {
+            super::print(&explain::refusal(
+                &e,
+                &identity,
+                &masking,
+                program.as_deref(),
+            ))?;
+            return super::OK;
+        }
+        Err(e) => return Err(e),
+    };
     let plan = Plan::new(
         &request,
         &selection,
@@ -148,6 +180,11 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         &session.env,
         crate::time::now(),
     );
+    if request.explain && request.json {
+        let report = explain::Report::new(&identity, &masking, program.as_deref());
+        super::print_json(&report.planned(&plan))?;
+        return super::OK;
+    }
     if request.explain {
         super::print(&explain::render(
             &plan,
@@ -163,8 +200,14 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         return Err(Error::Expired(super::join_names(&expired)));
     }
     explain::notes(&plan, &identity, masking.on);
+    if selection.vars.is_empty() && request.selects_everything() {
+        eprintln!(
+            "warning: identity {identity} has access to no secret: the program runs without any \
+             (an identity that manages secrets can grant them: vault grant NAME --to {identity})"
+        );
+    }
     if session.env.iter().any(|(k, _)| k == env::EXEC_MARKER) {
-        eprintln!("vault: running inside another vault exec");
+        eprintln!("warning: running inside another vault exec");
     }
     let program_name = request.command.first().ok_or(Error::NoCommand)?;
     record(&vault, &me, &plan, program_name);

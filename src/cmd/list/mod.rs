@@ -1,6 +1,8 @@
 //! `vault list`: names and metadata, never values, without unlocking; and
 //! with `--expiring` or `--needs-rotation`, the reports CI gates on
-//! (report.rs), which exit with status 1 when anything matches.
+//! (report.rs), which exit with status 1 when anything matches. At a
+//! terminal the table fits the window ([`fit`] says how); into a pipe it
+//! is whole.
 //!
 //! `--json` prints `{"secrets": [...]}`, each secret with `name`, `service`,
 //! `description`, `version`, `created`, `rotated`, `expires`, `expired`,
@@ -19,6 +21,7 @@ use crate::model::{shown, SecretInfo};
 use crate::session::Session;
 use crate::time;
 
+use super::table::{self, Fit};
 use report::{Match, Rules};
 
 /// A secret as `--json` prints it: its metadata and the rules it matched.
@@ -32,6 +35,14 @@ struct Listed<'a> {
 pub fn run(session: &Session, args: ListArgs) -> Result<u8> {
     let rules = Rules::from_args(&args)?;
     let vault = session.open()?;
+    // A service no secret belongs to is a mistake to name (with the close
+    // ones), not an empty listing.
+    if let Some(service) = &args.service {
+        let services = vault.completion_names(crate::vault::NameKind::Service)?;
+        if !services.iter().any(|(s, _)| s == service) {
+            return Err(crate::error::Error::NoService(service.clone()));
+        }
+    }
     let now = time::now();
     let rows: Vec<(SecretInfo, Vec<Match>)> = vault
         .list(args.service.as_deref())?
@@ -59,8 +70,17 @@ pub fn run(session: &Session, args: ListArgs) -> Result<u8> {
     } else if rules.active() {
         super::print(&report::table(&rows))?;
     } else {
+        let access: Vec<String> = rows
+            .iter()
+            .map(|(s, _)| table::count(s.access.len(), "identity", "identities"))
+            .collect();
         let rows: Vec<Vec<String>> = rows.iter().map(|(s, _)| row(s, now)).collect();
-        super::print(&render(&HEADER, &rows))?;
+        super::print(&table::render(
+            &HEADER,
+            &rows,
+            crate::terminal::stdout_width(),
+            fit(access),
+        ))?;
     }
     Ok(match rules.active() && !rows.is_empty() {
         true => exit::FOUND,
@@ -81,28 +101,30 @@ const HEADER: [&str; 10] = [
     "DESCRIPTION",
 ];
 
-/// Left-aligned columns two spaces apart, trailing spaces trimmed.
-fn render(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &[String]| {
-        for (cell, width) in cells.iter().zip(&widths) {
-            out.push_str(&format!("{cell:<width$}  "));
-        }
-        let trimmed = out.trim_end().len();
-        out.truncate(trimmed);
-        out.push('\n');
-    };
-    line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
-    for row in rows {
-        line(row);
-    }
-    out
+/// How the table fits a narrow terminal, in this order: count the access
+/// ("3 identities"), shorten the description, then drop the
+/// description, the rotation period, the creation and rotation dates and
+/// the version, then shorten the status and the service.
+fn fit(access: Vec<String>) -> Vec<Fit> {
+    const SERVICE: usize = 1;
+    const VERSION: usize = 2;
+    const CREATED: usize = 3;
+    const ROTATED: usize = 4;
+    const ROTATE: usize = 6;
+    const STATUS: usize = 7;
+    const ACCESS: usize = 8;
+    const DESCRIPTION: usize = 9;
+    vec![
+        Fit::Summarise(ACCESS, access),
+        Fit::Shorten(DESCRIPTION, 12),
+        Fit::Drop(DESCRIPTION),
+        Fit::Drop(ROTATE),
+        Fit::Drop(CREATED),
+        Fit::Drop(ROTATED),
+        Fit::Drop(VERSION),
+        Fit::Shorten(STATUS, 8),
+        Fit::Shorten(SERVICE, 8),
+    ]
 }
 
 fn row(s: &SecretInfo, now: i64) -> Vec<String> {

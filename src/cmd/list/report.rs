@@ -106,5 +106,5 @@ pub fn table(rows: &[(SecretInfo, Vec<Match>)]) -> String {
             ]
         })
         .collect();
-    super::render(&["NAME", "SERVICE", "REASON"], &rows)
+    crate::cmd::table::render(&["NAME", "SERVICE", "REASON"], &rows, None, Vec::new())
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs the Debian packages the
+# tests drive (real shells and their completion, tmux for a real terminal,
+# the kernel keyring tools, man and mandoc, node and python for exec), where
+# it can (root, or sudo without a password), then runs cargo test. .ci/run
+# is exactly this script. Elsewhere it says which packages are missing and
+# stops: the tests that need them would fail, never skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(tmux keyutils strace bash-completion zsh fish mandoc man-db nodejs python3)
+
+if command -v dpkg >/dev/null 2>&1; then
+  need=()
+  for pkg in "${packages[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+      as_root=()
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      as_root=(sudo)
+    else
+      echo "error: the tests need these Debian packages: ${need[*]}" >&2
+      echo "hint: run: sudo apt-get install ${need[*]}" >&2
+      exit 1
+    fi
+    echo "installing ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+else
+  for tool in tmux keyctl strace bash zsh fish mandoc man node python3; do
+    command -v "$tool" >/dev/null 2>&1 || {
+      echo "error: the tests need $tool, which is not installed" >&2
+      exit 1
+    }
+  done
+fi
+
+cargo test --locked --all-targets "$@"

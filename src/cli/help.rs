@@ -1,0 +1,248 @@
+//! The long help after each subcommand's options (`vault CMD --help`),
+//! which man.rs turns into sections of its manual page (part of `cli`).
+//!
+//! Shape, as man.rs reads it: a line `Heading:` starts a section; under it
+//! a line indented two spaces is an item, either `TERM  text` (two spaces
+//! or more between them) or a command followed by lines indented deeper
+//! that say what it does; any other indented line is running text.
+
+pub const INIT: &str = "\
+Examples:
+  vault init
+      Creates the vault at the default path and its first identity, named
+      after you; asks for the passphrase twice.
+  VAULT_PATH=secrets/vault.db vault init --name ada
+      A vault to keep in a team repository (then `vault git setup`).";
+
+pub const ADD: &str = "\
+Examples:
+  vault add STRIPE_KEY --service stripe --expires 90d
+      Asks for the value twice, without echo.
+  cat key.pem | vault add DEPLOY_KEY
+      Takes the value from stdin; one trailing newline is dropped. The
+      passphrase is still asked on the terminal.
+  vault add DB_URL --from-file db.txt
+      Takes the value from a file.
+
+A value is never an argument: it would stay in the shell's history and be
+visible to other processes.";
+
+pub const IMPORT: &str = "\
+Format:
+  The file is read as dotenv defines it: NAME=value lines, an optional
+  export prefix, # comments, single quotes (literal), double quotes
+  (multi-line values and the escapes \\n \\\" \\\\ \\$), and $NAME or ${NAME}
+  replaced by an earlier entry or a variable of vault's environment (single
+  quotes or \\$ keep a literal $). The whole file is checked before anything
+  is written: if any line is refused, nothing is imported. New secrets are
+  managed by you; with --overwrite, existing ones are rotated and keep their
+  service and grants. vault never deletes the file: once you no longer need
+  it, delete it yourself (for example with shred -u FILE).
+
+Examples:
+  vault import .env --dry-run
+      What would be added, rotated and skipped: names only, no unlocking.
+  vault import .env --service app
+      Adds each entry as a secret of the service app.
+  vault import .env --overwrite
+      Also rotates the secrets that already exist.
+
+JSON output:
+  --dry-run --json prints {\"add\": [names], \"rotate\": [names],
+  \"skip\": [names]}: what the import would do, by name.";
+
+pub const LIST: &str = "\
+Examples:
+  vault list
+      Names, services, versions, dates and access; never a value. At a
+      terminal the table fits the window: the access is counted, then the
+      description shortened and dropped, then the rotation period, the
+      creation and rotation dates and the version are left out.
+  vault list --service stripe --json
+      The same as JSON, for scripts.
+  vault list --expiring 30d --needs-rotation
+      A report for CI: exits 1 when any secret matches.
+
+JSON output:
+  {\"secrets\": [{\"name\", \"service\", \"description\", \"version\",
+  \"created\", \"rotated\", \"expires\", \"expired\", \"needs_rotation\",
+  \"rotate_every\", \"rotation_due\", \"rotation_overdue\", \"access\":
+  [{\"identity\", \"level\", \"expires\", \"expired\"}], \"matched\":
+  [{\"rule\", \"text\"}]}]}. Times are RFC 3339 in UTC, absent values null;
+  rotate_every is in seconds. matched lists the report rules a secret
+  matched (rule is expiring, expired, revoked_access or rotation_overdue);
+  without --expiring or --needs-rotation it is empty. Fields may be added,
+  never removed.";
+
+pub const RENAME: &str = "\
+Examples:
+  vault rename STRIPE_KEY STRIPE_SECRET_KEY
+      Keeps the value, version, dates and every grant.";
+
+pub const ROTATE: &str = "\
+Examples:
+  vault rotate STRIPE_KEY
+      Asks for the new value twice; every grant is kept.
+  printf %s \"$NEW_KEY\" | vault rotate STRIPE_KEY --expires 90d
+      The new value from stdin, with a new expiry.";
+
+pub const DELETE: &str = "\
+Examples:
+  vault delete OLD_TOKEN
+      Asks first, at a terminal.
+  vault delete OLD_TOKEN LEGACY_KEY --yes
+      Without asking (needed in scripts).";
+
+pub const EXEC: &str = "\
+Selection:
+  With no --only, --service or --env, every secret granted to the identity
+  is injected; otherwise each of them adds its secrets.
+
+Masking:
+  Values shorter than 6 bytes are not masked, and a value the command
+  transforms (base64, URL-encoding...) is not recognised. With masking on
+  and output on a terminal, the command writes to a pseudo-terminal, so it
+  still sees a terminal. Without masking, vault replaces itself with the
+  command.
+
+Examples:
+  vault exec -- ./deploy.sh
+      Runs the script with every secret granted to you.
+  vault exec --only STRIPE_KEY -- stripe listen
+      With one secret only.
+  vault exec --service deploy --explain
+      What would happen to each secret, without running anything.
+
+Exit status:
+  N    the command's own status
+  125  vault failed before running the command
+  126  the command could not be run
+  127  the command was not found
+  128+N  while masking, the command died of signal N
+
+JSON output:
+  --explain --json prints {\"identity\", \"command\" (the program's path, or
+  null), \"masking\": {\"on\", \"why\"}, \"secrets\": [{\"variable\",
+  \"secret\", \"fate\", \"text\"}], \"refused\": null or {\"error\",
+  \"hint\"}}. fate is injected, kept, expired, grant_expired or not_granted;
+  text says the same for people. refused is what exec would answer to this
+  selection, which --explain explains instead of refusing.";
+
+pub const GRANT: &str = "\
+Examples:
+  vault grant STRIPE_KEY DB_URL --to ci
+      Use access: ci's programs receive them in exec.
+  vault grant DB_URL --to bob --manage --expires 30d
+      Manage access: bob may also rotate, rename, delete and grant it.";
+
+pub const REVOKE: &str = "\
+Examples:
+  vault revoke STRIPE_KEY --from bob
+      Marks STRIPE_KEY as needing rotation: bob may have kept the value.
+  vault rotate STRIPE_KEY
+      Then a new value, re-wrapped for everyone else.";
+
+pub const IDENTITY_ADD: &str = "\
+Examples:
+  vault identity add bob
+      bob types his own passphrase, twice.
+  vault identity add ci --token
+      A machine identity: prints its access token once, for the CI secret
+      VAULT_ACCESS_TOKEN.";
+
+pub const IDENTITY_LIST: &str = "\
+Examples:
+  vault identity list
+      Each identity, its kind, creation date and number of secrets.
+
+JSON output:
+  {\"identities\": [{\"name\", \"kind\" (person or machine), \"created\",
+  \"secrets\", \"default\"}]}.";
+
+pub const IDENTITY_REMOVE: &str = "\
+Examples:
+  vault identity remove carol --yes
+      Removes carol and all her access; then rotate what she could read.";
+
+pub const PASSWD: &str = "\
+Examples:
+  vault passwd
+      Asks for the current passphrase (even while unlocked), then the new
+      one twice. No secret is re-encrypted.";
+
+pub const AUDIT: &str = "\
+Examples:
+  vault audit --secret STRIPE_KEY
+      Who did what to STRIPE_KEY, and when.
+  vault audit --since 7d --json
+      The last week, as JSON.
+  vault audit verify
+      Unlocks and checks every entry and the chain.
+
+JSON output:
+  {\"entries\": [{\"seq\", \"time\", \"identity\", \"action\", \"secrets\",
+  \"detail\"}]}. time is RFC 3339 in UTC; secrets lists names; detail is an
+  object of strings: for grant, identity, level and, for a grant that
+  expires, expires; for revoke and identity remove, identity; for identity
+  add, identity and kind; for exec, program (never its arguments) and cwd;
+  for other actions it is empty. Fields may be added, never removed.";
+
+pub const UNLOCK: &str = "\
+Examples:
+  vault unlock
+      Keeps the unlocked key 15 minutes.
+  vault unlock --for 2h
+      Two hours; a key already kept as long is left as it is.";
+
+pub const LOCK: &str = "\
+Examples:
+  vault lock
+      Removes every cached key of this vault, for every identity.";
+
+pub const AUDIT_VERIFY: &str = "\
+Examples:
+  vault audit verify
+      Prints \"audit log intact: N entries, FIRST to LAST\", or names the
+      first bad entry and exits 2.";
+
+pub const STATUS: &str = "\
+Examples:
+  vault status
+      What the next command would do, and why.
+  vault status --json
+      The same as JSON.
+
+JSON output:
+  {\"vault\" (the path), \"format\" (null when there is no vault yet),
+  \"reads_up_to\", \"permissions\", \"keyring\", \"identity\": {\"name\",
+  \"kind\"} or null with \"identity_problem\", \"next_unlock\" (a method, or
+  null), \"unlock_methods\": [{\"method\", \"available\", \"why\"}]}, the
+  methods in the order they are tried.";
+
+pub const COMPLETIONS: &str = "\
+Examples:
+  mkdir -p ~/.local/share/bash-completion/completions && vault completions bash > ~/.local/share/bash-completion/completions/vault
+      bash, with the bash-completion package.
+  mkdir -p ~/.config/fish/completions && vault completions fish > ~/.config/fish/completions/vault.fish
+      fish.";
+
+pub const GIT_SETUP: &str = "\
+Examples:
+  VAULT_PATH=secrets/vault.db vault git setup
+      Once per clone, inside the repository.";
+
+pub const GIT_RESOLVE: &str = "\
+Examples:
+  vault git resolve STRIPE_KEY --theirs
+      Keeps their side for STRIPE_KEY and merges the rest; then git add the
+      vault file and commit.";
+
+pub const TRUST: &str = "\
+Examples:
+  vault trust
+      The vault's root (the identity every certificate chains to), its
+      fingerprint, and whether this clone pinned it.
+  vault trust accept
+      Pin the current root and take every secret as it is now: after
+      restoring a backup, or when the owner re-created the vault (check the
+      fingerprint with them first).";
