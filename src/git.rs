@@ -82,6 +82,33 @@ impl Repo {
     }
 }
 
+/// Whether git tracks the file at `path` (it came with the repository).
+/// `false` outside a work tree, or where git is not installed.
+pub fn tracks(path: &Path) -> bool {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return false;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let args = [
+        OsStr::new("ls-files"),
+        OsStr::new("--error-unmatch"),
+        OsStr::new("--"),
+        name,
+    ];
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn run<I, S>(dir: &Path, args: I) -> Result<Output>
 where
     I: IntoIterator<Item = S>,

@@ -126,6 +126,16 @@ pub fn check_sqlite_side_files(path: &Path, owner: u32) -> Result<()> {
             // group-readable vault has group-readable side files: only
             // write access for others is refused here.
             check_side(&file, &side, owner, 0o022)?;
+            // A `-wal` or journal committed to the repository would be
+            // replayed onto the vault: a change `git diff` of the vault
+            // never shows. Asked only when one exists, which a vault that
+            // closed cleanly never leaves.
+            if suffix != "-shm" && crate::git::tracks(&side) {
+                return Err(unsafe_side(
+                    &side,
+                    "git tracks it: it came with the repository, and vault never replays a side file it did not write".into(),
+                ));
+            }
         }
     }
     Ok(())

@@ -107,3 +107,61 @@ fn the_text_form_shows_roles_and_key_fingerprints() {
     let bob = text.split("\nidentity bob\n").nth(1).unwrap();
     assert!(bob.contains("  role member\n"), "{text}");
 }
+
+#[test]
+fn a_committed_wal_is_refused_never_replayed() {
+    let (env, root) = team_repo();
+    // The attacker's change, left in a write-ahead log that was never
+    // checkpointed, then committed with `git add -f` beside an unchanged
+    // vault.db: `git diff` of the vault shows nothing.
+    let wal = {
+        let mut p = env.vault.clone().into_os_string();
+        p.push("-wal");
+        std::path::PathBuf::from(p)
+    };
+    let copy = env.path().join("saved-wal");
+    {
+        let conn = rusqlite::Connection::open(&env.vault).unwrap();
+        conn.execute_batch(
+            "PRAGMA wal_autocheckpoint = 0; \
+             UPDATE identities SET public_key = randomblob(32) WHERE name = 'bob';",
+        )
+        .unwrap();
+        std::fs::copy(&wal, &copy).unwrap();
+        // Closing would checkpoint the change into vault.db: leak the
+        // connection instead, as a crashed writer would.
+        std::mem::forget(conn);
+    }
+    git(&env, &root, &["checkout", "--", "secrets/vault.db"]);
+    std::fs::copy(&copy, &wal).unwrap();
+    git(&env, &root, &["add", "-f", "secrets/vault.db-wal"]);
+    git(&env, &root, &["commit", "-q", "-m", "nothing to see"]);
+    assert_eq!(
+        git(
+            &env,
+            &root,
+            &["diff", "HEAD~1", "--stat", "--", "secrets/vault.db"]
+        ),
+        ""
+    );
+    let before = std::fs::read(&env.vault).unwrap();
+    let message = format!(
+        "error: refusing {}: git tracks it: it came with the repository, and vault never replays a side file it did not write",
+        wal.display()
+    );
+    env.vault(&["grant", "API", "--to", "bob"])
+        .passphrase()
+        .run()
+        .code(2)
+        .stderr_has(&message);
+    env.vault(&["exec", "--", "true"])
+        .passphrase()
+        .run()
+        .code(125)
+        .stderr_has(&message);
+    assert_eq!(
+        std::fs::read(&env.vault).unwrap(),
+        before,
+        "nothing was replayed"
+    );
+}
