@@ -163,12 +163,12 @@ pub enum Command {
     /// Keep the vault in a git repository: diff and merge it row by row
     #[command(subcommand)]
     Git(GitCommand),
-    /// Show the vault's root and what this clone pinned; `trust accept` takes a new one on purpose
-    #[command(after_long_help = help::TRUST)]
-    Trust(TrustArgs),
     /// Show the vault, identity, unlock method and keyring; nothing secret (alias: doctor)
     #[command(alias = "doctor", after_long_help = help::STATUS)]
     Status(StatusArgs),
+    /// Show the vault's root and what this clone pinned; `trust accept` takes a new one on purpose
+    #[command(after_long_help = help::TRUST)]
+    Trust(TrustArgs),
     /// Print the shell completion script for SHELL
     ///
     /// The script asks vault for names as you type, reading only the vault's

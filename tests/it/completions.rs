@@ -263,6 +263,7 @@ fn commands_are_offered_by_their_canonical_names() {
             "lock",
             "git",
             "status",
+            "trust",
             "completions",
             "help"
         ]
