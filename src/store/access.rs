@@ -7,7 +7,7 @@ use rusqlite::{params, OptionalExtension};
 use std::collections::HashMap;
 
 use super::rows::{access, authority, id16, Db, GrantRow, ACCESS_COLS};
-use super::{AccessRow, Signed};
+use super::{AccessRow, Authority, Signed};
 use crate::error::Result;
 
 impl Db<'_> {
@@ -51,13 +51,15 @@ impl Db<'_> {
     /// one query `exec` runs. In no particular order (exec sorts what it
     /// keeps; sorting a thousand rows here would be paid on every run).
     pub fn granted_secrets(&self, identity_id: &[u8; 16]) -> Result<Vec<GrantRow>> {
-        // Signatures are left out: exec checks them only when the rows
-        // changed since this clone last did (`grant_signatures`).
+        // Signatures, and who may write each secret, are left out: exec
+        // checks them only when the rows changed since this clone last did
+        // (`grant_authority`). The generation and managers epoch stay, for
+        // freshness.
         const SQL: &str = "SELECT s.id, s.name, s.service, s.version, s.expires_at, \
                            s.sealed_value, a.level, a.expires_at, a.writer_public, \
-                           a.wrapped_key, s.creator, s.id_nonce, s.generation, s.managers, \
-                           s.managers_epoch, s.managers_by, X'' AS managers_sig, s.signer, \
-                           a.signer \
+                           a.wrapped_key, X'' AS creator, X'' AS id_nonce, s.generation, \
+                           X'' AS managers, s.managers_epoch, X'' AS managers_by, \
+                           X'' AS managers_sig, s.signer, a.signer \
                            FROM access a JOIN secrets s ON s.id = a.secret_id \
                            WHERE a.identity_id = ?1";
         let unsigned = |signer| Signed {
@@ -83,17 +85,20 @@ impl Db<'_> {
         })
     }
 
-    /// The signatures `granted_secrets` leaves out, by secret id: the
-    /// secret row's, its managers list's and the identity's access row's.
-    pub fn grant_signatures(
+    /// What `granted_secrets` leaves out, by secret id: the secret's
+    /// authority (creator, id nonce, managers list and its signature;
+    /// generation and epoch as read there), and the signatures of the
+    /// secret row and of the identity's access row.
+    pub fn grant_authority(
         &self,
         identity_id: &[u8; 16],
-    ) -> Result<HashMap<[u8; 16], [Vec<u8>; 3]>> {
-        const SQL: &str = "SELECT s.id, s.sig, s.managers_sig, a.sig \
+    ) -> Result<HashMap<[u8; 16], (Authority, Vec<u8>, Vec<u8>)>> {
+        const SQL: &str = "SELECT s.id, s.creator, s.id_nonce, s.generation, s.managers, \
+                           s.managers_epoch, s.managers_by, s.managers_sig, s.sig, a.sig \
                            FROM access a JOIN secrets s ON s.id = a.secret_id \
                            WHERE a.identity_id = ?1";
         let rows = self.collect(SQL, [&identity_id[..]], |r| {
-            Ok((id16(r, 0)?, [r.get(1)?, r.get(2)?, r.get(3)?]))
+            Ok((id16(r, 0)?, (authority(r, 1)?, r.get(8)?, r.get(9)?)))
         })?;
         Ok(rows.into_iter().collect())
     }

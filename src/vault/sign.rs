@@ -291,7 +291,7 @@ impl Vault {
         };
         let verified_before = self.local.borrow_mut().state.rows().clone();
         let mut verified_now = std::collections::HashSet::with_capacity(rows.len());
-        let mut signatures = db.grant_signatures(&me.id)?;
+        let mut authorities = db.grant_authority(&me.id)?;
         for row in rows {
             {
                 let mut local = self.local.borrow_mut();
@@ -304,17 +304,15 @@ impl Vault {
                     )?;
                 }
             }
+            let (authority, secret_sig, access_sig) =
+                authorities.remove(&row.secret_id).unwrap_or_default();
             // A row verified before, under the same roster, is not verified
             // again: one changed secret costs its own signatures only.
-            let key = row_key(&roster_digest, &me.id, row);
+            let key = row_key(&roster_digest, &me.id, row, &authority);
             verified_now.insert(key);
             if verified_before.contains(&key) {
                 continue;
             }
-            let [secret_sig, managers_sig, access_sig] =
-                signatures.remove(&row.secret_id).unwrap_or_default();
-            let mut authority = row.authority.clone();
-            authority.managers_sig = managers_sig;
             let secret_signed = Signed {
                 signer: row.secret_signed.signer.clone(),
                 sig: secret_sig,
@@ -367,7 +365,10 @@ impl Vault {
 /// bytes: it is authenticated by its AEAD under the (writer, grantee) key,
 /// which nobody but the writer named here and this identity can compute,
 /// so a change to it fails to open. The sealed value is in: every grantee
-/// holds the data key it is sealed under.
+/// holds the data key it is sealed under. Who may write the secret
+/// (creator, managers list) is read only when the view changed: edited
+/// alone, it changes nothing exec hands on, and any change to what exec
+/// hands on is verified against it afresh.
 fn view_digest(
     vault_id: &[u8; 16],
     identities: &[IdentityRow],
@@ -378,7 +379,7 @@ fn view_digest(
     h.field(&token_pin.unwrap_or_default());
     roster_fields(&mut h, vault_id, identities);
     for r in rows {
-        row_fields(&mut h, r);
+        row_fields(&mut h, r, &r.authority);
     }
     h.finish()
 }
@@ -400,8 +401,7 @@ fn roster_fields(
     }
 }
 
-fn row_fields(h: &mut crate::crypto::FieldHasher, r: &GrantRow) {
-    let a = &r.authority;
+fn row_fields(h: &mut crate::crypto::FieldHasher, r: &GrantRow, a: &crate::store::Authority) {
     h.field(&r.secret_id)
         .field(r.name.as_bytes())
         .field(&r.version.to_be_bytes())
@@ -420,10 +420,17 @@ fn row_fields(h: &mut crate::crypto::FieldHasher, r: &GrantRow) {
 }
 
 /// What a verified row is remembered by: its fields under one roster.
-fn row_key(roster_digest: &[u8; 32], identity: &[u8; 16], r: &GrantRow) -> [u8; 16] {
+fn row_key(
+    roster_digest: &[u8; 32],
+    identity: &[u8; 16],
+    r: &GrantRow,
+    a: &crate::store::Authority,
+) -> [u8; 16] {
     let mut h = crate::crypto::FieldHasher::new("vault exec row v1");
-    h.field(roster_digest).field(identity);
-    row_fields(&mut h, r);
+    h.field(roster_digest)
+        .field(identity)
+        .field(&a.managers_sig);
+    row_fields(&mut h, r, a);
     h.finish()[..16].try_into().expect("16 of 32 bytes")
 }
 
@@ -432,7 +439,13 @@ impl Vault {
     /// format 2), when `me` is its owner: the first command the owner runs
     /// makes the upgrade, exec included. Anyone else is told to wait for it.
     pub fn sign_if_unsigned(&self, me: &Unlocked) -> Result<()> {
-        if self.store.read().any_certificate()? || self.default_identity != Some(me.id) {
+        // A view this clone verified came from a signed file: no query.
+        // (An unsigned copy put in its place later fails the pin.)
+        let verified = self.local.borrow().state.verified.contains_key(&me.id);
+        if verified
+            || self.default_identity != Some(me.id)
+            || self.store.read().any_certificate()?
+        {
             return Ok(());
         }
         let event = super::audit::Event::new("sign", &[]);
