@@ -10,6 +10,10 @@ use super::rows::{access, authority, id16, Db, GrantRow, ACCESS_COLS};
 use super::{AccessRow, Authority, Signed};
 use crate::error::Result;
 
+/// A granted secret's authority, its row's signature and the identity's
+/// access row's signature.
+pub type GrantAuthority = (Authority, Vec<u8>, Vec<u8>);
+
 impl Db<'_> {
     // --- access ---
 
@@ -85,14 +89,15 @@ impl Db<'_> {
         })
     }
 
-    /// What `granted_secrets` leaves out, by secret id: the secret's
+    /// What `granted_secrets` leaves out, by secret id (see
+    /// [`GrantAuthority`]): the secret's
     /// authority (creator, id nonce, managers list and its signature;
     /// generation and epoch as read there), and the signatures of the
     /// secret row and of the identity's access row.
     pub fn grant_authority(
         &self,
         identity_id: &[u8; 16],
-    ) -> Result<HashMap<[u8; 16], (Authority, Vec<u8>, Vec<u8>)>> {
+    ) -> Result<HashMap<[u8; 16], GrantAuthority>> {
         const SQL: &str = "SELECT s.id, s.creator, s.id_nonce, s.generation, s.managers, \
                            s.managers_epoch, s.managers_by, s.managers_sig, s.sig, a.sig \
                            FROM access a JOIN secrets s ON s.id = a.secret_id \
