@@ -2,21 +2,27 @@
 //! streams its stdout and stderr through the masker, forwards signals, and
 //! returns its exit status (128+N when it died of signal N).
 //!
-//! Each stream has its own thread, so neither can block the other and
-//! bytes within one stream keep their order. stdin is inherited untouched.
+//! When vault's stdout and stderr are one file (the same device and inode,
+//! as in CI's `2>&1 | cat`), the program gets one pipe for both, so its
+//! lines reach the file in exactly the order it wrote them; otherwise each
+//! stream has its own pipe and keeps its own order. Each pipe has its own
+//! thread, so neither can block the other. stdin is inherited untouched.
 //! When a stream's reader goes away (`vault exec -- cmd | head -1`), vault
 //! stops reading that stream, so the program sees a closed pipe exactly as
 //! it would without vault, and no error is printed. vault returns once the
 //! program has exited and its output has been written out.
 
+use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::Mutex;
 
+use nix::fcntl::OFlag;
+use nix::sys::stat::fstat;
 use nix::sys::wait::{waitid, Id, WaitPidFlag};
-use nix::unistd::Pid;
+use nix::unistd::{pipe2, Pid};
 use zeroize::Zeroizing;
 
 use super::mask::{Patterns, Stream};
@@ -66,34 +72,56 @@ pub fn run(launch: &Launch, masking: Masking) -> Result<u8> {
         (false, true) => Some(pty::open(io::stderr()).map_err(Error::NoPty)?),
     };
 
-    let mut command = super::command(launch);
-    let output = |is_terminal: bool| -> Result<Stdio> {
-        match (&pty, is_terminal) {
-            (Some(pty), true) => {
-                pty.slave
-                    .try_clone()
-                    .map(Stdio::from)
-                    .map_err(|e| Error::Supervise {
-                        action: "share the pseudo-terminal",
-                        source: e,
-                    })
-            }
-            _ => Ok(Stdio::piped()),
+    // Where the program's stdout and stderr go: the pseudo-terminal for a
+    // stream on a terminal, else a pipe of vault's own, one for both when
+    // they go to one file (vault writes what comes through it to stdout,
+    // which is that file).
+    let pipe = || {
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| Error::Supervise {
+            action: "open a pipe for the program's output",
+            source: e.into(),
+        })
+    };
+    let (mut stdout, mut stderr) = (None, None);
+    // The writing ends: stdout's, and stderr's unless it shares stdout's.
+    let (out_end, err_end) = match on_terminal {
+        (false, false) if same_file(io::stdout(), io::stderr()) => {
+            let (read, write) = pipe()?;
+            stdout = Some(File::from(read));
+            (write, None)
+        }
+        _ => {
+            let end = |is_terminal: bool, reader: &mut Option<File>| match &pty {
+                Some(pty) if is_terminal => pty.slave.try_clone().map_err(|e| Error::Supervise {
+                    action: "share the pseudo-terminal",
+                    source: e,
+                }),
+                _ => {
+                    let (read, write) = pipe()?;
+                    *reader = Some(File::from(read));
+                    Ok(write)
+                }
+            };
+            (
+                end(on_terminal.0, &mut stdout)?,
+                Some(end(on_terminal.1, &mut stderr)?),
+            )
         }
     };
-    command.stdout(output(on_terminal.0)?);
-    command.stderr(output(on_terminal.1)?);
-    let spawned = command.spawn();
-    // The program holds the only copies of the pseudo-terminal's slave now,
-    // so reading the master ends when the program and its children do.
-    drop(command);
+    let spawned = super::spawn(launch, |command| {
+        command.stdout(out_end.try_clone()?);
+        command.stderr(err_end.as_ref().unwrap_or(&out_end).try_clone()?);
+        Ok(())
+    });
+    // The program holds the only copies of the pseudo-terminal's slave and
+    // of the pipes' writing ends now, so reading them ends when the program
+    // and its children do.
+    drop((out_end, err_end));
     let master = pty.map(|p| p.master);
-    let mut child = spawned.map_err(|e| super::launch_error(launch, e))?;
+    let mut child = spawned?;
 
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
     let alive = Mutex::new(Some(pid));
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
     let patterns = &masking.patterns;
     let handle = caught.handle();
     let (our_stdout, our_stderr) = (io::stdout(), io::stderr());
@@ -130,6 +158,15 @@ pub fn run(launch: &Launch, masking: Masking) -> Result<u8> {
         status
     });
     status.map(exit_status)
+}
+
+/// Whether two descriptors are one file: same device, same inode. Either
+/// closed or unreadable counts as different.
+fn same_file(a: impl AsFd, b: impl AsFd) -> bool {
+    match (fstat(a), fstat(b)) {
+        (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+        _ => false,
+    }
 }
 
 /// Waits for the program to exit, marks it gone for the signal forwarder,

@@ -13,6 +13,7 @@ mod audit_verify;
 mod completions;
 mod delete;
 mod exec;
+mod exec_ci;
 mod exec_core;
 mod exec_log;
 mod exec_mask;
