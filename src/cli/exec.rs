@@ -53,7 +53,10 @@ identity is injected; otherwise each of them adds its secrets.
 Masking: values shorter than 6 bytes are not masked, and a value the command
 transforms (base64, URL-encoding...) is not recognised. With masking on and
 output on a terminal, the command writes to a pseudo-terminal, so it still
-sees a terminal. Without masking, vault replaces itself with the command.
+sees a terminal. With --mask auto, a terminal is masked too when the CI
+variable is set (not empty, 0 or false), as CI services set it for jobs they
+give a pseudo-terminal. Without masking, vault replaces itself with the
+command.
 
 Exit status: the command's own; 128+N when it died of signal N; 125 when
 vault failed before running it; 126 when it could not be run; 127 when it
@@ -62,7 +65,7 @@ was not found.";
 /// `--mask` values (kept here so completions list them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MaskMode {
-    /// Mask when stdout or stderr is not a terminal (a CI log, a file, a pipe)
+    /// Mask when stdout or stderr is not a terminal (a CI log, a file, a pipe), or when CI is set
     Auto,
     /// Always mask, on a pseudo-terminal when output is a terminal
     Always,

@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::exec::with_secrets;
+use crate::exec_mask::on_a_terminal;
 use crate::support::{Env, BIN};
 
 /// How long a test waits for something that should take milliseconds,
@@ -199,4 +200,32 @@ fn a_script_without_a_shebang_runs_the_same_in_every_mode() {
         );
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "--mask {mode}");
     }
+}
+
+#[test]
+fn ci_set_masks_at_a_terminal_with_mask_auto() {
+    let env = with_secrets();
+    let shown = on_a_terminal(
+        &env,
+        r#"CI=true "$VAULT" exec -- sh -c 'test -t 1 && echo "on a terminal: $API_KEY"'
+CI=true "$VAULT" exec --explain
+"#,
+    );
+    assert!(
+        shown.starts_with("on a terminal: [masked:API_KEY]\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("\nmasking: on (CI is set)\n"), "{shown}");
+}
+
+#[test]
+fn ci_empty_zero_or_false_leaves_a_terminal_unmasked() {
+    let env = with_secrets();
+    let shown = on_a_terminal(
+        &env,
+        r#"for ci in '' 0 false FALSE; do CI=$ci "$VAULT" exec -- printenv API_KEY; done
+CI=true "$VAULT" exec --mask never -- printenv API_KEY
+"#,
+    );
+    assert_eq!(shown, "sk_live_4f9a8b7c\n".repeat(5));
 }

@@ -160,7 +160,7 @@ fn mask_always_into_pipes_needs_no_terminal() {
 
 /// Runs `inner` (a shell script) on a fresh pseudo-terminal with script(1),
 /// and returns everything the terminal showed.
-fn on_a_terminal(env: &Env, inner: &str) -> String {
+pub fn on_a_terminal(env: &Env, inner: &str) -> String {
     std::fs::write(env.path().join("inner.sh"), inner).unwrap();
     let out = bash(env, "script -qec 'sh inner.sh' /dev/null");
     assert!(out.status.success(), "script failed: {out:#?}");
