@@ -14,6 +14,7 @@
 mod mask;
 mod pty;
 mod resolve;
+mod shapes;
 mod signals;
 mod supervise;
 

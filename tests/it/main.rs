@@ -17,6 +17,7 @@ mod exec_ci;
 mod exec_core;
 mod exec_log;
 mod exec_mask;
+mod exec_mask_shapes;
 mod exec_refuse;
 mod exec_signals;
 mod gitmerge;
