@@ -73,15 +73,23 @@ pub struct ImportArgs {
     /// Accept names that let a value take over a program (LD_PRELOAD, PATH...)
     #[arg(long)]
     pub allow_dangerous_name: bool,
+
+    /// Take every value as written: $NAME and ${NAME} are not replaced
+    #[arg(long)]
+    pub no_expand: bool,
 }
 
 pub(super) const IMPORT_AFTER_HELP: &str = "\
 The file is read as dotenv defines it: NAME=value lines, an optional export
 prefix, # comments, single quotes (literal), double quotes (multi-line
-values and the escapes \\n \\\" \\\\ \\$), and $NAME or ${NAME} replaced by an
-earlier entry or a variable of vault's environment (single quotes or \\$ keep
-a literal $). The whole file is checked before anything is written: if any
-line is refused, nothing is imported. New secrets are managed by you; with
+values and the escapes \\n \\\" \\\\ \\$), and $NAME or ${NAME} replaced by a
+variable of vault's environment or, if there is none, an earlier entry
+(single quotes, \\$ or --no-expand keep a literal $). An unbraced name is
+letters and digits only: $DB_HOST reads $DB. The variables that unlock the
+vault are never substituted. Each entry a substitution changed is named,
+without its value, with a warning when a variable was not defined and
+became empty or a name stopped at _. The whole file is checked before
+anything is written: if any line is refused, nothing is imported. New secrets are managed by you; with
 --overwrite, existing ones are rotated and keep their service and grants.
 
 vault never deletes the file: once you no longer need it, delete it yourself

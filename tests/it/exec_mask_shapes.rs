@@ -42,10 +42,16 @@ fn assert_masked(env: &Env, token: &str, program: &[&str]) {
     assert_eq!(out.status.code(), Some(0), "{program:?}: {out:?}");
     let shown = String::from_utf8_lossy(&out.stdout);
     for line in secret_lines() {
-        assert!(!shown.contains(line), "{program:?} showed {line:?}:\n{shown}");
+        assert!(
+            !shown.contains(line),
+            "{program:?} showed {line:?}:\n{shown}"
+        );
     }
     for leak in ["quoted", "\\u00e9"] {
-        assert!(!shown.contains(leak), "{program:?} showed {leak:?}:\n{shown}");
+        assert!(
+            !shown.contains(leak),
+            "{program:?} showed {leak:?}:\n{shown}"
+        );
     }
     assert!(shown.contains("[masked:TLS_KEY]"), "{program:?}:\n{shown}");
     assert!(shown.contains("[masked:QUOTED]"), "{program:?}:\n{shown}");
@@ -79,6 +85,10 @@ fn python_printing_os_environ_shows_no_line_of_it() {
     assert_masked(
         &env,
         &token,
-        &["python3", "-c", "import os, json; print(json.dumps(dict(os.environ)))"],
+        &[
+            "python3",
+            "-c",
+            "import os, json; print(json.dumps(dict(os.environ)))",
+        ],
     );
 }

@@ -25,6 +25,7 @@ mod gitmerge_rules;
 mod grants;
 mod hostile;
 mod import;
+mod import_expand;
 mod init;
 mod keyring;
 mod leaks;
