@@ -26,6 +26,32 @@ use crate::secret::SecretValue;
 /// PIN): they collide with ordinary output.
 pub const MIN_LEN: usize = 6;
 
+/// The values to mask, not yet compiled. The matcher costs milliseconds to
+/// build at a thousand values, so the supervisor builds it only when the
+/// program first writes: a program that prints nothing pays nothing.
+pub struct Values(Vec<(String, SecretValue)>);
+
+impl Values {
+    /// Keeps the `(name, value)` pairs long enough to mask ([`MIN_LEN`];
+    /// the caller warns about the others). `None` when none is.
+    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Option<Values> {
+        let kept: Vec<(String, SecretValue)> = pairs
+            .into_iter()
+            .filter(|(_, value)| value.len() >= MIN_LEN)
+            .map(|(name, value)| {
+                let value = SecretValue::new(Zeroizing::new(value.to_vec()));
+                (name.to_owned(), value)
+            })
+            .collect();
+        (!kept.is_empty()).then_some(Values(kept))
+    }
+
+    /// Builds the matcher. `None` only if the automaton cannot be built.
+    pub fn compile(&self) -> Option<Patterns> {
+        Patterns::new(self.0.iter().map(|(n, v)| (n.as_str(), v.expose())))
+    }
+}
+
 /// The values to mask, compiled once and shared by every stream.
 pub struct Patterns {
     automaton: AhoCorasick,

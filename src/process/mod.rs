@@ -13,6 +13,7 @@
 
 mod mask;
 mod pty;
+mod relay;
 mod resolve;
 mod shapes;
 mod signals;
@@ -25,7 +26,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
-pub use mask::{Patterns, MIN_LEN};
+pub use mask::{Values, MIN_LEN};
 pub use resolve::resolve;
 
 /// Everything needed to start the program.
@@ -40,7 +41,7 @@ pub struct Launch {
 
 /// How output is masked when vault supervises.
 pub struct Masking {
-    pub patterns: Patterns,
+    pub values: Values,
     /// Debug builds' tests turn this off to prove the error when no
     /// pseudo-terminal can be opened.
     pub pty_allowed: bool,

@@ -5,55 +5,25 @@
 //! When vault's stdout and stderr are one file (the same device and inode,
 //! as in CI's `2>&1 | cat`), the program gets one pipe for both, so its
 //! lines reach the file in exactly the order it wrote them; otherwise each
-//! stream has its own pipe and keeps its own order. Each pipe has its own
-//! thread, so neither can block the other. stdin is inherited untouched.
-//! When a stream's reader goes away (`vault exec -- cmd | head -1`), vault
-//! stops reading that stream, so the program sees a closed pipe exactly as
-//! it would without vault, and no error is printed. vault returns once the
-//! program has exited and its output has been written out.
+//! stream has its own pipe and keeps its own order. stdin is inherited
+//! untouched. The relaying itself is `relay.rs`: one loop, no threads.
+//! vault returns once the program has exited and its output has been
+//! written out.
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal};
 use std::os::fd::AsFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
-use std::sync::Mutex;
 
 use nix::fcntl::OFlag;
 use nix::sys::stat::fstat;
-use nix::sys::wait::{waitid, Id, WaitPidFlag};
-use nix::unistd::{pipe2, Pid};
-use zeroize::Zeroizing;
+use nix::unistd::pipe2;
 
-use super::mask::{Patterns, Stream};
-use super::signals::{self, Target};
+use super::relay::{relay, Output, Sink};
+use super::signals;
 use super::{pty, Launch, Masking};
 use crate::error::{Error, Result};
-
-/// How much of a stream is read at once.
-const CHUNK: usize = 64 * 1024;
-
-/// Where a stream's masked bytes go.
-#[derive(Clone, Copy)]
-enum Sink {
-    Stdout,
-    Stderr,
-}
-
-impl Sink {
-    fn write(self, bytes: &[u8]) -> io::Result<()> {
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        match self {
-            Sink::Stdout => {
-                let mut out = io::stdout().lock();
-                out.write_all(bytes).and_then(|()| out.flush())
-            }
-            Sink::Stderr => io::stderr().lock().write_all(bytes),
-        }
-    }
-}
 
 pub fn run(launch: &Launch, masking: Masking) -> Result<u8> {
     let caught = signals::catch().map_err(|e| Error::Supervise {
@@ -118,46 +88,45 @@ pub fn run(launch: &Launch, masking: Masking) -> Result<u8> {
     // and its children do.
     drop((out_end, err_end));
     let master = pty.map(|p| p.master);
+    // The window size is copied onto the master; a second descriptor keeps
+    // it while the first is read.
+    let master_fd = match &master {
+        Some(m) => Some(m.try_clone().map_err(|e| Error::Supervise {
+            action: "share the pseudo-terminal",
+            source: e,
+        })?),
+        None => None,
+    };
     let mut child = spawned?;
 
-    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
-    let alive = Mutex::new(Some(pid));
-    let patterns = &masking.patterns;
-    let handle = caught.handle();
+    let sink_of_master = if on_terminal.0 {
+        Sink::Stdout
+    } else {
+        Sink::Stderr
+    };
+    let outputs: Vec<Output> = [
+        stdout.map(|reader| (reader, Sink::Stdout)),
+        stderr.map(|reader| (reader, Sink::Stderr)),
+        master.map(|reader| (reader, sink_of_master)),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(reader, sink)| Output { reader, sink })
+    .collect();
     let (our_stdout, our_stderr) = (io::stdout(), io::stderr());
-    let status = std::thread::scope(|scope| {
-        let terminal = if on_terminal.0 {
-            our_stdout.as_fd()
-        } else {
-            our_stderr.as_fd()
-        };
-        let window = master.as_ref().map(|m| (terminal, m.as_fd()));
-        let alive = &alive;
-        scope.spawn(move || {
-            caught.forward(Target {
-                child: alive,
-                window,
-            })
-        });
-        if let Some(out) = stdout {
-            scope.spawn(move || pump(out, Sink::Stdout, patterns));
+    let terminal = if on_terminal.0 {
+        our_stdout.as_fd()
+    } else {
+        our_stderr.as_fd()
+    };
+    let window = master_fd.as_ref().map(|m| (terminal, m.as_fd()));
+    let status = relay(outputs, &masking.values, &caught, &mut child, window).map_err(|e| {
+        Error::Supervise {
+            action: "relay the program's output",
+            source: e,
         }
-        if let Some(err) = stderr {
-            scope.spawn(move || pump(err, Sink::Stderr, patterns));
-        }
-        if let Some(master) = &master {
-            let sink = if on_terminal.0 {
-                Sink::Stdout
-            } else {
-                Sink::Stderr
-            };
-            scope.spawn(move || pump(master, sink, patterns));
-        }
-        let status = wait(&mut child, pid, alive);
-        handle.close();
-        status
-    });
-    status.map(exit_status)
+    })?;
+    Ok(exit_status(status))
 }
 
 /// Whether two descriptors are one file: same device, same inode. Either
@@ -169,22 +138,6 @@ fn same_file(a: impl AsFd, b: impl AsFd) -> bool {
     }
 }
 
-/// Waits for the program to exit, marks it gone for the signal forwarder,
-/// and only then reaps it, so its process ID cannot be reused in between.
-fn wait(
-    child: &mut std::process::Child,
-    pid: Pid,
-    alive: &Mutex<Option<Pid>>,
-) -> Result<ExitStatus> {
-    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
-    while let Err(nix::errno::Errno::EINTR) = waitid(Id::Pid(pid), flags) {}
-    *alive.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    child.wait().map_err(|e| Error::Supervise {
-        action: "wait for the program",
-        source: e,
-    })
-}
-
 /// The status vault exits with: the program's, or 128+N for signal N.
 fn exit_status(status: ExitStatus) -> u8 {
     match (status.code(), status.signal()) {
@@ -192,29 +145,4 @@ fn exit_status(status: ExitStatus) -> u8 {
         (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(u8::MAX),
         (None, None) => u8::MAX,
     }
-}
-
-/// Copies one stream to `sink`, masked, until it ends or `sink` is closed.
-/// A pseudo-terminal's master answers EIO once the program is gone: that
-/// is its end of file.
-fn pump(mut from: impl Read, sink: Sink, patterns: &Patterns) {
-    let mut stream = Stream::new(patterns);
-    let mut buf = Zeroizing::new(vec![0u8; CHUNK]);
-    let mut out = Zeroizing::new(Vec::with_capacity(CHUNK + 1024));
-    loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        out.clear();
-        stream.feed(&buf[..n], &mut out);
-        if sink.write(&out).is_err() {
-            return;
-        }
-    }
-    out.clear();
-    stream.finish(&mut out);
-    let _ = sink.write(&out);
 }

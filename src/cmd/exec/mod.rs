@@ -18,7 +18,7 @@ use crate::cli::{ExecArgs, MaskMode};
 use crate::env;
 use crate::error::{Error, Result};
 use crate::model::SecretName;
-use crate::process::{self, Launch, Masking, Patterns};
+use crate::process::{self, Launch, Masking, Values};
 use crate::session::Session;
 use crate::vault::{Unlocked, Vault};
 use plan::{Fate, Plan};
@@ -176,8 +176,8 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     drop(vault);
 
     let masking = if masking.on {
-        Patterns::new(plan.injected()).map(|patterns| Masking {
-            patterns,
+        Values::new(plan.injected()).map(|values| Masking {
+            values,
             pty_allowed: !test_no_pty(session),
         })
     } else {
