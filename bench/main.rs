@@ -73,7 +73,10 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
         if let Some(bin) = std::env::var_os("VAULT_BENCH_BASELINE") {
             let bin = std::path::PathBuf::from(bin);
             for (label, mask) in [
-                ("baseline: exec, access token, masking into a pipe", "always"),
+                (
+                    "baseline: exec, access token, masking into a pipe",
+                    "always",
+                ),
                 ("baseline: exec, access token", "never"),
             ] {
                 let (fx, bin) = (fx.clone(), bin.clone());
