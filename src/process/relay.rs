@@ -160,14 +160,19 @@ impl<'p> Live<'p> {
         patterns: &'p OnceCell<Option<Patterns>>,
         values: &Values,
     ) -> bool {
-        let buf = buffers
-            .read
-            .get_or_insert_with(|| Zeroizing::new(vec![0u8; CHUNK]));
+        // Until the first output, a small buffer on the stack: a program
+        // that writes nothing ends with one read of nothing.
+        let mut first = Zeroizing::new([0u8; 512]);
+        let buf: &mut [u8] = match &mut buffers.read {
+            Some(buf) => buf,
+            None => &mut first[..],
+        };
         let n = match self.output.reader.read(buf) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return true,
             Err(_) => 0,
         };
+        let buf: &[u8] = &buf[..n];
         let out = &mut buffers.out;
         out.clear();
         if n == 0 {
@@ -184,7 +189,11 @@ impl<'p> Live<'p> {
             return true;
         };
         let stream = self.stream.get_or_insert_with(|| Stream::new(patterns));
-        stream.feed(&buf[..n], out);
-        self.output.sink.write(out).is_ok()
+        stream.feed(buf, out);
+        let written = self.output.sink.write(out).is_ok();
+        buffers
+            .read
+            .get_or_insert_with(|| Zeroizing::new(vec![0u8; CHUNK]));
+        written
     }
 }

@@ -36,7 +36,6 @@ pub struct Caught {
     flags: Vec<(i32, Arc<AtomicBool>)>,
     ids: Vec<SigId>,
     read: OwnedFd,
-    has_terminal: bool,
 }
 
 /// What a batch of signals asks of the supervisor.
@@ -54,7 +53,6 @@ pub fn catch() -> io::Result<Caught> {
         flags: Vec::with_capacity(CAUGHT.len()),
         ids: Vec::with_capacity(2 * CAUGHT.len()),
         read,
-        has_terminal: std::fs::File::open("/dev/tty").is_ok(),
     };
     for signal in CAUGHT {
         let flag = Arc::new(AtomicBool::new(false));
@@ -91,7 +89,9 @@ impl Caught {
             }
             match (*number, Signal::try_from(*number)) {
                 (SIGCHLD, _) => out.push(Event::Child),
-                (SIGINT, _) if self.has_terminal => {}
+                // Asked only when one arrives: an open(2) most runs never
+                // need.
+                (SIGINT, _) if std::fs::File::open("/dev/tty").is_ok() => {}
                 (_, Ok(signal)) => out.push(Event::Forward(signal)),
                 (_, Err(_)) => {}
             }
