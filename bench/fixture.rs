@@ -148,6 +148,22 @@ impl Fixture {
         c
     }
 
+    /// `vault_as_ci` with another binary (`VAULT_BENCH_BASELINE`), to
+    /// compare two builds round by round on one machine.
+    pub fn other_as_ci(&self, bin: &std::path::Path, args: &[&str]) -> Command {
+        let mut c = self.vault_as_ci(args);
+        let mut other = Command::new(bin);
+        other.args(c.get_args()).env_clear();
+        for (key, value) in c.get_envs() {
+            if let Some(value) = value {
+                other.env(key, value);
+            }
+        }
+        other.current_dir(&self.0.root);
+        c = other;
+        c
+    }
+
     pub fn vault_as_owner(&self, args: &[&str]) -> Command {
         let mut c = self.vault(args);
         c.env("VAULT_PASSPHRASE_FILE", &self.0.passphrase_file);

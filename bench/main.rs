@@ -78,6 +78,23 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
                 }
             }),
         ];
+        // `VAULT_BENCH_BASELINE=PATH`: the same two exec rows with another
+        // build, alternated with these.
+        if let Some(bin) = std::env::var_os("VAULT_BENCH_BASELINE") {
+            let bin = std::path::PathBuf::from(bin);
+            for (label, mask) in [
+                (
+                    "baseline: exec, access token, masking into a pipe",
+                    "always",
+                ),
+                ("baseline: exec, access token", "never"),
+            ] {
+                let (fx, bin) = (fx.clone(), bin.clone());
+                cases.push(Case::new(label, move |_| {
+                    fx.other_as_ci(&bin, &["exec", "--mask", mask, "--", "/bin/true"])
+                }));
+            }
+        }
         if fx.unlock_cache() {
             cases.push(Case::new("exec, cached key", {
                 let fx = fx.clone();

@@ -27,6 +27,10 @@ pub const TEST_KDF: &str = "VAULT_TEST_KDF";
 /// suite can prove that error. Release builds ignore it.
 pub const TEST_NO_PTY: &str = "VAULT_TEST_NO_PTY";
 
+/// Set by CI services (GitHub Actions, GitLab, CircleCI, Buildkite, ...):
+/// with `--mask auto`, exec masks at a terminal too. Not vault's own.
+pub const CI: &str = "CI";
+
 /// Variables that unlock a vault: never passed to a child.
 pub const UNLOCKING: &[&str] = &[ACCESS_TOKEN, PASSPHRASE, PASSPHRASE_FILE];
 

@@ -222,8 +222,19 @@ pub enum Error {
         name: String,
         problem: NameProblem,
     },
-    #[error("{} sets {names} more than once; nothing was imported", .path.display())]
-    ImportDuplicates { path: PathBuf, names: String },
+    #[error("line {line} of {} sets {name} again (first on line {first}); nothing was imported", .path.display())]
+    ImportDuplicate {
+        path: PathBuf,
+        name: String,
+        first: usize,
+        line: usize,
+    },
+    #[error("line {line} of {}: {problem}; nothing was imported", .path.display())]
+    ImportValue {
+        path: PathBuf,
+        line: usize,
+        problem: Box<Error>,
+    },
     #[error("line {line} of {} refers to {variable}, which unlocks the vault; nothing was imported", .path.display())]
     ImportUnlockVariable {
         path: PathBuf,
@@ -388,7 +399,7 @@ impl Error {
                 "each entry is NAME=value; quote a value with spaces (the line is not shown: it may hold a secret)".into()
             }
             Error::ImportEmpty(_) => "each entry is a line NAME=value".into(),
-            Error::ImportDuplicates { .. } => "keep one entry for each name, then import again".into(),
+            Error::ImportDuplicate { .. } => "keep one entry for each name, then import again".into(),
             Error::ImportUnlockVariable { .. } => {
                 "vault does not store what unlocks it: write the value itself".into()
             }
@@ -481,6 +492,7 @@ impl Error {
                 "name every conflict in one command; to keep ours for some and theirs for others, keep one side for all, then redo the other side's change (rotate, grant) after the merge".into()
             }
             Error::DiskFull => "free some space and run the command again".into(),
+            Error::ImportValue { problem, .. } => return problem.hint(),
             _ => return None,
         })
     }

@@ -60,7 +60,7 @@ pub struct ExecArgs {
 /// `--mask` values (kept here so completions list them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MaskMode {
-    /// Mask when stdout or stderr is not a terminal (a CI log, a file, a pipe)
+    /// Mask when stdout or stderr is not a terminal (a CI log, a file, a pipe), or when CI is set
     Auto,
     /// Always mask, on a pseudo-terminal when output is a terminal
     Always,

@@ -32,9 +32,13 @@ Format:
   The file is read as dotenv defines it: NAME=value lines, an optional
   export prefix, # comments, single quotes (literal), double quotes
   (multi-line values and the escapes \\n \\\" \\\\ \\$), and $NAME or ${NAME}
-  replaced by an earlier entry or a variable of vault's environment (single
-  quotes or \\$ keep a literal $). The whole file is checked before anything
-  is written: if any line is refused, nothing is imported. New secrets are
+  replaced by a variable of vault's environment or, if there is none, an
+  earlier entry (single quotes, \\$ or --no-expand keep a literal $). An
+  unbraced name is letters and digits only: $DB_HOST reads $DB. The
+  variables that unlock the vault are never substituted. Each entry a
+  substitution changed is named, without its value, with a warning when a
+  variable was not defined and became empty or a name stopped at _. The
+  whole file is checked before anything is written: if any line is refused, nothing is imported. New secrets are
   managed by you; with --overwrite, existing ones are rotated and keep their
   service and grants. vault never deletes the file: once you no longer need
   it, delete it yourself (for example with shred -u FILE).
@@ -102,8 +106,10 @@ Masking:
   Values shorter than 6 bytes are not masked, and a value the command
   transforms (base64, URL-encoding...) is not recognised. With masking on
   and output on a terminal, the command writes to a pseudo-terminal, so it
-  still sees a terminal. Without masking, vault replaces itself with the
-  command.
+  still sees a terminal. With --mask auto, a terminal is masked too when
+  the CI variable is set (not empty, 0 or false), as CI services set it
+  for jobs they give a pseudo-terminal. Without masking, vault replaces
+  itself with the command.
 
 Examples:
   vault exec -- ./deploy.sh

@@ -77,6 +77,10 @@ pub struct ImportArgs {
     /// Accept names that let a value take over a program (LD_PRELOAD, PATH...)
     #[arg(long)]
     pub allow_dangerous_name: bool,
+
+    /// Take every value as written: $NAME and ${NAME} are not replaced
+    #[arg(long)]
+    pub no_expand: bool,
 }
 
 #[derive(Debug, Args)]

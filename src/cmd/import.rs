@@ -16,7 +16,7 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 use crate::cli::ImportArgs;
-use crate::dotenv::{self, Problem};
+use crate::dotenv::{self, Expand, Problem, Source, Substitution};
 use crate::env;
 use crate::error::{Error, Result};
 use crate::model::SecretName;
@@ -25,7 +25,13 @@ use crate::session::Session;
 use crate::vault::{Imported, NewSecret};
 
 pub fn run(session: &Session, args: ImportArgs) -> Result<u8> {
-    let secrets = read(&args)?;
+    let (secrets, notes) = read(session, &args)?;
+    for note in &notes {
+        eprintln!("{note}");
+    }
+    if !notes.is_empty() {
+        eprintln!("note: pass --no-expand to take every value exactly as written");
+    }
     let vault = session.open()?;
     if args.dry_run {
         let mut done = Imported::default();
@@ -43,11 +49,30 @@ pub fn run(session: &Session, args: ImportArgs) -> Result<u8> {
     report(&args, &done)
 }
 
-/// Reads, parses and checks the whole file.
-fn read(args: &ImportArgs) -> Result<Vec<NewSecret>> {
+/// Reads, parses and checks the whole file. Also returns what to say
+/// about `$` substitutions, entry by entry.
+fn read(session: &Session, args: &ImportArgs) -> Result<(Vec<NewSecret>, Vec<String>)> {
     let path = &args.file;
     let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| Error::io("read", path, e))?);
-    let entries = dotenv::parse(&bytes).map_err(|problem| match problem {
+    // Substitution sees vault's environment without the variables that
+    // unlock the vault: whatever the file's text, none of them can end up
+    // in a secret.
+    let environment: HashMap<String, Zeroizing<String>> = session
+        .env
+        .iter()
+        .filter(|(k, _)| !env::UNLOCKING.iter().any(|u| k == u))
+        .filter_map(|(k, v)| {
+            Some((
+                k.to_str()?.to_owned(),
+                Zeroizing::new(v.to_str()?.to_owned()),
+            ))
+        })
+        .collect();
+    let expand = match args.no_expand {
+        true => Expand::Off,
+        false => Expand::From(&environment),
+    };
+    let entries = dotenv::parse(&bytes, &expand).map_err(|problem| match problem {
         Problem::NotUtf8 { line } => Error::ImportNotUtf8 {
             path: path.clone(),
             line,
@@ -60,39 +85,46 @@ fn read(args: &ImportArgs) -> Result<Vec<NewSecret>> {
     if entries.is_empty() {
         return Err(Error::ImportEmpty(path.clone()));
     }
-    if let Some((line, variable)) = dotenv::references(&bytes)
-        .into_iter()
-        .find_map(|(line, name)| Some((line, *env::UNLOCKING.iter().find(|u| **u == name)?)))
-    {
-        return Err(Error::ImportUnlockVariable {
-            path: path.clone(),
-            line,
-            variable,
-        });
-    }
     let mut first_line: HashMap<String, usize> = HashMap::new();
-    let mut twice: Vec<String> = Vec::new();
     let mut secrets = Vec::with_capacity(entries.len());
+    let mut notes = Vec::new();
     for entry in entries {
+        let line = entry.line;
         let name =
             SecretName::parse(&entry.name, args.allow_dangerous_name).map_err(|problem| {
                 Error::ImportName {
                     path: path.clone(),
-                    line: entry.line,
+                    line,
                     name: entry.name.clone(),
                     problem,
                 }
             })?;
-        if first_line.insert(entry.name.clone(), entry.line).is_some() {
-            if !twice.contains(&entry.name) {
-                twice.push(entry.name);
-            }
-            continue;
+        if let Some(first) = first_line.insert(entry.name.clone(), line) {
+            return Err(Error::ImportDuplicate {
+                path: path.clone(),
+                name: entry.name,
+                first,
+                line,
+            });
         }
-        // Moves dotenvy's buffer into the zeroized value, without a copy.
+        if let Some(variable) = entry.substitutions.iter().find_map(|s| s.unlocking) {
+            return Err(Error::ImportUnlockVariable {
+                path: path.clone(),
+                line,
+                variable,
+            });
+        }
+        notes.extend(substitution_note(&entry.name, line, &entry.substitutions));
+        // Moves the parser's buffer into the zeroized value, without a copy.
         let mut value = entry.value;
         let value = Zeroizing::new(std::mem::take(&mut *value).into_bytes());
-        super::input::validate(&name, &value, args.allow_empty)?;
+        super::input::validate(&name, &value, args.allow_empty).map_err(|e| {
+            Error::ImportValue {
+                path: path.clone(),
+                line,
+                problem: Box::new(e),
+            }
+        })?;
         secrets.push(NewSecret {
             name,
             value: SecretValue::new(value),
@@ -102,13 +134,55 @@ fn read(args: &ImportArgs) -> Result<Vec<NewSecret>> {
             rotate_every: None,
         });
     }
-    if !twice.is_empty() {
-        return Err(Error::ImportDuplicates {
-            path: path.clone(),
-            names: super::join_names(&twice),
-        });
+    Ok((secrets, notes))
+}
+
+/// What `$` substitution did to one entry, without the value or the names
+/// it referred to (both are text of the value: `P@ss$w0rd`). `None` when it
+/// did nothing.
+fn substitution_note(name: &str, line: usize, subs: &[Substitution]) -> Option<String> {
+    if subs.is_empty() {
+        return None;
     }
-    Ok(secrets)
+    let count = |source| subs.iter().filter(|s| s.source == source).count();
+    let mut parts = Vec::new();
+    let mut say = |n: usize, one: &str, many: &str| match n {
+        0 => {}
+        1 => parts.push(format!("1 {one}")),
+        n => parts.push(format!("{n} {many}")),
+    };
+    say(
+        count(Source::Environment),
+        "variable from vault's environment",
+        "variables from vault's environment",
+    );
+    say(
+        count(Source::File),
+        "variable from an earlier entry",
+        "variables from earlier entries",
+    );
+    say(
+        count(Source::Undefined),
+        "variable that is not defined and became empty",
+        "variables that are not defined and became empty",
+    );
+    say(
+        count(Source::NoName),
+        "$ with no name after it, dropped",
+        "$ with no name after them, dropped",
+    );
+    let early = subs.iter().filter(|s| s.stopped_at_underscore).count();
+    say(
+        early,
+        "unbraced name that stopped at _ ($A_B reads $A; write ${A_B})",
+        "unbraced names that stopped at _ ($A_B reads $A; write ${A_B})",
+    );
+    let surprising = early > 0 || count(Source::Undefined) + count(Source::NoName) > 0;
+    let kind = if surprising { "warning" } else { "note" };
+    Some(format!(
+        "{kind}: line {line}, {name}: $ substitution changed the value: {}",
+        parts.join(", ")
+    ))
 }
 
 /// One line per name, a summary, and the advice to delete the file.

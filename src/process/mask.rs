@@ -16,25 +16,51 @@
 //! automaton's own tables cannot be zeroized, and live in vault's memory,
 //! which is not dumpable, for as long as the program runs.
 
-use std::collections::HashSet;
-
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use zeroize::Zeroizing;
 
+use super::shapes::shapes;
 use crate::secret::SecretValue;
 
 /// Values shorter than this many bytes are not masked (a port, a flag, a
 /// PIN): they collide with ordinary output.
 pub const MIN_LEN: usize = 6;
 
+/// The values to mask, not yet compiled. The matcher costs milliseconds to
+/// build at a thousand values, so the supervisor builds it only when the
+/// program first writes: a program that prints nothing pays nothing.
+pub struct Values(Vec<(String, SecretValue)>);
+
+impl Values {
+    /// Keeps the `(name, value)` pairs long enough to mask ([`MIN_LEN`];
+    /// the caller warns about the others). `None` when none is.
+    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Option<Values> {
+        let kept: Vec<(String, SecretValue)> = pairs
+            .into_iter()
+            .filter(|(_, value)| value.len() >= MIN_LEN)
+            .map(|(name, value)| {
+                let value = SecretValue::new(Zeroizing::new(value.to_vec()));
+                (name.to_owned(), value)
+            })
+            .collect();
+        (!kept.is_empty()).then_some(Values(kept))
+    }
+
+    /// Builds the matcher. `None` only if the automaton cannot be built.
+    pub fn compile(&self) -> Option<Patterns> {
+        Patterns::new(self.0.iter().map(|(n, v)| (n.as_str(), v.expose())))
+    }
+}
+
 /// The values to mask, compiled once and shared by every stream.
 pub struct Patterns {
     automaton: AhoCorasick,
-    /// Indexed by pattern id.
+    /// Indexed by pattern id, in byte order (to test "is this a prefix
+    /// of a value"), without repeats.
     values: Vec<SecretValue>,
+    /// The marker of each pattern's secret, by pattern id.
+    owners: Vec<usize>,
     markers: Vec<Vec<u8>>,
-    /// Pattern ids in byte order, to test "is this a prefix of a value".
-    sorted: Vec<usize>,
     longest: usize,
 }
 
@@ -43,20 +69,32 @@ impl Patterns {
     /// left out; the caller warns about them. Returns `None` when nothing is
     /// left to mask.
     pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Option<Patterns> {
-        let mut values: Vec<SecretValue> = Vec::new();
+        // Every value and its other shapes (its lines, its escaped forms:
+        // see shapes.rs), each with the index of its secret's marker.
+        let mut candidates: Vec<(SecretValue, usize)> = Vec::new();
         let mut markers = Vec::new();
-        let mut seen: HashSet<&[u8]> = HashSet::new();
         for (name, value) in pairs {
-            // A value two secrets share is masked under the first name.
-            if value.len() < MIN_LEN || !seen.insert(value) {
+            if value.len() < MIN_LEN {
                 continue;
             }
-            values.push(SecretValue::new(Zeroizing::new(value.to_vec())));
+            let marker = markers.len();
             markers.push(format!("[masked:{name}]").into_bytes());
+            candidates.push((SecretValue::new(Zeroizing::new(value.to_vec())), marker));
+            for shape in shapes(value) {
+                if shape.len() >= MIN_LEN {
+                    candidates.push((SecretValue::new(shape), marker));
+                }
+            }
         }
-        if values.is_empty() {
+        // Sorted by bytes, stably, so a value two secrets share (or a line
+        // of one that is another's value) is kept once, under the name that
+        // came first.
+        candidates.sort_by(|a, b| a.0.expose().cmp(b.0.expose()));
+        candidates.dedup_by(|later, first| later.0.expose() == first.0.expose());
+        if candidates.is_empty() {
             return None;
         }
+        let (values, owners): (Vec<SecretValue>, Vec<usize>) = candidates.into_iter().unzip();
         // A contiguous NFA, not the DFA the crate picks for up to about a
         // hundred patterns: with 100 values of 40 bytes the DFA takes 2.1 ms
         // and 1 MB to build against 0.3 ms and 68 KB, and searches 570
@@ -67,14 +105,12 @@ impl Patterns {
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(values.iter().map(|v| v.expose()))
             .ok()?;
-        let mut sorted: Vec<usize> = (0..values.len()).collect();
-        sorted.sort_by(|a, b| values[*a].expose().cmp(values[*b].expose()));
         let longest = values.iter().map(|v| v.len()).max().unwrap_or(0);
         Some(Patterns {
             automaton,
             values,
+            owners,
             markers,
-            sorted,
             longest,
         })
     }
@@ -82,12 +118,10 @@ impl Patterns {
     /// Whether `tail` is the start of some value but not a whole one of the
     /// same length (more bytes could still make it a match).
     fn could_continue(&self, tail: &[u8]) -> bool {
-        let from = self
-            .sorted
-            .partition_point(|i| self.values[*i].expose() < tail);
-        self.sorted[from..]
+        let from = self.values.partition_point(|v| v.expose() < tail);
+        self.values[from..]
             .iter()
-            .map(|i| self.values[*i].expose())
+            .map(|v| v.expose())
             .take_while(|v| v.starts_with(tail))
             .any(|v| v.len() > tail.len())
     }
@@ -158,7 +192,7 @@ impl<'p> Stream<'p> {
                 break;
             }
             out.extend_from_slice(&buf[pos..m.start()]);
-            out.extend_from_slice(&p.markers[m.pattern().as_usize()]);
+            out.extend_from_slice(&p.markers[p.owners[m.pattern().as_usize()]]);
             pos = m.end();
             if pos > hold {
                 hold = hold_from(pos);

@@ -13,7 +13,9 @@
 
 mod mask;
 mod pty;
+mod relay;
 mod resolve;
+mod shapes;
 mod signals;
 mod supervise;
 
@@ -24,7 +26,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
-pub use mask::{Patterns, MIN_LEN};
+pub use mask::{Values, MIN_LEN};
 pub use resolve::resolve;
 
 /// Everything needed to start the program.
@@ -39,7 +41,7 @@ pub struct Launch {
 
 /// How output is masked when vault supervises.
 pub struct Masking {
-    pub patterns: Patterns,
+    pub values: Values,
     /// Debug builds' tests turn this off to prove the error when no
     /// pseudo-terminal can be opened.
     pub pty_allowed: bool,
@@ -54,23 +56,80 @@ pub fn run(launch: Launch, masking: Option<Masking>) -> Result<u8> {
     }
 }
 
-/// The command for `launch`, with nothing inherited but stdin, stdout and
-/// stderr (which callers may change).
-fn command(launch: &Launch) -> std::process::Command {
-    let mut command = std::process::Command::new(&launch.program);
-    if let Some(arg0) = launch.argv.first() {
+/// The command running `program` with `argv` (the first being the name it
+/// is given as) and exactly `env`, with nothing inherited but stdin, stdout
+/// and stderr (which callers may change).
+fn command(
+    program: &std::ffi::OsStr,
+    argv: &[OsString],
+    env: &BTreeMap<OsString, OsString>,
+) -> std::process::Command {
+    let mut command = std::process::Command::new(program);
+    if let Some(arg0) = argv.first() {
         command.arg0(arg0);
     }
+    command.args(argv.iter().skip(1)).env_clear().envs(env);
     command
-        .args(launch.argv.iter().skip(1))
-        .env_clear()
-        .envs(&launch.env);
-    command
+}
+
+/// Makes the program die with vault: if vault is killed outright
+/// (SIGKILL, as a CI runner or Python's `subprocess` timeout does), the
+/// kernel sends the program SIGKILL, so no server is left holding a port.
+/// If vault is already gone by the time the program starts (the parent
+/// died between fork and `prctl`), the program is not started at all.
+///
+/// The parent-death signal follows the thread that started the program, so
+/// callers start it from the thread that waits for it. The kernel clears it
+/// when the program executes a set-user-ID file; only the program itself is
+/// covered, not processes it starts in turn.
+#[allow(unsafe_code)]
+fn die_with_vault(command: &mut std::process::Command) {
+    let vault = nix::unistd::getpid();
+    let hook = move || -> std::io::Result<()> {
+        nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+        if nix::unistd::getppid() != vault {
+            return Err(nix::errno::Errno::ESRCH.into());
+        }
+        Ok(())
+    };
+    // SAFETY: the hook runs in the child between fork and exec, where only
+    // async-signal-safe work is allowed. It makes two system calls
+    // (prctl(2), getppid(2)) and builds an io::Error from an errno, none of
+    // which allocates, takes a lock or touches the parent's threads.
+    unsafe {
+        command.pre_exec(hook);
+    }
+}
+
+/// Starts the program under supervision, its streams set by `streams`
+/// (called again for a retry). A script without `#!` (execve answers
+/// ENOEXEC) is run by `/bin/sh`, as execvp and shells run it, so it behaves
+/// the same whether vault replaces itself or supervises. (glibc's execvp
+/// already does this in the child; other C libraries do not.)
+fn spawn(
+    launch: &Launch,
+    streams: impl Fn(&mut std::process::Command) -> std::io::Result<()>,
+) -> Result<std::process::Child> {
+    let attempt = |program: &std::ffi::OsStr, argv: &[OsString]| {
+        let mut command = command(program, argv, &launch.env);
+        streams(&mut command)?;
+        die_with_vault(&mut command);
+        command.spawn()
+    };
+    match attempt(launch.program.as_os_str(), &launch.argv) {
+        Err(e) if e.raw_os_error() == Some(nix::libc::ENOEXEC) => {
+            let mut argv = vec![OsString::from("/bin/sh"), launch.program.clone().into()];
+            argv.extend(launch.argv.iter().skip(1).cloned());
+            attempt(std::ffi::OsStr::new("/bin/sh"), &argv)
+        }
+        other => other,
+    }
+    .map_err(|e| launch_error(launch, e))
 }
 
 /// Replaces this process with the program. Returns only on failure.
 fn replace(mut launch: Launch) -> Error {
-    let mut command = command(&launch);
+    let mut command = command(launch.program.as_os_str(), &launch.argv, &launch.env);
     // The command has its own copy of the environment: with ten thousand
     // secrets, a second one is a megabyte of peak memory.
     launch.env.clear();

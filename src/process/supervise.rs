@@ -2,52 +2,28 @@
 //! streams its stdout and stderr through the masker, forwards signals, and
 //! returns its exit status (128+N when it died of signal N).
 //!
-//! Each stream has its own thread, so neither can block the other and
-//! bytes within one stream keep their order. stdin is inherited untouched.
-//! When a stream's reader goes away (`vault exec -- cmd | head -1`), vault
-//! stops reading that stream, so the program sees a closed pipe exactly as
-//! it would without vault, and no error is printed. vault returns once the
-//! program has exited and its output has been written out.
+//! When vault's stdout and stderr are one file (the same device and inode,
+//! as in CI's `2>&1 | cat`), the program gets one pipe for both, so its
+//! lines reach the file in exactly the order it wrote them; otherwise each
+//! stream has its own pipe and keeps its own order. stdin is inherited
+//! untouched. The relaying itself is `relay.rs`: one loop, no threads.
+//! vault returns once the program has exited and its output has been
+//! written out.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::fs::File;
+use std::io::{self, IsTerminal};
 use std::os::fd::AsFd;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{ExitStatus, Stdio};
-use std::sync::Mutex;
+use std::process::ExitStatus;
 
-use nix::sys::wait::{waitid, Id, WaitPidFlag};
-use nix::unistd::Pid;
-use zeroize::Zeroizing;
+use nix::fcntl::OFlag;
+use nix::sys::stat::fstat;
+use nix::unistd::pipe2;
 
-use super::mask::{Patterns, Stream};
-use super::signals::{self, Target};
+use super::relay::{relay, Output, Sink};
+use super::signals;
 use super::{pty, Launch, Masking};
 use crate::error::{Error, Result};
-
-/// How much of a stream is read at once.
-const CHUNK: usize = 64 * 1024;
-
-/// Where a stream's masked bytes go.
-#[derive(Clone, Copy)]
-enum Sink {
-    Stdout,
-    Stderr,
-}
-
-impl Sink {
-    fn write(self, bytes: &[u8]) -> io::Result<()> {
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        match self {
-            Sink::Stdout => {
-                let mut out = io::stdout().lock();
-                out.write_all(bytes).and_then(|()| out.flush())
-            }
-            Sink::Stderr => io::stderr().lock().write_all(bytes),
-        }
-    }
-}
 
 pub fn run(launch: &Launch, masking: Masking) -> Result<u8> {
     let caught = signals::catch().map_err(|e| Error::Supervise {
@@ -66,86 +42,100 @@ pub fn run(launch: &Launch, masking: Masking) -> Result<u8> {
         (false, true) => Some(pty::open(io::stderr()).map_err(Error::NoPty)?),
     };
 
-    let mut command = super::command(launch);
-    let output = |is_terminal: bool| -> Result<Stdio> {
-        match (&pty, is_terminal) {
-            (Some(pty), true) => {
-                pty.slave
-                    .try_clone()
-                    .map(Stdio::from)
-                    .map_err(|e| Error::Supervise {
-                        action: "share the pseudo-terminal",
-                        source: e,
-                    })
-            }
-            _ => Ok(Stdio::piped()),
+    // Where the program's stdout and stderr go: the pseudo-terminal for a
+    // stream on a terminal, else a pipe of vault's own, one for both when
+    // they go to one file (vault writes what comes through it to stdout,
+    // which is that file).
+    let pipe = || {
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| Error::Supervise {
+            action: "open a pipe for the program's output",
+            source: e.into(),
+        })
+    };
+    let (mut stdout, mut stderr) = (None, None);
+    // The writing ends: stdout's, and stderr's unless it shares stdout's.
+    let (out_end, err_end) = match on_terminal {
+        (false, false) if same_file(io::stdout(), io::stderr()) => {
+            let (read, write) = pipe()?;
+            stdout = Some(File::from(read));
+            (write, None)
+        }
+        _ => {
+            let end = |is_terminal: bool, reader: &mut Option<File>| match &pty {
+                Some(pty) if is_terminal => pty.slave.try_clone().map_err(|e| Error::Supervise {
+                    action: "share the pseudo-terminal",
+                    source: e,
+                }),
+                _ => {
+                    let (read, write) = pipe()?;
+                    *reader = Some(File::from(read));
+                    Ok(write)
+                }
+            };
+            (
+                end(on_terminal.0, &mut stdout)?,
+                Some(end(on_terminal.1, &mut stderr)?),
+            )
         }
     };
-    command.stdout(output(on_terminal.0)?);
-    command.stderr(output(on_terminal.1)?);
-    let spawned = command.spawn();
-    // The program holds the only copies of the pseudo-terminal's slave now,
-    // so reading the master ends when the program and its children do.
-    drop(command);
-    let master = pty.map(|p| p.master);
-    let mut child = spawned.map_err(|e| super::launch_error(launch, e))?;
-
-    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
-    let alive = Mutex::new(Some(pid));
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let patterns = &masking.patterns;
-    let handle = caught.handle();
-    let (our_stdout, our_stderr) = (io::stdout(), io::stderr());
-    let status = std::thread::scope(|scope| {
-        let terminal = if on_terminal.0 {
-            our_stdout.as_fd()
-        } else {
-            our_stderr.as_fd()
-        };
-        let window = master.as_ref().map(|m| (terminal, m.as_fd()));
-        let alive = &alive;
-        scope.spawn(move || {
-            caught.forward(Target {
-                child: alive,
-                window,
-            })
-        });
-        if let Some(out) = stdout {
-            scope.spawn(move || pump(out, Sink::Stdout, patterns));
-        }
-        if let Some(err) = stderr {
-            scope.spawn(move || pump(err, Sink::Stderr, patterns));
-        }
-        if let Some(master) = &master {
-            let sink = if on_terminal.0 {
-                Sink::Stdout
-            } else {
-                Sink::Stderr
-            };
-            scope.spawn(move || pump(master, sink, patterns));
-        }
-        let status = wait(&mut child, pid, alive);
-        handle.close();
-        status
+    let spawned = super::spawn(launch, |command| {
+        command.stdout(out_end.try_clone()?);
+        command.stderr(err_end.as_ref().unwrap_or(&out_end).try_clone()?);
+        Ok(())
     });
-    status.map(exit_status)
+    // The program holds the only copies of the pseudo-terminal's slave and
+    // of the pipes' writing ends now, so reading them ends when the program
+    // and its children do.
+    drop((out_end, err_end));
+    let master = pty.map(|p| p.master);
+    // The window size is copied onto the master; a second descriptor keeps
+    // it while the first is read.
+    let master_fd = match &master {
+        Some(m) => Some(m.try_clone().map_err(|e| Error::Supervise {
+            action: "share the pseudo-terminal",
+            source: e,
+        })?),
+        None => None,
+    };
+    let mut child = spawned?;
+
+    let sink_of_master = if on_terminal.0 {
+        Sink::Stdout
+    } else {
+        Sink::Stderr
+    };
+    let outputs: Vec<Output> = [
+        stdout.map(|reader| (reader, Sink::Stdout)),
+        stderr.map(|reader| (reader, Sink::Stderr)),
+        master.map(|reader| (reader, sink_of_master)),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(reader, sink)| Output { reader, sink })
+    .collect();
+    let (our_stdout, our_stderr) = (io::stdout(), io::stderr());
+    let terminal = if on_terminal.0 {
+        our_stdout.as_fd()
+    } else {
+        our_stderr.as_fd()
+    };
+    let window = master_fd.as_ref().map(|m| (terminal, m.as_fd()));
+    let status = relay(outputs, &masking.values, &caught, &mut child, window).map_err(|e| {
+        Error::Supervise {
+            action: "relay the program's output",
+            source: e,
+        }
+    })?;
+    Ok(exit_status(status))
 }
 
-/// Waits for the program to exit, marks it gone for the signal forwarder,
-/// and only then reaps it, so its process ID cannot be reused in between.
-fn wait(
-    child: &mut std::process::Child,
-    pid: Pid,
-    alive: &Mutex<Option<Pid>>,
-) -> Result<ExitStatus> {
-    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
-    while let Err(nix::errno::Errno::EINTR) = waitid(Id::Pid(pid), flags) {}
-    *alive.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    child.wait().map_err(|e| Error::Supervise {
-        action: "wait for the program",
-        source: e,
-    })
+/// Whether two descriptors are one file: same device, same inode. Either
+/// closed or unreadable counts as different.
+fn same_file(a: impl AsFd, b: impl AsFd) -> bool {
+    match (fstat(a), fstat(b)) {
+        (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+        _ => false,
+    }
 }
 
 /// The status vault exits with: the program's, or 128+N for signal N.
@@ -155,29 +145,4 @@ fn exit_status(status: ExitStatus) -> u8 {
         (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(u8::MAX),
         (None, None) => u8::MAX,
     }
-}
-
-/// Copies one stream to `sink`, masked, until it ends or `sink` is closed.
-/// A pseudo-terminal's master answers EIO once the program is gone: that
-/// is its end of file.
-fn pump(mut from: impl Read, sink: Sink, patterns: &Patterns) {
-    let mut stream = Stream::new(patterns);
-    let mut buf = Zeroizing::new(vec![0u8; CHUNK]);
-    let mut out = Zeroizing::new(Vec::with_capacity(CHUNK + 1024));
-    loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        out.clear();
-        stream.feed(&buf[..n], &mut out);
-        if sink.write(&out).is_err() {
-            return;
-        }
-    }
-    out.clear();
-    stream.finish(&mut out);
-    let _ = sink.write(&out);
 }

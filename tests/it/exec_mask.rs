@@ -160,7 +160,7 @@ fn mask_always_into_pipes_needs_no_terminal() {
 
 /// Runs `inner` (a shell script) on a fresh pseudo-terminal with script(1),
 /// and returns everything the terminal showed.
-fn on_a_terminal(env: &Env, inner: &str) -> String {
+pub fn on_a_terminal(env: &Env, inner: &str) -> String {
     let inner_sh = env.path().join("inner.sh");
     std::fs::write(&inner_sh, inner).unwrap();
     let out = bash(

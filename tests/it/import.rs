@@ -344,10 +344,10 @@ fn refuses_an_unterminated_quote_by_the_line_it_opens_on() {
 }
 
 #[test]
-fn refuses_duplicate_names_and_names_them() {
+fn refuses_a_duplicate_name_by_both_its_lines() {
     refused(
         b"A=1\nB=2\nA=3\nC=4\nB=5\nA=6\n",
-        "FILE sets A and B more than once; nothing was imported",
+        "line 3 of FILE sets A again (first on line 1); nothing was imported",
         Some("keep one entry for each name, then import again"),
     );
 }
@@ -397,7 +397,7 @@ fn accepts_a_dangerous_name_when_allowed() {
 fn refuses_an_empty_value_unless_allowed() {
     refused(
         b"GOOD=1\nBLANK=\n",
-        "the value of BLANK is empty",
+        "line 2 of FILE: the value of BLANK is empty; nothing was imported",
         Some("pass --allow-empty to store an empty value"),
     );
 }
@@ -408,7 +408,16 @@ fn refuses_a_value_over_the_environment_entry_limit() {
     text.extend(vec![b'a'; 128 * 1024]);
     refused(
         &text,
-        "the value of BIG is too large: 131072 bytes, and one environment entry is limited to 128 KiB",
+        "line 1 of FILE: the value of BIG is too large: 131072 bytes, and one environment entry is limited to 128 KiB; nothing was imported",
+        None,
+    );
+}
+
+#[test]
+fn refuses_a_nul_byte_by_its_line() {
+    refused(
+        b"GOOD=1\n# c\nNUL=\"a\0b\"\n",
+        "line 3 of FILE: the value of NUL contains a NUL byte, which an environment variable cannot hold; nothing was imported",
         None,
     );
 }

@@ -18,7 +18,7 @@ use crate::cli::{ExecArgs, MaskMode};
 use crate::env;
 use crate::error::{Error, Result};
 use crate::model::SecretName;
-use crate::process::{self, Launch, Masking, Patterns};
+use crate::process::{self, Launch, Masking, Values};
 use crate::session::Session;
 use crate::vault::{Unlocked, Vault};
 use plan::{Fate, Plan};
@@ -94,15 +94,26 @@ pub struct MaskDecision {
     pub why: &'static str,
 }
 
-fn decide_masking(mode: MaskMode) -> MaskDecision {
+/// `--mask auto` masks when output is not a terminal, and at a terminal too
+/// when `CI` says this is a CI job (some runners give jobs a
+/// pseudo-terminal): GitHub Actions, GitLab, CircleCI and Buildkite set it.
+fn decide_masking(mode: MaskMode, env: &[(OsString, OsString)]) -> MaskDecision {
     let terminals = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let (on, why) = match mode {
         MaskMode::Never => (false, "--mask never"),
         MaskMode::Always => (true, "--mask always"),
+        MaskMode::Auto if terminals && in_ci(env) => (true, "CI is set"),
         MaskMode::Auto if terminals => (false, "stdout and stderr are terminals"),
         MaskMode::Auto => (true, "stdout or stderr is not a terminal"),
     };
     MaskDecision { on, why }
+}
+
+/// Whether `CI` is set to something other than empty, `0` or `false`.
+fn in_ci(env: &[(OsString, OsString)]) -> bool {
+    env.iter()
+        .find(|(k, _)| k == env::CI)
+        .is_some_and(|(_, v)| !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false")))
 }
 
 pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
@@ -136,7 +147,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     } else {
         grants.catalog()
     };
-    let masking = decide_masking(request.mask);
+    let masking = decide_masking(request.mask, &session.env);
     // --explain explains a selection exec would refuse, instead of
     // refusing it: that is when the user needs it.
     let chosen = select::select(&request, &catalog, &identity).and_then(|selection| {
@@ -215,8 +226,8 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     drop(vault);
 
     let masking = if masking.on {
-        Patterns::new(plan.injected()).map(|patterns| Masking {
-            patterns,
+        Values::new(plan.injected()).map(|values| Masking {
+            values,
             pty_allowed: !test_no_pty(session),
         })
     } else {
