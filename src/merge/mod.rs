@@ -264,18 +264,7 @@ fn merge_identities(
     for id in ids {
         let (bi, oi, ti) = (b.get(id), o.get(id), t.get(id));
         if let (None, Some(why)) = (forced.get(id), keys_changed(bi, oi, ti)) {
-            let names: BTreeSet<String> = [bi, oi, ti]
-                .into_iter()
-                .flatten()
-                .map(|i| i.name.clone())
-                .collect();
-            conflicts.push(Conflict {
-                subject: Subject::Identity,
-                name: oi.or(ti).map(|i| i.name.clone()).unwrap_or_default(),
-                why,
-                names,
-                ids: vec![*id],
-            });
+            conflicts.push(identity_conflict(id, [bi, oi, ti], why));
             continue;
         }
         let row = match forced.get(id) {
@@ -287,18 +276,8 @@ fn merge_identities(
                 // the other: the removal wins, as a revocation does.
                 None if oi.is_none() || ti.is_none() => None,
                 None => {
-                    let names: BTreeSet<String> = [bi, oi, ti]
-                        .into_iter()
-                        .flatten()
-                        .map(|i| i.name.clone())
-                        .collect();
-                    conflicts.push(Conflict {
-                        subject: Subject::Identity,
-                        name: oi.or(ti).map(|i| i.name.clone()).unwrap_or_default(),
-                        why: "changed on both sides (a passphrase or token changed twice)".into(),
-                        names,
-                        ids: vec![*id],
-                    });
+                    let why = "changed on both sides (a passphrase or token changed twice)";
+                    conflicts.push(identity_conflict(id, [bi, oi, ti], why.into()));
                     continue;
                 }
             },
@@ -306,6 +285,23 @@ fn merge_identities(
         merged.extend(row.cloned());
     }
     merged
+}
+
+/// A conflict over the identity `id`, as base, ours and theirs hold it.
+fn identity_conflict(id: &[u8; 16], sides: [Option<&IdentityRow>; 3], why: String) -> Conflict {
+    let names: BTreeSet<String> = sides
+        .into_iter()
+        .flatten()
+        .map(|i| i.name.clone())
+        .collect();
+    let [_, ours, theirs] = sides;
+    Conflict {
+        subject: Subject::Identity,
+        name: ours.or(theirs).map(|i| i.name.clone()).unwrap_or_default(),
+        why,
+        names,
+        ids: vec![*id],
+    }
 }
 
 /// An existing identity whose keys, name or certificate one side changed:
