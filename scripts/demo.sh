@@ -8,7 +8,8 @@ vault=$(./scripts/build-release.sh)
 
 demo=$(mktemp -d)
 trap 'rm -rf "$demo"' EXIT
-export VAULT_PATH="$demo/vault/vault.db" VAULT_NO_KEYRING=1
+# XDG_DATA_HOME too: the pin and freshness state stay with the demo.
+export VAULT_PATH="$demo/vault/vault.db" VAULT_NO_KEYRING=1 XDG_DATA_HOME="$demo/data"
 printf 'demo passphrase\n' >"$demo/passphrase"
 export VAULT_PASSPHRASE_FILE="$demo/passphrase"
 
@@ -40,6 +41,10 @@ step "vault exec -- sh -c 'echo \"connecting with \$STRIPE_KEY\"' | cat   # outp
 "$vault" exec -- sh -c 'echo "connecting with $STRIPE_KEY"' | cat
 step 'VAULT_ACCESS_TOKEN=$token vault exec -- sh -c '\''echo "CI sees: ${STRIPE_KEY:+STRIPE_KEY} ${DEPLOY_KEY:-(no DEPLOY_KEY)}"'\'''
 VAULT_ACCESS_TOKEN=$token env -u VAULT_PASSPHRASE_FILE "$vault" exec -- sh -c 'echo "CI sees: ${STRIPE_KEY:+STRIPE_KEY} ${DEPLOY_KEY:-(no DEPLOY_KEY)}"'
+step 'vault trust   # the root every certificate chains to, pinned by this clone'
+"$vault" trust
+step 'vault identity list'
+"$vault" identity list
 step vault delete DEPLOY_KEY --yes
 "$vault" delete DEPLOY_KEY --yes
 step vault list --json
