@@ -469,3 +469,49 @@ fn a_claim_nobody_but_the_root_could_check_is_not_certified() {
         "value-of-a-1\n"
     );
 }
+
+/// Regression: a passphrase unlock took whatever key the seal held. The
+/// seal binds the stored public key, but someone holding the passphrase
+/// can seal another key under it: the unlocked key must yield the stored
+/// public key, or the identity is damaged.
+#[test]
+fn an_unsealed_key_that_is_not_the_stored_keys_secret_is_refused() {
+    use vault::crypto::{self, Aad, IdentitySecret, KdfParams};
+    let env = Env::init();
+    env.add("A", "value-of-a-1");
+    let conn = rusqlite::Connection::open(&env.vault).unwrap();
+    let vault_id: Vec<u8> = conn
+        .query_row("SELECT id FROM vault", [], |r| r.get(0))
+        .unwrap();
+    let (id, public, salt, m, t, p): (Vec<u8>, Vec<u8>, Vec<u8>, u32, u32, u32) = conn
+        .query_row(
+            "SELECT id, public_key, kdf_salt, kdf_m, kdf_t, kdf_p FROM identities WHERE name = 'owner'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .unwrap();
+    let params = KdfParams { m_kib: m, t, p };
+    let unlock = crypto::derive_unlock_key(PASSPHRASE.as_bytes(), &salt, params).unwrap();
+    let aad = Aad::new("identity")
+        .with(&vault_id)
+        .with(&id)
+        .with(b"person")
+        .with(&public)
+        .with(&salt)
+        .with(&params.encode());
+    let other = IdentitySecret::generate();
+    let sealed = crypto::seal(&unlock, &aad, other.expose());
+    conn.execute(
+        "UPDATE identities SET sealed_key = ?1 WHERE name = 'owner'",
+        [sealed],
+    )
+    .unwrap();
+    drop(conn);
+    let before = env.dump();
+    env.vault(&["exec", "--", "printenv", "A"]).passphrase().run().fails(
+        125,
+        "integrity check failed for identity owner: the vault file was changed outside vault or is damaged",
+        Some("restore the vault file from a backup or from version control"),
+    );
+    assert_eq!(env.dump(), before);
+}
