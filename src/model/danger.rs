@@ -64,12 +64,21 @@ pub struct Entry {
 /// check (at `add`, `import`, `rename`, `exec --env`, and exec reading a
 /// stored name) gives the same answer.
 pub fn name_danger(name: &str) -> Option<Danger> {
-    let upper = name.to_ascii_uppercase();
+    // exec asks this of every variable it sets: no allocation, and the
+    // first byte rules out almost every entry.
+    let bytes = name.as_bytes();
+    let first = bytes.first()?.to_ascii_uppercase();
     ENTRIES
         .iter()
-        .find(|e| match e.name {
-            Match::Exact(n) => upper == n,
-            Match::Prefix(p) => upper.starts_with(p),
+        .find(|e| {
+            let (text, exact) = match e.name {
+                Match::Exact(n) => (n, true),
+                Match::Prefix(p) => (p, false),
+            };
+            let t = text.as_bytes();
+            t.first() == Some(&first)
+                && (bytes.len() == t.len() || !exact && bytes.len() > t.len())
+                && bytes[..t.len()].eq_ignore_ascii_case(t)
         })
         .map(|e| e.danger)
 }
