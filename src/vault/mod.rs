@@ -11,6 +11,7 @@ mod audit;
 mod chain;
 mod claim;
 mod exec_log;
+mod exec_view;
 mod identities;
 mod import;
 mod seal;

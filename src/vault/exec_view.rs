@@ -1,0 +1,182 @@
+//! exec's check of what it is about to decrypt, and what a clone
+//! remembers so it need not check again.
+//!
+//! Every secret granted to the identity must have its row and the
+//! identity's access row signed by a writer of that secret, at a state no
+//! older than this clone has seen (the checks are `trust.rs`'s). A view
+//! this clone verified whole is remembered by one digest; a changed view
+//! re-checks only the rows not verified under the same roster.
+
+use super::seal::{access_input, AccessContext};
+use super::trust;
+use super::{Unlocked, Vault};
+use crate::error::Result;
+use crate::store::{GrantRow, IdentityRow, Signed};
+
+impl Vault {
+    /// Checks what exec is about to decrypt: the roster, and for every
+    /// secret granted to `me` its row and `me`'s access row, signed by one
+    /// of its writers, and no older than this clone has seen. A view this
+    /// clone already verified (same digest of every row involved) is not
+    /// verified again: exec then pays one hash, not a signature per row.
+    pub(super) fn check_exec_view(&self, me: &Unlocked, rows: &[GrantRow]) -> Result<()> {
+        let db = self.store.read();
+        let identities = db.identities()?;
+        let digest = {
+            let local = self.local.borrow();
+            let digest = view_digest(&self.id, &identities, rows, local.token_pin);
+            if local.path.is_some() && local.state.verified.get(&me.id) == Some(&digest) {
+                return Ok(());
+            }
+            digest
+        };
+        let roster = self.roster(&db)?;
+        let roster_digest = {
+            let mut h = crate::crypto::FieldHasher::new("vault exec roster v1");
+            roster_fields(&mut h, &self.id, &identities);
+            h.finish()
+        };
+        let verified_before = self.local.borrow_mut().state.rows().clone();
+        let mut verified_now = std::collections::HashSet::with_capacity(rows.len());
+        let mut authorities = db.grant_authority(&me.id)?;
+        for row in rows {
+            {
+                let mut local = self.local.borrow_mut();
+                if local.path.is_some() {
+                    trust::check_fresh(
+                        &mut local.state,
+                        &row.secret_id,
+                        &row.name,
+                        &row.authority,
+                    )?;
+                }
+            }
+            let (authority, secret_sig, access_sig) =
+                authorities.remove(&row.secret_id).unwrap_or_default();
+            // A row verified before, under the same roster, is not verified
+            // again: one changed secret costs its own signatures only.
+            let key = row_key(&roster_digest, &me.id, row, &authority);
+            verified_now.insert(key);
+            if verified_before.contains(&key) {
+                continue;
+            }
+            let secret_signed = Signed {
+                signer: row.secret_signed.signer.clone(),
+                sig: secret_sig,
+            };
+            let access_signed = Signed {
+                signer: row.access_signed.signer.clone(),
+                sig: access_sig,
+            };
+            let writers = trust::check_secret(
+                &self.id,
+                &roster,
+                &row.secret_id,
+                &row.name,
+                row.version,
+                &row.sealed_value,
+                &authority,
+                &secret_signed,
+            )?;
+            let ctx = AccessContext {
+                secret_id: &row.secret_id,
+                identity_id: &me.id,
+                version: row.version,
+                level: &row.level,
+                expires_at: row.grant_expires_at,
+                writer_public: &row.writer_public,
+            };
+            let input = access_input(&self.id, &ctx, row.authority.generation, &row.wrapped_key);
+            trust::check_signed(&roster, &writers, &access_signed, &input, || {
+                format!("the access of {} to {}", me.name, row.name)
+            })?;
+        }
+        let mut local = self.local.borrow_mut();
+        if local.path.is_some() {
+            local.state.verified.insert(me.id, digest);
+            *local.state.rows() = verified_now;
+            local.changed = true;
+        }
+        drop(local);
+        self.save_local_state();
+        Ok(())
+    }
+}
+
+/// One digest over every field an exec view's verification depends on:
+/// the roster's certificates and keys, each granted secret's signed
+/// fields and writers, and the pin the token carries.
+///
+/// Left out, deliberately: signatures (a changed signature over unchanged
+/// fields vouches for what was already verified), and the wrapped key's
+/// bytes: it is authenticated by its AEAD under the (writer, grantee) key,
+/// which nobody but the writer named here and this identity can compute,
+/// so a change to it fails to open. The sealed value is in: every grantee
+/// holds the data key it is sealed under. Who may write the secret
+/// (creator, managers list) is read only when the view changed: edited
+/// alone, it changes nothing exec hands on, and any change to what exec
+/// hands on is verified against it afresh.
+fn view_digest(
+    vault_id: &[u8; 16],
+    identities: &[IdentityRow],
+    rows: &[GrantRow],
+    token_pin: Option<[u8; 16]>,
+) -> [u8; 32] {
+    let mut h = crate::crypto::FieldHasher::new("vault exec view v1");
+    h.field(&token_pin.unwrap_or_default());
+    roster_fields(&mut h, vault_id, identities);
+    for r in rows {
+        row_fields(&mut h, r, &r.authority);
+    }
+    h.finish()
+}
+
+fn roster_fields(
+    h: &mut crate::crypto::FieldHasher,
+    vault_id: &[u8; 16],
+    identities: &[IdentityRow],
+) {
+    h.field(vault_id);
+    for i in identities {
+        h.field(&i.id)
+            .field(i.name.as_bytes())
+            .field(i.kind.as_bytes())
+            .field(&i.public_key)
+            .field(&i.cert.sign_public)
+            .field(i.cert.role.as_bytes())
+            .field(&i.cert.certifier);
+    }
+}
+
+fn row_fields(h: &mut crate::crypto::FieldHasher, r: &GrantRow, a: &crate::store::Authority) {
+    h.field(&r.secret_id)
+        .field(r.name.as_bytes())
+        .field(&r.version.to_be_bytes())
+        .field(&r.sealed_value)
+        .field(r.level.as_bytes())
+        .field(&r.grant_expires_at.unwrap_or(i64::MIN).to_be_bytes())
+        .field(&r.writer_public)
+        .field(&a.creator)
+        .field(&a.id_nonce)
+        .field(&a.generation.to_be_bytes())
+        .field(&a.managers)
+        .field(&a.managers_epoch.to_be_bytes())
+        .field(&a.managers_by)
+        .field(&r.secret_signed.signer)
+        .field(&r.access_signed.signer);
+}
+
+/// What a verified row is remembered by: its fields under one roster.
+fn row_key(
+    roster_digest: &[u8; 32],
+    identity: &[u8; 16],
+    r: &GrantRow,
+    a: &crate::store::Authority,
+) -> [u8; 16] {
+    let mut h = crate::crypto::FieldHasher::new("vault exec row v1");
+    h.field(roster_digest)
+        .field(identity)
+        .field(&a.managers_sig);
+    row_fields(&mut h, r, a);
+    h.finish()[..16].try_into().expect("16 of 32 bytes")
+}
