@@ -10,6 +10,7 @@ mod access;
 mod audit;
 mod exec_log;
 mod file;
+mod identities;
 mod lossy;
 mod rows;
 mod schema;

@@ -122,39 +122,6 @@ pub(super) fn id16(row: &Row<'_>, idx: usize) -> Sql<[u8; 16]> {
     })
 }
 
-const IDENTITY_COLS: &str = "id, name, kind, public_key, kdf_salt, kdf_m, kdf_t, kdf_p, \
-                             sealed_key, created_at, sign_public, role, certifier, cert_sig, \
-                             sign_claim";
-
-fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
-    let salt: Option<Vec<u8>> = row.get(4)?;
-    let kdf = match salt {
-        Some(salt) => Some(KdfRow {
-            salt,
-            m_kib: row.get(5)?,
-            t: row.get(6)?,
-            p: row.get(7)?,
-        }),
-        None => None,
-    };
-    Ok(IdentityRow {
-        id: id16(row, 0)?,
-        name: super::lossy::text(row, 1)?,
-        kind: super::lossy::text(row, 2)?,
-        public_key: row.get(3)?,
-        kdf,
-        sealed_key: row.get(8)?,
-        created_at: row.get(9)?,
-        cert: Certificate {
-            sign_public: row.get(10)?,
-            role: row.get(11)?,
-            certifier: row.get(12)?,
-            sig: row.get(13)?,
-            claim: row.get(14)?,
-        },
-    })
-}
-
 pub(super) const SECRET_COLS: &str =
     "id, name, service, description, version, created_at, rotated_at, \
      expires_at, needs_rotation, rotate_every, sealed_value, creator, id_nonce, generation, \
@@ -282,99 +249,6 @@ impl<'c> Db<'c> {
         )
     }
 
-    // --- identities ---
-
-    pub fn identities(&self) -> Result<Vec<IdentityRow>> {
-        let sql = format!("SELECT {IDENTITY_COLS} FROM identities ORDER BY name");
-        self.collect(&sql, [], identity)
-    }
-
-    pub fn identity_by_name(&self, name: &str) -> Result<Option<IdentityRow>> {
-        let sql = format!("SELECT {IDENTITY_COLS} FROM identities WHERE name = ?1");
-        self.conn
-            .query_row(&sql, [name], identity)
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
-    pub fn identity_by_id(&self, id: &[u8; 16]) -> Result<Option<IdentityRow>> {
-        let sql = format!("SELECT {IDENTITY_COLS} FROM identities WHERE id = ?1");
-        self.conn
-            .query_row(&sql, [&id[..]], identity)
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
-    pub fn insert_identity(&self, i: &IdentityRow) -> Result<()> {
-        const SQL: &str = "INSERT INTO identities (id, name, kind, public_key, kdf_salt, kdf_m, \
-                           kdf_t, kdf_p, sealed_key, created_at, sign_public, role, certifier, \
-                           cert_sig, sign_claim) \
-                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
-        let kdf = i.kdf.as_ref();
-        self.exec(
-            SQL,
-            params![
-                &i.id[..],
-                i.name,
-                i.kind,
-                i.public_key,
-                kdf.map(|k| &k.salt),
-                kdf.map(|k| k.m_kib),
-                kdf.map(|k| k.t),
-                kdf.map(|k| k.p),
-                i.sealed_key,
-                i.created_at,
-                i.cert.sign_public,
-                i.cert.role,
-                i.cert.certifier,
-                i.cert.sig,
-                i.cert.claim
-            ],
-        )
-    }
-
-    /// Replaces an identity's sealed key and KDF settings (passphrase change).
-    pub fn reseal_identity(&self, id: &[u8; 16], kdf: &KdfRow, sealed_key: &[u8]) -> Result<()> {
-        const SQL: &str = "UPDATE identities SET kdf_salt = ?2, kdf_m = ?3, kdf_t = ?4, \
-                           kdf_p = ?5, sealed_key = ?6 WHERE id = ?1";
-        self.exec(
-            SQL,
-            params![&id[..], kdf.salt, kdf.m_kib, kdf.t, kdf.p, sealed_key],
-        )
-    }
-
-    /// Whether any identity carries a certificate (a vault upgraded from
-    /// format 2 has none until its owner signs it).
-    pub fn any_certificate(&self) -> Result<bool> {
-        const SQL: &str = "SELECT 1 FROM identities WHERE cert_sig != X'' LIMIT 1";
-        Ok(!self.collect(SQL, [], |_| Ok(()))?.is_empty())
-    }
-
-    /// Replaces an identity's certificate (the upgrade from format 2).
-    pub fn certify_identity(&self, id: &[u8; 16], cert: &Certificate) -> Result<()> {
-        const SQL: &str = "UPDATE identities SET sign_public = ?2, role = ?3, certifier = ?4, \
-                           cert_sig = ?5, sign_claim = ?6 WHERE id = ?1";
-        self.exec(
-            SQL,
-            params![
-                &id[..],
-                cert.sign_public,
-                cert.role,
-                cert.certifier,
-                cert.sig,
-                cert.claim
-            ],
-        )
-    }
-
-    pub fn delete_identity(&self, id: &[u8; 16]) -> Result<()> {
-        self.exec("DELETE FROM identities WHERE id = ?1", params![&id[..]])?;
-        self.exec(
-            "UPDATE vault SET default_identity = NULL WHERE default_identity = ?1",
-            params![&id[..]],
-        )
-    }
-
     // --- secrets ---
 
     /// Secrets without their ciphertext (`sealed_value` left empty), one
@@ -477,11 +351,6 @@ impl<'c> Db<'c> {
                 a.id_nonce
             ],
         )
-    }
-
-    pub fn set_needs_rotation(&self, secret_id: &[u8; 16]) -> Result<()> {
-        const SQL: &str = "UPDATE secrets SET needs_rotation = 1 WHERE id = ?1";
-        self.exec(SQL, params![&secret_id[..]])
     }
 
     pub fn delete_secret(&self, id: &[u8; 16]) -> Result<()> {

@@ -168,24 +168,10 @@ impl Vault {
     }
 
     /// Checks that `me` holds at least `need` on `secret` (authenticated by
-    /// unwrapping) and returns the data key.
+    /// unwrapping) and returns the data key with the secret's writers,
+    /// checked (see `sign.rs`): a manager's key is of no use on rows that no
+    /// writer signed.
     pub(super) fn require(
-        &self,
-        db: &Db<'_>,
-        roster: &Roster,
-        me: &Unlocked,
-        secret: &SecretRow,
-        need: Level,
-        action: &'static str,
-    ) -> Result<Key> {
-        self.require_writers(db, roster, me, secret, need, action)
-            .map(|(key, _)| key)
-    }
-
-    /// As [`Vault::require`], also returning the secret's writers, checked
-    /// (see `sign.rs`): a manager's key is of no use on rows that no writer
-    /// signed.
-    pub(super) fn require_writers(
         &self,
         db: &Db<'_>,
         roster: &Roster,
@@ -301,7 +287,7 @@ impl Vault {
             for name in names {
                 let mut secret = vault.secret_row(db, name)?;
                 let (key, writers) =
-                    vault.require_writers(db, roster, me, &secret, Level::Manage, "grant")?;
+                    vault.require(db, roster, me, &secret, Level::Manage, "grant")?;
                 let was_manager = writers.managers.contains(&grantee.id);
                 if (level == Level::Manage) != was_manager {
                     vault.change_managers(roster, me, &mut secret, &writers, &grantee.id, level)?;
@@ -323,8 +309,7 @@ impl Vault {
             for name in names {
                 let mut secret = vault.secret_row(db, name)?;
                 let action = "revoke access to";
-                let (_, writers) =
-                    vault.require_writers(db, roster, me, &secret, Level::Manage, action)?;
+                let (_, writers) = vault.require(db, roster, me, &secret, Level::Manage, action)?;
                 let Some(revoked) = db.access_row(&secret.id, &identity.id)? else {
                     return Err(Error::NoAccessToRevoke {
                         identity: from.to_string(),

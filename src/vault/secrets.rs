@@ -248,7 +248,7 @@ impl Vault {
         let event = Event::new("rename", &[old.clone(), new.clone()]);
         self.audited(me, event, |db, _, roster| {
             let mut row = self.secret_row(db, old)?;
-            let key = self.require(db, roster, me, &row, Level::Manage, "rename")?;
+            let (key, _) = self.require(db, roster, me, &row, Level::Manage, "rename")?;
             if db.secret_name_taken(new.as_str())? {
                 return Err(Error::RenameTaken(new.to_string()));
             }

@@ -221,29 +221,35 @@ impl Vault {
     /// The root whose certificate chains the roster, and this clone's pin;
     /// checks every certificate but not the pin.
     pub fn trust_report(&self) -> Result<TrustReport> {
-        let db = self.store.read();
+        let roster = self.unpinned_roster(&self.store.read())?;
+        Ok(self.report(&roster))
+    }
+
+    /// The roster, every certificate checked, the pin not.
+    fn unpinned_roster(&self, db: &Db<'_>) -> Result<Roster> {
         let rows = db.identities()?;
         if !trust::is_signed(&rows) {
             return Err(Error::Untrusted(
                 "the vault file carries no signatures yet: its owner's next change signs it".into(),
             ));
         }
-        let roster = trust::verify_roster(&self.id, &rows)?;
-        let local = self.local.borrow();
-        Ok(TrustReport {
+        trust::verify_roster(&self.id, &rows)
+    }
+
+    fn report(&self, roster: &Roster) -> TrustReport {
+        TrustReport {
             root: roster.name(&roster.root),
             found: trust::show_pin(&roster.root_fingerprint),
-            pinned: local.state.root.as_ref().map(trust::show_pin),
-        })
+            pinned: self.local.borrow().state.root.as_ref().map(trust::show_pin),
+        }
     }
 
     /// Pins the current root and takes every secret's current state as the
     /// newest this clone has seen: what a user does on purpose after
     /// restoring a backup or re-creating the vault.
     pub fn accept_trust(&self) -> Result<TrustReport> {
-        let report = self.trust_report()?;
         let db = self.store.read();
-        let roster = trust::verify_roster(&self.id, &db.identities()?)?;
+        let roster = self.unpinned_roster(&db)?;
         let mut local = self.local.borrow_mut();
         local.state.root = Some(roster.root_fingerprint);
         local.state.verified.clear();
@@ -259,10 +265,7 @@ impl Vault {
         local.changed = true;
         drop(local);
         self.save_local_state();
-        Ok(TrustReport {
-            pinned: Some(report.found.clone()),
-            ..report
-        })
+        Ok(self.report(&roster))
     }
 }
 

@@ -349,12 +349,11 @@ pub(super) fn check_fresh(
         if a.generation == seen.generation && a.managers_epoch == seen.epoch && seen.name == name {
             return Ok(false);
         }
-    } else if let Some((other, _)) = state
+    } else if state
         .secrets()
         .iter()
-        .find(|(id, seen)| seen.name == name && *id != secret_id)
+        .any(|(id, seen)| seen.name == name && id != secret_id)
     {
-        let _ = other;
         return Err(Error::Untrusted(format!(
             "secret {name} is not the secret this clone knew by that name: it was deleted and added again outside this clone"
         )));
