@@ -11,6 +11,7 @@
 //! child's environment; it never prints them. It depends on nothing above
 //! it (`cmd`, `vault`).
 
+mod encodings;
 mod mask;
 mod pty;
 mod relay;
