@@ -67,7 +67,12 @@ pub struct IdentityAddArgs {
     pub agent: bool,
 
     /// With --agent, when it stops working: a duration (8h, 30m) or a date [default: 8h]
-    #[arg(long, value_name = "WHEN", requires = "agent")]
+    #[arg(
+        long,
+        value_name = "WHEN",
+        requires = "agent",
+        conflicts_with = "token"
+    )]
     pub expires: Option<String>,
 
     /// Read the new identity's passphrase from this file

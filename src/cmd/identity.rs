@@ -64,8 +64,8 @@ fn add_agent(
     name: &crate::model::IdentityName,
     expires: Option<&str>,
 ) -> Result<u8> {
-    let until = super::when(Some(expires.unwrap_or(AGENT_DEFAULT_EXPIRY)))?
-        .expect("a default is given");
+    let until =
+        super::when(Some(expires.unwrap_or(AGENT_DEFAULT_EXPIRY)))?.expect("a default is given");
     let token = vault
         .add_identity(me, name, NewIdentity::Agent { until }, false)?
         .expect("an agent identity has a token");
@@ -113,7 +113,11 @@ fn list(session: &Session, args: IdentityListArgs) -> Result<u8> {
         let signs = i.signing_key.as_deref().unwrap_or("no key (receives only)");
         out.push_str(&format!("{:<width$}    signs with    {signs}\n", ""));
         if let Some(until) = i.expires {
-            let ended = if until <= crate::time::now() { " (expired)" } else { "" };
+            let ended = if until <= crate::time::now() {
+                " (expired)"
+            } else {
+                ""
+            };
             out.push_str(&format!(
                 "{:<width$}    agent until   {}{ended}\n",
                 "",

@@ -104,7 +104,11 @@ impl Patterns {
             let marker = markers.len();
             markers.push(format!("[masked:{name}]").into_bytes());
             candidates.push((SecretValue::new(Zeroizing::new(value.to_vec())), marker));
-            let extra = if encoded { encodings(value) } else { Vec::new() };
+            let extra = if encoded {
+                encodings(value)
+            } else {
+                Vec::new()
+            };
             for shape in shapes(value).into_iter().chain(extra) {
                 if shape.len() >= MIN_LEN {
                     candidates.push((SecretValue::new(shape), marker));

@@ -125,7 +125,12 @@ impl Vault {
     /// appended to the exec log (`vault::exec_log`), folded into the log by
     /// the next write. A vault whose audit key does not exist yet records
     /// the run in the log at once, making the key.
-    pub fn record_exec(&self, me: &Unlocked, names: &[SecretName], run: &ExecRun<'_>) -> Result<()> {
+    pub fn record_exec(
+        &self,
+        me: &Unlocked,
+        names: &[SecretName],
+        run: &ExecRun<'_>,
+    ) -> Result<()> {
         let mut event = Event::new("exec", names)
             .with("program", run.program)
             .with("cwd", run.cwd);

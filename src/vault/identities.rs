@@ -25,7 +25,9 @@ pub enum NewIdentity<'a> {
     Person(&'a Passphrase, KdfParams),
     Machine,
     /// A machine identity certified as a coding agent until this time.
-    Agent { until: i64 },
+    Agent {
+        until: i64,
+    },
 }
 
 impl Vault {

@@ -8,6 +8,7 @@
 mod support;
 
 mod add;
+mod agents;
 mod audit;
 mod audit_verify;
 mod ci;
