@@ -44,6 +44,9 @@ impl Error {
             Error::AgentRule { .. } => {
                 "say why, for the audit log: vault exec --reason 'run the tests' -- COMMAND".into()
             }
+            Error::TooShortToMask(_) => {
+                "name the secrets the command needs in `secrets`, leaving that one out".into()
+            }
             Error::AgentManage(identity) => {
                 format!("grant it use only: vault grant NAME --to {identity}")
             }

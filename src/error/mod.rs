@@ -96,6 +96,8 @@ pub enum Error {
         identity: String,
         rule: &'static str,
     },
+    #[error("not running: {0} is shorter than 6 bytes, too short to mask from an agent")]
+    TooShortToMask(String),
     #[error("identity {0} is an agent, which only uses secrets: it cannot be granted manage")]
     AgentManage(String),
     #[error("{identity} may not {action}: {why}")]

@@ -16,7 +16,7 @@
 mod server;
 mod tools;
 
-pub use tools::{Call, Refusal, RefusalKind, Reply, RunCall, TOOL_NAMES};
+pub use tools::{Call, Refusal, RefusalKind, Reply, RunCall};
 
 /// What answers the tools: the vault, unlocked as the agent.
 pub trait Backend {
@@ -30,16 +30,17 @@ struct Job {
 }
 
 /// Serves `backend` on stdin and stdout until the host closes stdin.
-pub fn serve(backend: &mut dyn Backend, about: &'static str) -> std::io::Result<()> {
+pub fn serve(backend: &mut dyn Backend, about: String) -> std::io::Result<()> {
     let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-    let protocol = std::thread::Builder::new()
-        .name("mcp".into())
-        .spawn(move || -> std::io::Result<()> {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(server::run(jobs, about))
-        })?;
+    let protocol =
+        std::thread::Builder::new()
+            .name("mcp".into())
+            .spawn(move || -> std::io::Result<()> {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(server::run(jobs, about))
+            })?;
     // Ends when the protocol thread drops its sender: the host went away.
     for job in queue {
         let answer = backend.call(job.call);

@@ -24,12 +24,12 @@ const REFUSED: ErrorCode = ErrorCode(-32001);
 struct Handler {
     jobs: Sender<Job>,
     tools: Vec<Tool>,
-    about: &'static str,
+    about: String,
 }
 
 /// Serves until the host closes stdin.
-pub(super) async fn run(jobs: Sender<Job>, about: &'static str) -> std::io::Result<()> {
-    let tools = tools::definitions(about)
+pub(super) async fn run(jobs: Sender<Job>, about: String) -> std::io::Result<()> {
+    let tools = tools::definitions(&about)
         .into_iter()
         .map(|(name, description, schema)| {
             let Value::Object(schema) = schema else {

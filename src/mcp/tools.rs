@@ -10,7 +10,7 @@
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-pub const TOOL_NAMES: [&str; 4] = ["list_secrets", "check", "run", "request_secret"];
+pub(super) const TOOL_NAMES: [&str; 4] = ["list_secrets", "check", "run", "request_secret"];
 
 /// A tool call, its arguments read.
 #[derive(Debug)]

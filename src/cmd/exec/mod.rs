@@ -9,7 +9,10 @@
 
 mod explain;
 mod plan;
+mod prepare;
 mod select;
+
+pub use prepare::prepare;
 
 use std::ffi::{OsStr, OsString};
 use std::io::IsTerminal;
