@@ -152,6 +152,16 @@ pub fn capture(launch: &Launch, values: Option<&Values>, limits: Limits) -> Resu
             }
         }
     }
+    // Both outputs may end a moment before the command does (it closes
+    // them on its way out), or long before (it closed them itself): it
+    // still has until the time limit.
+    while !timed_out && !exited(group)? {
+        if Instant::now() >= started + limits.time {
+            timed_out = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let _ = killpg(group, Signal::SIGKILL);
     let status = child.wait().map_err(|e| Error::Supervise {
         action: "wait for the program",

@@ -116,7 +116,7 @@ mod tests {
         let value = b"canary-Zq8x7Wp3Lk/+?";
         for offset in 0..3 {
             for tail in [&b""[..], b"x", b"xy", b"\n"] {
-                let mut stream = b"abc".repeat(1)[..offset].to_vec();
+                let mut stream = b"abc"[..offset].to_vec();
                 stream.extend_from_slice(value);
                 stream.extend_from_slice(tail);
                 let encoded = real_base64(&stream, STANDARD);

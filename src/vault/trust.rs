@@ -255,7 +255,7 @@ pub(super) fn writers(
                 let input = managers_input(vault_id, secret_id, a.managers_epoch, &a.managers);
                 crypto::verify_signature(&m.sign, &input, &a.managers_sig).is_ok()
             });
-        if !signed || a.managers.len() % 16 != 0 {
+        if !signed || !a.managers.len().is_multiple_of(16) {
             return Err(Error::Untrusted(format!(
                 "secret {name}: its managers list is not signed by its creator or an admin"
             )));

@@ -36,6 +36,7 @@ mod keyring_lock;
 mod leaks;
 mod list;
 mod man;
+mod mcp;
 mod metadata;
 mod mistakes;
 mod process_safety;

@@ -63,10 +63,10 @@ pub fn run(session: &Session, args: McpArgs) -> Result<u8> {
 /// this vault, the token taken from the host's environment.
 fn config(session: &Session, args: McpConfigArgs) -> Result<u8> {
     crate::model::SecretName::parse(&args.token_variable, false).map_err(|problem| {
-        Error::EnvTarget {
-            target: args.token_variable.clone(),
-            problem,
-        }
+        Error::Usage(format!(
+            "--token-variable {} is not a variable name: {problem}",
+            crate::model::shown(&args.token_variable)
+        ))
     })?;
     let program = std::env::current_exe()
         .map_err(|e| Error::io("find the vault binary", std::path::Path::new("vault"), e))?;
