@@ -196,8 +196,9 @@ Examples:
 
 No tool returns a value, and no message of the server contains one: a
 name the agent may not use, or an agent past its end, is a protocol error
-naming it. Values stay out of the agent's context, not out of the
-programs it runs: see SECURITY in vault(1).";
+naming it. Values stay out of the agent's context and transcript, not
+out of the programs it runs: a command can still send a value over the
+network or write it to a file.";
 
 pub const IDENTITY_REMOVE: &str = "\
 Examples:
