@@ -200,6 +200,17 @@ naming it. Values stay out of the agent's context and transcript, not
 out of the programs it runs: a command can still send a value over the
 network or write it to a file.";
 
+pub const MCP_CONFIG: &str = "\
+Examples:
+  vault mcp config > .mcp.json
+      A project's configuration for Claude Code, which expands
+      ${VAULT_AGENT_TOKEN} from the environment it starts in.
+  vault mcp config --name secrets --token-variable CLAUDE_VAULT_TOKEN
+      Another server name and another variable for the token.
+
+The entry runs this vault binary as `vault mcp` on this vault file; the
+token is never in its arguments, where other processes could read it.";
+
 pub const IDENTITY_REMOVE: &str = "\
 Examples:
   vault identity remove carol --yes

@@ -20,6 +20,7 @@ pub struct McpArgs {
 #[derive(Debug, Subcommand)]
 pub enum McpCommand {
     /// Print the agent host's configuration (an mcpServers entry); the token comes from the environment, never argv
+    #[command(after_long_help = super::help::MCP_CONFIG)]
     Config(McpConfigArgs),
 }
 
