@@ -257,3 +257,20 @@ fn a_persons_reason_is_recorded() {
         .stdout_has("owner     exec          API_KEY,DB_PASSWORD  program=true")
         .stdout_has(" reason=deploy\n");
 }
+
+/// The text git diffs shows an agent's end, so a change to it is seen in
+/// review.
+#[test]
+fn the_git_text_form_shows_an_agents_end() {
+    let (env, _) = agent_vault(None);
+    let until = env.int("identities", "agent_until", "name = 'claude'");
+    env.vault(&["git", "textconv"])
+        .arg(&env.vault)
+        .run()
+        .success()
+        .stdout_has(&format!(
+            "identity claude\n  kind machine\n  created {}\n  role member\n  agent until {}\n",
+            vault::time::format(env.int("identities", "created_at", "name = 'claude'")),
+            vault::time::format(until)
+        ));
+}
