@@ -45,7 +45,7 @@ impl Error {
                 "say why, for the audit log: vault exec --reason 'run the tests' -- COMMAND".into()
             }
             Error::TooShortToMask(_) => {
-                "name the secrets the command needs in `secrets`, leaving that one out".into()
+                "name only the secrets the command needs (`secrets` in run, --only in exec), leaving that one out".into()
             }
             Error::AgentManage(identity) => {
                 format!("grant it use only: vault grant NAME --to {identity}")

@@ -274,3 +274,26 @@ fn the_git_text_form_shows_an_agents_end() {
             vault::time::format(until)
         ));
 }
+
+/// A value under 6 bytes cannot be masked: an agent's run that would
+/// inject it is refused, naming it, and runs when it is left out.
+#[test]
+fn a_value_too_short_to_mask_is_not_handed_to_an_agent() {
+    let (env, token) = agent_vault(None);
+    env.add("PIN", "1234");
+    env.owner_runs(&["grant", "PIN", "--to", "claude"]);
+    as_agent(&env, &token, &["exec", "--reason", "r", "--", "printenv", "PIN"]).fails(
+        125,
+        "not running: PIN is shorter than 6 bytes, too short to mask from an agent",
+        Some("name only the secrets the command needs (`secrets` in run, --only in exec), leaving that one out"),
+    );
+    as_agent(
+        &env,
+        &token,
+        &[
+            "exec", "--reason", "r", "--only", "API_KEY", "--", "printenv", "API_KEY",
+        ],
+    )
+    .success()
+    .stdout_is("[masked:API_KEY]\n");
+}

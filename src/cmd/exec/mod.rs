@@ -253,6 +253,9 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         return super::OK;
     }
     refuse_dangerous(&plan, &request)?;
+    if agent {
+        prepare::refuse_unmaskable(&plan)?;
+    }
     let expired: Vec<&SecretName> = plan.with_fate(Fate::Expired).map(|e| &e.secret).collect();
     if !expired.is_empty() {
         return Err(Error::Expired(super::join_names(&expired)));

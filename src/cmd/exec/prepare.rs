@@ -14,6 +14,20 @@ use crate::process::{self, Launch, Values};
 use crate::session::Session;
 use crate::vault::{ExecRun, Unlocked, Vault};
 
+/// Refuses, for an agent, a value too short to mask ([`process::MIN_LEN`]):
+/// it would reach the agent as it is.
+pub fn refuse_unmaskable(plan: &Plan<'_>) -> Result<()> {
+    let short: Vec<&SecretName> = plan
+        .with_fate(Fate::Inject)
+        .filter(|e| e.value.is_some_and(|v| v.value.len() < process::MIN_LEN))
+        .map(|e| &e.secret)
+        .collect();
+    match short.is_empty() {
+        true => Ok(()),
+        false => Err(Error::TooShortToMask(super::super::join_names(&short))),
+    }
+}
+
 /// A run ready to start.
 pub struct Prepared {
     pub launch: Launch,
@@ -85,15 +99,7 @@ pub fn prepare(
     if !expired.is_empty() {
         return Err(Error::Expired(super::super::join_names(&expired)));
     }
-    // A value too short to mask would reach the agent as it is.
-    let short: Vec<&SecretName> = plan
-        .with_fate(Fate::Inject)
-        .filter(|e| e.value.is_some_and(|v| v.value.len() < process::MIN_LEN))
-        .map(|e| &e.secret)
-        .collect();
-    if !short.is_empty() {
-        return Err(Error::TooShortToMask(super::super::join_names(&short)));
-    }
+    refuse_unmaskable(&plan)?;
     let mut injected: Vec<SecretName> = plan
         .with_fate(Fate::Inject)
         .map(|e| e.secret.clone())
