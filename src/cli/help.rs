@@ -178,7 +178,7 @@ Tools:
   check         what needs attention among them: expired, expiring within
                 7 days, needing rotation, access expired or expiring
   run           {command: [program, args...], secrets: [names] (default:
-                all granted), reason}: runs the command with those secrets
+                all granted; [] for none), reason}: runs the command with those secrets
                 in its environment and returns its exit status and masked
                 stdout and stderr, each cut at --max-output bytes with a
                 note; at --timeout the command and its process group are

@@ -139,7 +139,7 @@ pub fn definitions(limits: &str) -> Vec<(&'static str, String, Value)> {
                     },
                     "secrets": {
                         "type": "array", "items": { "type": "string" },
-                        "description": "The secrets to put in the environment, by name (default: every secret this identity may use)"
+                        "description": "The secrets to put in the environment, by name (default: every secret this identity may use; [] for none)"
                     },
                     "reason": { "type": "string", "description": "Why the command runs, for the audit log" }
                 },

@@ -160,9 +160,13 @@ fn no_message_carries_a_value_whatever_the_agent_runs() {
                                        "secrets": ["API_KEY"], "reason": "one secret" } },
             { "tool": "request_secret", "args": { "name": "NEW_KEY" } },
             { "tool": "request_secret", "args": { "name": "API_KEY" } },
+            { "tool": "run", "args": { "command": ["sh", "-c", "echo ${API_KEY:-none}"],
+                                       "secrets": [], "reason": "no secret" } },
         ]),
     );
     t.leaks_nothing();
+    assert_eq!(t.structured(11)["stdout"], "none\n");
+    assert_eq!(t.structured(11)["secrets"], json!([]));
     assert_eq!(t.result["server"], "vault");
     assert_eq!(
         t.result["tools"],

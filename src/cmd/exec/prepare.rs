@@ -38,13 +38,13 @@ pub struct Prepared {
 }
 
 /// Prepares `command` with the secrets `only` names (every granted one
-/// when empty) for `me`, and records the run with `reason`, `via` naming
-/// what asked for it.
+/// when `None`, none when empty) for `me`, and records the run with
+/// `reason`, `via` naming what asked for it.
 pub fn prepare(
     session: &Session,
     vault: &Vault,
     me: &Unlocked,
-    only: Vec<SecretName>,
+    only: Option<Vec<SecretName>>,
     command: Vec<OsString>,
     reason: &str,
     via: &'static str,
@@ -56,8 +56,9 @@ pub fn prepare(
         .map(|(_, v)| v.as_os_str());
     let first = command.first().ok_or(Error::NoCommand)?.clone();
     let program = process::resolve(&first, path_var)?;
+    let nothing = only.as_ref().is_some_and(Vec::is_empty);
     let request = Request {
-        only,
+        only: only.unwrap_or_default(),
         services: Vec::new(),
         renames: Vec::new(),
         clean_env: false,
@@ -74,7 +75,14 @@ pub fn prepare(
     let identity = crate::model::shown(me.name()).into_owned();
     let grants = vault.grants(me)?;
     let catalog = grants.catalog();
-    let selection = select::select(&request, &catalog, &identity)?;
+    let selection = match nothing {
+        false => select::select(&request, &catalog, &identity)?,
+        true => select::Selection {
+            vars: Default::default(),
+            not_granted: Default::default(),
+            explicit: Vec::new(),
+        },
+    };
     let (secrets, skipped) = vault.decrypt(me, grants, &selection.wanted())?;
     if let Some(s) = skipped
         .iter()

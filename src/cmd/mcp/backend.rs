@@ -181,7 +181,10 @@ impl VaultBackend<'_> {
     }
 
     fn run(&self, run: RunCall) -> crate::error::Result<Reply> {
-        let only = super::super::existing_secret_names(&run.secrets.unwrap_or_default())?;
+        let only = match &run.secrets {
+            Some(names) => Some(super::super::existing_secret_names(names)?),
+            None => None,
+        };
         let reason = super::super::exec::reason(Some(run.reason))?.unwrap_or_default();
         let command: Vec<OsString> = run.command.into_iter().map(OsString::from).collect();
         let prepared = super::super::exec::prepare(
