@@ -297,3 +297,31 @@ fn a_value_too_short_to_mask_is_not_handed_to_an_agent() {
     .success()
     .stdout_is("[masked:API_KEY]\n");
 }
+
+/// A value that URL-encoding changes is masked in its percent-encoded
+/// and form-encoded shapes too.
+#[test]
+fn an_agents_masker_catches_url_encoding() {
+    let (env, token) = agent_vault(None);
+    env.add("FORM_SECRET", "p@ss w/rd+Q9z&x");
+    env.owner_runs(&["grant", "FORM_SECRET", "--to", "claude"]);
+    let script = "import os, urllib.parse as u; v = os.environ['FORM_SECRET']; \
+                  print(u.quote(v, safe='')); print(u.quote_plus(v))";
+    let out = as_agent(
+        &env,
+        &token,
+        &[
+            "exec",
+            "--reason",
+            "urls",
+            "--only",
+            "FORM_SECRET",
+            "--",
+            "python3",
+            "-c",
+            script,
+        ],
+    )
+    .success();
+    assert_eq!(out.stdout, "[masked:FORM_SECRET]\n[masked:FORM_SECRET]\n");
+}
