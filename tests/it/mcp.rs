@@ -500,7 +500,6 @@ fn raw_lines_that_are_not_requests_never_stop_the_server() {
     let answer = next();
     assert_eq!(answer["id"], 3);
     assert_eq!(answer["error"]["code"], -32601);
-    drop(ask);
     drop(stdin);
     let deadline = Instant::now() + Duration::from_secs(30);
     while child.try_wait().unwrap().is_none() {
