@@ -37,6 +37,7 @@ mod leaks;
 mod list;
 mod man;
 mod mcp;
+mod mcp_setup;
 mod metadata;
 mod mistakes;
 mod process_safety;
