@@ -17,6 +17,7 @@ mod delete;
 mod exec;
 mod exec_ci;
 mod exec_core;
+mod exec_files;
 mod exec_log;
 mod exec_mask;
 mod exec_mask_shapes;
