@@ -94,12 +94,25 @@ fn refuses_a_dangerous_target_unless_this_line_accepts_it() {
         "if you mean it, accept it for this run: vault exec --allow-dangerous-name KUBECONFIG ...",
     );
     // Accepted by name on the exec line, as for a stored dangerous name.
-    env.vault(&["exec", "--mask", "never", "--allow-dangerous-name", "KUBECONFIG"])
-        .args_of(&["--render", "k.tmpl=KUBECONFIG", "--", "sh", "-c", "cat \"$KUBECONFIG\""])
-        .passphrase()
-        .run()
-        .success()
-        .stdout_is("x\n");
+    env.vault(&[
+        "exec",
+        "--mask",
+        "never",
+        "--allow-dangerous-name",
+        "KUBECONFIG",
+    ])
+    .args_of(&[
+        "--render",
+        "k.tmpl=KUBECONFIG",
+        "--",
+        "sh",
+        "-c",
+        "cat \"$KUBECONFIG\"",
+    ])
+    .passphrase()
+    .run()
+    .success()
+    .stdout_is("x\n");
 }
 
 #[test]
@@ -135,13 +148,28 @@ fn refuses_a_template_that_cannot_be_read_before_unlocking() {
     let env = with_secrets();
     let before = env.dump();
     // No passphrase: the template is refused first.
-    env.vault(&["exec", "--render", "missing.tmpl=CONF", "--", "touch", "ran"])
-        .run()
-        .fails(125, "cannot read the template missing.tmpl: no such file", None);
+    env.vault(&[
+        "exec",
+        "--render",
+        "missing.tmpl=CONF",
+        "--",
+        "touch",
+        "ran",
+    ])
+    .run()
+    .fails(
+        125,
+        "cannot read the template missing.tmpl: no such file",
+        None,
+    );
     std::fs::create_dir(env.path().join("dir.tmpl")).unwrap();
     env.vault(&["exec", "--render", "dir.tmpl=CONF", "--", "touch", "ran"])
         .run()
-        .fails(125, "cannot read the template dir.tmpl: it is a directory", None);
+        .fails(
+            125,
+            "cannot read the template dir.tmpl: it is a directory",
+            None,
+        );
     assert!(!ran(&env));
     assert_eq!(env.dump(), before);
 }
@@ -186,7 +214,11 @@ fn refuses_a_placeholder_naming_a_secret_it_cannot_use() {
         .stdin("bob-only-value")
         .run()
         .success();
-    std::fs::write(env.path().join("app.tmpl"), "a={{ API_KEY }}\n\nb={{ NOPE }}\n").unwrap();
+    std::fs::write(
+        env.path().join("app.tmpl"),
+        "a={{ API_KEY }}\n\nb={{ NOPE }}\n",
+    )
+    .unwrap();
     refuses(
         &env,
         &["--render", "app.tmpl=CONF"],
@@ -221,10 +253,17 @@ fn refuses_a_placeholder_naming_an_expired_secret() {
         "line 1 of the template app.tmpl: expired secrets: API_KEY",
         "rotate them, or pass --allow-expired to inject them anyway",
     );
-    env.vault(&["exec", "--mask", "never", "--allow-expired", "--render", "app.tmpl=CONF"])
-        .args_of(&["--", "sh", "-c", "cat \"$CONF\""])
-        .passphrase()
-        .run()
-        .success()
-        .stdout_is("a=sk_live_4f9a8b7c\n");
+    env.vault(&[
+        "exec",
+        "--mask",
+        "never",
+        "--allow-expired",
+        "--render",
+        "app.tmpl=CONF",
+    ])
+    .args_of(&["--", "sh", "-c", "cat \"$CONF\""])
+    .passphrase()
+    .run()
+    .success()
+    .stdout_is("a=sk_live_4f9a8b7c\n");
 }
