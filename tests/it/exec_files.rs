@@ -599,6 +599,16 @@ fn explain_says_which_variables_are_files() {
     );
 }
 
+/// A process killed and reaped when dropped, should a test stop early.
+struct Ended(Child);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Every file under `dirs` holding `needle`, by grep (fast over the
 /// whole of `/tmp`): regular files only, links not followed, files that
 /// vanish or cannot be read skipped.
@@ -655,7 +665,9 @@ fn the_value_is_on_no_file_system_during_and_after_the_run() {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
+            .map(Ended)
             .unwrap();
+        let child = &mut child.0;
         let deadline = Instant::now() + Duration::from_secs(20);
         while !env.path().join("ready").exists() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
