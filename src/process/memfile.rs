@@ -86,6 +86,9 @@ impl MemFile {
 #[cfg(target_os = "linux")]
 fn create(label: &str) -> io::Result<OwnedFd> {
     use nix::sys::memfd::{memfd_create, MFdFlags};
+    // The kernel takes names of up to 249 bytes; a variable's name may be
+    // 255.
+    let label: String = label.chars().take(200).collect();
     let name = std::ffi::CString::new(format!("vault:{label}"))
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     let base = MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING;

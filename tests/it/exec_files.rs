@@ -126,6 +126,23 @@ fn a_one_line_value_is_the_file_exactly() {
 }
 
 #[test]
+fn a_variable_of_the_longest_name_gets_its_file() {
+    // The kernel limits a memory file's name to 249 bytes; a variable's
+    // may be 255.
+    let env = Env::init();
+    env.add("TOKEN", "tok_5b8d1e6a2f");
+    let var = format!("V{}", "_".repeat(254));
+    exec_sh(
+        &env,
+        "never",
+        &["--file", &format!("{var}=TOKEN")],
+        &format!("cat \"${var}\""),
+    )
+    .success()
+    .stdout_is("tok_5b8d1e6a2f");
+}
+
+#[test]
 fn the_file_is_sealed_read_only_and_re_readable() {
     let env = Env::init();
     env.add("TOKEN", "tok_5b8d1e6a2f");
