@@ -69,6 +69,8 @@ pub fn prepare(
         json: false,
         mask: MaskMode::Always,
         reason: Some(reason.to_owned()),
+        // The run tool has no --file or --render.
+        files: Default::default(),
         command,
     };
     let reading = vault.reading()?;
@@ -134,6 +136,7 @@ pub fn prepare(
             program,
             env: plan.environment(),
             argv: request.command,
+            files: Vec::new(),
         },
         injected,
     })
