@@ -48,6 +48,10 @@ pub struct ExecArgs {
     #[arg(long = "allow-dangerous-name", value_name = "NAME")]
     pub allow_dangerous: Vec<String>,
 
+    /// Why this command runs, recorded in the audit log; an agent identity must give one
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
     /// Show what would happen to each secret, without values and without running anything
     #[arg(long)]
     pub explain: bool,

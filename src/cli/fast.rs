@@ -36,6 +36,7 @@ pub fn parse(args: &[OsString]) -> Option<Cli> {
         mask: MaskMode::Auto,
         allow_expired: false,
         allow_dangerous: Vec::new(),
+        reason: None,
         explain: false,
         json: false,
         command: Vec::new(),
@@ -81,6 +82,7 @@ pub fn parse(args: &[OsString]) -> Option<Cli> {
             "--service" | "-s" => exec.service.push(value()?),
             "--env" => exec.rename.push(value()?),
             "--mask" => set_once(&mut mask, mask_mode(&value()?)?)?,
+            "--reason" => set_once(&mut exec.reason, value()?)?,
             "--clean-env" if inline.is_none() => set_flag(&mut exec.clean_env)?,
             "--no-override" if inline.is_none() => set_flag(&mut exec.no_override)?,
             "--allow-expired" if inline.is_none() => set_flag(&mut exec.allow_expired)?,
@@ -134,6 +136,8 @@ mod tests {
         let usual: &[&[&str]] = &[
             &["exec", "--", "./deploy.sh"],
             &["exec", "--mask", "never", "--", "/bin/true", "-x", "--y"],
+            &["exec", "--reason", "run the tests", "--", "cargo", "test"],
+            &["exec", "--reason=why", "--only", "A", "--", "x"],
             &["--vault", "v.db", "exec", "--only", "A,B", "--", "env"],
             &[
                 "exec",
@@ -238,6 +242,8 @@ mod tests {
             "--no-override",
             "--allow-expired",
             "--explain",
+            "--reason",
+            "--reason=why",
             "--help",
             "-V",
             "list",

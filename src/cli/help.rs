@@ -171,7 +171,12 @@ Examples:
       bob types his own passphrase, twice.
   vault identity add ci --token
       A machine identity: prints its access token once, for the CI secret
-      VAULT_ACCESS_TOKEN.";
+      VAULT_ACCESS_TOKEN.
+  vault identity add claude --agent --expires 4h
+      A coding agent: prints its token once, for the agent's host (see
+      vault-mcp(1)). It may be granted use only; its exec always masks
+      output, also base64, hex and URL-encoded forms of values, and needs
+      --reason; it stops working after 4 hours (8 by default).";
 
 pub const IDENTITY_LIST: &str = "\
 Examples:
@@ -179,8 +184,49 @@ Examples:
       Each identity, its kind, creation date and number of secrets.
 
 JSON output:
-  {\"identities\": [{\"name\", \"kind\" (person or machine), \"created\",
-  \"secrets\", \"default\"}]}.";
+  {\"identities\": [{\"name\", \"kind\" (person, machine or agent),
+  \"created\", \"secrets\", \"default\", \"expires\" (an agent's end, else
+  null)}]}.";
+
+pub const MCP: &str = "\
+Tools:
+  list_secrets  the secrets the agent may use: names, services, expiry,
+                rotation; never a value
+  check         what needs attention among them: expired, expiring within
+                7 days, needing rotation, access expired or expiring
+  run           {command: [program, args...], secrets: [names] (default:
+                all granted; [] for none), reason}: runs the command with those secrets
+                in its environment and returns its exit status and masked
+                stdout and stderr, each cut at --max-output bytes with a
+                note; at --timeout the command and its process group are
+                ended; the reason goes to the audit log
+  request_secret  {name}: the exact `vault add NAME` line a person runs at
+                their terminal, and the grant that gives it to the agent
+
+Examples:
+  vault mcp config
+      Prints the host's configuration: an mcpServers entry that runs vault
+      mcp with the vault's path, the token read from VAULT_AGENT_TOKEN.
+  VAULT_ACCESS_TOKEN=vtk1_... vault mcp --timeout 30s
+      What the host runs: the server on stdin and stdout, as the agent the
+      token belongs to (an agent identity, vault identity add --agent).
+
+No tool returns a value, and no message of the server contains one: a
+name the agent may not use, or an agent past its end, is a protocol error
+naming it. Values stay out of the agent's context and transcript, not
+out of the programs it runs: a command can still send a value over the
+network or write it to a file.";
+
+pub const MCP_CONFIG: &str = "\
+Examples:
+  vault mcp config > .mcp.json
+      A project's configuration for Claude Code, which expands
+      ${VAULT_AGENT_TOKEN} from the environment it starts in.
+  vault mcp config --name secrets --token-variable CLAUDE_VAULT_TOKEN
+      Another server name and another variable for the token.
+
+The entry runs this vault binary as `vault mcp` on this vault file; the
+token is never in its arguments, where other processes could read it.";
 
 pub const IDENTITY_REMOVE: &str = "\
 Examples:

@@ -35,6 +35,21 @@ impl Error {
             Error::Busy => "try again; if it persists, look for a stuck vault process".into(),
             Error::Integrity(_) => "restore the vault file from a backup or from version control".into(),
             Error::Untrusted(_) => "someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)".into(),
+            Error::AgentExpired { identity, .. } => format!(
+                "an admin adds a new agent for the next session: vault identity remove {identity}, then vault identity add {identity} --agent"
+            ),
+            Error::AgentRule { rule, .. } if rule.starts_with("always") => {
+                "leave --mask out: an agent's output is always masked".into()
+            }
+            Error::AgentRule { .. } => {
+                "say why, for the audit log: vault exec --reason 'run the tests' -- COMMAND".into()
+            }
+            Error::TooShortToMask(_) => {
+                "name only the secrets the command needs (`secrets` in run, --only in exec), leaving that one out".into()
+            }
+            Error::AgentManage(identity) => {
+                format!("grant it use only: vault grant NAME --to {identity}")
+            }
             Error::RootChanged { .. } => "if this vault was re-created on purpose, run `vault trust accept` after checking the fingerprint with its owner".into(),
             Error::DangerousAtExec { first, .. } => format!("if you trust whoever added it, accept it for this run: vault exec --allow-dangerous-name {first} -- ..."),
             Error::RolledBack(_) => "if you put an older copy back on purpose (a backup), run `vault trust accept`".into(),

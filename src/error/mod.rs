@@ -88,6 +88,18 @@ pub enum Error {
     RolledBack(String),
     #[error("refusing to set {names}: a value there can run code inside the program")]
     DangerousAtExec { names: String, first: String },
+    #[error("agent identity {identity} expired at {at}")]
+    AgentExpired { identity: String, at: String },
+    /// A rule every agent's exec follows (masking, a reason).
+    #[error("agent identity {identity} {rule}")]
+    AgentRule {
+        identity: String,
+        rule: &'static str,
+    },
+    #[error("not running: {0} is shorter than 6 bytes, too short to mask from an agent")]
+    TooShortToMask(String),
+    #[error("identity {0} is an agent, which only uses secrets: it cannot be granted manage")]
+    AgentManage(String),
     #[error("{identity} may not {action}: {why}")]
     RoleRefused {
         identity: String,

@@ -11,6 +11,8 @@
 //! child's environment; it never prints them. It depends on nothing above
 //! it (`cmd`, `vault`).
 
+mod capture;
+mod encodings;
 mod mask;
 mod memfile;
 mod pty;
@@ -27,6 +29,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
+pub use capture::{capture, Captured, Limits, Output as CapturedOutput};
 pub use mask::{Values, MIN_LEN};
 pub use memfile::{MemFile, SUPPORTED as MEMORY_FILES};
 pub use resolve::resolve;

@@ -118,6 +118,14 @@ ALTER TABLE access ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
 ALTER TABLE audit_keys ADD COLUMN signer BLOB NOT NULL DEFAULT X'';
 ALTER TABLE audit_keys ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
 "#,
+    // Agent identities: a machine identity certified as a coding agent
+    // until `agent_until` (NULL for every other identity). The column is
+    // bound into the identity's certificate, so an agent that can write
+    // the file cannot drop it; a new column rather than a third kind, so
+    // the identities table (and its CHECK on kind) is not rebuilt.
+    r#"
+ALTER TABLE identities ADD COLUMN agent_until INTEGER;
+"#,
 ];
 
 /// Refuses a SQLite file that is not a vault, or is a vault of a newer

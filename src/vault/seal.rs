@@ -197,15 +197,18 @@ pub fn seal_machine_key(
 //
 // | row                  | signed by                    | statement binds |
 // |----------------------|------------------------------|-----------------|
-// | identity certificate | the identity that added it   | vault id, identity id, name, kind, X25519 key, signing key, role, certifier |
+// | identity certificate | the identity that added it   | vault id, identity id, name, kind, X25519 key, signing key, role, certifier, and for an agent its end |
 // | secret row           | a writer of the secret       | vault id, secret id, creator, id nonce, name, version, generation, SHA-256 of the sealed value |
 // | managers list        | the creator or an admin      | vault id, secret id, epoch, the managers' ids |
 // | access row           | a writer of the secret       | vault id, secret id, grantee, version, generation, level, expiry, writer's X25519 key, SHA-256 of the wrapped key |
 // | audit key row        | its writer                   | vault id, grantee, writer's X25519 key, SHA-256 of the wrapped key |
 
-/// What an identity's certificate signs.
+/// What an identity's certificate signs. An agent's adds two parts (a
+/// label and its end), so a certificate signed for an agent never verifies
+/// once the flag is dropped or its end moved, and the certificates of
+/// every other identity read exactly as before agents existed.
 pub fn certificate_input(vault_id: &[u8; 16], row: &IdentityRow) -> Aad {
-    Aad::new("identity-cert")
+    let mut aad = Aad::new("identity-cert")
         .with(vault_id)
         .with(&row.id)
         .with(row.name.as_bytes())
@@ -213,7 +216,11 @@ pub fn certificate_input(vault_id: &[u8; 16], row: &IdentityRow) -> Aad {
         .with(&row.public_key)
         .with(&row.cert.sign_public)
         .with(row.cert.role.as_bytes())
-        .with(&row.cert.certifier)
+        .with(&row.cert.certifier);
+    if let Some(until) = row.cert.agent_until {
+        aad.part(b"agent").part(&until.to_be_bytes());
+    }
+    aad
 }
 
 /// The fields of a secret row its signature covers.

@@ -8,6 +8,7 @@
 mod support;
 
 mod add;
+mod agents;
 mod audit;
 mod audit_verify;
 mod ci;
@@ -38,6 +39,8 @@ mod keyring_lock;
 mod leaks;
 mod list;
 mod man;
+mod mcp;
+mod mcp_setup;
 mod metadata;
 mod mistakes;
 mod process_safety;

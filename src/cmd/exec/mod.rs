@@ -10,8 +10,11 @@
 mod explain;
 mod files;
 mod plan;
+mod prepare;
 mod select;
 mod template;
+
+pub use prepare::prepare;
 
 use std::ffi::{OsStr, OsString};
 use std::io::IsTerminal;
@@ -41,6 +44,8 @@ pub struct Request {
     /// `--explain --json`.
     pub json: bool,
     pub mask: MaskMode,
+    /// `--reason`: recorded in the audit log; an agent must give one.
+    pub reason: Option<String>,
     /// `--file` and `--render` (whose `--file` mappings are also in
     /// `renames`).
     pub files: files::Files,
@@ -75,6 +80,7 @@ impl Request {
             allow_dangerous: args.allow_dangerous,
             json: args.json,
             mask: args.mask,
+            reason: reason(args.reason)?,
             files,
             command: args.command,
         })
@@ -90,6 +96,37 @@ impl Request {
             && self.renames.is_empty()
             && self.files.is_empty()
     }
+}
+
+/// The longest `--reason` the audit log keeps.
+pub const MAX_REASON: usize = 1000;
+
+/// A reason, trimmed; empty counts as none.
+pub fn reason(text: Option<String>) -> Result<Option<String>> {
+    let Some(text) = text else { return Ok(None) };
+    let text = text.trim();
+    if text.chars().count() > MAX_REASON {
+        return Err(Error::Usage(format!(
+            "--reason is longer than {MAX_REASON} characters"
+        )));
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
+/// The rules an agent identity's exec follows: output always masked, and
+/// a reason for every run (`--explain` runs nothing and needs none).
+fn agent_rules(request: &Request, identity: &str) -> Result<()> {
+    let rule = if request.mask == MaskMode::Never {
+        "always runs with masking: --mask never is refused"
+    } else if request.reason.is_none() && !request.explain {
+        "must say why it runs a command: --reason is missing"
+    } else {
+        return Ok(());
+    };
+    Err(Error::AgentRule {
+        identity: identity.to_owned(),
+        rule,
+    })
 }
 
 /// `TARGET=SECRET`: TARGET must be a safe variable name, SECRET a name.
@@ -113,7 +150,13 @@ pub struct MaskDecision {
 /// `--mask auto` masks when output is not a terminal, and at a terminal too
 /// when `CI` says this is a CI job (some runners give jobs a
 /// pseudo-terminal): GitHub Actions, GitLab, CircleCI and Buildkite set it.
-fn decide_masking(mode: MaskMode, env: &[(OsString, OsString)]) -> MaskDecision {
+fn decide_masking(mode: MaskMode, env: &[(OsString, OsString)], agent: bool) -> MaskDecision {
+    if agent {
+        return MaskDecision {
+            on: true,
+            why: "an agent identity's output is always masked",
+        };
+    }
     let terminals = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let (on, why) = match mode {
         MaskMode::Never => (false, "--mask never"),
@@ -147,6 +190,10 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
 
     let vault = session.open()?;
     let me = session.unlock(&vault)?;
+    let agent = me.agent_until().is_some();
+    if agent {
+        agent_rules(&request, me.name())?;
+    }
     vault.sign_if_unsigned(&me)?;
     // Selecting and decrypting read one state of the file, even if another
     // command writes meanwhile. (Not held over unlocking, which may wait
@@ -164,7 +211,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     } else {
         grants.catalog()
     };
-    let masking = decide_masking(request.mask, &session.env);
+    let masking = decide_masking(request.mask, &session.env, agent);
     // --explain explains a selection exec would refuse, instead of
     // refusing it: that is when the user needs it.
     let chosen = select::select(&request, &catalog, &identity).and_then(|mut selection| {
@@ -228,6 +275,9 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         return super::OK;
     }
     refuse_dangerous(&plan, &request)?;
+    if agent {
+        prepare::refuse_unmaskable(&plan)?;
+    }
     let expired: Vec<&SecretName> = plan.with_fate(Fate::Expired).map(|e| &e.secret).collect();
     if !expired.is_empty() {
         return Err(Error::Expired(super::join_names(&expired)));
@@ -244,16 +294,17 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         eprintln!("warning: running inside another vault exec");
     }
     let program_name = request.command.first().ok_or(Error::NoCommand)?;
-    record(&vault, &me, &plan, program_name);
+    record(&vault, &me, &plan, program_name, request.reason.as_deref());
     drop(me);
     drop(vault);
 
     let masking = if masking.on {
-        Values::new(plan.injected().chain(request.files.mask_values(&secrets))).map(|values| {
-            Masking {
-                values,
-                pty_allowed: !test_no_pty(session),
-            }
+        // An agent transforms what it handles: its masker also knows each
+        // value's encodings (base64, hex, URL-encoding).
+        let values = plan.injected().chain(request.files.mask_values(&secrets));
+        Values::new(values, agent).map(|values| Masking {
+            values,
+            pty_allowed: !test_no_pty(session),
         })
     } else {
         None
@@ -297,7 +348,7 @@ fn refuse_dangerous(plan: &Plan<'_>, request: &Request) -> Result<()> {
 /// program as typed (never its arguments) and the working directory. A
 /// vault that cannot record it (read-only, or locked by another command for
 /// too long) warns once and runs the program anyway.
-fn record(vault: &Vault, me: &Unlocked, plan: &Plan<'_>, program: &OsStr) {
+fn record(vault: &Vault, me: &Unlocked, plan: &Plan<'_>, program: &OsStr, reason: Option<&str>) {
     let mut names: Vec<SecretName> = plan
         .with_fate(Fate::Inject)
         .map(|e| e.secret.clone())
@@ -308,7 +359,13 @@ fn record(vault: &Vault, me: &Unlocked, plan: &Plan<'_>, program: &OsStr) {
     let cwd = std::env::current_dir()
         .map(|d| d.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if let Err(e) = vault.record_exec(me, &names, &program.to_string_lossy(), &cwd) {
+    let run = crate::vault::ExecRun {
+        program: &program.to_string_lossy(),
+        cwd: &cwd,
+        reason,
+        via: None,
+    };
+    if let Err(e) = vault.record_exec(me, &names, &run) {
         eprintln!("warning: this run is not recorded in the audit log: {e}");
     }
 }
