@@ -22,6 +22,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavio
 
 use crate::error::{Error, Result};
 
+pub use access::GrantAuthority;
 pub use audit::{AuditKeyRow, AuditRow};
 pub use exec_log::{path_for as exec_log_path, Taken as TakenExecLog};
 pub use file::{check_permissions, PermissionProblem};
