@@ -24,6 +24,7 @@ mod man;
 pub mod merge;
 pub mod model;
 mod process;
+mod scan;
 pub mod secret;
 mod session;
 pub mod store;

@@ -365,6 +365,7 @@ mod tests {
             sealed_value: vec![0; 40],
             authority: Default::default(),
             signed: Default::default(),
+            fingerprints: Vec::new(),
         }
     }
 

@@ -118,6 +118,14 @@ ALTER TABLE access ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
 ALTER TABLE audit_keys ADD COLUMN signer BLOB NOT NULL DEFAULT X'';
 ALTER TABLE audit_keys ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
 "#,
+    // Format 5: the leak guard's fingerprints. Per secret, one record per
+    // version of its value (`vault/fingerprint.rs` says the layout): a keyed
+    // fingerprint under the vault's scan key, kept across rotations, and
+    // bound into the secret row's signature once present. An empty blob is
+    // "not fingerprinted yet" (a file upgraded from an earlier format).
+    r#"
+ALTER TABLE secrets ADD COLUMN fingerprints BLOB NOT NULL DEFAULT X'';
+"#,
 ];
 
 /// Refuses a SQLite file that is not a vault, or is a vault of a newer

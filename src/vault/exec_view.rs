@@ -51,7 +51,7 @@ impl Vault {
                     )?;
                 }
             }
-            let (authority, secret_sig, access_sig) =
+            let (authority, secret_sig, access_sig, fingerprints) =
                 authorities.remove(&row.secret_id).unwrap_or_default();
             // A row verified before, under the same roster, is not verified
             // again: one changed secret costs its own signatures only.
@@ -75,6 +75,7 @@ impl Vault {
                 &row.name,
                 row.version,
                 &row.sealed_value,
+                &fingerprints,
                 &authority,
                 &secret_signed,
             )?;

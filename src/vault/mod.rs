@@ -12,8 +12,10 @@ mod chain;
 mod claim;
 mod exec_log;
 mod exec_view;
+mod fingerprint;
 mod identities;
 mod import;
+mod scan;
 mod seal;
 mod secrets;
 mod sign;
@@ -36,6 +38,7 @@ use crate::store::{Db, IdentityRow, Reading, SecretRow, Snapshot, Store, VaultRo
 pub use chain::merge_entry;
 pub use identities::NewIdentity;
 pub use import::Imported;
+pub use scan::{ScanTargets, Wanted};
 pub use secrets::{Decrypted, Grants, NewSecret, Rotation, Skipped};
 pub use sign::TrustReport;
 pub use trust::{pin_of, show_pin};
@@ -275,6 +278,15 @@ impl Vault {
 
     pub fn secret_exists(&self, name: &SecretName) -> Result<bool> {
         self.store.read().secret_name_taken(name.as_str())
+    }
+
+    /// Refuses a vault with no secrets, before anything is unlocked: a
+    /// scan would look for nothing.
+    pub fn require_secrets(&self) -> Result<()> {
+        if self.store.read().secret_names()?.is_empty() {
+            return Err(Error::NothingToScanFor(self.store.path().to_owned()));
+        }
+        Ok(())
     }
 }
 
