@@ -112,7 +112,7 @@ impl Matcher {
         let mut fingerprints: HashMap<[u8; FINGERPRINT_LEN], Vec<usize>> = HashMap::new();
         let mut lengths = Vec::new();
         for (label, len, mac) in targets.fingerprints {
-            if len < MIN_LEN || len > TOKEN_CAP {
+            if !(MIN_LEN..=TOKEN_CAP).contains(&len) {
                 continue;
             }
             if lengths.len() <= len {
@@ -263,7 +263,6 @@ impl Matcher {
             let keep = keep_for_values.min(tok_end);
             base.advance(&buf[..keep], 0);
             base.offset += keep as u64;
-            base.line_start_shift(keep);
             ac_from = buf.len() - keep;
             tok_from = tok_end - keep;
             buf.drain(..keep);
@@ -307,8 +306,4 @@ impl Position {
             self.line_start = self.offset + (from + i + 1) as u64;
         }
     }
-
-    /// Nothing to do: `line_start` is absolute. Kept as a named step so
-    /// the drain above reads as what it is.
-    fn line_start_shift(&mut self, _drained: usize) {}
 }

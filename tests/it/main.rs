@@ -42,6 +42,7 @@ mod properties;
 mod reliability;
 mod rename_rotate;
 mod reports;
+mod scan;
 mod shells;
 mod side_files;
 mod status;
