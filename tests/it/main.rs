@@ -43,6 +43,7 @@ mod reliability;
 mod rename_rotate;
 mod reports;
 mod scan;
+mod scan_git;
 mod shells;
 mod side_files;
 mod status;
