@@ -71,11 +71,32 @@ pub struct Matcher {
     fingerprints: HashMap<[u8; FINGERPRINT_LEN], Vec<usize>>,
     /// `lengths[n]`: some fingerprinted value is `n` bytes long.
     lengths: Vec<bool>,
+    /// The shortest fingerprinted value: shorter words are skipped.
+    shortest: usize,
     fingerprinter: Fingerprinter,
 }
 
+/// Which bytes end a word, as one table: the tokenizer asks it of every
+/// byte of the input.
+const DELIMITERS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b <= b' ' as usize {
+        table[b] = true;
+        b += 1;
+    }
+    table[0x7f] = true;
+    let others = b"\"'`,;()[]{}<>|";
+    let mut i = 0;
+    while i < others.len() {
+        table[others[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 fn is_delimiter(b: u8) -> bool {
-    b <= b' ' || b == 0x7f || b"\"'`,;()[]{}<>|".contains(&b)
+    DELIMITERS[b as usize]
 }
 
 impl Matcher {
@@ -92,9 +113,9 @@ impl Matcher {
         values.dedup_by(|a, b| a.0 == b.0);
         let longest = values.iter().map(|(v, _)| v.len()).max().unwrap_or(0);
         // A DFA for a few values (fast to build, fastest to run); past a
-        // thousand or so, the contiguous NFA keeps building time and memory
-        // down.
-        let kind = if values.len() <= 1000 {
+        // hundred, the contiguous NFA keeps building time and memory down
+        // (a DFA of 10,000 values of 32 bytes takes seconds and tens of MB).
+        let kind = if values.len() <= 100 {
             AhoCorasickKind::DFA
         } else {
             AhoCorasickKind::ContiguousNFA
@@ -124,12 +145,14 @@ impl Matcher {
                 labels.push(label);
             }
         }
+        let shortest = lengths.iter().position(|&l| l).unwrap_or(usize::MAX);
         Matcher {
             automaton,
             value_labels,
             longest,
             fingerprints,
             lengths,
+            shortest,
             fingerprinter: targets.fingerprinter,
         }
     }
@@ -145,7 +168,7 @@ impl Matcher {
 
     /// The candidates of one token starting at `at`.
     fn token(&self, token: &[u8], at: usize, out: &mut Vec<(usize, usize, How)>) {
-        if token.len() < MIN_LEN {
+        if token.len() < self.shortest {
             return;
         }
         let mut tried: [Option<(usize, usize)>; 4] = [None; 4];

@@ -132,7 +132,7 @@ fn view_digest(
     h.finish()
 }
 
-fn roster_fields(
+pub(super) fn roster_fields(
     h: &mut crate::crypto::FieldHasher,
     vault_id: &[u8; 16],
     identities: &[IdentityRow],
