@@ -330,3 +330,93 @@ impl Position {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Key;
+    use crate::secret::SecretValue;
+    use crate::vault::{ScanTargets, Wanted};
+
+    /// A matcher that knows `fingerprinted` by fingerprint only (label 0)
+    /// and `value` by value (label 1).
+    fn matcher(fingerprinted: &[u8], value: Option<&[u8]>) -> Matcher {
+        let fingerprinter = Fingerprinter::new(&Key::from_bytes([3; 32]));
+        let mac = fingerprinter.of(fingerprinted);
+        let label = |name: &str| Wanted {
+            name: name.into(),
+            version: 1,
+            current: true,
+        };
+        Matcher::new(ScanTargets {
+            labels: vec![label("OLD"), label("NEW")],
+            values: value
+                .map(|v| (1, SecretValue::new(zeroize::Zeroizing::new(v.to_vec()))))
+                .into_iter()
+                .collect(),
+            fingerprints: vec![(0, fingerprinted.len(), mac)],
+            fingerprinter,
+            unfingerprinted: Vec::new(),
+        })
+    }
+
+    fn find(m: &Matcher, input: &[u8]) -> Vec<(usize, u64, u64, How)> {
+        let mut out = Vec::new();
+        m.scan(input, |f| out.push((f.label, f.line, f.column, f.how)))
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn whole_words_are_fingerprinted_with_and_without_their_key() {
+        let m = matcher(b"s3cr3t-w0rd", None);
+        let fp = How::Fingerprint;
+        assert_eq!(find(&m, b"s3cr3t-w0rd"), [(0, 1, 1, fp)]);
+        assert_eq!(find(&m, b"a\nPASS=s3cr3t-w0rd\n"), [(0, 2, 6, fp)]);
+        assert_eq!(find(&m, b"pass:s3cr3t-w0rd."), [(0, 1, 6, fp)]);
+        assert_eq!(find(&m, b"{\"p\":\"s3cr3t-w0rd\"}"), [(0, 1, 7, fp)]);
+        assert_eq!(find(&m, b"x s3cr3t-w0rd."), [(0, 1, 3, fp)]);
+        // Inside a longer word: not a candidate.
+        assert!(find(&m, b"xs3cr3t-w0rd").is_empty());
+        assert!(find(&m, b"s3cr3t-w0rdx").is_empty());
+        assert!(find(&m, b"s3cr3t-\nw0rd").is_empty());
+    }
+
+    #[test]
+    fn a_value_is_found_anywhere_and_wins_over_its_fingerprint() {
+        let m = matcher(b"s3cr3t-w0rd", Some(b"s3cr3t-w0rd"));
+        assert_eq!(find(&m, b"xs3cr3t-w0rdx"), [(1, 1, 2, How::Value)]);
+        // One finding per place and label: here two labels share a value.
+        assert_eq!(
+            find(&m, b" s3cr3t-w0rd"),
+            [(0, 1, 2, How::Fingerprint), (1, 1, 2, How::Value)]
+        );
+    }
+
+    #[test]
+    fn a_word_across_a_chunk_boundary_is_fingerprinted_once() {
+        let m = matcher(b"s3cr3t-w0rd", None);
+        for offset in [CHUNK - 11, CHUNK - 5, CHUNK - 1, CHUNK, CHUNK + 1] {
+            let mut input = vec![b'.'; offset];
+            input.push(b' ');
+            input.extend_from_slice(b"s3cr3t-w0rd s3cr3t-w0rd\nend");
+            let col = offset as u64 + 2;
+            assert_eq!(
+                find(&m, &input),
+                [
+                    (0, 1, col, How::Fingerprint),
+                    (0, 1, col + 12, How::Fingerprint)
+                ],
+                "at {offset}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_word_longer_than_the_cap_is_dropped_and_the_scan_goes_on() {
+        let m = matcher(b"s3cr3t-w0rd", None);
+        let mut input = vec![b'a'; TOKEN_CAP * 5];
+        input.extend_from_slice(b"\ns3cr3t-w0rd\n");
+        assert_eq!(find(&m, &input), [(0, 2, 1, How::Fingerprint)]);
+    }
+}

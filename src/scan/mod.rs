@@ -79,7 +79,11 @@ pub fn paths(
         let read = std::fs::File::open(file).and_then(|f| scan_one(matcher, f));
         match read {
             Ok((findings, bytes)) => outcome.add(None, &shown_path(file), findings, bytes),
-            Err(e) => unread.push(Error::io("read", file, e)),
+            Err(e) => unread.push(Error::io(
+                "read",
+                file.strip_prefix("./").unwrap_or(file),
+                e,
+            )),
         }
     });
     errors.extend(unread);

@@ -107,9 +107,11 @@ fn walk_error(e: ignore::Error) -> Error {
         }
     }
     match parts(&e) {
-        (Some(path), Some(io)) => {
-            Error::io("read", path, std::io::Error::new(io.kind(), io.to_string()))
-        }
+        (Some(path), Some(io)) => Error::io(
+            "read",
+            path.strip_prefix("./").unwrap_or(path),
+            std::io::Error::new(io.kind(), io.to_string()),
+        ),
         _ => Error::Usage(format!(
             "cannot walk the files to scan: {}",
             e.to_string().to_lowercase()

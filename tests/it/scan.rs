@@ -358,7 +358,7 @@ fn a_directory_that_cannot_be_read_fails_the_scan_and_the_rest_is_still_read() {
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
     out.code(2)
         .stdout_is("a.txt:1:1: STRIPE_KEY version 1 (current value)\n")
-        .stderr_has("error: cannot read ./locked: permission denied\n");
+        .stderr_has("error: cannot read locked: permission denied\n");
 }
 
 #[test]
