@@ -112,9 +112,9 @@ impl Matcher {
         values.sort();
         values.dedup_by(|a, b| a.0 == b.0);
         let longest = values.iter().map(|(v, _)| v.len()).max().unwrap_or(0);
-        // A DFA for a few values (fast to build, fastest to run); past a
-        // hundred, the contiguous NFA keeps building time and memory down
-        // (a DFA of 10,000 values of 32 bytes takes seconds and tens of MB).
+        // A DFA for a few values (fastest to run); past a hundred, the
+        // contiguous NFA, as masking chose (its table grows with every
+        // pattern byte, a DFA's with every byte times the alphabet).
         let kind = if values.len() <= 100 {
             AhoCorasickKind::DFA
         } else {

@@ -132,6 +132,15 @@ pub(super) const SECRET_COLS: &str =
 
 /// The authority columns of a secret from `first` on, in `SECRET_COLS`
 /// order.
+/// Through the partial index `secrets_unfingerprinted`: every write asks,
+/// and must not read a hundred thousand rows to learn there is none.
+pub(super) fn unfingerprinted_sql() -> String {
+    format!(
+        "SELECT {SECRET_COLS} FROM secrets INDEXED BY secrets_unfingerprinted \
+         WHERE length(fingerprints) = 0"
+    )
+}
+
 pub(super) fn authority(row: &Row<'_>, first: usize) -> Sql<Authority> {
     Ok(Authority {
         creator: row.get(first)?,
@@ -274,8 +283,7 @@ impl<'c> Db<'c> {
     /// Secrets with no fingerprint record yet (a vault upgraded from an
     /// earlier format), for the next write to fingerprint.
     pub fn unfingerprinted_secrets(&self) -> Result<Vec<SecretRow>> {
-        let sql = format!("SELECT {SECRET_COLS} FROM secrets WHERE length(fingerprints) = 0");
-        self.collect(&sql, [], secret)
+        self.collect(&unfingerprinted_sql(), [], secret)
     }
 
     pub fn secret_by_name(&self, name: &str) -> Result<Option<SecretRow>> {

@@ -122,9 +122,12 @@ ALTER TABLE audit_keys ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
     // version of its value (`vault/fingerprint.rs` says the layout): a keyed
     // fingerprint under the vault's scan key, kept across rotations, and
     // bound into the secret row's signature once present. An empty blob is
-    // "not fingerprinted yet" (a file upgraded from an earlier format).
+    // "not fingerprinted yet" (a file upgraded from an earlier format); the
+    // partial index holds only those, so that every write finds them
+    // without reading every secret.
     r#"
 ALTER TABLE secrets ADD COLUMN fingerprints BLOB NOT NULL DEFAULT X'';
+CREATE INDEX secrets_unfingerprinted ON secrets (id) WHERE length(fingerprints) = 0;
 "#,
 ];
 
@@ -180,6 +183,7 @@ const OBJECTS: &[(&str, &str)] = &[
     ("table", "audit"),
     ("index", "audit_by_seq"),
     ("index", "audit_by_time"),
+    ("index", "secrets_unfingerprinted"),
 ];
 
 /// Refuses a file that carries anything but the format's own tables and
