@@ -383,6 +383,9 @@ fn fingerprints_removed_or_planted_by_hand_are_refused() {
     let stored = env.blob("secrets", "fingerprints", "name = 'STRIPE_KEY'");
     assert_eq!(stored.len(), 44);
     let untrusted = "trust check failed: the value of secret STRIPE_KEY does not match its signature by owner (it was changed in the file)";
+    // A clean scan first: this clone remembers what it verified, and a
+    // change to the fingerprints alone must still be checked again.
+    scan(&env, &root, &[]).code(1);
     // Removed: a leak hidden from everyone without the value.
     env.set_blob("secrets", "fingerprints", "name = 'STRIPE_KEY'", b"");
     scan(&env, &root, &[])
