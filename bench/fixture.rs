@@ -121,6 +121,16 @@ impl Fixture {
         println!("VAULT_PASSPHRASE_FILE={}", inner.passphrase_file.display());
     }
 
+    /// The fixture's directory.
+    pub fn root(&self) -> &std::path::Path {
+        &self.0.root
+    }
+
+    /// The variables exec injects, as `(name, value)`.
+    pub fn vars(&self) -> &[(String, String)] {
+        &self.0.vars
+    }
+
     fn vault(&self, args: &[&str]) -> Command {
         let mut c = Command::new(vault_bin());
         c.args(args)
@@ -166,11 +176,6 @@ impl Fixture {
         let mut c = self.vault(args);
         c.env("VAULT_ACCESS_TOKEN", token);
         c
-    }
-
-    /// The fixture's own directory, for files a benchmark writes.
-    pub fn root(&self) -> &std::path::Path {
-        &self.0.root
     }
 
     pub fn vault_as_ci(&self, args: &[&str]) -> Command {

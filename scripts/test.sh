@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs the Debian packages the
 # tests drive (real shells and their completion, tmux for a real terminal,
-# the kernel keyring tools, man and mandoc, node and python for exec), where
+# the kernel keyring tools, man and mandoc, node and python for exec, and
+# openssl, curl and ssh-keygen reading exec's memory files), where
 # it can (root, or sudo without a password), then runs cargo test. .ci/run
 # is exactly this script. Elsewhere it says which packages are missing and
 # stops: the tests that need them would fail, never skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(tmux keyutils strace bash-completion zsh fish mandoc man-db nodejs python3)
+packages=(tmux keyutils strace bash-completion zsh fish mandoc man-db nodejs python3 openssl curl openssh-client)
 
 if command -v dpkg >/dev/null 2>&1; then
   need=()
@@ -31,7 +32,7 @@ if command -v dpkg >/dev/null 2>&1; then
     "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
 else
-  for tool in tmux keyctl strace bash zsh fish mandoc man node python3; do
+  for tool in tmux keyctl strace bash zsh fish mandoc man node python3 openssl curl ssh-keygen; do
     command -v "$tool" >/dev/null 2>&1 || {
       echo "error: the tests need $tool, which is not installed" >&2
       exit 1

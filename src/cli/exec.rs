@@ -20,6 +20,14 @@ pub struct ExecArgs {
     #[arg(long = "env", value_name = "TARGET=SECRET")]
     pub rename: Vec<String>,
 
+    /// Give the command SECRET as a file that exists only in memory, its path in VAR, the value not in the environment (--file NAME: VAR is NAME); repeatable
+    #[arg(long = "file", value_name = "VAR=SECRET")]
+    pub file: Vec<String>,
+
+    /// Give the command TEMPLATE with each {{ NAME }} replaced by that secret's value, as a file in memory, its path in VAR; repeatable
+    #[arg(long = "render", value_name = "TEMPLATE=VAR")]
+    pub render: Vec<String>,
+
     /// Give the command only the secrets and PATH, HOME, USER, LANG, TERM, TZ, TMPDIR, SHELL
     #[arg(long)]
     pub clean_env: bool,

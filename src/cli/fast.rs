@@ -29,6 +29,8 @@ pub fn parse(args: &[OsString]) -> Option<Cli> {
         only: Vec::new(),
         service: Vec::new(),
         rename: Vec::new(),
+        file: Vec::new(),
+        render: Vec::new(),
         clean_env: false,
         no_override: false,
         mask: MaskMode::Auto,

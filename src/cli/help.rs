@@ -99,8 +99,19 @@ Examples:
 
 pub const EXEC: &str = "\
 Selection:
-  With no --only, --service or --env, every secret granted to the identity
-  is injected; otherwise each of them adds its secrets.
+  With no --only, --service, --env, --file or --render, every secret
+  granted to the identity is injected; otherwise each of them adds its
+  secrets.
+
+Files (Linux):
+  --file VAR=SECRET gives the command a file that exists only in memory
+  (memfd, sealed, mode 0400), VAR holding its path (/proc/self/fd/N); the
+  value is not in the environment. A text of several lines gets back the
+  final newline `vault add` took off. --render TEMPLATE=VAR does the same
+  with TEMPLATE's placeholders replaced: {{ NAME }} is the value of NAME
+  (blanks inside the braces optional, one line), {{ \"{{\" }} a literal {{.
+  The descriptor is inherited by the command and by children that do not
+  close it (a shell's do; Python's subprocess does not).
 
 Masking:
   Values shorter than 6 bytes are not masked, and a value the command
@@ -118,6 +129,11 @@ Examples:
       With one secret only.
   vault exec --service deploy --explain
       What would happen to each secret, without running anything.
+  vault exec --file GOOGLE_APPLICATION_CREDENTIALS=GCP_SA_JSON -- ./deploy.sh
+      The credentials as a file in memory, never on disk.
+  vault exec --render app.conf.tmpl=APP_CONFIG -- ./server
+      The server finds its config, rendered from a template that holds no
+      value, at the path in APP_CONFIG.
 
 Exit status:
   N    the command's own status
@@ -129,9 +145,10 @@ Exit status:
 JSON output:
   --explain --json prints {\"identity\", \"command\" (the program's path, or
   null), \"masking\": {\"on\", \"why\"}, \"secrets\": [{\"variable\",
-  \"secret\", \"fate\", \"text\"}], \"refused\": null or {\"error\",
+  \"secret\", \"fate\", \"file\", \"text\"}], \"rendered\": [{\"variable\",
+  \"template\", \"secrets\", \"text\"}], \"refused\": null or {\"error\",
   \"hint\"}}. fate is injected, kept, expired, grant_expired or not_granted;
-  text says the same for people. refused is what exec would answer to this
+  file is true for a --file variable; text says the same for people. refused is what exec would answer to this
   selection, which --explain explains instead of refusing.";
 
 pub const GRANT: &str = "\

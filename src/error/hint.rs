@@ -150,6 +150,25 @@ impl Error {
             Error::EnvTarget { .. } => {
                 "variable names use letters, digits and _, not starting with a digit".into()
             }
+            Error::FileShape { option: "--render", .. } => {
+                "write --render app.conf.tmpl=APP_CONFIG: the template, then the variable that gets its path".into()
+            }
+            Error::FileShape { .. } => {
+                "write --file GOOGLE_APPLICATION_CREDENTIALS=GCP_SA_JSON (the variable, then the secret), or --file NAME".into()
+            }
+            Error::FileTarget { target, problem: NameProblem::Dangerous(_), .. } => format!(
+                "if you mean it, accept it for this run: vault exec --allow-dangerous-name {target} ..."
+            ),
+            Error::FileTarget { .. } => {
+                "variable names use letters, digits and _, not starting with a digit".into()
+            }
+            Error::TargetTwice { .. } => "give each variable one source".into(),
+            Error::NoMemoryFiles { .. } => {
+                "inject the secret as a variable instead (--env VAR=SECRET)".into()
+            }
+            Error::Template { .. } => {
+                "a placeholder is {{ NAME }} on one line; write a literal {{ as {{ \"{{\" }}".into()
+            }
             Error::NoPty(_) => {
                 "pass --mask never to run it on the terminal unmasked, or send its output to a file or pipe, where it is masked without one".into()
             }
@@ -177,6 +196,7 @@ impl Error {
             }
             Error::DiskFull => "free some space and run the command again".into(),
             Error::ImportValue { problem, .. } => return problem.hint(),
+            Error::TemplateSecret { error, .. } => return error.hint(),
             _ => return None,
         })
     }

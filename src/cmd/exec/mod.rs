@@ -8,8 +8,10 @@
 //! removed from the program's environment; it sees `VAULT_EXEC=1`.
 
 mod explain;
+mod files;
 mod plan;
 mod select;
+mod template;
 
 use std::ffi::{OsStr, OsString};
 use std::io::IsTerminal;
@@ -39,6 +41,9 @@ pub struct Request {
     /// `--explain --json`.
     pub json: bool,
     pub mask: MaskMode,
+    /// `--file` and `--render` (whose `--file` mappings are also in
+    /// `renames`).
+    pub files: files::Files,
     pub command: Vec<OsString>,
 }
 
@@ -53,6 +58,12 @@ impl Request {
             }
             renames.push((target, secret));
         }
+        let files = files::Files::parse(
+            &args.file,
+            &args.render,
+            &args.allow_dangerous,
+            &mut renames,
+        )?;
         Ok(Request {
             only,
             services: args.service,
@@ -64,15 +75,20 @@ impl Request {
             allow_dangerous: args.allow_dangerous,
             json: args.json,
             mask: args.mask,
+            files,
             command: args.command,
         })
     }
 }
 
 impl Request {
-    /// No `--only`, `--service` or `--env`: every granted secret.
+    /// No `--only`, `--service`, `--env`, `--file` or `--render`: every
+    /// granted secret.
     fn selects_everything(&self) -> bool {
-        self.only.is_empty() && self.services.is_empty() && self.renames.is_empty()
+        self.only.is_empty()
+            && self.services.is_empty()
+            && self.renames.is_empty()
+            && self.files.is_empty()
     }
 }
 
@@ -140,7 +156,8 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     let identity = crate::model::shown(me.name()).into_owned();
     // Secrets not granted matter only to --explain and to telling an
     // unknown --service from one with nothing granted.
-    let whole_vault = request.explain || !request.services.is_empty();
+    let whole_vault =
+        request.explain || !request.services.is_empty() || request.files.needs_catalog();
     let grants = vault.grants(&me)?;
     let catalog = if whole_vault {
         vault.catalog(&me)?
@@ -150,18 +167,23 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     let masking = decide_masking(request.mask, &session.env);
     // --explain explains a selection exec would refuse, instead of
     // refusing it: that is when the user needs it.
-    let chosen = select::select(&request, &catalog, &identity).and_then(|selection| {
-        let (secrets, skipped) = vault.decrypt(&me, grants, &selection.wanted())?;
-        match skipped
+    let chosen = select::select(&request, &catalog, &identity).and_then(|mut selection| {
+        let files = &request.files;
+        files.check_catalog(&catalog, &identity)?;
+        files.keep_out_of_environment(&mut selection, &request.only, &request.renames);
+        let (secrets, skipped) = vault.decrypt(&me, grants, &files.wanted(selection.wanted()))?;
+        if let Some(s) = skipped
             .iter()
             .find(|s| selection.explicit.contains(&s.name))
         {
-            Some(s) => Err(Error::Selection(format!(
+            return Err(Error::Selection(format!(
                 "the access of {identity} to {} has expired",
                 s.name
-            ))),
-            None => Ok((selection, secrets, skipped)),
+            )));
         }
+        let now = crate::time::now();
+        files.check_decrypted(&secrets, &skipped, &identity, request.allow_expired, now)?;
+        Ok((selection, secrets, skipped))
     });
     drop(catalog);
     drop(reading);
@@ -210,6 +232,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     if !expired.is_empty() {
         return Err(Error::Expired(super::join_names(&expired)));
     }
+    let memory = request.files.open(&plan, &secrets)?;
     explain::notes(&plan, &identity, masking.on);
     if selection.vars.is_empty() && request.selects_everything() {
         eprintln!(
@@ -226,19 +249,25 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     drop(vault);
 
     let masking = if masking.on {
-        Values::new(plan.injected()).map(|values| Masking {
-            values,
-            pty_allowed: !test_no_pty(session),
+        Values::new(plan.injected().chain(request.files.mask_values(&secrets))).map(|values| {
+            Masking {
+                values,
+                pty_allowed: !test_no_pty(session),
+            }
         })
     } else {
         None
     };
+    let mut env = plan.environment();
+    files::set_paths(&mut env, &memory);
     let launch = Launch {
         program: program.ok_or(Error::NoCommand)?,
-        env: plan.environment(),
+        env,
         argv: request.command,
+        files: memory.into_iter().map(|(_, file)| file).collect(),
     };
     drop(plan);
+    drop(request.files);
     drop(secrets);
     process::run(launch, masking)
 }
@@ -272,6 +301,7 @@ fn record(vault: &Vault, me: &Unlocked, plan: &Plan<'_>, program: &OsStr) {
     let mut names: Vec<SecretName> = plan
         .with_fate(Fate::Inject)
         .map(|e| e.secret.clone())
+        .chain(plan.rendered.iter().flat_map(|r| r.secrets.iter().cloned()))
         .collect();
     names.sort();
     names.dedup();
