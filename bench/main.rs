@@ -30,7 +30,7 @@ fn main() {
         println!("# vault benchmarks\n");
         println!("{}\n", runner::machine());
         let sizes: &[usize] = if full { &[10, 1_000, 10_000] } else { &[10] };
-        scan::throughput(sizes, if full { 5 } else { 1 });
+        scan::throughput(sizes, if full { 5 } else { 1 }, full);
         return;
     }
     // `VAULT_BENCH_SIZES=100,1000`: only the exec table, at those sizes.
@@ -54,7 +54,9 @@ fn main() {
         listing(&[10_000, 100_000], 11);
         rotate_wide_grant(21);
         passwd_does_not_grow(&[10, 100_000], 5);
-        scan::throughput(&[10, 1_000, 10_000], 5);
+        scan::throughput(&[10, 1_000, 10_000], 5, true);
+    } else if only.is_none() {
+        scan::throughput(&[10], 1, false);
     }
 }
 

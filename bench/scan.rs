@@ -13,9 +13,14 @@ use std::process::Command;
 use crate::fixture::Fixture;
 use crate::runner::{compare, Case};
 
-const FILES: usize = 5_000;
 const FILE_BYTES: usize = 4 * 1024;
-const LOG_MIB: usize = 64;
+
+/// The corpus: `files` files and a log of `log_mib` MiB (a tiny one under
+/// `cargo test`, which only keeps the harness working).
+struct Size {
+    files: usize,
+    log_mib: usize,
+}
 
 /// A line of text with words of many lengths, a 32-hex-digit hash and a
 /// URL, numbered so that no two lines are alike.
@@ -30,10 +35,10 @@ fn line(n: usize) -> String {
     )
 }
 
-fn corpus(dir: &Path) -> u64 {
+fn corpus(dir: &Path, files: usize) -> u64 {
     let mut n = 0;
     let mut total = 0u64;
-    for f in 0..FILES {
+    for f in 0..files {
         let sub = dir.join(format!("d{}", f % 50));
         std::fs::create_dir_all(&sub).unwrap();
         let mut text = String::with_capacity(FILE_BYTES + 200);
@@ -47,11 +52,11 @@ fn corpus(dir: &Path) -> u64 {
     total
 }
 
-fn log(path: &Path) -> u64 {
+fn log(path: &Path, mib: usize) -> u64 {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     let mut total = 0u64;
     let mut n = 0;
-    while total < (LOG_MIB << 20) as u64 {
+    while total < (mib << 20) as u64 {
         let l = line(n);
         out.write_all(l.as_bytes()).unwrap();
         total += l.len() as u64;
@@ -61,22 +66,35 @@ fn log(path: &Path) -> u64 {
     total
 }
 
-pub fn throughput(sizes: &[usize], rounds: usize) {
+pub fn throughput(sizes: &[usize], rounds: usize, full: bool) {
+    let size = if full {
+        Size {
+            files: 5_000,
+            log_mib: 64,
+        }
+    } else {
+        Size {
+            files: 20,
+            log_mib: 1,
+        }
+    };
+    let files = size.files;
     println!("## scan throughput\n");
     println!(
-        "{FILES} files of {} KiB ({:.1} MiB) in 50 directories, and one log of {LOG_MIB} MiB on stdin; \
+        "{files} files of {} KiB ({:.1} MiB) in 50 directories, and one log of {} MiB on stdin; \
          every line holds a 32-character word (the stored values' length), so each line costs a fingerprint.\n",
         FILE_BYTES / 1024,
-        (FILES * FILE_BYTES) as f64 / (1 << 20) as f64
+        (files * FILE_BYTES) as f64 / (1 << 20) as f64,
+        size.log_mib
     );
     println!("| secrets | identity | what | median ms | files/s | MiB/s |");
     println!("|---:|---|---|---:|---:|---:|");
     for &n in sizes {
         let fx = Fixture::build(n, 1, false);
         let tree = fx.root().join("tree");
-        let tree_bytes = corpus(&tree);
+        let tree_bytes = corpus(&tree, files);
         let log_path = fx.root().join("ci.log");
-        let log_bytes = log(&log_path);
+        let log_bytes = log(&log_path, size.log_mib);
         let empty = fx.root().join("empty.txt");
         std::fs::write(&empty, "").unwrap();
         let lookout = fx.add_ungranted("lookout");
@@ -127,7 +145,7 @@ pub fn throughput(sizes: &[usize], rounds: usize) {
             let t = stats[1].median_ms;
             println!(
                 "| {n} | {label} | tree | {t:.1} | {:.0} | {:.1} |",
-                FILES as f64 / (t / 1000.0),
+                files as f64 / (t / 1000.0),
                 mib(tree_bytes, t)
             );
             let l = stats[2].median_ms;
