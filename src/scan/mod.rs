@@ -63,7 +63,9 @@ fn shown_path(path: &Path) -> String {
 }
 
 /// Scans files and directories. A path that does not exist is an error
-/// before anything is read.
+/// before anything is read. A file named on the command line is read as
+/// it is (through a symbolic link, ignored or not); directories are
+/// walked (`walk.rs`).
 pub fn paths(
     matcher: &Matcher,
     paths: &[PathBuf],
@@ -73,19 +75,25 @@ pub fn paths(
     for path in paths {
         std::fs::symlink_metadata(path).map_err(|e| Error::io("scan", path, e))?;
     }
+    let (files, dirs): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .iter()
+        .cloned()
+        .partition(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()));
     let mut outcome = Outcome::default();
     let mut unread = Vec::new();
-    let mut errors = walk::walk(paths, skip, honour_ignore, |file| {
-        let read = std::fs::File::open(file).and_then(|f| scan_one(matcher, f));
-        match read {
-            Ok((findings, bytes)) => outcome.add(None, &shown_path(file), findings, bytes),
-            Err(e) => unread.push(Error::io(
-                "read",
-                file.strip_prefix("./").unwrap_or(file),
-                e,
-            )),
-        }
-    });
+    let mut read = |file: &Path| match std::fs::File::open(file).and_then(|f| scan_one(matcher, f))
+    {
+        Ok((findings, bytes)) => outcome.add(None, &shown_path(file), findings, bytes),
+        Err(e) => unread.push(Error::io(
+            "read",
+            file.strip_prefix("./").unwrap_or(file),
+            e,
+        )),
+    };
+    for file in files.iter().filter(|f| !skip.skips(f)) {
+        read(file);
+    }
+    let mut errors = walk::walk(&dirs, skip, honour_ignore, read);
     errors.extend(unread);
     outcome.errors = errors;
     Ok(outcome)

@@ -155,6 +155,11 @@ fn gitignored_files_and_the_vault_itself_are_left_out() {
     scan(&env, &root, &["build/out.txt"])
         .code(1)
         .stdout_is("build/out.txt:1:1: STRIPE_KEY version 1 (current value)\n");
+    // Also through a symbolic link (which a walk does not follow).
+    std::os::unix::fs::symlink("build/out.txt", root.join("link.txt")).unwrap();
+    scan(&env, &root, &["link.txt"])
+        .code(1)
+        .stdout_is("link.txt:1:1: STRIPE_KEY version 1 (current value)\n");
 }
 
 #[test]
