@@ -152,6 +152,32 @@ impl Fixture {
         self.0.root.join(format!("fresh-{i}-{nanos}"))
     }
 
+    /// Adds a machine identity granted nothing (what `vault scan` finds
+    /// through fingerprints alone) and returns its access token.
+    pub fn add_ungranted(&self, name: &str) -> String {
+        let vault = Vault::open(&self.0.vault).unwrap();
+        let passphrase = Passphrase::new(Zeroizing::new(PASSPHRASE.as_bytes().to_vec()));
+        let me = vault
+            .unlock(
+                &vault.identity(None).unwrap(),
+                Credential::Passphrase(&passphrase),
+            )
+            .unwrap();
+        let name = IdentityName::parse(name).unwrap();
+        let token = vault
+            .add_identity(&me, &name, NewIdentity::Machine, false)
+            .unwrap()
+            .unwrap();
+        token.encode().to_string()
+    }
+
+    /// `vault ARGS` unlocked by another machine identity's token.
+    pub fn vault_with_token(&self, token: &str, args: &[&str]) -> Command {
+        let mut c = self.vault(args);
+        c.env("VAULT_ACCESS_TOKEN", token);
+        c
+    }
+
     pub fn vault_as_ci(&self, args: &[&str]) -> Command {
         let mut c = self.vault(args);
         c.env("VAULT_ACCESS_TOKEN", &self.0.token);

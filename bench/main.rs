@@ -11,6 +11,7 @@
 mod envio;
 mod fixture;
 mod runner;
+mod scan;
 
 use std::process::Command;
 
@@ -24,6 +25,14 @@ fn main() {
     } else {
         (&[1, 10], 2)
     };
+    // `VAULT_BENCH_SCAN=1`: only the scan table.
+    if std::env::var_os("VAULT_BENCH_SCAN").is_some() {
+        println!("# vault benchmarks\n");
+        println!("{}\n", runner::machine());
+        let sizes: &[usize] = if full { &[10, 1_000, 10_000] } else { &[10] };
+        scan::throughput(sizes, if full { 5 } else { 1 }, full);
+        return;
+    }
     // `VAULT_BENCH_SIZES=100,1000`: only the exec table, at those sizes.
     let only: Option<Vec<usize>> = std::env::var("VAULT_BENCH_SIZES").ok().map(|s| {
         s.split(',')
@@ -45,6 +54,9 @@ fn main() {
         listing(&[10_000, 100_000], 11);
         rotate_wide_grant(21);
         passwd_does_not_grow(&[10, 100_000], 5);
+        scan::throughput(&[10, 1_000, 10_000], 5, true);
+    } else if only.is_none() {
+        scan::throughput(&[10], 1, false);
     }
 }
 

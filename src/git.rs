@@ -1,5 +1,5 @@
-//! Running git, for `vault git setup` and `vault git resolve`: the one place
-//! vault starts a git process.
+//! Running git, for `vault git setup`, `vault git resolve` and `vault
+//! scan --staged | --git-history`: the one place vault starts a git process.
 //!
 //! git is asked plain questions (where is the work tree, is a path ignored,
 //! what does a config key hold, what are the stages of a conflicted file)
@@ -7,8 +7,9 @@
 //! is; `cmd/git/` decides what to ask.
 
 use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 
 use crate::error::{Error, Result};
 
@@ -66,6 +67,15 @@ impl Repo {
         }
     }
 
+    /// A path inside the repository's git directory, as git resolves it
+    /// (`hooks/pre-commit` follows `core.hooksPath`).
+    pub fn git_path(&self, path: &str) -> Result<PathBuf> {
+        let out = run(&self.root, ["rev-parse", "--git-path", path])?;
+        check("rev-parse --git-path", &out)?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        Ok(self.root.join(text.trim_end_matches(['\n', '\r'])))
+    }
+
     /// Whether `path` has unmerged stages in the index (a stopped merge).
     pub fn is_unmerged(&self, path: &str) -> Result<bool> {
         let out = run(&self.root, ["ls-files", "--unmerged", "--", path])?;
@@ -79,6 +89,174 @@ impl Repo {
         let spec = format!(":{n}:{path}");
         let out = run(&self.root, ["show", spec.as_str()])?;
         Ok(out.status.success().then_some(out.stdout))
+    }
+}
+
+/// A file's content as git stores it: its path and blob id, and for
+/// history the commit that recorded it.
+pub struct BlobAt {
+    pub commit: Option<String>,
+    pub path: String,
+    pub blob: String,
+}
+
+/// The mode of a submodule entry: a commit of another repository, no blob.
+const GITLINK: &str = "160000";
+
+impl Repo {
+    /// The blobs `git commit` would record that differ from HEAD (every
+    /// staged blob before the first commit): added, modified or retyped
+    /// files, as the index holds them.
+    pub fn staged(&self) -> Result<Vec<BlobAt>> {
+        let out = run(
+            &self.root,
+            [
+                "diff",
+                "--cached",
+                "--raw",
+                "-z",
+                "--no-abbrev",
+                "--no-renames",
+                "--diff-filter=AMT",
+            ],
+        )?;
+        check("diff --cached", &out)?;
+        Ok(raw_entries(&out.stdout, None))
+    }
+
+    /// Every blob the commits of the current branch added or changed, with
+    /// the commit that did (merges: against their first parent), newest
+    /// first. A branch with no commit has none.
+    pub fn history(&self) -> Result<Vec<BlobAt>> {
+        let head = run(&self.root, ["rev-parse", "--verify", "-q", "HEAD"])?;
+        if !head.status.success() {
+            return Ok(Vec::new());
+        }
+        let out = run(
+            &self.root,
+            [
+                "log",
+                "--format=%x01%H",
+                "--raw",
+                "-z",
+                "--no-abbrev",
+                "--no-renames",
+                "--diff-merges=first-parent",
+                "HEAD",
+            ],
+        )?;
+        check("log", &out)?;
+        let mut entries = Vec::new();
+        let mut commit = None;
+        let mut fields = out.stdout.split(|&b| b == 0).peekable();
+        while let Some(field) = fields.next() {
+            let field = field.strip_prefix(b"\n").unwrap_or(field);
+            if let Some(hash) = field.strip_prefix(b"\x01") {
+                commit = Some(String::from_utf8_lossy(hash).into_owned());
+            } else if field.starts_with(b":") {
+                let path = fields.next().unwrap_or_default();
+                entries.extend(raw_entry(field, path, commit.as_deref()));
+            }
+        }
+        Ok(entries)
+    }
+
+    /// A `git cat-file --batch` process reading blobs one at a time.
+    pub fn blobs(&self) -> Result<Blobs> {
+        let mut child = Command::new("git")
+            .args(["cat-file", "--batch"])
+            .current_dir(&self.root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| Error::GitMissing(e.to_string().to_lowercase()))?;
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let stdout = BufReader::with_capacity(64 * 1024, child.stdout.take().expect("piped"));
+        Ok(Blobs {
+            child,
+            stdin: Some(stdin),
+            stdout,
+        })
+    }
+}
+
+/// `git diff --raw -z` output: `:MODE MODE SHA SHA STATUS` and a path,
+/// each ended by NUL.
+fn raw_entries(out: &[u8], commit: Option<&str>) -> Vec<BlobAt> {
+    let mut fields = out.split(|&b| b == 0);
+    let mut entries = Vec::new();
+    while let Some(meta) = fields.next() {
+        if meta.starts_with(b":") {
+            let path = fields.next().unwrap_or_default();
+            entries.extend(raw_entry(meta, path, commit));
+        }
+    }
+    entries
+}
+
+fn raw_entry(meta: &[u8], path: &[u8], commit: Option<&str>) -> Option<BlobAt> {
+    let meta = String::from_utf8_lossy(meta);
+    let parts: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
+    let [_, mode, _, blob, status] = parts.as_slice() else {
+        return None;
+    };
+    if *mode == GITLINK || status.starts_with('D') || blob.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    Some(BlobAt {
+        commit: commit.map(str::to_owned),
+        path: String::from_utf8_lossy(path).into_owned(),
+        blob: (*blob).to_owned(),
+    })
+}
+
+/// Reads blobs through one `git cat-file --batch`.
+pub struct Blobs {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Blobs {
+    /// Hands blob `id`'s content to `f` as a stream (never whole in
+    /// memory), then skips whatever `f` left unread.
+    pub fn read<T>(
+        &mut self,
+        id: &str,
+        f: impl FnOnce(&mut dyn Read) -> std::io::Result<T>,
+    ) -> Result<T> {
+        let gone = |e: std::io::Error| Error::Git {
+            command: "cat-file --batch".into(),
+            message: e.to_string().to_lowercase(),
+        };
+        let stdin = self.stdin.as_mut().expect("open until dropped");
+        writeln!(stdin, "{id}")
+            .and_then(|()| stdin.flush())
+            .map_err(gone)?;
+        let mut header = String::new();
+        self.stdout.read_line(&mut header).map_err(gone)?;
+        let size = match header.trim_end().split(' ').collect::<Vec<_>>().as_slice() {
+            [_, "blob", size] => size.parse::<u64>().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| Error::Git {
+            command: "cat-file --batch".into(),
+            message: format!("no blob {id}"),
+        })?;
+        let mut body = (&mut self.stdout).take(size);
+        let value = f(&mut body).map_err(gone)?;
+        std::io::copy(&mut body, &mut std::io::sink()).map_err(gone)?;
+        let mut newline = [0u8; 1];
+        self.stdout.read_exact(&mut newline).map_err(gone)?;
+        Ok(value)
+    }
+}
+
+impl Drop for Blobs {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
     }
 }
 

@@ -25,6 +25,7 @@ mod mcp;
 pub mod merge;
 pub mod model;
 mod process;
+mod scan;
 pub mod secret;
 mod session;
 pub mod store;

@@ -256,6 +256,40 @@ JSON output:
   add, identity and kind; for exec, program (never its arguments) and cwd;
   for other actions it is empty. Fields may be added, never removed.";
 
+pub const SCAN: &str = "\
+Examples:
+  vault scan
+      The working directory, as git sees it (.gitignore honoured), hidden
+      files included, the vault file and its side files left out.
+  vault scan config/ deploy.log
+      These files, and every file below these directories.
+  vault scan --staged
+      What `git commit` would record: the pre-commit hook's check.
+  vault scan --git-history
+      Every file version the current branch's commits recorded; findings
+      name the commit (COMMIT:PATH:LINE:COLUMN).
+  curl -s \"$CI_LOG_URL\" | vault scan --stdin
+      A log, streamed: any size, in one pass.
+
+Output:
+  PATH:LINE:COLUMN: NAME version N (current value|earlier value), one
+  finding a line; the column counts bytes. A summary goes to stderr.
+
+What it finds: the current value of every secret you may use (anywhere,
+also inside a longer word), and, for every version of every secret, a
+whole word whose keyed fingerprint is stored (words end at spaces, control
+bytes and \"'`,;()[]{}<>|; KEY=value and key:value are also tried without
+the key). Not found: a value shorter than 6 bytes, a value cut by a line
+break, an earlier value inside a longer word, a value encoded (base64,
+URL-encoding) or otherwise transformed.
+
+JSON output:
+  {\"findings\": [{\"path\", \"commit\", \"line\", \"column\", \"secret\",
+  \"version\", \"current\", \"by\"}], \"files\", \"bytes\"}. commit is null
+  outside --git-history; current says whether the version is the secret's
+  current one; by is \"value\" or \"fingerprint\". Fields may be added,
+  never removed.";
+
 pub const UNLOCK: &str = "\
 Examples:
   vault unlock
@@ -298,7 +332,12 @@ Examples:
 pub const GIT_SETUP: &str = "\
 Examples:
   VAULT_PATH=secrets/vault.db vault git setup
-      Once per clone, inside the repository.";
+      Once per clone, inside the repository.
+  VAULT_PATH=secrets/vault.db vault git setup --hook
+      Also installs .git/hooks/pre-commit, which runs `vault scan --staged`
+      and refuses a commit that records a stored value, naming the secret.
+      It unlocks as any command does (a cached key, VAULT_PASSPHRASE_FILE, or
+      the terminal). `git commit --no-verify` skips it.";
 
 pub const GIT_RESOLVE: &str = "\
 Examples:

@@ -65,7 +65,7 @@ pub const AFTER_HELP: &str = "\
 Exit status:
   0    success
   1    a report (list --expiring, list --needs-rotation) found something,
-       or git merge found a conflict
+       scan found a stored value, or git merge found a conflict
   2    vault failed: bad input, refused operation, damaged vault
   exec passes the command's own status through; 125 when vault failed
   before running it, 126 when it could not be run, 127 when not found.
@@ -160,6 +160,15 @@ pub enum Command {
     /// needs no unlocking: it is plaintext metadata, like `vault list`.
     #[command(after_long_help = help::AUDIT)]
     Audit(AuditArgs),
+    /// Find stored values in files, staged changes, git history or a log, without printing them
+    ///
+    /// Looks for the current value of every secret you may use, and through
+    /// their fingerprints for every version of every secret (no grant
+    /// needed). Each finding names the file, line, column, secret and
+    /// version; never the value or the text around it. Exit status 0 when
+    /// nothing was found, 1 when something was, 2 on error.
+    #[command(after_long_help = help::SCAN)]
+    Scan(ScanArgs),
     /// Unlock once and keep the unlocked key in the OS keyring for a while
     #[command(after_long_help = help::UNLOCK)]
     Unlock(UnlockArgs),
@@ -234,10 +243,12 @@ mod exec;
 mod fast;
 mod help;
 mod mcp;
+mod scan;
 mod secrets;
 mod team;
 
 pub use exec::*;
 pub use mcp::*;
+pub use scan::*;
 pub use secrets::*;
 pub use team::*;

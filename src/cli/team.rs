@@ -161,7 +161,7 @@ pub enum GitCommand {
     /// repository's git config. Every clone runs it once: git does not share
     /// its config. Running it again changes nothing.
     #[command(after_long_help = super::help::GIT_SETUP)]
-    Setup,
+    Setup(super::GitSetupArgs),
     /// Print a vault file as text, without values or keys (git's textconv)
     ///
     /// Names, services, versions, dates, identities and grants, sorted, one

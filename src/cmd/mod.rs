@@ -22,6 +22,7 @@ mod mcp;
 mod passwd;
 mod rename;
 mod rotate;
+mod scan;
 mod status;
 pub(crate) mod table;
 mod trust;
@@ -65,6 +66,7 @@ fn dispatch(session: &Session, command: Command) -> Result<u8> {
         Command::Identity(command) => identity::run(session, command),
         Command::Passwd(args) => passwd::run(session, args),
         Command::Audit(args) => audit::run(session, args),
+        Command::Scan(args) => scan::run(session, args),
         Command::Unlock(args) => unlock::unlock(session, args),
         Command::Lock => unlock::lock(session),
         Command::Status(args) => status::run(session, args),

@@ -8,6 +8,7 @@
 //! made beyond the length-prefixed encoding of associated data.
 
 mod aead;
+mod fingerprint;
 mod kdf;
 mod mac;
 mod sign;
@@ -15,6 +16,7 @@ mod token;
 mod wrap;
 
 pub use aead::{open, seal, Aad, Key, KEY_LEN, NONCE_LEN, TAG_LEN};
+pub use fingerprint::{scan_key, Fingerprinter, FINGERPRINT_LEN};
 pub use kdf::{derive_unlock_key, KdfParams, ParamsRefused};
 pub use mac::{digest, mac, verify_mac, MAC_LEN};
 pub use sign::{

@@ -82,6 +82,11 @@ impl Error {
             Error::SecretExists(n) => format!("to replace its value, use `vault rotate {n}`"),
             Error::RenameTaken(_) => "choose another name, or delete that secret first".into(),
             Error::NoSecret(_) => "`vault list` shows the names".into(),
+            Error::NothingToScanFor(_) => "check --vault or VAULT_PATH names the vault whose values to look for; `vault add NAME` stores one".into(),
+            Error::HookExists(path) => format!(
+                "add the line `vault scan --staged || exit 1` to {} yourself, or move it aside and run `vault git setup --hook` again",
+                path.display()
+            ),
             Error::NoIdentity(_) => "`vault identity list` shows the identities".into(),
             Error::EmptyValue(_) => "pass --allow-empty to store an empty value".into(),
             Error::InvalidDuration { .. } => "use a duration such as 30s, 15m or 8h, at most 24h".into(),

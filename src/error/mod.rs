@@ -133,6 +133,10 @@ pub enum Error {
     RenameTaken(String),
     #[error("no secret named {0}")]
     NoSecret(String),
+    #[error("the vault at {} holds no secrets: there is nothing to scan for", .0.display())]
+    NothingToScanFor(PathBuf),
+    #[error("{} already exists and was not written by vault", .0.display())]
+    HookExists(PathBuf),
     #[error("an identity named {0} already exists")]
     IdentityExists(String),
     #[error("no identity named {0}")]

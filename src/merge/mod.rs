@@ -354,6 +354,7 @@ fn signed_as_one(merged: &Unit, sources: [Option<&Unit>; 3]) -> bool {
             && a.name == b.name
             && a.version == b.version
             && a.sealed_value == b.sealed_value
+            && a.fingerprints == b.fingerprints
             && a.authority == b.authority
             && a.signed == b.signed
     };

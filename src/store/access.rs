@@ -10,9 +10,10 @@ use super::rows::{access, authority, id16, Db, GrantRow, ACCESS_COLS};
 use super::{AccessRow, Authority, Signed};
 use crate::error::Result;
 
-/// A granted secret's authority, its row's signature and the identity's
-/// access row's signature.
-pub type GrantAuthority = (Authority, Vec<u8>, Vec<u8>);
+/// A granted secret's authority, its row's signature, the identity's
+/// access row's signature, and the secret's fingerprint records (which its
+/// row's signature covers).
+pub type GrantAuthority = (Authority, Vec<u8>, Vec<u8>, Vec<u8>);
 
 impl Db<'_> {
     // --- access ---
@@ -99,11 +100,15 @@ impl Db<'_> {
         identity_id: &[u8; 16],
     ) -> Result<HashMap<[u8; 16], GrantAuthority>> {
         const SQL: &str = "SELECT s.id, s.creator, s.id_nonce, s.generation, s.managers, \
-                           s.managers_epoch, s.managers_by, s.managers_sig, s.sig, a.sig \
+                           s.managers_epoch, s.managers_by, s.managers_sig, s.sig, a.sig, \
+                           s.fingerprints \
                            FROM access a JOIN secrets s ON s.id = a.secret_id \
                            WHERE a.identity_id = ?1";
         let rows = self.collect(SQL, [&identity_id[..]], |r| {
-            Ok((id16(r, 0)?, (authority(r, 1)?, r.get(8)?, r.get(9)?)))
+            Ok((
+                id16(r, 0)?,
+                (authority(r, 1)?, r.get(8)?, r.get(9)?, r.get(10)?),
+            ))
         })?;
         Ok(rows.into_iter().collect())
     }

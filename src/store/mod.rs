@@ -366,7 +366,30 @@ mod tests {
             sealed_value: vec![0; 40],
             authority: Default::default(),
             signed: Default::default(),
+            fingerprints: Vec::new(),
         }
+    }
+
+    /// Every write asks for the secrets not fingerprinted yet: the query
+    /// must go through the partial index (`INDEXED BY` refuses to prepare
+    /// otherwise), never read every secret.
+    #[test]
+    fn unfingerprinted_secrets_are_found_through_their_index() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for sql in schema::MIGRATIONS {
+            conn.execute_batch(sql).unwrap();
+        }
+        let sql = rows::unfingerprinted_sql();
+        let mut plan = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let steps: Vec<String> = plan
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            steps.iter().any(|s| s.contains("secrets_unfingerprinted")),
+            "{steps:?}"
+        );
     }
 
     fn names(store: &Store) -> Vec<String> {

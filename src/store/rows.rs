@@ -92,6 +92,9 @@ pub struct SecretRow {
     pub sealed_value: Vec<u8>,
     pub authority: Authority,
     pub signed: Signed,
+    /// The leak guard's fingerprint records, one per version (format 5;
+    /// `vault/fingerprint.rs`): public values, signed with the row.
+    pub fingerprints: Vec<u8>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -128,10 +131,19 @@ pub(super) fn id16(row: &Row<'_>, idx: usize) -> Sql<[u8; 16]> {
 pub(super) const SECRET_COLS: &str =
     "id, name, service, description, version, created_at, rotated_at, \
      expires_at, needs_rotation, rotate_every, sealed_value, creator, id_nonce, generation, \
-     managers, managers_epoch, managers_by, managers_sig, signer, sig";
+     managers, managers_epoch, managers_by, managers_sig, signer, sig, fingerprints";
 
 /// The authority columns of a secret from `first` on, in `SECRET_COLS`
 /// order.
+/// Through the partial index `secrets_unfingerprinted`: every write asks,
+/// and must not read a hundred thousand rows to learn there is none.
+pub(super) fn unfingerprinted_sql() -> String {
+    format!(
+        "SELECT {SECRET_COLS} FROM secrets INDEXED BY secrets_unfingerprinted \
+         WHERE length(fingerprints) = 0"
+    )
+}
+
 pub(super) fn authority(row: &Row<'_>, first: usize) -> Sql<Authority> {
     Ok(Authority {
         creator: row.get(first)?,
@@ -166,6 +178,7 @@ pub(super) fn secret(row: &Row<'_>) -> Sql<SecretRow> {
         sealed_value: row.get(10)?,
         authority: authority(row, 11)?,
         signed: signed(row, 18)?,
+        fingerprints: row.get(20)?,
     })
 }
 
@@ -270,6 +283,12 @@ impl<'c> Db<'c> {
         self.collect(&sql, [service], secret)
     }
 
+    /// Secrets with no fingerprint record yet (a vault upgraded from an
+    /// earlier format), for the next write to fingerprint.
+    pub fn unfingerprinted_secrets(&self) -> Result<Vec<SecretRow>> {
+        self.collect(&unfingerprinted_sql(), [], secret)
+    }
+
     pub fn secret_by_name(&self, name: &str) -> Result<Option<SecretRow>> {
         let sql = format!("SELECT {SECRET_COLS} FROM secrets WHERE name = ?1");
         self.conn
@@ -290,9 +309,10 @@ impl<'c> Db<'c> {
         const SQL: &str = "INSERT INTO secrets (id, name, service, description, version, \
                            created_at, rotated_at, expires_at, needs_rotation, rotate_every, \
                            sealed_value, creator, id_nonce, generation, managers, \
-                           managers_epoch, managers_by, managers_sig, signer, sig) \
+                           managers_epoch, managers_by, managers_sig, signer, sig, \
+                           fingerprints) \
                            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
-                           ?15, ?16, ?17, ?18, ?19, ?20)";
+                           ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
         let a = &s.authority;
         self.exec(
             SQL,
@@ -316,7 +336,8 @@ impl<'c> Db<'c> {
                 a.managers_by,
                 a.managers_sig,
                 s.signed.signer,
-                s.signed.sig
+                s.signed.sig,
+                s.fingerprints
             ],
         )
     }
@@ -328,7 +349,7 @@ impl<'c> Db<'c> {
                            rotate_every = ?9, sealed_value = ?10, generation = ?11, \
                            managers = ?12, managers_epoch = ?13, managers_by = ?14, \
                            managers_sig = ?15, signer = ?16, sig = ?17, creator = ?18, \
-                           id_nonce = ?19 WHERE id = ?1";
+                           id_nonce = ?19, fingerprints = ?20 WHERE id = ?1";
         let a = &s.authority;
         self.exec(
             SQL,
@@ -351,7 +372,8 @@ impl<'c> Db<'c> {
                 s.signed.signer,
                 s.signed.sig,
                 a.creator,
-                a.id_nonce
+                a.id_nonce,
+                s.fingerprints
             ],
         )
     }

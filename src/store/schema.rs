@@ -118,13 +118,24 @@ ALTER TABLE access ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
 ALTER TABLE audit_keys ADD COLUMN signer BLOB NOT NULL DEFAULT X'';
 ALTER TABLE audit_keys ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
 "#,
-    // Agent identities: a machine identity certified as a coding agent
+    // Format 4: agent identities: a machine identity certified as a coding agent
     // until `agent_until` (NULL for every other identity). The column is
     // bound into the identity's certificate, so an agent that can write
     // the file cannot drop it; a new column rather than a third kind, so
     // the identities table (and its CHECK on kind) is not rebuilt.
     r#"
 ALTER TABLE identities ADD COLUMN agent_until INTEGER;
+"#,
+    // Format 5: the leak guard's fingerprints. Per secret, one record per
+    // version of its value (`vault/fingerprint.rs` says the layout): a keyed
+    // fingerprint under the vault's scan key, kept across rotations, and
+    // bound into the secret row's signature once present. An empty blob is
+    // "not fingerprinted yet" (a file upgraded from an earlier format); the
+    // partial index holds only those, so that every write finds them
+    // without reading every secret.
+    r#"
+ALTER TABLE secrets ADD COLUMN fingerprints BLOB NOT NULL DEFAULT X'';
+CREATE INDEX secrets_unfingerprinted ON secrets (id) WHERE length(fingerprints) = 0;
 "#,
 ];
 
@@ -180,6 +191,7 @@ const OBJECTS: &[(&str, &str)] = &[
     ("table", "audit"),
     ("index", "audit_by_seq"),
     ("index", "audit_by_time"),
+    ("index", "secrets_unfingerprinted"),
 ];
 
 /// Refuses a file that carries anything but the format's own tables and

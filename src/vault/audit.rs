@@ -104,6 +104,7 @@ impl Vault {
             let roster = self.roster_for_write(db, me)?;
             let key = self.audit_key(db, me, Some(&roster))?;
             let exec_log = self.fold_exec_log(db, &key)?;
+            self.backfill_fingerprints(db, me, &roster, &key)?;
             let value = f(db, &key, &roster)?;
             self.append_event(db, me, &key, event)?;
             Ok((value, exec_log))

@@ -94,7 +94,7 @@ impl Vault {
                     )?;
                 }
             }
-            let (authority, secret_sig, access_sig) =
+            let (authority, secret_sig, access_sig, fingerprints) =
                 authorities.get(&row.secret_id).unwrap_or(&none);
             // A row verified before, under the same roster, is not verified
             // again: one changed secret costs its own signatures only.
@@ -118,6 +118,7 @@ impl Vault {
                 &row.name,
                 row.version,
                 &row.sealed_value,
+                fingerprints,
                 authority,
                 &secret_signed,
             )?;
@@ -166,7 +167,7 @@ fn view_digest(
     h.finish()
 }
 
-fn roster_fields(
+pub(super) fn roster_fields(
     h: &mut crate::crypto::FieldHasher,
     vault_id: &[u8; 16],
     identities: &[IdentityRow],

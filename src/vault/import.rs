@@ -35,13 +35,13 @@ impl Vault {
     ) -> Result<Imported> {
         let now = crate::time::now();
         let names: Vec<SecretName> = secrets.iter().map(|s| s.name.clone()).collect();
-        self.audited(me, Event::new("import", &names), |db, _, roster| {
+        self.audited(me, Event::new("import", &names), |db, audit_key, roster| {
             let mut done = Imported::default();
             for new in secrets {
                 let name = new.name.clone();
                 if !db.secret_name_taken(name.as_str())? {
                     let row = self.seal_new(me, new, now)?;
-                    self.insert_new(db, roster, me, &row)?;
+                    self.insert_new(db, roster, me, audit_key, row)?;
                     done.added.push(name);
                 } else if overwrite {
                     let rotation = Rotation {
@@ -49,7 +49,7 @@ impl Vault {
                         expires_at: new.expires_at,
                         rotate_every: new.rotate_every,
                     };
-                    let version = self.rotate_in(db, roster, me, &name, rotation)?;
+                    let version = self.rotate_in(db, roster, me, audit_key, &name, rotation)?;
                     done.rotated.push((name, version));
                 } else {
                     done.skipped.push(name);

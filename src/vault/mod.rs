@@ -12,8 +12,10 @@ mod chain;
 mod claim;
 mod exec_log;
 mod exec_view;
+mod fingerprint;
 mod identities;
 mod import;
+mod scan;
 mod seal;
 mod secrets;
 mod sign;
@@ -37,6 +39,7 @@ pub use audit::ExecRun;
 pub use chain::merge_entry;
 pub use identities::NewIdentity;
 pub use import::Imported;
+pub use scan::{ScanTargets, Wanted};
 pub use secrets::{Decrypted, Grants, NewSecret, Rotation, Skipped};
 pub use sign::TrustReport;
 pub use trust::{pin_of, show_pin};
@@ -278,6 +281,15 @@ impl Vault {
 
     pub fn secret_exists(&self, name: &SecretName) -> Result<bool> {
         self.store.read().secret_name_taken(name.as_str())
+    }
+
+    /// Refuses a vault with no secrets, before anything is unlocked: a
+    /// scan would look for nothing.
+    pub fn require_secrets(&self) -> Result<()> {
+        if self.store.read().secret_names()?.is_empty() {
+            return Err(Error::NothingToScanFor(self.store.path().to_owned()));
+        }
+        Ok(())
     }
 }
 

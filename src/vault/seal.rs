@@ -198,7 +198,7 @@ pub fn seal_machine_key(
 // | row                  | signed by                    | statement binds |
 // |----------------------|------------------------------|-----------------|
 // | identity certificate | the identity that added it   | vault id, identity id, name, kind, X25519 key, signing key, role, certifier, and for an agent its end |
-// | secret row           | a writer of the secret       | vault id, secret id, creator, id nonce, name, version, generation, SHA-256 of the sealed value |
+// | secret row           | a writer of the secret       | vault id, secret id, creator, id nonce, name, version, generation, SHA-256 of the sealed value, SHA-256 of the fingerprint records (when any) |
 // | managers list        | the creator or an admin      | vault id, secret id, epoch, the managers' ids |
 // | access row           | a writer of the secret       | vault id, secret id, grantee, version, generation, level, expiry, writer's X25519 key, SHA-256 of the wrapped key |
 // | audit key row        | its writer                   | vault id, grantee, writer's X25519 key, SHA-256 of the wrapped key |
@@ -232,10 +232,18 @@ pub struct SecretStatement<'a> {
     pub version: i64,
     pub generation: i64,
     pub sealed_value: &'a [u8],
+    /// The leak guard's fingerprint records (format 5); empty until the
+    /// secret is fingerprinted.
+    pub fingerprints: &'a [u8],
 }
 
+/// What a secret row's signature covers. A row with fingerprints also
+/// binds their SHA-256, as two more parts: a row without any signs exactly
+/// what format 3 signed, so rows signed before format 5 still verify, and
+/// removing the fingerprints of a row that had some changes what its
+/// signature covers.
 pub fn secret_input(vault_id: &[u8; 16], s: &SecretStatement<'_>) -> Aad {
-    Aad::new("secret-row")
+    let mut aad = Aad::new("secret-row")
         .with(vault_id)
         .with(s.secret_id)
         .with(s.creator)
@@ -243,7 +251,12 @@ pub fn secret_input(vault_id: &[u8; 16], s: &SecretStatement<'_>) -> Aad {
         .with(s.name.as_bytes())
         .with(&s.version.to_be_bytes())
         .with(&s.generation.to_be_bytes())
-        .with(&crypto::field_digest(s.sealed_value))
+        .with(&crypto::field_digest(s.sealed_value));
+    if !s.fingerprints.is_empty() {
+        aad.part(b"fingerprints")
+            .part(&crypto::field_digest(s.fingerprints));
+    }
+    aad
 }
 
 pub fn managers_input(vault_id: &[u8; 16], secret_id: &[u8; 16], epoch: i64, ids: &[u8]) -> Aad {

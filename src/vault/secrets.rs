@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use super::access::{Grantee, Wrapped};
 use super::audit::Event;
+use super::fingerprint;
 use super::seal::{secret_id_for, value_aad};
 use super::trust::Roster;
 use super::{Unlocked, Vault};
@@ -83,7 +84,7 @@ impl Vault {
 
     /// Opens the value sealed for version `version` of the secret `id`,
     /// named `name`.
-    fn open_value(
+    pub(super) fn open_value(
         &self,
         id: &[u8; 16],
         name: &str,
@@ -113,22 +114,24 @@ impl Vault {
             .collect::<Result<Vec<_>>>()?;
         let names: Vec<SecretName> = rows
             .iter()
-            .map(|(row, _)| SecretName::stored(row.name.clone()))
+            .map(|(row, _, _)| SecretName::stored(row.name.clone()))
             .collect();
-        self.audited(me, Event::new("add", &names), |db, _, roster| {
-            rows.iter()
-                .try_for_each(|row| self.insert_new(db, roster, me, row))
+        self.audited(me, Event::new("add", &names), |db, audit_key, roster| {
+            rows.into_iter()
+                .try_for_each(|row| self.insert_new(db, roster, me, audit_key, row))
         })
     }
 
     /// A new secret's row, its value sealed under a fresh data key, and
-    /// `me`'s manage access to it: everything `insert_new` writes.
+    /// `me`'s manage access to it: everything `insert_new` writes. The
+    /// value stays for `insert_new` to fingerprint (the scan key comes
+    /// with the audit key, inside the write), which then signs the row.
     pub(super) fn seal_new(
         &self,
         me: &Unlocked,
         new: NewSecret,
         now: i64,
-    ) -> Result<(SecretRow, AccessRow)> {
+    ) -> Result<(SecretRow, AccessRow, SecretValue)> {
         let owner = Grantee {
             id: me.id,
             public: me.public,
@@ -157,22 +160,23 @@ impl Vault {
                 ..Authority::default()
             },
             signed: Default::default(),
+            fingerprints: Vec::new(),
         };
         row.sealed_value = self.seal_value(&row, &key, new.value.expose());
-        self.sign_secret(me, &mut row);
         let mut access = self.wrap_for(me, &owner, &row, Level::Manage, None, &key)?;
         self.sign_access(me, &row, &mut access);
-        Ok((row, access))
+        Ok((row, access, new.value))
     }
 
-    /// Writes a secret made by `seal_new`, inside the caller's transaction;
-    /// refused if its name is taken.
+    /// Writes a secret made by `seal_new`, inside the caller's transaction,
+    /// with its value's fingerprint, signed; refused if its name is taken.
     pub(super) fn insert_new(
         &self,
         db: &Db<'_>,
         roster: &Roster,
         me: &Unlocked,
-        (row, access): &(SecretRow, AccessRow),
+        audit_key: &Key,
+        (mut row, access, value): (SecretRow, AccessRow, SecretValue),
     ) -> Result<()> {
         if roster.members.get(&me.id).is_none_or(|m| m.sign.is_empty()) {
             return Err(Error::RoleRefused {
@@ -184,9 +188,12 @@ impl Vault {
         if db.secret_name_taken(&row.name)? {
             return Err(Error::SecretExists(row.name.clone()));
         }
-        db.insert_secret(row)?;
-        db.put_access(access)?;
-        self.remember(row);
+        let fp = fingerprint::fingerprinter(&self.id, audit_key);
+        fingerprint::stamp(&mut row, &fp, value.expose());
+        self.sign_secret(me, &mut row);
+        db.insert_secret(&row)?;
+        db.put_access(&access)?;
+        self.remember(&row);
         Ok(())
     }
 
@@ -195,8 +202,8 @@ impl Vault {
     /// version.
     pub fn rotate(&self, me: &Unlocked, name: &SecretName, rotation: Rotation) -> Result<i64> {
         let event = Event::new("rotate", std::slice::from_ref(name));
-        self.audited(me, event, |db, _, roster| {
-            self.rotate_in(db, roster, me, name, rotation)
+        self.audited(me, event, |db, audit_key, roster| {
+            self.rotate_in(db, roster, me, audit_key, name, rotation)
         })
     }
 
@@ -204,12 +211,14 @@ impl Vault {
     /// `import`). A new expiry replaces the old one; without one the old
     /// expiry stays if it is still ahead, and is dropped if it has passed
     /// (the old value expired, not the new one). The rotation period stays
-    /// unless a new one is given.
+    /// unless a new one is given. The new value's fingerprint joins those
+    /// of the earlier versions.
     pub(super) fn rotate_in(
         &self,
         db: &Db<'_>,
         roster: &Roster,
         me: &Unlocked,
+        audit_key: &Key,
         name: &SecretName,
         rotation: Rotation,
     ) -> Result<i64> {
@@ -225,6 +234,8 @@ impl Vault {
         row.rotate_every = rotation.rotate_every.or(row.rotate_every);
         row.needs_rotation = false;
         row.sealed_value = self.seal_value(&row, &key, rotation.value.expose());
+        let fp = fingerprint::fingerprinter(&self.id, audit_key);
+        fingerprint::stamp(&mut row, &fp, rotation.value.expose());
         db.update_secret(&row)?;
         for grant in grants {
             let grantee = self.grantee_by_id(db, &grant.identity_id)?;

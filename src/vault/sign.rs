@@ -77,6 +77,7 @@ impl Vault {
             &secret.name,
             secret.version,
             &secret.sealed_value,
+            &secret.fingerprints,
             &secret.authority,
             &secret.signed,
         )?;
@@ -134,6 +135,7 @@ impl Vault {
             version: secret.version,
             generation: secret.authority.generation,
             sealed_value: &secret.sealed_value,
+            fingerprints: &secret.fingerprints,
         };
         let sig = me
             .signer(&self.id)

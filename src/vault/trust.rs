@@ -319,6 +319,7 @@ pub(super) fn check_secret(
     name: &str,
     version: i64,
     sealed_value: &[u8],
+    fingerprints: &[u8],
     authority: &Authority,
     signed: &Signed,
 ) -> Result<Writers> {
@@ -331,6 +332,7 @@ pub(super) fn check_secret(
         version,
         generation: authority.generation,
         sealed_value,
+        fingerprints,
     };
     check_signed(
         roster,

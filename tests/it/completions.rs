@@ -260,6 +260,7 @@ fn commands_are_offered_by_their_canonical_names() {
             "identity",
             "passwd",
             "audit",
+            "scan",
             "unlock",
             "lock",
             "git",

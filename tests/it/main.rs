@@ -48,6 +48,8 @@ mod properties;
 mod reliability;
 mod rename_rotate;
 mod reports;
+mod scan;
+mod scan_git;
 mod shells;
 mod side_files;
 mod status;

@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 /// SQL that takes a vault back to format 2's columns (a file written
 /// before signatures), dropping the later formats' columns too.
 pub const DROP_FORMAT_3: &str = "\
+    DROP INDEX secrets_unfingerprinted; ALTER TABLE secrets DROP COLUMN fingerprints; \
     ALTER TABLE identities DROP COLUMN sign_public; ALTER TABLE identities DROP COLUMN role; \
     ALTER TABLE identities DROP COLUMN certifier; ALTER TABLE identities DROP COLUMN cert_sig; \
     ALTER TABLE identities DROP COLUMN sign_claim; \

@@ -22,7 +22,7 @@ pub use driver::{merge, textconv};
 
 pub fn run(session: &Session, command: GitCommand) -> Result<u8> {
     match command {
-        GitCommand::Setup => setup::run(session),
+        GitCommand::Setup(args) => setup::run(session, args),
         GitCommand::Resolve(args) => resolve::run(session, args),
         GitCommand::Textconv(args) => textconv(args),
         GitCommand::Merge(args) => merge(args),
