@@ -21,6 +21,7 @@ pub mod error;
 mod git;
 mod keycache;
 mod man;
+pub mod manifest;
 pub mod merge;
 pub mod model;
 mod process;

@@ -20,6 +20,10 @@ pub struct ExecArgs {
     #[arg(long = "env", value_name = "TARGET=SECRET")]
     pub rename: Vec<String>,
 
+    /// The environment (dev, prod...): each name's own secret there, else the shared one [env: VAULT_ENVIRONMENT] [default: the manifest's]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+
     /// Give the command only the secrets and PATH, HOME, USER, LANG, TERM, TZ, TMPDIR, SHELL
     #[arg(long)]
     pub clean_env: bool,

@@ -252,3 +252,41 @@ Examples:
       Pin the current root and take every secret as it is now: after
       restoring a backup, or when the owner re-created the vault (check the
       fingerprint with them first).";
+
+pub const CHECK: &str = "\
+Reports:
+  missing       a required variable with no secret in this environment (nor
+                shared) and no default
+  not_granted   its secret exists, but the current identity holds no
+                access to it (or the access has expired)
+  expired       its secret has expired
+  expiring      its secret expires within --expiring (7d)
+  needs_rotation  its secret needs rotation (access revoked, or overdue)
+  undeclared    a secret of the vault, in this environment or shared, that
+                the manifest does not declare
+
+Exit status:
+  0    every required variable is there and granted
+  1    something is missing, not granted or expired
+  2    vault failed: no manifest, a bad manifest, no vault
+
+Examples:
+  vault check --environment prod
+      Before a deploy: whether prod's identity can run the project.
+  vault check --json
+      The same for a CI step.
+
+JSON output:
+  {\"manifest\", \"environment\" (or null), \"identity\" (or null),
+  \"ok\", \"variables\": [{\"variable\", \"required\", \"status\",
+  \"environment\" (the secret's, or null), \"expires\"}], \"undeclared\":
+  [names]}. status is ok, default, missing, not_granted, expired, expiring,
+  needs_rotation or optional_missing.";
+
+pub const MANIFEST: &str = "\
+Examples:
+  vault manifest
+      Writes vault.toml from .env.example (or .env): one [vars.NAME] table
+      for each name, every one required. No value is read into it.
+  vault manifest --from config/.env.sample --output vault.toml
+      From another file.";

@@ -78,6 +78,9 @@ Environment:
   VAULT_PASSPHRASE_FILE  a file holding the passphrase
   VAULT_PASSPHRASE       the passphrase itself (prefer the file)
   VAULT_NO_KEYRING       1 turns the keyring unlock cache off
+  VAULT_ENVIRONMENT      the environment (dev, prod...) commands act in
+  VAULT_MANIFEST         the project's manifest (default: vault.toml in
+                         the working directory or a directory above)
   Unlocking variables never reach a program run by exec, which sees
   VAULT_EXEC=1.";
 
@@ -103,6 +106,14 @@ pub struct Global {
     /// Do not use the OS keyring to cache an unlocked key
     #[arg(long, global = true)]
     pub no_keyring: bool,
+
+    /// The project's manifest [env: VAULT_MANIFEST] [default: vault.toml here or in a directory above]
+    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub manifest: Option<PathBuf>,
+
+    /// Ignore the project's manifest (vault.toml)
+    #[arg(long, global = true, conflicts_with = "manifest")]
+    pub no_manifest: bool,
 }
 
 // Aliases are hidden ones, named in each about text: shells list visible
@@ -166,6 +177,12 @@ pub enum Command {
     /// Show the vault, identity, unlock method and keyring; nothing secret (alias: doctor)
     #[command(alias = "doctor", after_long_help = help::STATUS)]
     Status(StatusArgs),
+    /// Check the project's manifest against the vault: missing, not granted, expired; no unlocking
+    #[command(after_long_help = help::CHECK)]
+    Check(CheckArgs),
+    /// Write a first manifest (vault.toml) from a .env or .env.example: names only
+    #[command(after_long_help = help::MANIFEST)]
+    Manifest(ManifestArgs),
     /// Show the vault's root and what this clone pinned; `trust accept` takes a new one on purpose
     #[command(after_long_help = help::TRUST)]
     Trust(TrustArgs),
@@ -178,6 +195,32 @@ pub enum Command {
     /// Write completions/ and man/ under DIR (for the repository and packagers)
     #[command(hide = true)]
     GenerateAssets(GenerateAssetsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The environment to check [env: VAULT_ENVIRONMENT] [default: the manifest's]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+
+    /// Print JSON (the shape is in vault-check(1))
+    #[arg(long)]
+    pub json: bool,
+
+    /// Report secrets that expire within DURATION as expiring
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub expiring: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// The dotenv file to take the names from [default: .env.example, else .env]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub from: Option<PathBuf>,
+
+    /// Where to write it [default: vault.toml in the working directory]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

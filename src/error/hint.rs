@@ -67,6 +67,26 @@ impl Error {
             Error::SecretExists(n) => format!("to replace its value, use `vault rotate {n}`"),
             Error::RenameTaken(_) => "choose another name, or delete that secret first".into(),
             Error::NoSecret(_) => "`vault list` shows the names".into(),
+            Error::NotInEnvironment { name, environment, found } => {
+                let found: Vec<String> = found
+                    .iter()
+                    .map(|e| if e.is_empty() { "shared".to_owned() } else { e.clone() })
+                    .collect();
+                let it = format!("{name} is in: {}", found.join(", "));
+                match environment {
+                    Some(e) if found.iter().any(|f| f == "shared") => format!(
+                        "{it}; leave out --environment (and VAULT_ENVIRONMENT) for the shared one, or add one for {e}: vault add {name} --environment {e}"
+                    ),
+                    Some(e) => format!("{it}; add one for {e}: vault add {name} --environment {e}"),
+                    None => format!("{it}; choose one with --environment ENV"),
+                }
+            }
+            Error::InvalidEnvironment { .. } => {
+                "environment names use letters, digits and . _ -, starting with a letter or digit".into()
+            }
+            Error::Manifest { .. } => "fix vault.toml (the keys are in vault(1) under MANIFEST), or pass --no-manifest to ignore it".into(),
+            Error::RuleRefused { .. } => "store a real value (the rule is in the manifest), or change the rule there".into(),
+            Error::ManifestUnmet { .. } => "`vault check` lists what is missing; add or grant the secrets, or pass --no-manifest to run without the manifest".into(),
             Error::NoIdentity(_) => "`vault identity list` shows the identities".into(),
             Error::EmptyValue(_) => "pass --allow-empty to store an empty value".into(),
             Error::InvalidDuration { .. } => "use a duration such as 30s, 15m or 8h, at most 24h".into(),

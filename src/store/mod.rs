@@ -26,8 +26,8 @@ pub use audit::{AuditKeyRow, AuditRow};
 pub use exec_log::{path_for as exec_log_path, Taken as TakenExecLog};
 pub use file::{check_permissions, PermissionProblem};
 pub use rows::{
-    AccessRow, Authority, Certificate, Db, GrantRow, IdentityRow, KdfRow, SecretRow, Signed,
-    VaultRow,
+    AccessRow, Authority, CatalogRow, Certificate, Db, GrantRow, IdentityRow, KdfRow, SecretRow,
+    Signed, VaultRow,
 };
 pub use schema::FORMAT_VERSION;
 pub use snapshot::{replace_with, Snapshot};
@@ -365,6 +365,7 @@ mod tests {
             sealed_value: vec![0; 40],
             authority: Default::default(),
             signed: Default::default(),
+            environment: String::new(),
         }
     }
 

@@ -118,6 +118,69 @@ ALTER TABLE access ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
 ALTER TABLE audit_keys ADD COLUMN signer BLOB NOT NULL DEFAULT X'';
 ALTER TABLE audit_keys ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
 "#,
+    // Format 4: environments. A secret may belong to one environment
+    // (`''` is shared by all), and a name is unique per environment, not
+    // in the whole vault: `secrets` is rebuilt without its UNIQUE (name).
+    // Writes run with foreign keys on (set outside the transaction, where
+    // they cannot change), so dropping `secrets` would cascade into
+    // `access`: the access rows are set aside in a temporary table first,
+    // and `access` is made again as format 3 had it.
+    r#"
+CREATE TEMP TABLE access_kept AS SELECT * FROM main.access;
+DROP TABLE main.access;
+CREATE TABLE secrets_next (
+    id             BLOB PRIMARY KEY CHECK (length(id) = 16),
+    name           TEXT NOT NULL,
+    service        TEXT,
+    description    TEXT,
+    version        INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    rotated_at     INTEGER NOT NULL,
+    expires_at     INTEGER,
+    needs_rotation INTEGER NOT NULL DEFAULT 0,
+    rotate_every   INTEGER,
+    sealed_value   BLOB NOT NULL,
+    creator        BLOB NOT NULL DEFAULT X'',
+    id_nonce       BLOB NOT NULL DEFAULT X'',
+    generation     INTEGER NOT NULL DEFAULT 0,
+    managers       BLOB NOT NULL DEFAULT X'',
+    managers_epoch INTEGER NOT NULL DEFAULT 0,
+    managers_by    BLOB NOT NULL DEFAULT X'',
+    managers_sig   BLOB NOT NULL DEFAULT X'',
+    signer         BLOB NOT NULL DEFAULT X'',
+    sig            BLOB NOT NULL DEFAULT X'',
+    environment    TEXT NOT NULL DEFAULT '',
+    UNIQUE (name, environment)
+);
+INSERT INTO secrets_next (id, name, service, description, version, created_at, rotated_at,
+    expires_at, needs_rotation, rotate_every, sealed_value, creator, id_nonce, generation,
+    managers, managers_epoch, managers_by, managers_sig, signer, sig)
+SELECT id, name, service, description, version, created_at, rotated_at,
+    expires_at, needs_rotation, rotate_every, sealed_value, creator, id_nonce, generation,
+    managers, managers_epoch, managers_by, managers_sig, signer, sig FROM main.secrets;
+DROP TABLE main.secrets;
+ALTER TABLE secrets_next RENAME TO secrets;
+CREATE INDEX secrets_by_service ON secrets (service);
+CREATE TABLE access (
+    id            BLOB PRIMARY KEY CHECK (length(id) = 16),
+    secret_id     BLOB NOT NULL REFERENCES secrets (id) ON DELETE CASCADE,
+    identity_id   BLOB NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
+    level         TEXT NOT NULL,
+    expires_at    INTEGER,
+    writer_public BLOB NOT NULL,
+    wrapped_key   BLOB NOT NULL,
+    granted_at    INTEGER NOT NULL,
+    signer        BLOB NOT NULL DEFAULT X'',
+    sig           BLOB NOT NULL DEFAULT X'',
+    UNIQUE (secret_id, identity_id)
+);
+INSERT INTO access (id, secret_id, identity_id, level, expires_at, writer_public,
+    wrapped_key, granted_at, signer, sig)
+SELECT id, secret_id, identity_id, level, expires_at, writer_public,
+    wrapped_key, granted_at, signer, sig FROM temp.access_kept;
+DROP TABLE temp.access_kept;
+CREATE INDEX access_by_identity ON access (identity_id);
+"#,
 ];
 
 /// Refuses a SQLite file that is not a vault, or is a vault of a newer

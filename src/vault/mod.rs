@@ -10,6 +10,7 @@ mod access;
 mod audit;
 mod chain;
 mod claim;
+mod environments;
 mod exec_log;
 mod exec_view;
 mod identities;
@@ -47,6 +48,8 @@ pub struct Vault {
     id: [u8; 16],
     default_identity: Option<[u8; 16]>,
     local: RefCell<Local>,
+    /// The environment commands act in (`environments.rs`).
+    environment: RefCell<Option<String>>,
 }
 
 /// What this clone keeps of the vault outside the file (`trust_state`):
@@ -78,6 +81,7 @@ impl Vault {
             id,
             default_identity: Some(owner_id),
             local: RefCell::default(),
+            environment: RefCell::default(),
         };
         let me = Unlocked {
             id: owner_id,
@@ -123,6 +127,7 @@ impl Vault {
             id: row.id,
             default_identity: row.default_identity,
             local: RefCell::default(),
+            environment: RefCell::default(),
         })
     }
 
@@ -273,8 +278,21 @@ impl Vault {
         }
     }
 
+    /// The secret `name` means in the chosen environment exists (its own
+    /// or the shared one), or the error saying where it is.
+    pub fn resolve_secret(&self, name: &SecretName) -> Result<()> {
+        self.secret_row(&self.store.read(), name).map(|_| ())
+    }
+
+    /// `name` has a secret in exactly the chosen environment, or the
+    /// error saying where it is.
+    pub fn exact_secret(&self, name: &SecretName) -> Result<()> {
+        self.secret_row_exact(&self.store.read(), name).map(|_| ())
+    }
+
+    /// Whether `name` has a secret in exactly the chosen environment.
     pub fn secret_exists(&self, name: &SecretName) -> Result<bool> {
-        self.store.read().secret_name_taken(name.as_str())
+        self.name_taken(&self.store.read(), name.as_str())
     }
 }
 
@@ -303,6 +321,7 @@ fn secret_info(s: SecretRow, access: Vec<AccessInfo>, now: i64) -> SecretInfo {
     SecretInfo {
         expired: s.expires_at.is_some_and(|e| e <= now),
         name: SecretName::stored(s.name),
+        environment: (!s.environment.is_empty()).then_some(s.environment),
         service: s.service,
         description: s.description,
         version: s.version,

@@ -8,6 +8,7 @@
 //! removed from the program's environment; it sees `VAULT_EXEC=1`.
 
 mod explain;
+mod manifest;
 mod plan;
 mod select;
 
@@ -38,6 +39,8 @@ pub struct Request {
     pub allow_dangerous: Vec<String>,
     /// `--explain --json`.
     pub json: bool,
+    /// `--environment`.
+    pub environment: Option<String>,
     pub mask: MaskMode,
     pub command: Vec<OsString>,
 }
@@ -63,6 +66,7 @@ impl Request {
             explain: args.explain,
             allow_dangerous: args.allow_dangerous,
             json: args.json,
+            environment: args.environment,
             mask: args.mask,
             command: args.command,
         })
@@ -129,7 +133,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         None => return Err(Error::NoCommand),
     };
 
-    let vault = session.open()?;
+    let (vault, environment) = session.open_in(request.environment.as_deref())?;
     let me = session.unlock(&vault)?;
     vault.sign_if_unsigned(&me)?;
     // Selecting and decrypting read one state of the file, even if another
@@ -150,7 +154,21 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     let masking = decide_masking(request.mask, &session.env);
     // --explain explains a selection exec would refuse, instead of
     // refusing it: that is when the user needs it.
-    let chosen = select::select(&request, &catalog, &identity).and_then(|selection| {
+    let in_project = manifest::applies(
+        session.manifest.as_ref(),
+        &request.only,
+        !request.services.is_empty() || !request.renames.is_empty(),
+    );
+    let mut view = None;
+    let selected = match session.manifest.as_ref().filter(|_| in_project) {
+        Some(m) => manifest::select(m, environment, &catalog, || vault.catalog(&me), &identity)
+            .map(|(selection, v)| {
+                view = Some(v);
+                selection
+            }),
+        None => select::select(&request, &catalog, &identity),
+    };
+    let chosen = selected.and_then(|selection| {
         let (secrets, skipped) = vault.decrypt(&me, grants, &selection.wanted())?;
         match skipped
             .iter()
@@ -191,19 +209,24 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         &session.env,
         crate::time::now(),
     );
+    if let Some(view) = view.as_mut() {
+        view.check(&plan, &secrets);
+    }
     if request.explain && request.json {
         let report = explain::Report::new(&identity, &masking, program.as_deref());
         super::print_json(&report.planned(&plan))?;
         return super::OK;
     }
     if request.explain {
-        super::print(&explain::render(
-            &plan,
-            &identity,
-            &masking,
-            program.as_deref(),
-        ))?;
+        let mut text = explain::render(&plan, &identity, &masking, program.as_deref());
+        if let Some(view) = &view {
+            text.push_str(&view.explain());
+        }
+        super::print(&text)?;
         return super::OK;
+    }
+    if let Some(view) = &view {
+        view.refusal()?;
     }
     refuse_dangerous(&plan, &request)?;
     let expired: Vec<&SecretName> = plan.with_fate(Fate::Expired).map(|e| &e.secret).collect();
@@ -211,7 +234,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         return Err(Error::Expired(super::join_names(&expired)));
     }
     explain::notes(&plan, &identity, masking.on);
-    if selection.vars.is_empty() && request.selects_everything() {
+    if selection.vars.is_empty() && request.selects_everything() && view.is_none() {
         eprintln!(
             "warning: identity {identity} has access to no secret: the program runs without any \
              (an identity that manages secrets can grant them: vault grant NAME --to {identity})"
@@ -233,9 +256,13 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     } else {
         None
     };
+    let mut env = plan.environment();
+    if let Some(view) = &view {
+        view.apply(&mut env, request.no_override);
+    }
     let launch = Launch {
         program: program.ok_or(Error::NoCommand)?,
-        env: plan.environment(),
+        env,
         argv: request.command,
     };
     drop(plan);

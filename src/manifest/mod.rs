@@ -1,0 +1,154 @@
+//! The project's manifest, `vault.toml`: the variables a project needs,
+//! committed beside its code, with no values.
+//!
+//! Found as git finds `.git`: in the working directory or the nearest
+//! directory above it; `--manifest PATH` or `VAULT_MANIFEST` name one,
+//! `--no-manifest` ignores it. It may name the vault file (inside the
+//! project) and a default environment. This module owns the manifest's
+//! meaning; `parse.rs` reads the file (`toml`), `rule.rs` checks values
+//! (`regex`). It depends on `model` and `error` only.
+
+mod parse;
+mod rule;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::model::{Environment, SecretName};
+
+pub use rule::Rule;
+
+/// The file name looked for.
+pub const FILE_NAME: &str = "vault.toml";
+
+/// A manifest, read and checked.
+#[derive(Debug)]
+pub struct Manifest {
+    pub path: PathBuf,
+    /// The directory it is in: the project's root.
+    pub root: PathBuf,
+    /// `project.vault`, joined to the root.
+    pub vault: Option<PathBuf>,
+    /// `project.environment`: the environment when none is chosen.
+    pub environment: Option<Environment>,
+    /// `project.environments`: the only ones allowed, when given.
+    pub environments: Vec<Environment>,
+    /// In the order of their names.
+    pub vars: Vec<Var>,
+}
+
+/// One declared variable.
+#[derive(Debug)]
+pub struct Var {
+    pub name: SecretName,
+    pub description: Option<String>,
+    /// True unless the manifest says `required = false`.
+    pub required: bool,
+    /// A value that is not secret, injected as is when the vault has none.
+    pub default: Option<String>,
+    pub rule: Rule,
+    /// The environments it is declared for; all when `None`.
+    pub environments: Option<Vec<Environment>>,
+    /// The line of its table, for messages.
+    pub line: usize,
+}
+
+impl Var {
+    /// Whether this variable is part of the manifest in `environment`.
+    pub fn in_environment(&self, environment: Option<&Environment>) -> bool {
+        match (&self.environments, environment) {
+            (None, _) => true,
+            (Some(list), Some(e)) => list.contains(e),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// Where the manifest comes from, as the command line and environment say.
+pub enum Locate {
+    /// `--no-manifest`.
+    Off,
+    /// `--manifest PATH` or `VAULT_MANIFEST`: must exist.
+    At(PathBuf),
+    /// Look in `start` and the directories above it.
+    Search(PathBuf),
+}
+
+impl Manifest {
+    /// Finds and reads the manifest, if there is one.
+    pub fn locate(how: Locate) -> Result<Option<Manifest>> {
+        let path = match how {
+            Locate::Off => return Ok(None),
+            Locate::At(path) => path,
+            Locate::Search(start) => match find(&start) {
+                Some(path) => path,
+                None => return Ok(None),
+            },
+        };
+        Manifest::load(&path).map(Some)
+    }
+
+    pub fn load(path: &Path) -> Result<Manifest> {
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => Error::Manifest {
+                path: path.to_owned(),
+                line: None,
+                message: "it is not UTF-8 text".into(),
+            },
+            _ => Error::io("read the manifest", path, e),
+        })?;
+        parse::parse(path, &text)
+    }
+
+    /// The variable declared as `name`, in any environment.
+    pub fn var(&self, name: &str) -> Option<&Var> {
+        self.vars.iter().find(|v| v.name.as_str() == name)
+    }
+
+    /// The variables declared for `environment`.
+    pub fn vars_in<'a>(
+        &'a self,
+        environment: Option<&'a Environment>,
+    ) -> impl Iterator<Item = &'a Var> + 'a {
+        self.vars
+            .iter()
+            .filter(move |v| v.in_environment(environment))
+    }
+
+    /// Refuses an environment the manifest does not list (when it lists
+    /// any): a typo would otherwise select only shared secrets.
+    pub fn check_environment(&self, environment: &Environment) -> Result<()> {
+        if self.environments.is_empty() || self.environments.contains(environment) {
+            return Ok(());
+        }
+        let known: Vec<&str> = self.environments.iter().map(|e| e.as_str()).collect();
+        Err(Error::Manifest {
+            path: self.path.clone(),
+            line: None,
+            message: format!(
+                "environment {environment} is not one of project.environments ({})",
+                known.join(", ")
+            ),
+        })
+    }
+
+    /// Checks a value about to be stored as `name` against its rule.
+    pub fn check_value(&self, name: &SecretName, value: &[u8]) -> Result<()> {
+        match self.var(name.as_str()) {
+            Some(var) => var.rule.check(value).map_err(|rule| Error::RuleRefused {
+                name: name.to_string(),
+                rule,
+                path: self.path.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `vault.toml` in `start` or the nearest directory above it.
+fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
+}
