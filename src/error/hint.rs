@@ -123,9 +123,17 @@ impl Error {
             ),
             Error::TokenUnknownIdentity => "the identity may have been removed; ask for a new token".into(),
             // Using a secret needs use access, which any manager can grant.
-            Error::NotPermitted { identity, action: "use", secret, .. } => format!(
-                "an identity that manages {secret} can grant it: `vault grant {secret} --to {identity}`"
-            ),
+            Error::NotPermitted { identity, action: "use", secret, .. } => {
+                // A secret of an environment is named `NAME (ENV)`.
+                let line = match secret.split_once(" (") {
+                    Some((name, env)) => format!(
+                        "vault grant {name} --environment {} --to {identity}",
+                        env.trim_end_matches(')')
+                    ),
+                    None => format!("vault grant {secret} --to {identity}"),
+                };
+                format!("an identity that manages {secret} can grant it: `{line}`")
+            }
             Error::NotPermitted { .. } => "ask an identity that manages it to do this, or to grant you manage access".into(),
             Error::LastManager { .. } => "grant manage access to another identity first, or delete those secrets".into(),
             Error::NeedsConfirmation => "pass --yes to delete without asking".into(),

@@ -14,6 +14,7 @@ mod ci;
 mod completions;
 mod dangerous;
 mod delete;
+mod environments;
 mod exec;
 mod exec_ci;
 mod exec_core;
