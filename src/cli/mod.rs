@@ -82,7 +82,30 @@ Environment:
   VAULT_MANIFEST         the project's manifest (default: vault.toml in
                          the working directory or a directory above)
   Unlocking variables never reach a program run by exec, which sees
-  VAULT_EXEC=1.";
+  VAULT_EXEC=1.
+
+Manifest:
+  A project's vault.toml (in the working directory or a directory above,
+  or --manifest PATH, VAULT_MANIFEST; --no-manifest ignores it) declares
+  the variables the project needs, with no values. In a project, exec
+  injects exactly those, for the environment, and refuses (125) naming
+  each required one that is missing, not granted, expired or breaks its
+  rule; add, rotate and import refuse a value that breaks its rule. Keys:
+  project.vault  the vault file, relative to vault.toml, inside the
+                 project (an option or VAULT_PATH still wins)
+  project.environment  the environment when none is chosen
+  project.environments  the only environments allowed
+  vars.NAME.description  what it is for
+  vars.NAME.required  true (the default) or false
+  vars.NAME.default  a value that is not secret, injected as is when the
+                 vault has none; never stored in the vault
+  vars.NAME.pattern  a regular expression the value must match (searched:
+                 anchor it with ^...$)
+  vars.NAME.min_length  the fewest characters a value may have
+  vars.NAME.max_length  the most characters a value may have
+  vars.NAME.deny  placeholder values refused (without case, trimmed)
+  vars.NAME.environments  the environments it is declared for (default:
+                 all)";
 
 /// Options every command takes, listed apart from each command's own.
 #[derive(Debug, Args)]

@@ -280,7 +280,10 @@ fn a_format_1_vault_is_migrated_and_starts_its_log() {
         .run()
         .success()
         .stderr_is("no audit entries\n");
-    assert_eq!(env.int("pragma_user_version", "user_version", "1"), 3);
+    assert_eq!(
+        env.int("pragma_user_version", "user_version", "1"),
+        vault::store::FORMAT_VERSION
+    );
     assert_eq!(env.value_of("KEEP"), "value-1234");
     env.add("NEW", "new-value-1");
     assert_eq!(

@@ -263,6 +263,8 @@ fn commands_are_offered_by_their_canonical_names() {
             "lock",
             "git",
             "status",
+            "check",
+            "manifest",
             "trust",
             "completions",
             "help"

@@ -23,7 +23,7 @@ fn status_json_has_the_documented_shape() {
         json!({
             "vault": env.vault.display().to_string(),
             "format": null,
-            "reads_up_to": 3,
+            "reads_up_to": vault::store::FORMAT_VERSION,
             "keyring": "not used: the unlock cache is off (VAULT_NO_KEYRING is set)",
         })
     );
@@ -39,8 +39,8 @@ fn status_json_has_the_documented_shape() {
         parse(&out.stdout),
         json!({
             "vault": env.vault.display().to_string(),
-            "format": 3,
-            "reads_up_to": 3,
+            "format": vault::store::FORMAT_VERSION,
+            "reads_up_to": vault::store::FORMAT_VERSION,
             "permissions": "ok",
             "keyring": "not used: the unlock cache is off (VAULT_NO_KEYRING is set)",
             "identity": { "name": "owner", "kind": "person" },

@@ -14,7 +14,7 @@ const CACHE_OFF: &str = "the unlock cache is off (VAULT_NO_KEYRING is set)";
 fn report(env: &Env, permissions: &str, identity: &str, next: &str, methods: [&str; 4]) -> String {
     format!(
         "vault:              {}\n\
-         format:             3 (this vault reads up to 3)\n\
+         format:             {format} (this vault reads up to {format})\n\
          permissions:        {permissions}\n\
          keyring:            not used: {CACHE_OFF}\n\
          identity:           {identity}\n\
@@ -28,6 +28,7 @@ fn report(env: &Env, permissions: &str, identity: &str, next: &str, methods: [&s
         methods[1],
         methods[2],
         methods[3],
+        format = vault::store::FORMAT_VERSION,
     )
 }
 
