@@ -4,7 +4,7 @@
 //! A rule is described in words taken from the manifest only (the
 //! pattern, the lengths), never from the value it refused.
 
-use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 /// What a value of one variable must look like.
 #[derive(Debug, Default)]
@@ -16,7 +16,7 @@ pub struct Rule {
     pub max_length: Option<usize>,
     /// Placeholder values refused (compared without case, trimmed).
     pub deny: Vec<String>,
-    compiled: OnceCell<Option<regex::bytes::Regex>>,
+    compiled: OnceLock<Option<regex::bytes::Regex>>,
 }
 
 impl Rule {
@@ -31,7 +31,7 @@ impl Rule {
             min_length,
             max_length,
             deny,
-            compiled: OnceCell::new(),
+            compiled: OnceLock::new(),
         }
     }
 

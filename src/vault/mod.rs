@@ -275,6 +275,7 @@ impl Vault {
             NameKind::Secret => db.secret_names(),
             NameKind::Identity => Ok(without_notes(db.identity_names()?)),
             NameKind::Service => Ok(without_notes(db.service_names()?)),
+            NameKind::Environment => Ok(without_notes(db.environment_names()?)),
         }
     }
 
@@ -302,6 +303,7 @@ pub enum NameKind {
     Secret,
     Identity,
     Service,
+    Environment,
 }
 
 fn without_notes(names: Vec<String>) -> Vec<(String, Option<String>)> {
