@@ -371,9 +371,9 @@ mod tests {
     fn the_vault_named_on_the_line_wins() {
         let words = ["vault", "--vault", "/a.db", "rotate", "ST"].map(OsString::from);
         let refs: Vec<&OsString> = words.iter().collect();
-        assert_eq!(vault_path(&refs), PathBuf::from("/a.db"));
+        assert_eq!(vault_path(&refs, None), PathBuf::from("/a.db"));
         let words = ["vault", "--vault", "=", "/b.db", "rotate", ""].map(OsString::from);
         let refs: Vec<&OsString> = words.iter().collect();
-        assert_eq!(vault_path(&refs), PathBuf::from("/b.db"));
+        assert_eq!(vault_path(&refs, None), PathBuf::from("/b.db"));
     }
 }
