@@ -100,9 +100,13 @@ impl Manifest {
         parse::parse(path, &text)
     }
 
-    /// The variable declared as `name`, in any environment.
+    /// The variable declared as `name`, in any environment. (`vars` are
+    /// in the order of their names.)
     pub fn var(&self, name: &str) -> Option<&Var> {
-        self.vars.iter().find(|v| v.name.as_str() == name)
+        self.vars
+            .binary_search_by(|v| v.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.vars[i])
     }
 
     /// The variables declared for `environment`.

@@ -45,14 +45,15 @@ struct VarTable {
 
 /// Parses the manifest at `path` (its text `text`).
 pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
+    let lines = Lines::of(text);
     let at = |span: std::ops::Range<usize>, message: String| Error::Manifest {
         path: path.to_owned(),
-        line: Some(line_of(text, span.start)),
+        line: Some(lines.at(span.start)),
         message,
     };
     let file: File = toml::from_str(text).map_err(|e| Error::Manifest {
         path: path.to_owned(),
-        line: e.span().map(|s| line_of(text, s.start)),
+        line: e.span().map(|s| lines.at(s.start)),
         message: first_line(e.message()),
     })?;
     let root = path
@@ -117,7 +118,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
         .transpose()?;
     let mut vars = Vec::with_capacity(file.vars.len());
     for (name, table) in file.vars {
-        let line = line_of(text, name.span().start);
+        let line = lines.at(name.span().start);
         let key = format!("vars.{}", name.get_ref());
         let var_name = SecretName::parse(name.get_ref(), false).map_err(|problem| {
             at(
@@ -190,12 +191,25 @@ fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
     (depth > 0).then(|| root.join(path))
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+/// Where each line of the text ends, found once: every variable has its
+/// line, and exec reads every variable.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn of(text: &str) -> Lines {
+        Lines(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The line (from 1) of the byte at `offset`.
+    fn at(&self, offset: usize) -> usize {
+        self.0.partition_point(|&newline| newline < offset) + 1
+    }
 }
 
 fn first_line(message: &str) -> String {

@@ -4,7 +4,7 @@
 //! A rule is described in words taken from the manifest only (the
 //! pattern, the lengths), never from the value it refused.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// What a value of one variable must look like.
 #[derive(Debug, Default)]
@@ -16,7 +16,7 @@ pub struct Rule {
     pub max_length: Option<usize>,
     /// Placeholder values refused (compared without case, trimmed).
     pub deny: Vec<String>,
-    compiled: OnceLock<Option<regex::bytes::Regex>>,
+    compiled: OnceLock<Option<Arc<regex::bytes::Regex>>>,
 }
 
 impl Rule {
@@ -54,7 +54,7 @@ impl Rule {
             return Err("it is a placeholder that the manifest's deny list refuses".into());
         }
         if let Some(pattern) = &self.pattern {
-            let regex = self.compiled.get_or_init(|| compile(pattern).ok());
+            let regex = self.compiled.get_or_init(|| compiled(pattern));
             if !regex.as_ref().is_some_and(|r| r.is_match(value)) {
                 return Err(format!("it must match the pattern {pattern}"));
             }
@@ -80,10 +80,21 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
         })
 }
 
-fn compile(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
-    regex::bytes::RegexBuilder::new(pattern)
+/// The matcher for `pattern`, built once per process whatever the number
+/// of variables that share it (building one is most of what a rule costs).
+fn compiled(pattern: &str) -> Option<Arc<regex::bytes::Regex>> {
+    static BUILT: Mutex<Vec<(String, Option<Arc<regex::bytes::Regex>>)>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, regex)) = built.iter().find(|(p, _)| p == pattern) {
+        return regex.clone();
+    }
+    let regex = regex::bytes::RegexBuilder::new(pattern)
         .size_limit(1 << 20)
         .build()
+        .ok()
+        .map(Arc::new);
+    built.push((pattern.to_owned(), regex.clone()));
+    regex
 }
 
 #[cfg(test)]

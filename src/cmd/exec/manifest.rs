@@ -97,6 +97,8 @@ impl View<'_> {
     /// variable's grant expired, its secret expired, or its value breaks
     /// the manifest's rule.
     pub fn check(&mut self, plan: &Plan<'_>, secrets: &[Decrypted]) {
+        let values: std::collections::HashMap<&SecretName, &Decrypted> =
+            secrets.iter().map(|s| (&s.name, s)).collect();
         for entry in &plan.entries {
             let Some(var) = self.manifest.var(&entry.var) else {
                 continue;
@@ -111,7 +113,7 @@ impl View<'_> {
                 self.problems.push((entry.var.clone(), problem));
                 continue;
             }
-            let value = secrets.iter().find(|s| s.name == entry.secret);
+            let value = values.get(&entry.secret);
             if let Some(Err(rule)) = value.map(|v| var.rule.check(v.value.expose())) {
                 self.problems.push((
                     entry.var.clone(),
