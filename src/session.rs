@@ -68,7 +68,9 @@ impl Session {
     /// Reads the options and the environment: the one place where vault
     /// reads its own environment variables. An option wins over its
     /// variable; an empty variable counts as unset.
-    pub fn new(global: &Global) -> Result<Session> {
+    /// `exec`: a manifest's patterns are checked when exec needs them,
+    /// not when it is read.
+    pub fn new(global: &Global, exec: bool) -> Result<Session> {
         let manifest = Manifest::locate(if global.no_manifest {
             Locate::Off
         } else if let Some(path) = global
@@ -83,6 +85,9 @@ impl Session {
                 Err(_) => Locate::Off,
             }
         })?;
+        if let Some(manifest) = manifest.as_ref().filter(|_| !exec) {
+            manifest.check_patterns()?;
+        }
         // An option or variable wins over the manifest's vault, which wins
         // over the default.
         let vault_path = match global

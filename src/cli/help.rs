@@ -132,7 +132,17 @@ JSON output:
   \"secret\", \"fate\", \"text\"}], \"refused\": null or {\"error\",
   \"hint\"}}. fate is injected, kept, expired, grant_expired or not_granted;
   text says the same for people. refused is what exec would answer to this
-  selection, which --explain explains instead of refusing.";
+  selection, which --explain explains instead of refusing. In a project,
+  \"manifest\": {\"path\", \"environment\", \"defaults\": [names],
+  \"optional_absent\": [names], \"refused\": [{\"variable\", \"why\"}]}.
+
+Manifest:
+  In a project (a vault.toml here or above, see vault(1)) and with no
+  --only, --service or --env, exec injects exactly the variables the
+  manifest declares for the environment: each one's secret (the
+  environment's own, else the shared one) or its default, and refuses
+  with 125, naming each, when a required one is missing, not granted,
+  expired or breaks its rule.";
 
 pub const GRANT: &str = "\
 Examples:

@@ -46,7 +46,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Git(GitCommand::Merge(args)) => return git::merge(args),
         command => command,
     };
-    let session = Session::new(&cli.global)?;
+    let exec = matches!(command, Command::Exec(_));
+    let session = Session::new(&cli.global, exec)?;
     dispatch(&session, command).map_err(|e| with_close_names(&session, e))
 }
 

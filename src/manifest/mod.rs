@@ -136,6 +136,22 @@ impl Manifest {
         })
     }
 
+    /// Checks every pattern's syntax: a bad one is an error with its line.
+    /// (Apart from reading, so that an exec whose values were checked
+    /// before need not parse a hundred patterns again.)
+    pub fn check_patterns(&self) -> Result<()> {
+        for var in &self.vars {
+            if let Some(pattern) = &var.rule.pattern {
+                rule::check_pattern(pattern).map_err(|why| Error::Manifest {
+                    path: self.path.clone(),
+                    line: Some(var.rule.pattern_line),
+                    message: format!("vars.{}.pattern: {why}", var.name),
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     /// Checks a value about to be stored as `name` against its rule.
     pub fn check_value(&self, name: &SecretName, value: &[u8]) -> Result<()> {
         match self.var(name.as_str()) {

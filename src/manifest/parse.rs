@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::rule::{check_pattern, Rule};
+use super::rule::Rule;
 use super::{Manifest, Var};
 use crate::error::{Error, Result};
 use crate::model::{Environment, SecretName};
@@ -127,15 +127,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
             )
         })?;
         let t = table.into_inner();
+        // Its syntax is checked by `Manifest::check_patterns`, which exec
+        // asks only when it has values to check.
         let pattern = t
             .pattern
             .as_ref()
-            .map(|p| {
-                check_pattern(p.get_ref())
-                    .map(|()| p.get_ref().clone())
-                    .map_err(|why| at(p.span(), format!("{key}.pattern: {why}")))
-            })
-            .transpose()?;
+            .map(|p| (p.get_ref().clone(), lines.at(p.span().start)));
         let rule = Rule::new(pattern, t.min_length, t.max_length, t.deny);
         if let Some(default) = &t.default {
             if let Err(why) = rule.check(default.get_ref().as_bytes()) {

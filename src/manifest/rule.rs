@@ -12,6 +12,8 @@ pub struct Rule {
     /// A regular expression the whole value must match (anchor it with
     /// `^...$` to mean the whole value: it is searched, as `grep` does).
     pub pattern: Option<String>,
+    /// The line of the pattern in the manifest.
+    pub pattern_line: usize,
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
     /// Placeholder values refused (compared without case, trimmed).
@@ -21,13 +23,15 @@ pub struct Rule {
 
 impl Rule {
     pub fn new(
-        pattern: Option<String>,
+        pattern: Option<(String, usize)>,
         min_length: Option<usize>,
         max_length: Option<usize>,
         deny: Vec<String>,
     ) -> Rule {
+        let (pattern, pattern_line) = pattern.map_or((None, 0), |(p, l)| (Some(p), l));
         Rule {
             pattern,
+            pattern_line,
             min_length,
             max_length,
             deny,
@@ -103,7 +107,7 @@ mod tests {
 
     fn rule() -> Rule {
         Rule::new(
-            Some("^sk_(test|live)_[A-Za-z0-9]+$".into()),
+            Some(("^sk_(test|live)_[A-Za-z0-9]+$".into(), 1)),
             Some(12),
             Some(40),
             vec!["changeme".into(), "xxx".into()],

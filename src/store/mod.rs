@@ -117,11 +117,12 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| map_err(e, path))?;
-        schema::check_identity(&conn, path)?;
+        let header = schema::check_identity(&conn, path)?;
         harden(&conn, path)?;
         schema::check_objects(&conn, path)?;
         // An older format cannot be migrated here; it can still be read,
         // as each format only adds tables, and every write says why not.
+        schema::read_as_current(&conn, path, header.format)?;
         Ok(Store {
             conn,
             path: path.to_owned(),
@@ -154,9 +155,10 @@ impl Store {
             Connection::open_with_flags(immutable_uri(path), flags)
         }
         .map_err(|e| map_err(e, path))?;
-        schema::check_identity(&conn, path)?;
+        let header = schema::check_identity(&conn, path)?;
         harden(&conn, path)?;
         schema::check_objects(&conn, path)?;
+        schema::read_as_current(&conn, path, header.format)?;
         conn.busy_timeout(std::time::Duration::from_millis(200))
             .map_err(|e| map_err(e, path))?;
         Ok(Store {

@@ -264,6 +264,19 @@ pub fn check_objects(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Lets a format 3 file opened for reading only (a blob of the git
+/// history that `git log -p` converts, a vault in a directory this user
+/// cannot write) be read by this format's queries: a temporary view, in
+/// the connection's own temporary schema (never the file), gives its
+/// secrets the environment of shared ones.
+pub fn read_as_current(conn: &Connection, path: &Path, format: i64) -> Result<()> {
+    if format != 3 {
+        return Ok(());
+    }
+    conn.execute_batch("CREATE TEMP VIEW secrets AS SELECT *, '' AS environment FROM main.secrets")
+        .map_err(|e| map_err(e, path))
+}
+
 /// Applies every step the file lacks, inside the caller's write transaction
 /// (so two processes opening an old file cannot both migrate it).
 pub fn migrate(db: &Db<'_>) -> Result<()> {

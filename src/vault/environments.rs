@@ -120,3 +120,42 @@ pub(super) fn choose<T>(
     }
     chosen
 }
+
+impl Vault {
+    /// Whether the view `me` last verified passed the rules summed up by
+    /// `rules` (a digest the caller makes of the rules and what they
+    /// applied to); with it, exec need not check the values again.
+    pub fn rules_passed(&self, me: &super::Unlocked, rules: &[u8; 32]) -> bool {
+        let local = self.local.borrow();
+        local.path.is_some()
+            && local
+                .state
+                .verified
+                .get(&me.id)
+                .zip(local.state.ruled.get(&me.id))
+                .is_some_and(|(view, ruled)| *ruled == rules_key(view, rules))
+    }
+
+    /// Remembers that the view `me` last verified passed `rules`.
+    pub fn remember_rules(&self, me: &super::Unlocked, rules: &[u8; 32]) {
+        let mut local = self.local.borrow_mut();
+        let Some(view) = local.state.verified.get(&me.id).copied() else {
+            return;
+        };
+        if local.path.is_some() {
+            local.state.ruled.insert(me.id, rules_key(&view, rules));
+            local.changed = true;
+        }
+        drop(local);
+        self.save_local_state();
+    }
+}
+
+/// The view (every granted row, as exec verified it, sealed values
+/// included) and the rules: the same pair means the same values under the
+/// same rules.
+fn rules_key(view: &[u8; 32], rules: &[u8; 32]) -> [u8; 32] {
+    let mut h = crate::crypto::FieldHasher::new("vault exec rules v1");
+    h.field(view).field(rules);
+    h.finish()
+}

@@ -69,6 +69,34 @@ fn each_environment_gets_its_own_value_and_the_shared_one_fills_in() {
         .stdout_is("prod-value-1\n");
 }
 
+/// A fresh clone that sees `K (dev)` first still takes the shared `K`
+/// as another secret, not as `K` deleted and added again.
+#[test]
+fn a_fresh_clone_tells_one_name_in_two_environments_apart() {
+    let (env, _) = three();
+    std::fs::remove_dir_all(env.path().join("xdg").join("vault").join("trust")).unwrap();
+    printenv(&env, Some("dev"))
+        .passphrase()
+        .run()
+        .success()
+        .stdout_is("dev-value-1\n");
+    printenv(&env, None)
+        .passphrase()
+        .run()
+        .success()
+        .stdout_is("shared-value-1\n");
+    printenv(&env, Some("prod"))
+        .passphrase()
+        .run()
+        .success()
+        .stdout_is("prod-value-1\n");
+    printenv(&env, Some("dev"))
+        .passphrase()
+        .run()
+        .success()
+        .stdout_is("dev-value-1\n");
+}
+
 #[test]
 fn list_shows_the_environment_column_and_filters_by_it() {
     let (env, _) = three();
@@ -290,6 +318,17 @@ fn a_format_3_file_upgrades_keeping_every_secret_and_grant() {
     let count = |table: &str| env.int(table, "count(*)", "1");
     assert_eq!((count("secrets"), count("access")), (2, 4));
     assert_eq!(env.int("pragma_user_version", "user_version", "1"), 3);
+    // A format 3 blob of the git history still reads as text, untouched.
+    let old = env.path().join("old.db");
+    std::fs::copy(&env.vault, &old).unwrap();
+    let before = std::fs::read(&old).unwrap();
+    let out = env.vault(&["git", "textconv"]).arg(&old).run().success();
+    assert!(
+        out.stdout.contains("\nsecret A\n") && out.stdout.contains("\nsecret B\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(std::fs::read(&old).unwrap(), before);
     // exec migrates (a write transaction), then runs.
     let out = env
         .vault(&["exec", "--mask", "never", "--", "sh", "-c", "echo $A $B"])

@@ -16,6 +16,7 @@ mod completions;
 mod dangerous;
 mod delete;
 mod environments;
+mod environments_git;
 mod exec;
 mod exec_ci;
 mod exec_core;

@@ -343,10 +343,62 @@ fn an_unknown_key_is_named_with_its_line() {
 
 #[test]
 fn a_bad_pattern_is_named_with_its_line() {
+    let text = "[vars.A]\n\n[vars.B]\npattern = \"^(sk_\"\n";
     bad_manifest(
-        "[vars.A]\n\n[vars.B]\npattern = \"^(sk_\"\n",
+        text,
         4,
         "vars.B.pattern: invalid regular expression: unclosed group",
+    );
+    // exec checks patterns when it checks values: the same error, 125.
+    let (env, root) = project(text);
+    env.add("A", "value-of-a");
+    env.add("B", "value-of-b");
+    let out = in_dir(env.vault(&["exec", "--", "true"]), &root)
+        .passphrase()
+        .run();
+    out.fails(
+        125,
+        &format!(
+            "{} line 4: vars.B.pattern: invalid regular expression: unclosed group",
+            root.join("vault.toml").display()
+        ),
+        Some(HINT_MANIFEST),
+    );
+}
+
+/// A clone checks the values against the rules once per view: a value
+/// rotated since, or a rule changed since, is checked again.
+#[test]
+fn rules_are_checked_again_when_the_value_or_the_rule_changes() {
+    let (env, root) = project("[vars.TOKEN]\nmin_length = 10\n");
+    env.add("TOKEN", "long-enough-1");
+    let exec = || {
+        in_dir(
+            env.vault(&["exec", "--mask", "never", "--", "printenv", "TOKEN"]),
+            &root,
+        )
+        .passphrase()
+        .run()
+    };
+    exec().success().stdout_is("long-enough-1\n");
+    exec().success().stdout_is("long-enough-1\n");
+    std::fs::write(root.join("vault.toml"), "[vars.TOKEN]\nmin_length = 20\n").unwrap();
+    exec().fails(
+        125,
+        "the manifest's required variables are not all available: TOKEN (its value breaks the rule: it must be at least 20 characters long)",
+        Some(HINT_UNMET),
+    );
+    std::fs::write(root.join("vault.toml"), "[vars.TOKEN]\nmin_length = 10\n").unwrap();
+    exec().success();
+    env.vault(&["rotate", "TOKEN", "--no-manifest"])
+        .passphrase()
+        .stdin("short")
+        .run()
+        .success();
+    exec().fails(
+        125,
+        "the manifest's required variables are not all available: TOKEN (its value breaks the rule: it must be at least 10 characters long)",
+        Some(HINT_UNMET),
     );
 }
 
@@ -441,6 +493,24 @@ fn explain_shows_the_manifests_view() {
         )),
         "{}",
         out.stdout
+    );
+    let out = in_dir(
+        env.vault(&["exec", "--explain", "--json", "--", "true"]),
+        &root,
+    )
+    .passphrase()
+    .run()
+    .success();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        json["manifest"],
+        serde_json::json!({
+            "path": root.join("vault.toml").display().to_string(),
+            "environment": "dev",
+            "defaults": ["LOG_LEVEL"],
+            "optional_absent": ["SENTRY_DSN"],
+            "refused": [{"variable": "DB_URL", "why": "missing"}],
+        })
     );
 }
 

@@ -16,7 +16,7 @@ use super::select::Selection;
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::model::{shown, CatalogEntry, Environment, SecretName};
-use crate::vault::Decrypted;
+use crate::vault::{Decrypted, Unlocked, Vault};
 
 /// What the manifest adds to exec's plan: its defaults, and what it found
 /// wanting.
@@ -96,9 +96,26 @@ impl View<'_> {
     /// Adds the problems the decrypted values show: a required
     /// variable's grant expired, its secret expired, or its value breaks
     /// the manifest's rule.
-    pub fn check(&mut self, plan: &Plan<'_>, secrets: &[Decrypted]) {
+    ///
+    /// Values are checked only when this clone has not seen the same view
+    /// pass the same rules (`Vault::rules_passed`): building a matcher per
+    /// pattern is most of what a manifest costs exec.
+    pub fn check(
+        &mut self,
+        vault: &Vault,
+        me: &Unlocked,
+        plan: &Plan<'_>,
+        secrets: &[Decrypted],
+    ) -> Result<()> {
+        let rules = self.rules_digest();
+        let checked = vault.rules_passed(me, &rules);
+        if !checked {
+            self.manifest.check_patterns()?;
+        }
         let values: std::collections::HashMap<&SecretName, &Decrypted> =
             secrets.iter().map(|s| (&s.name, s)).collect();
+        let before = self.problems.len();
+        let mut broken = false;
         for entry in &plan.entries {
             let Some(var) = self.manifest.var(&entry.var) else {
                 continue;
@@ -113,16 +130,48 @@ impl View<'_> {
                 self.problems.push((entry.var.clone(), problem));
                 continue;
             }
+            if checked {
+                continue;
+            }
             let value = values.get(&entry.secret);
             if let Some(Err(rule)) = value.map(|v| var.rule.check(v.value.expose())) {
+                broken = true;
                 self.problems.push((
                     entry.var.clone(),
                     format!("its value breaks the rule: {rule}"),
                 ));
             }
         }
+        if !checked && !broken && self.problems.len() == before {
+            vault.remember_rules(me, &rules);
+        }
         self.problems.sort();
         self.problems.dedup();
+        Ok(())
+    }
+
+    /// A digest of the rules exec applies here: the environment and every
+    /// declared variable's rule (no value).
+    fn rules_digest(&self) -> [u8; 32] {
+        let mut h = crate::crypto::FieldHasher::new("vault manifest rules v1");
+        h.field(
+            self.environment
+                .as_ref()
+                .map_or("", |e| e.as_str())
+                .as_bytes(),
+        );
+        for var in &self.manifest.vars {
+            let rule = &var.rule;
+            h.field(var.name.as_str().as_bytes())
+                .field(rule.pattern.as_deref().unwrap_or("").as_bytes())
+                .field(&[u8::from(rule.pattern.is_some())])
+                .field(&rule.min_length.map_or(u64::MAX, |n| n as u64).to_be_bytes())
+                .field(&rule.max_length.map_or(u64::MAX, |n| n as u64).to_be_bytes());
+            for deny in &rule.deny {
+                h.field(b"deny").field(deny.as_bytes());
+            }
+        }
+        h.finish()
     }
 
     /// Refuses to run when something required is wanting.
@@ -150,6 +199,24 @@ impl View<'_> {
             }
             env.insert((*name).into(), (*value).into());
         }
+    }
+
+    /// What `--explain --json` adds, as `"manifest"`: `{"path",
+    /// "environment", "defaults": [names], "optional_absent": [names],
+    /// "refused": [{"variable", "why"}]}`.
+    pub fn json(&self) -> serde_json::Value {
+        let refused: Vec<serde_json::Value> = self
+            .problems
+            .iter()
+            .map(|(variable, why)| serde_json::json!({"variable": variable, "why": why}))
+            .collect();
+        serde_json::json!({
+            "path": self.manifest.path.display().to_string(),
+            "environment": self.environment.as_ref().map(|e| e.to_string()),
+            "defaults": self.defaults.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            "optional_absent": self.absent,
+            "refused": refused,
+        })
     }
 
     /// What `--explain` adds: the manifest, the environment, the defaults

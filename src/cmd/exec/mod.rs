@@ -210,11 +210,15 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         crate::time::now(),
     );
     if let Some(view) = view.as_mut() {
-        view.check(&plan, &secrets);
+        view.check(&vault, &me, &plan, &secrets)?;
     }
     if request.explain && request.json {
         let report = explain::Report::new(&identity, &masking, program.as_deref());
-        super::print_json(&report.planned(&plan))?;
+        let mut report = report.planned(&plan);
+        if let Some(view) = &view {
+            report["manifest"] = view.json();
+        }
+        super::print_json(&report)?;
         return super::OK;
     }
     if request.explain {
