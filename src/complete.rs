@@ -135,7 +135,7 @@ fn project_manifest(words: &[&OsString], current_dir: Option<&Path>) -> Option<M
         Some(path) => Locate::At(path.into()),
         None => Locate::Search(current_dir?.to_owned()),
     };
-    Manifest::locate(how).ok().flatten()
+    Manifest::locate(how, None).ok().flatten()
 }
 
 /// The vault the command line being completed names (`--vault PATH` or

@@ -71,7 +71,8 @@ impl Session {
     /// `exec`: a manifest's patterns are checked when exec needs them,
     /// not when it is read.
     pub fn new(global: &Global, exec: bool) -> Result<Session> {
-        let manifest = Manifest::locate(if global.no_manifest {
+        let data_dir = dirs::data_dir();
+        let how = if global.no_manifest {
             Locate::Off
         } else if let Some(path) = global
             .manifest
@@ -84,7 +85,8 @@ impl Session {
                 Ok(dir) => Locate::Search(dir),
                 Err(_) => Locate::Off,
             }
-        })?;
+        };
+        let manifest = Manifest::locate(how, data_dir.as_deref())?;
         if let Some(manifest) = manifest.as_ref().filter(|_| !exec) {
             manifest.check_patterns()?;
         }

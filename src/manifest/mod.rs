@@ -8,6 +8,7 @@
 //! meaning; `parse.rs` reads the file (`toml`), `rule.rs` checks values
 //! (`regex`). It depends on `model` and `error` only.
 
+mod cache;
 mod parse;
 mod rule;
 
@@ -75,8 +76,10 @@ pub enum Locate {
 }
 
 impl Manifest {
-    /// Finds and reads the manifest, if there is one.
-    pub fn locate(how: Locate) -> Result<Option<Manifest>> {
+    /// Finds and reads the manifest, if there is one; with `cache`
+    /// (this user's data directory), its parsed form is kept there for
+    /// the next command (`cache.rs`).
+    pub fn locate(how: Locate, cache: Option<&Path>) -> Result<Option<Manifest>> {
         let path = match how {
             Locate::Off => return Ok(None),
             Locate::At(path) => path,
@@ -85,7 +88,20 @@ impl Manifest {
                 None => return Ok(None),
             },
         };
-        Manifest::load(&path).map(Some)
+        let kept = cache.and_then(|dir| {
+            let meta = std::fs::metadata(&path).ok()?;
+            Some((cache::path_for(dir, &path), cache::key(&meta)))
+        });
+        if let Some((file, key)) = &kept {
+            if let Some(manifest) = cache::read(file, key, &path) {
+                return Ok(Some(manifest));
+            }
+        }
+        let manifest = Manifest::load(&path)?;
+        if let Some((file, key)) = kept.as_ref().filter(|(_, key)| !cache::racy(key)) {
+            cache::write(file, key, &manifest);
+        }
+        Ok(Some(manifest))
     }
 
     pub fn load(path: &Path) -> Result<Manifest> {

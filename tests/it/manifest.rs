@@ -552,3 +552,38 @@ fn a_first_manifest_is_written_from_a_dotenv_with_names_only() {
     assert_eq!(std::fs::read(dir.join("vault.toml")).unwrap(), before);
     env.vault(&["check"]).current_dir(&dir).run().code(2);
 }
+
+/// A manifest older than a moment is kept parsed in the data directory;
+/// an edit (a new change time) is read again at once.
+#[test]
+fn a_kept_manifest_follows_every_edit() {
+    let (env, root) = project("[vars.A]\n");
+    env.add("A", "value-of-a");
+    env.add("B", "value-of-b");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let show = || {
+        in_dir(
+            env.vault(&[
+                "exec",
+                "--mask",
+                "never",
+                "--",
+                "sh",
+                "-c",
+                "echo ${A-unset} ${B-unset}",
+            ]),
+            &root,
+        )
+        .passphrase()
+        .run()
+        .success()
+        .stdout
+    };
+    assert_eq!(show(), "value-of-a unset\n");
+    let kept = env.path().join("xdg").join("vault").join("manifests");
+    assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 1, "kept once");
+    assert_eq!(show(), "value-of-a unset\n");
+    // Same size, same second: the change time tells.
+    std::fs::write(root.join("vault.toml"), "[vars.B]\n").unwrap();
+    assert_eq!(show(), "unset value-of-b\n");
+}
