@@ -146,6 +146,9 @@ impl Fixture {
             ));
         }
         std::fs::write(project.join("vault.toml"), text).unwrap();
+        // A project's manifest is older than the kernel's clock tick: only
+        // then is its parsed form kept (see src/manifest/cache.rs).
+        std::thread::sleep(std::time::Duration::from_millis(2100));
         project
     }
 

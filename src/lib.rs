@@ -25,6 +25,7 @@ pub mod manifest;
 pub mod merge;
 pub mod model;
 mod process;
+mod project;
 pub mod secret;
 mod session;
 pub mod store;

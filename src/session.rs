@@ -22,9 +22,8 @@ use crate::env;
 use crate::error::{Error, Result};
 use crate::keycache::{CacheScope, KeyCache, KeyringCache, NoCache, DEFAULT_TTL_SECS};
 use crate::manifest::{Locate, Manifest};
-use crate::model::Environment;
 use crate::model::IdentityKind;
-use crate::secret::{Passphrase, SecretValue};
+use crate::secret::Passphrase;
 use crate::terminal;
 use crate::vault::{Credential, Identity, Unlocked, Vault};
 
@@ -44,8 +43,8 @@ pub struct Session {
     cache_on: bool,
     /// The project's manifest, when there is one (`vault.toml`).
     pub manifest: Option<Manifest>,
-    /// `VAULT_ENVIRONMENT`.
-    environment: Option<String>,
+    /// `VAULT_ENVIRONMENT` (see `project.rs`).
+    pub(crate) environment: Option<String>,
 }
 
 /// Whether `vault unlock` kept the key now or found it kept long enough.
@@ -72,20 +71,7 @@ impl Session {
     /// not when it is read.
     pub fn new(global: &Global, exec: bool) -> Result<Session> {
         let data_dir = dirs::data_dir();
-        let how = if global.no_manifest {
-            Locate::Off
-        } else if let Some(path) = global
-            .manifest
-            .clone()
-            .or_else(|| env::var(env::MANIFEST).map(PathBuf::from))
-        {
-            Locate::At(path)
-        } else {
-            match std::env::current_dir() {
-                Ok(dir) => Locate::Search(dir),
-                Err(_) => Locate::Off,
-            }
-        };
+        let how = Locate::from_options(global.no_manifest, global.manifest.clone());
         let manifest = Manifest::locate(how, data_dir.as_deref())?;
         if let Some(manifest) = manifest.as_ref().filter(|_| !exec) {
             manifest.check_patterns()?;
@@ -131,43 +117,6 @@ impl Session {
             manifest,
             environment: env::var(env::ENVIRONMENT),
         })
-    }
-
-    /// The environment a command acts in: `--environment`, else
-    /// `VAULT_ENVIRONMENT`, else the manifest's default; `None` for the
-    /// shared secrets only. A manifest that lists its environments
-    /// refuses any other.
-    pub fn environment(&self, option: Option<&str>) -> Result<Option<Environment>> {
-        let Some(text) = option.or(self.environment.as_deref()) else {
-            return Ok(self.manifest.as_ref().and_then(|m| m.environment.clone()));
-        };
-        let environment =
-            Environment::parse(text).map_err(|problem| Error::InvalidEnvironment {
-                name: text.to_owned(),
-                problem,
-            })?;
-        if let Some(manifest) = &self.manifest {
-            manifest.check_environment(&environment)?;
-        }
-        Ok(Some(environment))
-    }
-
-    /// Checks a value about to be stored as `name` against the manifest's
-    /// rule for it (none without a manifest).
-    pub fn check_rule(&self, name: &crate::model::SecretName, value: &SecretValue) -> Result<()> {
-        match &self.manifest {
-            Some(manifest) => manifest.check_value(name, value.expose()),
-            None => Ok(()),
-        }
-    }
-
-    /// Opens the vault to act in the environment `option` chooses (see
-    /// [`Session::environment`]).
-    pub fn open_in(&self, option: Option<&str>) -> Result<(Vault, Option<Environment>)> {
-        let environment = self.environment(option)?;
-        let vault = self.open()?;
-        vault.select_environment(environment.clone());
-        Ok((vault, environment))
     }
 
     /// Opens the vault. An identity asked for (`--as`, `VAULT_IDENTITY`)

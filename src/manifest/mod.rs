@@ -75,6 +75,23 @@ pub enum Locate {
     Search(PathBuf),
 }
 
+impl Locate {
+    /// `--no-manifest`, else `--manifest PATH`, else `VAULT_MANIFEST`,
+    /// else a search from the working directory.
+    pub fn from_options(no_manifest: bool, option: Option<PathBuf>) -> Locate {
+        if no_manifest {
+            return Locate::Off;
+        }
+        match option.or_else(|| crate::env::var(crate::env::MANIFEST).map(PathBuf::from)) {
+            Some(path) => Locate::At(path),
+            None => match std::env::current_dir() {
+                Ok(dir) => Locate::Search(dir),
+                Err(_) => Locate::Off,
+            },
+        }
+    }
+}
+
 impl Manifest {
     /// Finds and reads the manifest, if there is one; with `cache`
     /// (this user's data directory), its parsed form is kept there for

@@ -39,6 +39,7 @@ mod leaks;
 mod list;
 mod man;
 mod manifest;
+mod manifest_errors;
 mod metadata;
 mod mistakes;
 mod process_safety;

@@ -31,12 +31,12 @@ required = false
 environments = ["prod"]
 "#;
 
-const HINT_UNMET: &str = "`vault check` lists what is missing; add or grant the secrets, or pass --no-manifest to run without the manifest";
-const HINT_MANIFEST: &str =
+pub const HINT_UNMET: &str = "`vault check` lists what is missing; add or grant the secrets, or pass --no-manifest to run without the manifest";
+pub const HINT_MANIFEST: &str =
     "fix vault.toml (the keys are in vault(1) under MANIFEST), or pass --no-manifest to ignore it";
 
 /// A project directory (with the manifest) and a subdirectory to run in.
-fn project(manifest: &str) -> (Env, PathBuf) {
+pub fn project(manifest: &str) -> (Env, PathBuf) {
     let env = Env::init();
     let root = env.path().join("project");
     std::fs::create_dir_all(root.join("src")).unwrap();
@@ -70,7 +70,7 @@ fn stocked() -> (Env, PathBuf) {
     (env, root)
 }
 
-fn in_dir(run: Run, root: &std::path::Path) -> Run {
+pub fn in_dir(run: Run, root: &std::path::Path) -> Run {
     run.current_dir(root.join("src"))
 }
 
@@ -309,134 +309,6 @@ fn a_refused_import_changes_nothing() {
         Some("store a real value (the rule is in the manifest), or change the rule there"),
     );
     assert!(!out.stderr.contains("changeme"));
-}
-
-#[track_caller]
-fn bad_manifest(text: &str, line: usize, message: &str) {
-    let (env, root) = project(text);
-    let path = root.join("vault.toml");
-    let out = in_dir(env.vault(&["list"]), &root).run();
-    out.fails(
-        2,
-        &format!("{} line {line}: {message}", path.display()),
-        Some(HINT_MANIFEST),
-    );
-    // --no-manifest still works, and nothing of the vault was lost.
-    in_dir(env.vault(&["list", "--no-manifest"]), &root)
-        .run()
-        .success();
-}
-
-#[test]
-fn an_unknown_key_is_named_with_its_line() {
-    bad_manifest(
-        "[vars.A]\ndescription = \"x\"\nrequird = true\n",
-        3,
-        "unknown field `requird`, expected one of `description`, `required`, `default`, `pattern`, `min_length`, `max_length`, `deny`, `environments`",
-    );
-    bad_manifest(
-        "[projet]\nvault = \"v.db\"\n",
-        1,
-        "unknown field `projet`, expected `project` or `vars`",
-    );
-}
-
-#[test]
-fn a_bad_pattern_is_named_with_its_line() {
-    let text = "[vars.A]\n\n[vars.B]\npattern = \"^(sk_\"\n";
-    bad_manifest(
-        text,
-        4,
-        "vars.B.pattern: invalid regular expression: unclosed group",
-    );
-    // exec checks patterns when it checks values: the same error, 125.
-    let (env, root) = project(text);
-    env.add("A", "value-of-a");
-    env.add("B", "value-of-b");
-    let out = in_dir(env.vault(&["exec", "--", "true"]), &root)
-        .passphrase()
-        .run();
-    out.fails(
-        125,
-        &format!(
-            "{} line 4: vars.B.pattern: invalid regular expression: unclosed group",
-            root.join("vault.toml").display()
-        ),
-        Some(HINT_MANIFEST),
-    );
-}
-
-/// A clone checks the values against the rules once per view: a value
-/// rotated since, or a rule changed since, is checked again.
-#[test]
-fn rules_are_checked_again_when_the_value_or_the_rule_changes() {
-    let (env, root) = project("[vars.TOKEN]\nmin_length = 10\n");
-    env.add("TOKEN", "long-enough-1");
-    let exec = || {
-        in_dir(
-            env.vault(&["exec", "--mask", "never", "--", "printenv", "TOKEN"]),
-            &root,
-        )
-        .passphrase()
-        .run()
-    };
-    exec().success().stdout_is("long-enough-1\n");
-    exec().success().stdout_is("long-enough-1\n");
-    std::fs::write(root.join("vault.toml"), "[vars.TOKEN]\nmin_length = 20\n").unwrap();
-    exec().fails(
-        125,
-        "the manifest's required variables are not all available: TOKEN (its value breaks the rule: it must be at least 20 characters long)",
-        Some(HINT_UNMET),
-    );
-    std::fs::write(root.join("vault.toml"), "[vars.TOKEN]\nmin_length = 10\n").unwrap();
-    exec().success();
-    env.vault(&["rotate", "TOKEN", "--no-manifest"])
-        .passphrase()
-        .stdin("short")
-        .run()
-        .success();
-    exec().fails(
-        125,
-        "the manifest's required variables are not all available: TOKEN (its value breaks the rule: it must be at least 10 characters long)",
-        Some(HINT_UNMET),
-    );
-}
-
-#[test]
-fn a_duplicate_declaration_is_named_with_its_line() {
-    bad_manifest(
-        "[vars.A]\nrequired = true\n\n[vars.A]\nrequired = false\n",
-        4,
-        "duplicate key",
-    );
-}
-
-#[test]
-fn a_vault_path_that_escapes_the_project_is_refused() {
-    bad_manifest(
-        "[project]\nvault = \"../../elsewhere/vault.db\"\n",
-        2,
-        "project.vault: \"../../elsewhere/vault.db\" is outside the project (give a path below the directory of vault.toml)",
-    );
-    bad_manifest(
-        "[project]\nvault = \"/etc/vault.db\"\n",
-        2,
-        "project.vault: \"/etc/vault.db\" is outside the project (give a path below the directory of vault.toml)",
-    );
-}
-
-#[test]
-fn a_dangerous_or_malformed_name_is_refused() {
-    bad_manifest(
-        "[vars.LD_PRELOAD]\ndefault = \"/tmp/x.so\"\n",
-        1,
-        "vars.LD_PRELOAD: invalid variable name: it lets a value make the dynamic loader load or trace code it names",
-    );
-    bad_manifest(
-        "[vars.\"MY-KEY\"]\n",
-        1,
-        "vars.MY-KEY: invalid variable name: it contains '-'",
-    );
 }
 
 #[test]

@@ -112,8 +112,10 @@ impl View<'_> {
         if !checked {
             self.manifest.check_patterns()?;
         }
-        let values: std::collections::HashMap<&SecretName, &Decrypted> =
-            secrets.iter().map(|s| (&s.name, s)).collect();
+        let values: std::collections::HashMap<&SecretName, &Decrypted> = match checked {
+            true => Default::default(),
+            false => secrets.iter().map(|s| (&s.name, s)).collect(),
+        };
         let before = self.problems.len();
         let mut broken = false;
         for entry in &plan.entries {
