@@ -8,17 +8,30 @@ use crate::manifest::{in_dir, project, HINT_MANIFEST, HINT_UNMET};
 #[track_caller]
 fn bad_manifest(text: &str, line: usize, message: &str) {
     let (env, root) = project(text);
+    env.add("KEPT", "value-kept-1");
     let path = root.join("vault.toml");
-    let out = in_dir(env.vault(&["list"]), &root).run();
-    out.fails(
+    let message = format!("{} line {line}: {message}", path.display());
+    // Refused by a command that reads and by one that would write, and
+    // the vault is left as it was.
+    env.refuses(
+        in_dir(env.vault(&["list"]), &root),
         2,
-        &format!("{} line {line}: {message}", path.display()),
+        &message,
         Some(HINT_MANIFEST),
     );
-    // --no-manifest still works, and nothing of the vault was lost.
+    env.refuses(
+        in_dir(env.vault(&["add", "NEW"]), &root)
+            .passphrase()
+            .stdin("value"),
+        2,
+        &message,
+        Some(HINT_MANIFEST),
+    );
+    // --no-manifest still reaches every secret.
     in_dir(env.vault(&["list", "--no-manifest"]), &root)
         .run()
-        .success();
+        .success()
+        .stdout_has("KEPT ");
 }
 
 #[test]
