@@ -99,6 +99,7 @@ pub fn read(cache: &Path, key: &[i64; 7], path: &Path) -> Option<Manifest> {
             line,
         });
     }
+    let rules: [u8; 32] = r.bytes()?.try_into().ok()?;
     r.0.is_empty().then_some(Manifest {
         path: path.to_owned(),
         root,
@@ -106,6 +107,7 @@ pub fn read(cache: &Path, key: &[i64; 7], path: &Path) -> Option<Manifest> {
         environment,
         environments,
         vars,
+        rules: rules.into(),
     })
 }
 
@@ -147,6 +149,7 @@ pub fn write(cache: &Path, key: &[i64; 7], manifest: &Manifest) {
         w.environments(var.environments.as_deref().unwrap_or_default());
         w.num(var.line as i64);
     }
+    w.bytes(&manifest.rules_digest());
     let _ = replace(cache, &w.0);
 }
 

@@ -6,7 +6,8 @@
 //! `--no-manifest` ignores it. It may name the vault file (inside the
 //! project) and a default environment. This module owns the manifest's
 //! meaning; `parse.rs` reads the file (`toml`), `rule.rs` checks values
-//! (`regex`). It depends on `model` and `error` only.
+//! (`regex`), `cache.rs` keeps the parsed form. It depends on `model`,
+//! `error` and `crypto` (digests) only.
 
 mod cache;
 mod parse;
@@ -36,6 +37,8 @@ pub struct Manifest {
     pub environments: Vec<Environment>,
     /// In the order of their names.
     pub vars: Vec<Var>,
+    /// A digest of every variable's rule (see [`Manifest::rules_digest`]).
+    pub(crate) rules: std::sync::OnceLock<[u8; 32]>,
 }
 
 /// One declared variable.
@@ -166,6 +169,28 @@ impl Manifest {
                 "environment {environment} is not one of project.environments ({})",
                 known.join(", ")
             ),
+        })
+    }
+
+    /// A digest of the rules of every variable (names, patterns, lengths,
+    /// deny lists; no value), made once per version of the file (the kept
+    /// form carries it): what tells exec that values it checked before
+    /// face the same rules.
+    pub fn rules_digest(&self) -> [u8; 32] {
+        *self.rules.get_or_init(|| {
+            let mut h = crate::crypto::FieldHasher::new("vault manifest rules v1");
+            for var in &self.vars {
+                let rule = &var.rule;
+                h.field(var.name.as_str().as_bytes())
+                    .field(rule.pattern.as_deref().unwrap_or("").as_bytes())
+                    .field(&[u8::from(rule.pattern.is_some())])
+                    .field(&rule.min_length.map_or(u64::MAX, |n| n as u64).to_be_bytes())
+                    .field(&rule.max_length.map_or(u64::MAX, |n| n as u64).to_be_bytes());
+                for deny in &rule.deny {
+                    h.field(b"deny").field(deny.as_bytes());
+                }
+            }
+            h.finish()
         })
     }
 

@@ -168,6 +168,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
         environment,
         environments,
         vars,
+        rules: Default::default(),
     })
 }
 

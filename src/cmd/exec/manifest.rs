@@ -152,27 +152,17 @@ impl View<'_> {
         Ok(())
     }
 
-    /// A digest of the rules exec applies here: the environment and every
-    /// declared variable's rule (no value).
+    /// A digest of the rules exec applies here: the environment and the
+    /// manifest's rules (no value).
     fn rules_digest(&self) -> [u8; 32] {
-        let mut h = crate::crypto::FieldHasher::new("vault manifest rules v1");
+        let mut h = crate::crypto::FieldHasher::new("vault exec rules in v1");
         h.field(
             self.environment
                 .as_ref()
                 .map_or("", |e| e.as_str())
                 .as_bytes(),
-        );
-        for var in &self.manifest.vars {
-            let rule = &var.rule;
-            h.field(var.name.as_str().as_bytes())
-                .field(rule.pattern.as_deref().unwrap_or("").as_bytes())
-                .field(&[u8::from(rule.pattern.is_some())])
-                .field(&rule.min_length.map_or(u64::MAX, |n| n as u64).to_be_bytes())
-                .field(&rule.max_length.map_or(u64::MAX, |n| n as u64).to_be_bytes());
-            for deny in &rule.deny {
-                h.field(b"deny").field(deny.as_bytes());
-            }
-        }
+        )
+        .field(&self.manifest.rules_digest());
         h.finish()
     }
 
