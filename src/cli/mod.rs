@@ -65,6 +65,7 @@ pub const AFTER_HELP: &str = "\
 Exit status:
   0    success
   1    a report (list --expiring, list --needs-rotation) found something,
+       check found a required variable missing, not granted or expired,
        or git merge found a conflict
   2    vault failed: bad input, refused operation, damaged vault
   exec passes the command's own status through; 125 when vault failed
