@@ -121,6 +121,16 @@ impl Fixture {
         println!("VAULT_PASSPHRASE_FILE={}", inner.passphrase_file.display());
     }
 
+    /// The fixture's directory.
+    pub fn root(&self) -> &std::path::Path {
+        &self.0.root
+    }
+
+    /// The variables exec injects, as `(name, value)`.
+    pub fn vars(&self) -> &[(String, String)] {
+        &self.0.vars
+    }
+
     fn vault(&self, args: &[&str]) -> Command {
         let mut c = Command::new(vault_bin());
         c.args(args)

@@ -8,6 +8,7 @@
 //! round (not run in blocks, as hyperfine does), so the machine's drift
 //! falls on all of them alike; medians are reported.
 
+mod envio;
 mod fixture;
 mod runner;
 
@@ -62,6 +63,7 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
     println!("| secrets | command | median ms | over floor ms | ratio | peak RSS KiB |");
     println!("|---:|---|---:|---:|---:|---:|");
     let mut no_keyring = false;
+    let mut no_envio = false;
     for &n in sizes {
         let fx = Fixture::build(n, 1, full);
         let floor = fx.floor_command();
@@ -103,6 +105,13 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
                 }));
             }
         }
+        // envio (one symmetric blob), where it is installed.
+        match envio::Envio::setup(fx.root(), fx.vars()) {
+            Some(envio) => cases.push(Case::new("envio 0.8 run (symmetric key)", move |_| {
+                envio.run(&["/bin/true"])
+            })),
+            None => no_envio = true,
+        }
         if fx.unlock_cache() {
             cases.push(Case::new("exec, cached key", {
                 let fx = fx.clone();
@@ -133,6 +142,9 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
                 s.median_ms / floor_ms
             );
         }
+    }
+    if no_envio {
+        println!("\nNo envio here: its rows are left out (`cargo install envio`, or set VAULT_BENCH_ENVIO).");
     }
     if no_keyring {
         println!("\nNo session keyring here: the cached-key rows are left out (run under `keyctl session -`).");

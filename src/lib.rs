@@ -22,6 +22,7 @@ mod git;
 mod keycache;
 mod man;
 pub mod manifest;
+mod mcp;
 pub mod merge;
 pub mod model;
 mod process;

@@ -170,6 +170,9 @@ impl Level {
 pub enum IdentityKind {
     Person,
     Machine,
+    /// A machine identity certified as a coding agent: use only, for a
+    /// while, masked and with a reason.
+    Agent,
 }
 
 impl IdentityKind {
@@ -177,6 +180,7 @@ impl IdentityKind {
         match self {
             IdentityKind::Person => "person",
             IdentityKind::Machine => "machine",
+            IdentityKind::Agent => "agent",
         }
     }
 }
@@ -246,6 +250,9 @@ pub struct IdentityInfo {
     /// receive only).
     pub key: String,
     pub signing_key: Option<String>,
+    /// When an agent identity stops working (none for the others).
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub expires: Option<i64>,
 }
 
 /// One entry of the audit log: plaintext metadata, safe to print.

@@ -213,7 +213,7 @@ impl Session {
             return Ok((self.unlock_with_token(vault, text)?, How::Token));
         }
         let identity = vault.identity(self.identity.as_deref())?;
-        if identity.kind() == IdentityKind::Machine {
+        if identity.kind() != IdentityKind::Person {
             return Err(Error::Usage(format!(
                 "identity {} unlocks with an access token: set {}",
                 identity.name(),

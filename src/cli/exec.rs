@@ -23,6 +23,13 @@ pub struct ExecArgs {
     /// The environment (dev, prod...): each name's own secret there, else the shared one [env: VAULT_ENVIRONMENT] [default: the manifest's]
     #[arg(long, value_name = "ENV")]
     pub environment: Option<String>,
+    /// Give the command SECRET as a file that exists only in memory, its path in VAR, the value not in the environment (--file NAME: VAR is NAME); repeatable
+    #[arg(long = "file", value_name = "VAR=SECRET")]
+    pub file: Vec<String>,
+
+    /// Give the command TEMPLATE with each {{ NAME }} replaced by that secret's value, as a file in memory, its path in VAR; repeatable
+    #[arg(long = "render", value_name = "TEMPLATE=VAR")]
+    pub render: Vec<String>,
 
     /// Give the command only the secrets and PATH, HOME, USER, LANG, TERM, TZ, TMPDIR, SHELL
     #[arg(long)]
@@ -43,6 +50,10 @@ pub struct ExecArgs {
     /// Let this secret be injected though its variable lets a value take over a program (LD_PRELOAD, BASH_ENV...); repeatable. Whoever added it opted in for themselves, not for you
     #[arg(long = "allow-dangerous-name", value_name = "NAME")]
     pub allow_dangerous: Vec<String>,
+
+    /// Why this command runs, recorded in the audit log; an agent identity must give one
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
 
     /// Show what would happen to each secret, without values and without running anything
     #[arg(long)]

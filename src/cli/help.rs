@@ -99,8 +99,19 @@ Examples:
 
 pub const EXEC: &str = "\
 Selection:
-  With no --only, --service or --env, every secret granted to the identity
-  is injected; otherwise each of them adds its secrets.
+  With no --only, --service, --env, --file or --render, every secret
+  granted to the identity is injected; otherwise each of them adds its
+  secrets.
+
+Files (Linux):
+  --file VAR=SECRET gives the command a file that exists only in memory
+  (memfd, sealed, mode 0400), VAR holding its path (/proc/self/fd/N); the
+  value is not in the environment. A text of several lines gets back the
+  final newline `vault add` took off. --render TEMPLATE=VAR does the same
+  with TEMPLATE's placeholders replaced: {{ NAME }} is the value of NAME
+  (blanks inside the braces optional, one line), {{ \"{{\" }} a literal {{.
+  The descriptor is inherited by the command and by children that do not
+  close it (a shell's do; Python's subprocess does not).
 
 Masking:
   Values shorter than 6 bytes are not masked, and a value the command
@@ -118,6 +129,11 @@ Examples:
       With one secret only.
   vault exec --service deploy --explain
       What would happen to each secret, without running anything.
+  vault exec --file GOOGLE_APPLICATION_CREDENTIALS=GCP_SA_JSON -- ./deploy.sh
+      The credentials as a file in memory, never on disk.
+  vault exec --render app.conf.tmpl=APP_CONFIG -- ./server
+      The server finds its config, rendered from a template that holds no
+      value, at the path in APP_CONFIG.
 
 Exit status:
   N    the command's own status
@@ -129,20 +145,22 @@ Exit status:
 JSON output:
   --explain --json prints {\"identity\", \"command\" (the program's path, or
   null), \"masking\": {\"on\", \"why\"}, \"secrets\": [{\"variable\",
-  \"secret\", \"fate\", \"text\"}], \"refused\": null or {\"error\",
+  \"secret\", \"fate\", \"file\", \"text\"}], \"rendered\": [{\"variable\",
+  \"template\", \"secrets\", \"text\"}], \"refused\": null or {\"error\",
   \"hint\"}}. fate is injected, kept, expired, grant_expired or not_granted;
-  text says the same for people. refused is what exec would answer to this
-  selection, which --explain explains instead of refusing. In a project,
-  \"manifest\": {\"path\", \"environment\", \"defaults\": [names],
-  \"optional_absent\": [names], \"refused\": [{\"variable\", \"why\"}]}.
+  file is true for a --file variable; text says the same for people.
+  refused is what exec would answer to this selection, which --explain
+  explains instead of refusing. In a project, \"manifest\": {\"path\",
+  \"environment\", \"defaults\": [names], \"optional_absent\": [names],
+  \"refused\": [{\"variable\", \"why\"}]}.
 
 Manifest:
   In a project (a vault.toml here or above, see vault(1)) and with no
-  --only, --service or --env, exec injects exactly the variables the
-  manifest declares for the environment: each one's secret (the
-  environment's own, else the shared one) or its default, and refuses
-  with 125, naming each, when a required one is missing, not granted,
-  expired or breaks its rule.";
+  --only, --service, --env, --file or --render, exec injects exactly the
+  variables the manifest declares for the environment: each one's secret
+  (the environment's own, else the shared one) or its default, and
+  refuses with 125, naming each, when a required one is missing, not
+  granted, expired or breaks its rule.";
 
 pub const GRANT: &str = "\
 Examples:
@@ -164,7 +182,12 @@ Examples:
       bob types his own passphrase, twice.
   vault identity add ci --token
       A machine identity: prints its access token once, for the CI secret
-      VAULT_ACCESS_TOKEN.";
+      VAULT_ACCESS_TOKEN.
+  vault identity add claude --agent --expires 4h
+      A coding agent: prints its token once, for the agent's host (see
+      vault-mcp(1)). It may be granted use only; its exec always masks
+      output, also base64, hex and URL-encoded forms of values, and needs
+      --reason; it stops working after 4 hours (8 by default).";
 
 pub const IDENTITY_LIST: &str = "\
 Examples:
@@ -172,8 +195,49 @@ Examples:
       Each identity, its kind, creation date and number of secrets.
 
 JSON output:
-  {\"identities\": [{\"name\", \"kind\" (person or machine), \"created\",
-  \"secrets\", \"default\"}]}.";
+  {\"identities\": [{\"name\", \"kind\" (person, machine or agent),
+  \"created\", \"secrets\", \"default\", \"expires\" (an agent's end, else
+  null)}]}.";
+
+pub const MCP: &str = "\
+Tools:
+  list_secrets  the secrets the agent may use: names, services, expiry,
+                rotation; never a value
+  check         what needs attention among them: expired, expiring within
+                7 days, needing rotation, access expired or expiring
+  run           {command: [program, args...], secrets: [names] (default:
+                all granted; [] for none), reason}: runs the command with those secrets
+                in its environment and returns its exit status and masked
+                stdout and stderr, each cut at --max-output bytes with a
+                note; at --timeout the command and its process group are
+                ended; the reason goes to the audit log
+  request_secret  {name}: the exact `vault add NAME` line a person runs at
+                their terminal, and the grant that gives it to the agent
+
+Examples:
+  vault mcp config
+      Prints the host's configuration: an mcpServers entry that runs vault
+      mcp with the vault's path, the token read from VAULT_AGENT_TOKEN.
+  VAULT_ACCESS_TOKEN=vtk1_... vault mcp --timeout 30s
+      What the host runs: the server on stdin and stdout, as the agent the
+      token belongs to (an agent identity, vault identity add --agent).
+
+No tool returns a value, and no message of the server contains one: a
+name the agent may not use, or an agent past its end, is a protocol error
+naming it. Values stay out of the agent's context and transcript, not
+out of the programs it runs: a command can still send a value over the
+network or write it to a file.";
+
+pub const MCP_CONFIG: &str = "\
+Examples:
+  vault mcp config > .mcp.json
+      A project's configuration for Claude Code, which expands
+      ${VAULT_AGENT_TOKEN} from the environment it starts in.
+  vault mcp config --name secrets --token-variable CLAUDE_VAULT_TOKEN
+      Another server name and another variable for the token.
+
+The entry runs this vault binary as `vault mcp` on this vault file; the
+token is never in its arguments, where other processes could read it.";
 
 pub const IDENTITY_REMOVE: &str = "\
 Examples:

@@ -169,6 +169,12 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Run a command with secrets in its environment
     Exec(ExecArgs),
+    /// Serve a coding agent on stdio (Model Context Protocol): names and masked runs, never a value
+    ///
+    /// Run by the agent's host with an agent identity's token in
+    /// VAULT_ACCESS_TOKEN; `vault mcp config` prints the host's
+    /// configuration.
+    Mcp(McpArgs),
     /// Give an identity access to secrets
     #[command(after_long_help = help::GRANT)]
     Grant(GrantArgs),
@@ -294,9 +300,11 @@ pub struct InitArgs {
 mod exec;
 mod fast;
 mod help;
+mod mcp;
 mod secrets;
 mod team;
 
 pub use exec::*;
+pub use mcp::*;
 pub use secrets::*;
 pub use team::*;

@@ -70,12 +70,25 @@ pub struct IdentityAddArgs {
     #[arg(long)]
     pub admin: bool,
 
+    /// A coding agent: a machine identity with its own token that may only use secrets, always masked, each run with a reason, until --expires
+    #[arg(long, conflicts_with_all = ["admin", "token"])]
+    pub agent: bool,
+
+    /// With --agent, when it stops working: a duration (8h, 30m) or a date [default: 8h]
+    #[arg(
+        long,
+        value_name = "WHEN",
+        requires = "agent",
+        conflicts_with = "token"
+    )]
+    pub expires: Option<String>,
+
     /// Read the new identity's passphrase from this file
     #[arg(
         long,
         value_name = "PATH",
         value_hint = ValueHint::FilePath,
-        conflicts_with = "token"
+        conflicts_with_all = ["token", "agent"]
     )]
     pub new_passphrase_file: Option<PathBuf>,
 }

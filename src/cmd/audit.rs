@@ -66,7 +66,9 @@ fn verify(session: &Session) -> Result<u8> {
 }
 
 /// Detail keys in the order they read best; others after them.
-const DETAIL_ORDER: &[&str] = &["identity", "kind", "level", "expires", "program", "cwd"];
+const DETAIL_ORDER: &[&str] = &[
+    "identity", "kind", "level", "expires", "program", "cwd", "via", "reason",
+];
 
 fn detail(entry: &AuditEntry) -> String {
     let rank = |k: &str| {

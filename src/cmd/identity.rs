@@ -25,6 +25,9 @@ fn add(session: &Session, args: IdentityAddArgs) -> Result<u8> {
     }
     // The adder wraps the audit key for the newcomer, and is recorded.
     let me = session.unlock(&vault)?;
+    if args.agent {
+        return add_agent(&vault, &me, &name, args.expires.as_deref());
+    }
     if args.token {
         let token = vault
             .add_identity(&me, &name, NewIdentity::Machine, args.admin)?
@@ -48,6 +51,33 @@ fn add(session: &Session, args: IdentityAddArgs) -> Result<u8> {
             "added identity {name}; it can use nothing until granted\n"
         ))?;
     }
+    super::OK
+}
+
+/// How long an agent identity lasts unless `--expires` says: a working
+/// day's session, so a token left in a host's configuration soon stops.
+pub const AGENT_DEFAULT_EXPIRY: &str = "8h";
+
+fn add_agent(
+    vault: &crate::vault::Vault,
+    me: &crate::vault::Unlocked,
+    name: &crate::model::IdentityName,
+    expires: Option<&str>,
+) -> Result<u8> {
+    let until =
+        super::when(Some(expires.unwrap_or(AGENT_DEFAULT_EXPIRY)))?.expect("a default is given");
+    let token = vault
+        .add_identity(me, name, NewIdentity::Agent { until }, false)?
+        .expect("an agent identity has a token");
+    eprintln!(
+        "added agent identity {name}, until {}; its access token, shown only this once:",
+        crate::time::format(until)
+    );
+    super::print(&format!("{}\n", *token.encode()))?;
+    eprintln!(
+        "give it to the agent's host as {} (`vault mcp config` prints the host's configuration); grant it secrets with `vault grant NAME --to {name}`",
+        crate::env::ACCESS_TOKEN
+    );
     super::OK
 }
 
@@ -82,6 +112,18 @@ fn list(session: &Session, args: IdentityListArgs) -> Result<u8> {
         out.push_str(&format!("{:<width$}    receives with {}\n", "", i.key));
         let signs = i.signing_key.as_deref().unwrap_or("no key (receives only)");
         out.push_str(&format!("{:<width$}    signs with    {signs}\n", ""));
+        if let Some(until) = i.expires {
+            let ended = if until <= crate::time::now() {
+                " (expired)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "{:<width$}    agent until   {}{ended}\n",
+                "",
+                crate::time::format(until)
+            ));
+        }
     }
     super::print(&out)?;
     super::OK

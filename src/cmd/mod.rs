@@ -20,6 +20,7 @@ mod init;
 mod input;
 mod list;
 mod manifest;
+mod mcp;
 mod passwd;
 mod rename;
 mod rotate;
@@ -61,6 +62,7 @@ fn dispatch(session: &Session, command: Command) -> Result<u8> {
         Command::Rotate(args) => rotate::run(session, args),
         Command::Delete(args) => delete::run(session, args),
         Command::Exec(args) => exec::run(session, args),
+        Command::Mcp(args) => mcp::run(session, args),
         Command::Grant(args) => grant::grant(session, args),
         Command::Revoke(args) => grant::revoke(session, args),
         Command::Identity(command) => identity::run(session, command),

@@ -35,6 +35,21 @@ impl Error {
             Error::Busy => "try again; if it persists, look for a stuck vault process".into(),
             Error::Integrity(_) => "restore the vault file from a backup or from version control".into(),
             Error::Untrusted(_) => "someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)".into(),
+            Error::AgentExpired { identity, .. } => format!(
+                "an admin adds a new agent for the next session: vault identity remove {identity}, then vault identity add {identity} --agent"
+            ),
+            Error::AgentRule { rule, .. } if rule.starts_with("always") => {
+                "leave --mask out: an agent's output is always masked".into()
+            }
+            Error::AgentRule { .. } => {
+                "say why, for the audit log: vault exec --reason 'run the tests' -- COMMAND".into()
+            }
+            Error::TooShortToMask(_) => {
+                "name only the secrets the command needs (`secrets` in run, --only in exec), leaving that one out".into()
+            }
+            Error::AgentManage(identity) => {
+                format!("grant it use only: vault grant NAME --to {identity}")
+            }
             Error::RootChanged { .. } => "if this vault was re-created on purpose, run `vault trust accept` after checking the fingerprint with its owner".into(),
             Error::DangerousAtExec { first, .. } => format!("if you trust whoever added it, accept it for this run: vault exec --allow-dangerous-name {first} -- ..."),
             Error::RolledBack(_) => "if you put an older copy back on purpose (a backup), run `vault trust accept`".into(),
@@ -173,6 +188,25 @@ impl Error {
             Error::EnvTarget { .. } => {
                 "variable names use letters, digits and _, not starting with a digit".into()
             }
+            Error::FileShape { option: "--render", .. } => {
+                "write --render app.conf.tmpl=APP_CONFIG: the template, then the variable that gets its path".into()
+            }
+            Error::FileShape { .. } => {
+                "write --file GOOGLE_APPLICATION_CREDENTIALS=GCP_SA_JSON (the variable, then the secret), or --file NAME".into()
+            }
+            Error::FileTarget { target, problem: NameProblem::Dangerous(_), .. } => format!(
+                "if you mean it, accept it for this run: vault exec --allow-dangerous-name {target} ..."
+            ),
+            Error::FileTarget { .. } => {
+                "variable names use letters, digits and _, not starting with a digit".into()
+            }
+            Error::TargetTwice { .. } => "give each variable one source".into(),
+            Error::NoMemoryFiles { .. } => {
+                "inject the secret as a variable instead (--env VAR=SECRET)".into()
+            }
+            Error::Template { .. } => {
+                "a placeholder is {{ NAME }} on one line; write a literal {{ as {{ \"{{\" }}".into()
+            }
             Error::NoPty(_) => {
                 "pass --mask never to run it on the terminal unmasked, or send its output to a file or pipe, where it is masked without one".into()
             }
@@ -200,6 +234,7 @@ impl Error {
             }
             Error::DiskFull => "free some space and run the command again".into(),
             Error::ImportValue { problem, .. } => return problem.hint(),
+            Error::TemplateSecret { error, .. } => return error.hint(),
             _ => return None,
         })
     }

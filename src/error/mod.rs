@@ -88,6 +88,18 @@ pub enum Error {
     RolledBack(String),
     #[error("refusing to set {names}: a value there can run code inside the program")]
     DangerousAtExec { names: String, first: String },
+    #[error("agent identity {identity} expired at {at}")]
+    AgentExpired { identity: String, at: String },
+    /// A rule every agent's exec follows (masking, a reason).
+    #[error("agent identity {identity} {rule}")]
+    AgentRule {
+        identity: String,
+        rule: &'static str,
+    },
+    #[error("not running: {0} is shorter than 6 bytes, too short to mask from an agent")]
+    TooShortToMask(String),
+    #[error("identity {0} is an agent, which only uses secrets: it cannot be granted manage")]
+    AgentManage(String),
     #[error("{identity} may not {action}: {why}")]
     RoleRefused {
         identity: String,
@@ -332,6 +344,43 @@ pub enum Error {
     },
     #[error("--env names the variable {0} twice")]
     EnvTargetTwice(String),
+    #[error("invalid {option} {input:?}: expected {shape}")]
+    FileShape {
+        option: &'static str,
+        input: String,
+        shape: &'static str,
+    },
+    #[error("invalid {option} target {target:?}: {problem}")]
+    FileTarget {
+        option: &'static str,
+        target: String,
+        problem: NameProblem,
+    },
+    #[error("{}", target_twice(.var, .first, .second))]
+    TargetTwice {
+        var: String,
+        first: &'static str,
+        second: &'static str,
+    },
+    #[error("{option} needs memory files (memfd_create), which this system does not have; vault never writes a secret to a temporary file instead")]
+    NoMemoryFiles { option: &'static str },
+    #[error("cannot make the memory file for {var}: {}", io_reason(.source))]
+    MemoryFileCreate { var: String, source: std::io::Error },
+    #[error("cannot hand the memory files to the program: {}", io_reason(.0))]
+    MemoryFile(std::io::Error),
+    /// A placeholder naming a secret exec cannot use: `error` says why.
+    #[error("line {line} of the template {}: {error}", .path.display())]
+    TemplateSecret {
+        path: PathBuf,
+        line: usize,
+        error: Box<Error>,
+    },
+    #[error("line {line} of the template {}: {problem}", .path.display())]
+    Template {
+        path: PathBuf,
+        line: usize,
+        problem: String,
+    },
     #[error("not inside a git repository: {}", .0.display())]
     NotInRepository(PathBuf),
     #[error("the vault file {} is outside the work tree of the repository at {}", .vault.display(), .root.display())]
@@ -425,6 +474,16 @@ fn shown_name(name: &str) -> String {
     match name.split_once('=') {
         Some((name, _)) => format!("{name}=..."),
         None => name.to_owned(),
+    }
+}
+
+/// Two options that name one variable: `--file names the variable A
+/// twice`, or `the variable A is named by --env and by --file`.
+fn target_twice(var: &str, first: &str, second: &str) -> String {
+    if first == second {
+        format!("{first} names the variable {var} twice")
+    } else {
+        format!("the variable {var} is named by {first} and by {second}")
     }
 }
 

@@ -55,6 +55,9 @@ pub fn render(s: &Snapshot, format: i64) -> String {
             &i.cert.role
         };
         line(format!("  role {}", shown(role)));
+        if let Some(until) = i.cert.agent_until {
+            line(format!("  agent until {}", time::format(until)));
+        }
         let certifier = <[u8; 16]>::try_from(&i.cert.certifier[..])
             .ok()
             .and_then(|c| names.get(&c).copied())

@@ -7,8 +7,9 @@
 //! prompt or a progress line that is not a secret is never delayed waiting
 //! for more output; everything else is written at once, byte for byte.
 //!
-//! Limits, by construction: a value the program transforms (base64,
-//! URL-encoding, reversing, slicing) is not recognised, and values shorter
+//! Limits, by construction: a value the program transforms (reversing,
+//! slicing, and for anyone but an agent base64, hex and URL-encoding: see
+//! `encodings.rs`) is not recognised, and values shorter
 //! than [`MIN_LEN`] bytes are not masked at all, because masking them would
 //! mangle ordinary output and the markers would hint at the value.
 //!
@@ -19,6 +20,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use zeroize::Zeroizing;
 
+use super::encodings::encodings;
 use super::shapes::shapes;
 use crate::secret::SecretValue;
 
@@ -29,12 +31,21 @@ pub const MIN_LEN: usize = 6;
 /// The values to mask, not yet compiled. The matcher costs milliseconds to
 /// build at a thousand values, so the supervisor builds it only when the
 /// program first writes: a program that prints nothing pays nothing.
-pub struct Values(Vec<(String, SecretValue)>);
+pub struct Values {
+    pairs: Vec<(String, SecretValue)>,
+    /// Also mask each value's encodings (an agent's run).
+    encoded: bool,
+}
 
 impl Values {
     /// Keeps the `(name, value)` pairs long enough to mask ([`MIN_LEN`];
-    /// the caller warns about the others). `None` when none is.
-    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Option<Values> {
+    /// the caller warns about the others). `None` when none is. With
+    /// `encoded`, each value's base64, hex and URL-encoded forms are
+    /// masked too.
+    pub fn new<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+        encoded: bool,
+    ) -> Option<Values> {
         let kept: Vec<(String, SecretValue)> = pairs
             .into_iter()
             .filter(|(_, value)| value.len() >= MIN_LEN)
@@ -43,12 +54,16 @@ impl Values {
                 (name.to_owned(), value)
             })
             .collect();
-        (!kept.is_empty()).then_some(Values(kept))
+        (!kept.is_empty()).then_some(Values {
+            pairs: kept,
+            encoded,
+        })
     }
 
     /// Builds the matcher. `None` only if the automaton cannot be built.
     pub fn compile(&self) -> Option<Patterns> {
-        Patterns::new(self.0.iter().map(|(n, v)| (n.as_str(), v.expose())))
+        let pairs = self.pairs.iter().map(|(n, v)| (n.as_str(), v.expose()));
+        Patterns::build(pairs, self.encoded)
     }
 }
 
@@ -68,7 +83,16 @@ impl Patterns {
     /// Compiles `(name, value)` pairs. Values shorter than [`MIN_LEN`] are
     /// left out; the caller warns about them. Returns `None` when nothing is
     /// left to mask.
+    #[cfg(test)]
     pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Option<Patterns> {
+        Self::build(pairs, false)
+    }
+
+    /// As [`Patterns::new`], with each value's encodings too when `encoded`.
+    fn build<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+        encoded: bool,
+    ) -> Option<Patterns> {
         // Every value and its other shapes (its lines, its escaped forms:
         // see shapes.rs), each with the index of its secret's marker.
         let mut candidates: Vec<(SecretValue, usize)> = Vec::new();
@@ -80,7 +104,12 @@ impl Patterns {
             let marker = markers.len();
             markers.push(format!("[masked:{name}]").into_bytes());
             candidates.push((SecretValue::new(Zeroizing::new(value.to_vec())), marker));
-            for shape in shapes(value) {
+            let extra = if encoded {
+                encodings(value)
+            } else {
+                Vec::new()
+            };
+            for shape in shapes(value).into_iter().chain(extra) {
                 if shape.len() >= MIN_LEN {
                     candidates.push((SecretValue::new(shape), marker));
                 }
@@ -304,6 +333,25 @@ mod tests {
         }
         stream.finish(&mut out);
         assert_eq!(out, bytes);
+    }
+
+    /// An agent's masker catches the value base64-encoded at any place in
+    /// the encoded text, and its hex; a person's does not pay for it.
+    #[test]
+    fn an_agents_masker_catches_encodings() {
+        let values = Values::new([("KEY", b"canary-Zq8x7Wp3Lk".as_slice())], true).unwrap();
+        let p = values.compile().unwrap();
+        for text in [
+            "Y2FuYXJ5LVpxOHg3V3AzTGs=\n",
+            "eFkY2FuYXJ5LVpxOHg3V3AzTGs=",
+            "63616e6172792d5a713878375770334c6b",
+        ] {
+            let (_, all) = run(&p, &[text]);
+            assert!(all.contains("[masked:KEY]"), "{text} -> {all}");
+        }
+        let person = Values::new([("KEY", b"canary-Zq8x7Wp3Lk".as_slice())], false).unwrap();
+        let (_, all) = run(&person.compile().unwrap(), &["Y2FuYXJ5LVpxOHg3V3AzTGs="]);
+        assert_eq!(all, "Y2FuYXJ5LVpxOHg3V3AzTGs=");
     }
 
     #[test]

@@ -11,7 +11,10 @@
 //! child's environment; it never prints them. It depends on nothing above
 //! it (`cmd`, `vault`).
 
+mod capture;
+mod encodings;
 mod mask;
+mod memfile;
 mod pty;
 mod relay;
 mod resolve;
@@ -26,7 +29,9 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
+pub use capture::{capture, Captured, Limits, Output as CapturedOutput};
 pub use mask::{Values, MIN_LEN};
+pub use memfile::{MemFile, SUPPORTED as MEMORY_FILES};
 pub use resolve::resolve;
 
 /// Everything needed to start the program.
@@ -37,6 +42,9 @@ pub struct Launch {
     pub argv: Vec<OsString>,
     /// Its whole environment.
     pub env: BTreeMap<OsString, OsString>,
+    /// Memory files the program inherits (`--file`, `--render`); their
+    /// paths are already in `env`. Usually none.
+    pub files: Vec<MemFile>,
 }
 
 /// How output is masked when vault supervises.
@@ -52,7 +60,7 @@ pub struct Masking {
 pub fn run(launch: Launch, masking: Option<Masking>) -> Result<u8> {
     match masking {
         None => Err(replace(launch)),
-        Some(masking) => supervise::run(&launch, masking),
+        Some(masking) => supervise::run(launch, masking),
     }
 }
 
@@ -111,6 +119,7 @@ fn spawn(
     streams: impl Fn(&mut std::process::Command) -> std::io::Result<()>,
 ) -> Result<std::process::Child> {
     let attempt = |program: &std::ffi::OsStr, argv: &[OsString]| {
+        inherit(&launch.files)?;
         let mut command = command(program, argv, &launch.env);
         streams(&mut command)?;
         die_with_vault(&mut command);
@@ -133,7 +142,15 @@ fn replace(mut launch: Launch) -> Error {
     // The command has its own copy of the environment: with ten thousand
     // secrets, a second one is a megabyte of peak memory.
     launch.env.clear();
+    if let Err(e) = inherit(&launch.files) {
+        return Error::MemoryFile(e);
+    }
     launch_error(&launch, command.exec())
+}
+
+/// Makes the memory files inheritable by the program about to start.
+fn inherit(files: &[MemFile]) -> std::io::Result<()> {
+    files.iter().try_for_each(MemFile::inherit)
 }
 
 /// Why the program could not be started: 127 if it vanished since it was

@@ -25,7 +25,7 @@ use super::signals;
 use super::{pty, Launch, Masking};
 use crate::error::{Error, Result};
 
-pub fn run(launch: &Launch, masking: Masking) -> Result<u8> {
+pub fn run(launch: Launch, masking: Masking) -> Result<u8> {
     let caught = signals::catch().map_err(|e| Error::Supervise {
         action: "catch signals",
         source: e,
@@ -78,7 +78,7 @@ pub fn run(launch: &Launch, masking: Masking) -> Result<u8> {
             )
         }
     };
-    let spawned = super::spawn(launch, |command| {
+    let spawned = super::spawn(&launch, |command| {
         command.stdout(out_end.try_clone()?);
         command.stderr(err_end.as_ref().unwrap_or(&out_end).try_clone()?);
         Ok(())
@@ -87,6 +87,9 @@ pub fn run(launch: &Launch, masking: Masking) -> Result<u8> {
     // of the pipes' writing ends now, so reading them ends when the program
     // and its children do.
     drop((out_end, err_end));
+    // Nor does vault need the environment or its copies of the memory
+    // files: the program has them.
+    drop(launch);
     let master = pty.map(|p| p.master);
     // The window size is copied onto the master; a second descriptor keeps
     // it while the first is read.

@@ -10,7 +10,7 @@ use crate::error::Result;
 
 const IDENTITY_COLS: &str = "id, name, kind, public_key, kdf_salt, kdf_m, kdf_t, kdf_p, \
                              sealed_key, created_at, sign_public, role, certifier, cert_sig, \
-                             sign_claim";
+                             sign_claim, agent_until";
 
 fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
     let salt: Option<Vec<u8>> = row.get(4)?;
@@ -37,6 +37,7 @@ fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
             certifier: row.get(12)?,
             sig: row.get(13)?,
             claim: row.get(14)?,
+            agent_until: row.get(15)?,
         },
     })
 }
@@ -66,8 +67,9 @@ impl Db<'_> {
     pub fn insert_identity(&self, i: &IdentityRow) -> Result<()> {
         const SQL: &str = "INSERT INTO identities (id, name, kind, public_key, kdf_salt, kdf_m, \
                            kdf_t, kdf_p, sealed_key, created_at, sign_public, role, certifier, \
-                           cert_sig, sign_claim) \
-                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+                           cert_sig, sign_claim, agent_until) \
+                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
+                           ?16)";
         let kdf = i.kdf.as_ref();
         self.exec(
             SQL,
@@ -86,7 +88,8 @@ impl Db<'_> {
                 i.cert.role,
                 i.cert.certifier,
                 i.cert.sig,
-                i.cert.claim
+                i.cert.claim,
+                i.cert.agent_until
             ],
         )
     }
@@ -111,7 +114,7 @@ impl Db<'_> {
     /// Replaces an identity's certificate (the upgrade from format 2).
     pub fn certify_identity(&self, id: &[u8; 16], cert: &Certificate) -> Result<()> {
         const SQL: &str = "UPDATE identities SET sign_public = ?2, role = ?3, certifier = ?4, \
-                           cert_sig = ?5, sign_claim = ?6 WHERE id = ?1";
+                           cert_sig = ?5, sign_claim = ?6, agent_until = ?7 WHERE id = ?1";
         self.exec(
             SQL,
             params![
@@ -120,7 +123,8 @@ impl Db<'_> {
                 cert.role,
                 cert.certifier,
                 cert.sig,
-                cert.claim
+                cert.claim,
+                cert.agent_until
             ],
         )
     }

@@ -29,7 +29,7 @@ pub use rows::{
     AccessRow, Authority, CatalogRow, Certificate, Db, GrantRow, IdentityRow, KdfRow, SecretRow,
     Signed, VaultRow,
 };
-pub use schema::FORMAT_VERSION;
+pub use schema::{ENVIRONMENTS_FORMAT, FORMAT_VERSION};
 pub use snapshot::{replace_with, Snapshot};
 
 /// Settings a write needs: every commit reaches the disk before it

@@ -45,6 +45,9 @@ pub struct Certificate {
     /// An identity certified to receive only, asking the root to certify
     /// its signing key: the key and a MAC only the two can compute.
     pub claim: Vec<u8>,
+    /// For a coding agent (a machine identity certified as one), when its
+    /// certificate ends; `None` for every other identity. Signed.
+    pub agent_until: Option<i64>,
 }
 
 /// Who may write a secret: its creator (bound into its id), the managers
@@ -90,7 +93,7 @@ pub struct SecretRow {
     pub authority: Authority,
     pub signed: Signed,
     /// The environment the secret belongs to; empty for a secret shared by
-    /// all (format 4). Fixed when the secret is added.
+    /// all (format 5). Fixed when the secret is added.
     pub environment: String,
 }
 

@@ -19,6 +19,10 @@ pub const APPLICATION_ID: i64 = 0x5641_554C;
 /// The newest format this build reads and writes.
 pub const FORMAT_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The format that gave secrets an environment (the step that rebuilds
+/// `secrets`); older files read as if every secret were shared.
+pub const ENVIRONMENTS_FORMAT: i64 = 5;
+
 /// Step N brings a file from format N to format N+1.
 pub(super) const MIGRATIONS: &[&str] = &[
     r#"
@@ -118,7 +122,15 @@ ALTER TABLE access ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
 ALTER TABLE audit_keys ADD COLUMN signer BLOB NOT NULL DEFAULT X'';
 ALTER TABLE audit_keys ADD COLUMN sig BLOB NOT NULL DEFAULT X'';
 "#,
-    // Format 4: environments. A secret may belong to one environment
+    // Agent identities: a machine identity certified as a coding agent
+    // until `agent_until` (NULL for every other identity). The column is
+    // bound into the identity's certificate, so an agent that can write
+    // the file cannot drop it; a new column rather than a third kind, so
+    // the identities table (and its CHECK on kind) is not rebuilt.
+    r#"
+ALTER TABLE identities ADD COLUMN agent_until INTEGER;
+"#,
+    // Format 5: environments. A secret may belong to one environment
     // (`''` is shared by all), and a name is unique per environment, not
     // in the whole vault: `secrets` is rebuilt without its UNIQUE (name).
     // Writes run with foreign keys on (set outside the transaction, where
@@ -264,13 +276,13 @@ pub fn check_objects(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Lets a format 3 file opened for reading only (a blob of the git
+/// Lets a format 3 or 4 file opened for reading only (a blob of the git
 /// history that `git log -p` converts, a vault in a directory this user
 /// cannot write) be read by this format's queries: a temporary view, in
 /// the connection's own temporary schema (never the file), gives its
 /// secrets the environment of shared ones.
 pub fn read_as_current(conn: &Connection, path: &Path, format: i64) -> Result<()> {
-    if format != 3 {
+    if !(3..ENVIRONMENTS_FORMAT).contains(&format) {
         return Ok(());
     }
     conn.execute_batch("CREATE TEMP VIEW secrets AS SELECT *, '' AS environment FROM main.secrets")
@@ -289,4 +301,20 @@ pub fn migrate(db: &Db<'_>) -> Result<()> {
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ENVIRONMENTS_FORMAT names the step that rebuilds `secrets` with
+    /// its environment, wherever later formats append theirs.
+    #[test]
+    fn the_environments_format_is_the_step_that_adds_them() {
+        let step = MIGRATIONS[ENVIRONMENTS_FORMAT as usize - 1];
+        assert!(step.contains("environment    TEXT NOT NULL DEFAULT ''"));
+        assert!(MIGRATIONS[..ENVIRONMENTS_FORMAT as usize - 1]
+            .iter()
+            .all(|s| !s.contains("environment")));
+    }
 }

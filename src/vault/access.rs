@@ -96,6 +96,8 @@ impl<'a> Wrapped<'a> {
 pub(super) struct Grantee {
     pub id: [u8; 16],
     pub public: [u8; 32],
+    /// A coding agent: it may be granted use only.
+    pub agent: bool,
 }
 
 impl Vault {
@@ -256,7 +258,11 @@ impl Vault {
         let public: [u8; 32] = row.public_key[..]
             .try_into()
             .map_err(|_| Error::Integrity(format!("identity {name}")))?;
-        Ok(Grantee { id: row.id, public })
+        Ok(Grantee {
+            id: row.id,
+            public,
+            agent: row.cert.agent_until.is_some(),
+        })
     }
 
     /// Gives `to` access at `level` to each secret; replaces an existing
@@ -284,6 +290,9 @@ impl Vault {
         }
         self.audited(me, event, |db, _, roster| {
             let grantee = vault.grantee(db, to.as_str())?;
+            if level == Level::Manage && grantee.agent {
+                return Err(Error::AgentManage(to.to_string()));
+            }
             for name in names {
                 let mut secret = vault.secret_row(db, name)?;
                 let (key, writers) =

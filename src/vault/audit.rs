@@ -73,6 +73,16 @@ impl Event {
     }
 }
 
+/// What the audit log records of one run besides the secrets' names:
+/// the program as typed (never its arguments), the working directory, the
+/// reason given, and what started it when not `vault exec` (`mcp`).
+pub struct ExecRun<'a> {
+    pub program: &'a str,
+    pub cwd: &'a str,
+    pub reason: Option<&'a str>,
+    pub via: Option<&'static str>,
+}
+
 impl Vault {
     /// Runs `f` in one write transaction together with the entry that
     /// records it. `f` gets the audit key (to wrap it for a newcomer).
@@ -82,6 +92,13 @@ impl Vault {
         event: Event,
         f: impl FnOnce(&Db<'_>, &Key, &Roster) -> Result<T>,
     ) -> Result<T> {
+        if me.agent_until.is_some() {
+            return Err(Error::RoleRefused {
+                identity: me.name.clone(),
+                action: "change the vault",
+                why: format!("{} is an agent identity, which only uses secrets", me.name),
+            });
+        }
         self.refuse_receive_only(me)?;
         let result = self.store.write(|db| {
             let roster = self.roster_for_write(db, me)?;
@@ -112,12 +129,17 @@ impl Vault {
         &self,
         me: &Unlocked,
         names: &[SecretName],
-        program: &str,
-        cwd: &str,
+        run: &ExecRun<'_>,
     ) -> Result<()> {
-        let event = Event::new("exec", names)
-            .with("program", program)
-            .with("cwd", cwd);
+        let mut event = Event::new("exec", names)
+            .with("program", run.program)
+            .with("cwd", run.cwd);
+        if let Some(reason) = run.reason {
+            event = event.with("reason", reason);
+        }
+        if let Some(via) = run.via {
+            event = event.with("via", via);
+        }
         match self.existing_audit_key(&self.store.read(), me, None)? {
             Some(key) => self.append_exec_log(&key, event.into_row(me)),
             None => self.store.write(|db| {

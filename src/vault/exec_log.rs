@@ -34,6 +34,9 @@ const FOLD_AT_BYTES: u64 = 256 * 1024;
 
 /// The layout of a chained line (`v`); 0 for lines written before it.
 const CHAINED: u8 = 1;
+/// A chained line that carries the digest of its names and detail, and
+/// may leave both out when they are the line before's.
+const COMPACT: u8 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Line {
@@ -46,7 +49,13 @@ struct Line {
     at: i64,
     identity: String,
     action: String,
-    names: String,
+    /// Hex digest of the names and detail (layout 2); both are left out
+    /// when the line before has the same digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    same: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    names: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
     mac: String,
 }
@@ -58,20 +67,26 @@ impl Vault {
         let make = |last: Option<&[u8]>| {
             // A last line that is not an entry names nothing; the fold
             // then reports that line, not this one.
-            let prev = last.and_then(|text| parse(text).ok()).map(|p| p.mac);
+            let last = last.and_then(|text| parse(text).ok());
+            let same = same_digest(&row);
+            let repeats = last
+                .as_ref()
+                .is_some_and(|l| l.same.as_ref() == Some(&same));
+            let prev = last.map(|p| p.mac);
             let mac = crypto::mac(
                 key,
                 &exec_log_chained_input(&self.id, &row, prev.as_deref()),
             );
             let line = Line {
-                v: CHAINED,
+                v: COMPACT,
                 prev: prev.map(hex::encode),
                 id: hex::encode(row.id),
                 at: row.at,
                 identity: row.identity.clone(),
                 action: row.action.clone(),
-                names: row.names.clone(),
-                detail: row.detail.clone(),
+                same: Some(same),
+                names: (!repeats).then(|| row.names.clone()),
+                detail: if repeats { None } else { row.detail.clone() },
                 mac: hex::encode(mac),
             };
             let mut text = serde_json::to_vec(&line).expect("a line serializes");
@@ -121,25 +136,31 @@ impl Vault {
     /// first line that fails is the error.
     pub(super) fn check_exec_log(&self, key: &Key, bytes: &[u8]) -> Result<Vec<AuditRow>> {
         let mut before: Option<Vec<u8>> = None;
+        let mut earlier: Option<AuditRow> = None;
         complete_lines(bytes)
             .map(|(line, text)| {
-                let parsed = parse(text).map_err(|why| self.exec_log_broken(line, why))?;
+                let mut parsed = parse(text).map_err(|why| self.exec_log_broken(line, why))?;
+                if parsed.chained && parsed.prev != before {
+                    return Err(self.exec_log_broken(
+                        line,
+                        "the line does not follow the line before it (lines were moved or removed)",
+                    ));
+                }
+                if !fill_in(&mut parsed, earlier.as_ref()) {
+                    return Err(self.exec_log_broken(
+                        line,
+                        "the line leaves out names that the line before it does not have",
+                    ));
+                }
                 let input = match parsed.chained {
-                    true => {
-                        if parsed.prev != before {
-                            return Err(self.exec_log_broken(
-                                line,
-                                "the line does not follow the line before it (lines were moved or removed)",
-                            ));
-                        }
-                        exec_log_chained_input(&self.id, &parsed.row, parsed.prev.as_deref())
-                    }
+                    true => exec_log_chained_input(&self.id, &parsed.row, parsed.prev.as_deref()),
                     false => exec_log_input(&self.id, &parsed.row),
                 };
                 crypto::verify_mac(key, &input, &parsed.mac).map_err(|_| {
                     self.exec_log_broken(line, "the entry does not match its authentication code")
                 })?;
                 before = Some(parsed.mac);
+                earlier = Some(parsed.row.clone());
                 Ok(parsed.row)
             })
             .collect()
@@ -149,9 +170,14 @@ impl Vault {
     /// which shows the log without unlocking).
     pub(super) fn pending_entries(&self) -> Result<Vec<AuditRow>> {
         let bytes = self.store.read_exec_log()?;
+        let mut earlier: Option<AuditRow> = None;
         Ok(complete_lines(&bytes)
             .filter_map(|(_, text)| parse(text).ok())
-            .map(|parsed| parsed.row)
+            .filter_map(|mut parsed| {
+                fill_in(&mut parsed, earlier.as_ref()).then_some(())?;
+                earlier = Some(parsed.row.clone());
+                Some(parsed.row)
+            })
             .collect())
     }
 }
@@ -174,6 +200,36 @@ fn complete_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
         .filter_map(|(i, line)| line.strip_suffix(b"\n").map(|line| (i + 1, line)))
 }
 
+/// The digest a compact line carries: of the entry's names and detail,
+/// hex, 16 bytes (it tells repeats apart; the MAC authenticates).
+fn same_digest(row: &AuditRow) -> String {
+    let mut fields = crate::crypto::FieldHasher::new("exec-log-same");
+    fields.field(row.names.as_bytes());
+    match &row.detail {
+        Some(detail) => fields.field(&[1]).field(detail.as_bytes()),
+        None => fields.field(&[0]),
+    };
+    hex::encode(&fields.finish()[..16])
+}
+
+/// Gives a compact line that left its names and detail out those of
+/// `earlier`, the entry of the line before; false when there is none, or
+/// its digest differs (the MAC check would fail too, but this names why).
+fn fill_in(parsed: &mut Parsed, earlier: Option<&AuditRow>) -> bool {
+    if !parsed.borrows {
+        return true;
+    }
+    let Some(earlier) = earlier else {
+        return false;
+    };
+    if parsed.same.as_deref() != Some(same_digest(earlier).as_str()) {
+        return false;
+    }
+    parsed.row.names = earlier.names.clone();
+    parsed.row.detail = earlier.detail.clone();
+    true
+}
+
 /// One line, read: the entry, its MAC, and for a chained line the MAC it
 /// names as its predecessor.
 struct Parsed {
@@ -181,6 +237,10 @@ struct Parsed {
     mac: Vec<u8>,
     chained: bool,
     prev: Option<Vec<u8>>,
+    /// The digest of names and detail (compact lines), as hex.
+    same: Option<String>,
+    /// A compact line that left its names and detail out.
+    borrows: bool,
 }
 
 fn parse(text: &[u8]) -> std::result::Result<Parsed, &'static str> {
@@ -192,10 +252,16 @@ fn parse(text: &[u8]) -> std::result::Result<Parsed, &'static str> {
         .ok_or(UNREADABLE)?;
     let mac = hex::decode(&line.mac).map_err(|_| UNREADABLE)?;
     let chained = match line.v {
-        0 if line.prev.is_none() => false,
-        CHAINED => true,
+        0 if line.prev.is_none() && line.same.is_none() => false,
+        CHAINED if line.same.is_none() => true,
+        COMPACT if line.same.is_some() => true,
         _ => return Err(UNREADABLE),
     };
+    // Before layout 2 every line has its names.
+    let borrows = line.names.is_none();
+    if borrows && line.v != COMPACT {
+        return Err(UNREADABLE);
+    }
     let prev = match line.prev {
         Some(prev) => Some(hex::decode(prev).map_err(|_| UNREADABLE)?),
         None => None,
@@ -204,13 +270,15 @@ fn parse(text: &[u8]) -> std::result::Result<Parsed, &'static str> {
         chained,
         prev,
         mac,
+        same: line.same,
+        borrows,
         row: AuditRow {
             id,
             seq: 0,
             at: line.at,
             identity: line.identity,
             action: line.action,
-            names: line.names,
+            names: line.names.unwrap_or_default(),
             detail: line.detail,
             prev: None,
             mac: Vec::new(),

@@ -142,13 +142,17 @@ fn roster_fields(
 ) {
     h.field(vault_id);
     for i in identities {
+        let agent = i.cert.agent_until.map(i64::to_be_bytes);
         h.field(&i.id)
             .field(i.name.as_bytes())
             .field(i.kind.as_bytes())
             .field(&i.public_key)
             .field(&i.cert.sign_public)
             .field(i.cert.role.as_bytes())
-            .field(&i.cert.certifier);
+            .field(&i.cert.certifier)
+            // An agent flag dropped or its end moved changes the view, so
+            // the certificate is verified again (and then fails).
+            .field(agent.as_ref().map_or(&[][..], |b| &b[..]));
     }
 }
 

@@ -24,6 +24,10 @@ use crate::store::{Db, IdentityRow};
 pub enum NewIdentity<'a> {
     Person(&'a Passphrase, KdfParams),
     Machine,
+    /// A machine identity certified as a coding agent until this time.
+    Agent {
+        until: i64,
+    },
 }
 
 impl Vault {
@@ -44,7 +48,7 @@ impl Vault {
                 seal::person_identity(&self.id, name, &secret, passphrase, kdf, now),
                 None,
             ),
-            NewIdentity::Machine => {
+            NewIdentity::Machine | NewIdentity::Agent { .. } => {
                 let id = crypto::random_bytes();
                 let token = AccessToken::generate(id);
                 let row = IdentityRow {
@@ -60,12 +64,23 @@ impl Vault {
                 (row, Some(token))
             }
         };
-        let event = Event::new("identity add", &[])
-            .with("identity", name.as_str())
-            .with("kind", row.kind.clone());
-        let sign_public = crypto::Signer25519::derive(&secret, &self.id).public();
-        let role = if admin { ROLE_ADMIN } else { ROLE_MEMBER };
         let mut row = row;
+        let mut event = Event::new("identity add", &[]).with("identity", name.as_str());
+        if let NewIdentity::Agent { until } = how {
+            // Bound into the certificate below: the agent cannot drop it.
+            row.cert.agent_until = Some(until);
+            event = event
+                .with("kind", "agent")
+                .with("expires", crate::time::format(until));
+        } else {
+            event = event.with("kind", row.kind.clone());
+        }
+        let sign_public = crypto::Signer25519::derive(&secret, &self.id).public();
+        let role = if admin && row.cert.agent_until.is_none() {
+            ROLE_ADMIN
+        } else {
+            ROLE_MEMBER
+        };
         row.cert = me.certify(&self.id, &row, &sign_public, role);
         let root = self.audited(me, event, |db, key, roster| {
             if !roster.is_admin(&me.id) {

@@ -34,6 +34,7 @@ use crate::model::{
 use crate::secret::Passphrase;
 use crate::store::{Db, IdentityRow, Reading, SecretRow, Snapshot, Store, VaultRow};
 
+pub use audit::ExecRun;
 pub use chain::merge_entry;
 pub use identities::NewIdentity;
 pub use import::Imported;
@@ -90,6 +91,7 @@ impl Vault {
             secret,
             wrap_keys: Default::default(),
             signer: Default::default(),
+            agent_until: None,
         };
         // The owner is the vault's root: its certificate signs itself.
         owner_row.cert = me.certificate_for(&id, &owner_row, trust::ROLE_ADMIN);
@@ -260,6 +262,7 @@ impl Vault {
                 signing_key: (!i.cert.sign_public.is_empty())
                     .then(|| show_pin(&pin_of(&i.cert.sign_public))),
                 kind: kind_of(&i),
+                expires: i.cert.agent_until,
                 name: IdentityName::stored(i.name),
                 created: i.created_at,
             })
@@ -311,7 +314,9 @@ fn without_notes(names: Vec<String>) -> Vec<(String, Option<String>)> {
 }
 
 fn kind_of(row: &IdentityRow) -> IdentityKind {
-    if row.kind == "machine" {
+    if row.kind == "machine" && row.cert.agent_until.is_some() {
+        IdentityKind::Agent
+    } else if row.kind == "machine" {
         IdentityKind::Machine
     } else {
         IdentityKind::Person

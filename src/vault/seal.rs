@@ -36,7 +36,7 @@ pub fn identity_aad(
     aad
 }
 
-/// A secret's value is bound to its environment too (format 4), so a
+/// A secret's value is bound to its environment too (format 5), so a
 /// value moved between environments by hand fails to open. A shared
 /// secret (empty environment) binds exactly what format 3 bound: its
 /// values open unchanged after the upgrade.
@@ -218,15 +218,18 @@ pub fn seal_machine_key(
 //
 // | row                  | signed by                    | statement binds |
 // |----------------------|------------------------------|-----------------|
-// | identity certificate | the identity that added it   | vault id, identity id, name, kind, X25519 key, signing key, role, certifier |
+// | identity certificate | the identity that added it   | vault id, identity id, name, kind, X25519 key, signing key, role, certifier, and for an agent its end |
 // | secret row           | a writer of the secret       | vault id, secret id, creator, id nonce, name, version, generation, SHA-256 of the sealed value, environment |
 // | managers list        | the creator or an admin      | vault id, secret id, epoch, the managers' ids |
 // | access row           | a writer of the secret       | vault id, secret id, grantee, version, generation, level, expiry, writer's X25519 key, SHA-256 of the wrapped key |
 // | audit key row        | its writer                   | vault id, grantee, writer's X25519 key, SHA-256 of the wrapped key |
 
-/// What an identity's certificate signs.
+/// What an identity's certificate signs. An agent's adds two parts (a
+/// label and its end), so a certificate signed for an agent never verifies
+/// once the flag is dropped or its end moved, and the certificates of
+/// every other identity read exactly as before agents existed.
 pub fn certificate_input(vault_id: &[u8; 16], row: &IdentityRow) -> Aad {
-    Aad::new("identity-cert")
+    let mut aad = Aad::new("identity-cert")
         .with(vault_id)
         .with(&row.id)
         .with(row.name.as_bytes())
@@ -234,7 +237,11 @@ pub fn certificate_input(vault_id: &[u8; 16], row: &IdentityRow) -> Aad {
         .with(&row.public_key)
         .with(&row.cert.sign_public)
         .with(row.cert.role.as_bytes())
-        .with(&row.cert.certifier)
+        .with(&row.cert.certifier);
+    if let Some(until) = row.cert.agent_until {
+        aad.part(b"agent").part(&until.to_be_bytes());
+    }
+    aad
 }
 
 /// The fields of a secret row its signature covers.
@@ -250,7 +257,7 @@ pub struct SecretStatement<'a> {
     pub sealed_value: &'a [u8],
 }
 
-/// The environment is signed (format 4): whoever can write the file cannot
+/// The environment is signed (format 5): whoever can write the file cannot
 /// move a dev secret into prod, or back, without a writer's signature.
 pub fn secret_input(vault_id: &[u8; 16], s: &SecretStatement<'_>) -> Aad {
     let mut aad = Aad::new("secret-row")

@@ -135,6 +135,7 @@ impl Vault {
         let owner = Grantee {
             id: me.id,
             public: me.public,
+            agent: false,
         };
         let key = Key::random();
         // The id is bound to its creator, so that nobody can later claim

@@ -13,6 +13,10 @@
 //!   the secret's writers at the secret's current generation; every change
 //!   raises the generation and re-signs them all, so an old row put back
 //!   beside new ones fails.
+//! - **Agents** (a machine certified as a coding agent, until a time the
+//!   certificate binds) are members that use and never write: no admin
+//!   role, and never among a secret's writers, whatever a managers list
+//!   or a secret's creator field says.
 //! - **Freshness**: this clone remembers the newest generation and
 //!   managers epoch it has seen of every secret (`trust_state`), and
 //!   refuses a state older than that.
@@ -39,6 +43,8 @@ pub(super) struct Member {
     /// other identities, after its owner's upgrade).
     pub sign: Vec<u8>,
     pub admin: bool,
+    /// A coding agent: it may use secrets, never write them.
+    pub agent: bool,
 }
 
 /// Every identity of the vault whose certificate chains to the root.
@@ -75,6 +81,7 @@ pub(super) fn verify_roster(vault_id: &[u8; 16], rows: &[IdentityRow]) -> Result
     let roots: Vec<&IdentityRow> = rows
         .iter()
         .filter(|r| r.cert.certifier == r.id && r.cert.role == ROLE_ADMIN)
+        .filter(|r| r.cert.agent_until.is_none())
         .filter(|r| {
             crypto::verify_signature(
                 &r.cert.sign_public,
@@ -116,7 +123,10 @@ pub(super) fn verify_roster(vault_id: &[u8; 16], rows: &[IdentityRow]) -> Result
             else {
                 continue;
             };
-            let role_ok = row.cert.role == ROLE_ADMIN || row.cert.role == ROLE_MEMBER;
+            let role_ok = match row.cert.agent_until {
+                None => row.cert.role == ROLE_ADMIN || row.cert.role == ROLE_MEMBER,
+                Some(_) => row.cert.role == ROLE_MEMBER && row.kind == "machine",
+            };
             if role_ok
                 && row.cert.certifier != row.id
                 && crypto::verify_signature(
@@ -151,7 +161,8 @@ fn member(row: &IdentityRow) -> Member {
     Member {
         name: row.name.clone(),
         sign: row.cert.sign_public.clone(),
-        admin: row.cert.role == ROLE_ADMIN,
+        admin: row.cert.role == ROLE_ADMIN && row.cert.agent_until.is_none(),
+        agent: row.cert.agent_until.is_some(),
     }
 }
 
@@ -222,9 +233,10 @@ pub(super) fn writers(
     name: &str,
     a: &Authority,
 ) -> Result<Writers> {
+    let writes = |id: &[u8; 16]| roster.members.get(id).is_some_and(|m| !m.agent);
     let creator = <[u8; 16]>::try_from(&a.creator[..])
         .ok()
-        .filter(|c| roster.members.contains_key(c))
+        .filter(|c| writes(c))
         .filter(|c| *c == roster.root || secret_id_for(c, &a.id_nonce) == *secret_id);
     let mut ids: Vec<[u8; 16]> = roster
         .members
@@ -243,7 +255,7 @@ pub(super) fn writers(
                 let input = managers_input(vault_id, secret_id, a.managers_epoch, &a.managers);
                 crypto::verify_signature(&m.sign, &input, &a.managers_sig).is_ok()
             });
-        if !signed || a.managers.len() % 16 != 0 {
+        if !signed || !a.managers.len().is_multiple_of(16) {
             return Err(Error::Untrusted(format!(
                 "secret {name}: its managers list is not signed by its creator or an admin"
             )));
@@ -251,7 +263,7 @@ pub(super) fn writers(
         for id in a.managers.chunks(16) {
             let id: [u8; 16] = id.try_into().expect("16-byte chunks");
             managers.push(id);
-            if roster.members.contains_key(&id) {
+            if writes(&id) {
                 ids.push(id);
             }
         }

@@ -38,11 +38,31 @@ pub struct Unlocked {
     /// The identity's signing key, derived when a write first needs it
     /// (exec never does).
     pub(super) signer: std::cell::OnceCell<crypto::Signer25519>,
+    /// For a coding agent, when its certificate ends (as the row says;
+    /// every read that hands on a value verifies the certificate).
+    pub(super) agent_until: Option<i64>,
 }
 
 impl Unlocked {
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// When this identity is a coding agent, the end of its certificate.
+    pub fn agent_until(&self) -> Option<i64> {
+        self.agent_until
+    }
+
+    /// Refuses an agent whose certificate has ended (a long-running
+    /// `vault mcp` asks before every call).
+    pub fn check_agent_time(&self) -> Result<()> {
+        match self.agent_until {
+            Some(until) if until <= crate::time::now() => Err(Error::AgentExpired {
+                identity: self.name.clone(),
+                at: crate::time::format(until),
+            }),
+            _ => Ok(()),
+        }
     }
 
     pub fn id(&self) -> &[u8; 16] {
@@ -71,6 +91,9 @@ impl Unlocked {
             certifier: self.id.to_vec(),
             sig: Vec::new(),
             claim: Vec::new(),
+            // An agent stays one, until the same time, whoever certifies
+            // it again (an admin taking over a removed one's certificates).
+            agent_until: row.cert.agent_until,
         };
         let sig = self
             .signer(vault_id)
@@ -162,14 +185,17 @@ impl Vault {
         if secret.public() != public {
             return Err(self.damaged(row));
         }
-        Ok(Unlocked {
+        let unlocked = Unlocked {
             id: row.id,
             name: row.name.clone(),
             secret,
             public,
             wrap_keys: RefCell::default(),
             signer: Default::default(),
-        })
+            agent_until: row.cert.agent_until,
+        };
+        unlocked.check_agent_time()?;
+        Ok(unlocked)
     }
 
     fn open_with_passphrase(
@@ -196,7 +222,7 @@ impl Vault {
     }
 
     fn open_with_token(&self, row: &IdentityRow, token: &AccessToken) -> Result<IdentitySecret> {
-        if kind_of(row) != IdentityKind::Machine || row.kdf.is_some() {
+        if kind_of(row) == IdentityKind::Person || row.kdf.is_some() {
             return Err(Error::WrongCredentialKind {
                 identity: row.name.clone(),
                 how: "a passphrase",

@@ -254,6 +254,7 @@ fn commands_are_offered_by_their_canonical_names() {
             "rotate",
             "delete",
             "exec",
+            "mcp",
             "grant",
             "revoke",
             "identity",

@@ -1,7 +1,7 @@
 //! Environments: one name, one secret per environment, each with its own
 //! data key and grants; the environment signed and sealed with the row, so
 //! an identity granted prod only cannot get a dev value by editing the
-//! file; and a format 3 file upgraded with every secret and grant kept.
+//! file; and an older file upgraded with every secret and grant kept.
 
 use crate::support::Env;
 
@@ -286,8 +286,9 @@ fn a_name_only_in_environments_asks_for_one() {
     );
 }
 
-/// Format 3's `secrets` as it was: no environment, names unique.
-const TO_FORMAT_3: &str = "\
+/// `secrets` as it was before environments: no environment, names
+/// unique (the file then says the format before `ENVIRONMENTS_FORMAT`).
+const TO_BEFORE_ENVIRONMENTS: &str = "\
     PRAGMA foreign_keys = OFF; CREATE TABLE secrets3 (id BLOB PRIMARY KEY CHECK (length(id) = 16), name TEXT NOT NULL UNIQUE, \
     service TEXT, description TEXT, version INTEGER NOT NULL, created_at INTEGER NOT NULL, \
     rotated_at INTEGER NOT NULL, expires_at INTEGER, needs_rotation INTEGER NOT NULL DEFAULT 0, \
@@ -300,10 +301,10 @@ const TO_FORMAT_3: &str = "\
     expires_at, needs_rotation, rotate_every, sealed_value, creator, id_nonce, generation, \
     managers, managers_epoch, managers_by, managers_sig, signer, sig FROM secrets; \
     DROP TABLE secrets; ALTER TABLE secrets3 RENAME TO secrets; \
-    CREATE INDEX secrets_by_service ON secrets (service); PRAGMA user_version = 3;";
+    CREATE INDEX secrets_by_service ON secrets (service);";
 
 #[test]
-fn a_format_3_file_upgrades_keeping_every_secret_and_grant() {
+fn a_file_from_before_environments_upgrades_keeping_every_secret_and_grant() {
     let env = Env::init();
     env.add("A", "value-of-a-1");
     env.add("B", "value-of-b-1");
@@ -314,11 +315,14 @@ fn a_format_3_file_upgrades_keeping_every_secret_and_grant() {
         .success();
     let token = out.stdout.trim().to_owned();
     env.owner_runs(&["grant", "A", "B", "--to", "ci"]);
-    env.sql(TO_FORMAT_3);
+    let before = vault::store::ENVIRONMENTS_FORMAT - 1;
+    env.sql(&format!(
+        "{TO_BEFORE_ENVIRONMENTS} PRAGMA user_version = {before};"
+    ));
     let count = |table: &str| env.int(table, "count(*)", "1");
     assert_eq!((count("secrets"), count("access")), (2, 4));
-    assert_eq!(env.int("pragma_user_version", "user_version", "1"), 3);
-    // A format 3 blob of the git history still reads as text, untouched.
+    assert_eq!(env.int("pragma_user_version", "user_version", "1"), before);
+    // A blob of the git history from before still reads as text, untouched.
     let old = env.path().join("old.db");
     std::fs::copy(&env.vault, &old).unwrap();
     let before = std::fs::read(&old).unwrap();

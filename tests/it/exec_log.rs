@@ -174,18 +174,25 @@ fn entries_folded_before_are_not_recorded_twice() {
 fn a_large_log_is_folded_by_exec_itself() {
     let env = Env::init();
     env.add("A", "value-a-123");
-    // Each run records its working directory: one about 3.8 KB long makes
-    // each line as long, so some seventy runs pass the 256 KiB mark.
-    let mut cwd = env.path().to_owned();
-    for _ in 0..15 {
-        cwd.push("d".repeat(250));
-    }
-    std::fs::create_dir_all(&cwd).unwrap();
+    // Each run records its working directory: two about 3.8 KB long,
+    // taken in turn (a repeat would be written as a short line), make each
+    // line as long, so some seventy runs pass the 256 KiB mark.
+    let dirs: Vec<std::path::PathBuf> = ["d", "e"]
+        .iter()
+        .map(|c| {
+            let mut cwd = env.path().to_owned();
+            for _ in 0..15 {
+                cwd.push(c.repeat(250));
+            }
+            std::fs::create_dir_all(&cwd).unwrap();
+            cwd
+        })
+        .collect();
     let mut runs = 0;
     while runs < 200 {
         env.vault(&["exec", "--mask", "never", "--only", "A", "--", "true"])
             .passphrase()
-            .current_dir(&cwd)
+            .current_dir(&dirs[runs % 2])
             .run()
             .success()
             .stderr_is("");
@@ -195,8 +202,104 @@ fn a_large_log_is_folded_by_exec_itself() {
         }
     }
     assert!(runs > 60 && runs < 200, "folded after {runs} runs");
-    assert_eq!(table_count(&env), 2 + runs);
-    intact(&env, 2 + runs as usize);
+    assert_eq!(table_count(&env), 2 + runs as i64);
+    intact(&env, 2 + runs);
+}
+
+/// A job run again and again with the same secrets in the same place
+/// grows the log by a short line per run, not by its list of names: the
+/// line leaves out what the line before says, and the fold reads it back.
+#[test]
+fn repeated_runs_add_short_lines_and_fold_with_every_name() {
+    let env = Env::init();
+    let names: Vec<String> = (0..60)
+        .map(|i| format!("A_FAIRLY_LONG_SECRET_NAME_{i:02}"))
+        .collect();
+    let import: String = names
+        .iter()
+        .map(|n| format!("{n}=value-of-{n}\n"))
+        .collect();
+    let file = env.path().join("names.env");
+    std::fs::write(&file, import).unwrap();
+    env.vault(&["import", file.to_str().unwrap()])
+        .passphrase()
+        .run()
+        .success();
+    let run = || {
+        env.vault(&["exec", "--mask", "never", "--", "true"])
+            .passphrase()
+            .run()
+            .success()
+            .stderr_is("");
+    };
+    run();
+    let first = std::fs::metadata(env.exec_log_path()).unwrap().len();
+    assert!(
+        first > 1_700,
+        "the first line has every name: {first} bytes"
+    );
+    for _ in 0..20 {
+        run();
+    }
+    let log = env.exec_log();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 21);
+    for line in &lines[1..] {
+        assert!(line.len() < 400, "a repeat is short: {} bytes", line.len());
+        assert!(!line.contains("A_FAIRLY_LONG"), "{line}");
+    }
+    intact(&env, 23);
+    // Pending entries show their names before the fold, and keep them after.
+    let every = serde_json::to_string(&names).unwrap();
+    let before = shown(&env);
+    assert_eq!(before.len(), 23);
+    assert!(
+        before[2..]
+            .iter()
+            .all(|l| l.ends_with(&format!("exec {every}"))),
+        "{before:?}"
+    );
+    env.add("LAST", "value-l-123");
+    assert!(!env.exec_log_path().exists());
+    let after = shown(&env);
+    assert_eq!(after[..23], before[..]);
+    intact(&env, 24);
+}
+
+/// A short line whose digest was changed by hand (to borrow another
+/// selection's names) is pinpointed: it names no line it repeats.
+#[test]
+fn a_short_line_with_another_digest_is_pinpointed() {
+    let env = Env::init();
+    env.add("A", "value-a-123");
+    env.add("B", "value-b-123");
+    exec(&env, "A");
+    exec(&env, "A");
+    exec(&env, "B");
+    let log = env.exec_log();
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(!lines[1].contains("\"names\""), "{}", lines[1]);
+    let b: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+    let mut edited: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    edited["same"] = b["same"].clone();
+    let edited = format!("{}\n{}\n{}\n", lines[0], edited, lines[2]);
+    std::fs::write(env.exec_log_path(), &edited).unwrap();
+    let hint = broken_hint(&env);
+    let message =
+        "exec log broken at line 2: the line leaves out names that the line before it does not have";
+    env.refuses(
+        env.vault(&["audit", "verify"]).passphrase(),
+        2,
+        message,
+        Some(&hint),
+    );
+    env.refuses(
+        env.vault(&["add", "C"]).passphrase().stdin("value-c-123"),
+        2,
+        message,
+        Some(&hint),
+    );
+    assert_eq!(env.exec_log(), edited);
 }
 
 #[test]

@@ -89,9 +89,10 @@ fn explain_json_has_the_documented_shape_and_no_value() {
             "command": null,
             "masking": { "on": true, "why": "stdout or stderr is not a terminal" },
             "secrets": [
-                { "variable": "PIN", "secret": "PIN", "fate": "injected", "text": "injected, too short to mask (under 6 bytes)" },
-                { "variable": "TOKEN", "secret": "API_KEY", "fate": "injected", "text": "injected, from API_KEY, masked" },
+                { "variable": "PIN", "secret": "PIN", "fate": "injected", "file": false, "text": "injected, too short to mask (under 6 bytes)" },
+                { "variable": "TOKEN", "secret": "API_KEY", "fate": "injected", "file": false, "text": "injected, from API_KEY, masked" },
             ],
+            "rendered": [],
             "refused": null,
         })
     );

@@ -8,6 +8,7 @@
 mod support;
 
 mod add;
+mod agents;
 mod audit;
 mod audit_verify;
 mod check;
@@ -20,6 +21,9 @@ mod environments_git;
 mod exec;
 mod exec_ci;
 mod exec_core;
+mod exec_files;
+mod exec_files_refuse;
+mod exec_files_tools;
 mod exec_log;
 mod exec_mask;
 mod exec_mask_shapes;
@@ -40,6 +44,8 @@ mod list;
 mod man;
 mod manifest;
 mod manifest_errors;
+mod mcp;
+mod mcp_setup;
 mod metadata;
 mod mistakes;
 mod process_safety;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// SQL that takes a vault back to format 2's columns (a file written
-/// before signatures).
+/// before signatures), dropping the later formats' columns too.
 pub const DROP_FORMAT_3: &str = "\
     ALTER TABLE identities DROP COLUMN sign_public; ALTER TABLE identities DROP COLUMN role; \
     ALTER TABLE identities DROP COLUMN certifier; ALTER TABLE identities DROP COLUMN cert_sig; \
@@ -19,7 +19,7 @@ pub const DROP_FORMAT_3: &str = "\
     ALTER TABLE secrets DROP COLUMN managers_epoch; ALTER TABLE secrets DROP COLUMN managers_by; \
     ALTER TABLE secrets DROP COLUMN managers_sig; ALTER TABLE secrets DROP COLUMN signer; \
     ALTER TABLE secrets DROP COLUMN sig; ALTER TABLE access DROP COLUMN signer; \
-    ALTER TABLE access DROP COLUMN sig;";
+    ALTER TABLE access DROP COLUMN sig; ALTER TABLE identities DROP COLUMN agent_until;";
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 /// The hint when there is nothing to unlock with: a token first (CI).

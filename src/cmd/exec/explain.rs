@@ -5,10 +5,11 @@
 
 use std::path::Path;
 
+use super::files::Rendered;
 use super::plan::{Entry, Fate, Plan, EXPIRY_WARNING_SECS};
 use super::MaskDecision;
 use crate::error::Error;
-use crate::model::{name_danger, shown};
+use crate::model::{name_danger, shown, SecretName};
 use crate::process::MIN_LEN;
 use crate::time;
 
@@ -101,23 +102,47 @@ pub fn render(
     program: Option<&Path>,
 ) -> String {
     let mut out = header(identity, masking, program);
-    if plan.entries.is_empty() {
+    if plan.entries.is_empty() && plan.rendered.is_empty() {
         out.push_str("no secret selected\n");
         return out;
     }
-    let width = plan.entries.iter().map(|e| e.var.len()).max().unwrap_or(0);
+    let vars = plan.entries.iter().map(|e| &e.var);
+    let width = vars
+        .chain(plan.rendered.iter().map(|r| &r.var))
+        .map(|var| var.len())
+        .max()
+        .unwrap_or(0);
     for entry in &plan.entries {
         let what = describe(entry, plan.now, identity, masking.on);
         out.push_str(&format!("{:<width$}  {what}\n", shown(&entry.var)));
     }
+    for rendered in &plan.rendered {
+        let what = describe_rendered(rendered, masking.on);
+        out.push_str(&format!("{:<width$}  {what}\n", shown(&rendered.var)));
+    }
     out
+}
+
+/// A `--render` variable, for `--explain`.
+fn describe_rendered(rendered: &Rendered, masking: bool) -> String {
+    let mut text = format!("a memory file rendered from {}", shown(&rendered.template));
+    if !rendered.secrets.is_empty() {
+        let names: Vec<&str> = rendered.secrets.iter().map(SecretName::as_str).collect();
+        text.push_str(&format!(" with {}", shown(&names.join(", "))));
+        if masking {
+            text.push_str(", masked");
+        }
+    }
+    text
 }
 
 /// `--explain --json`: `{"identity", "command" (the program's path, or
 /// null), "masking": {"on", "why"}, "secrets": [{"variable", "secret",
-/// "fate", "text"}], "refused": null or {"error", "hint"}}`. `fate` is one
-/// of `injected`, `kept`, `expired`, `grant_expired`, `not_granted`;
-/// `text` says the same for people, as the plain report does.
+/// "fate", "file", "text"}], "rendered": [{"variable", "template",
+/// "secrets", "text"}], "refused": null or {"error", "hint"}}`. `fate` is
+/// one of `injected`, `kept`, `expired`, `grant_expired`, `not_granted`;
+/// `file` is true for a `--file` variable; `text` says the same for
+/// people, as the plain report does.
 pub struct Report {
     value: serde_json::Value,
 }
@@ -130,6 +155,7 @@ impl Report {
                 "command": program.map(|p| p.display().to_string()),
                 "masking": { "on": masking.on, "why": masking.why },
                 "secrets": [],
+                "rendered": [],
                 "refused": null,
             }),
         }
@@ -156,11 +182,25 @@ impl Report {
                     "variable": entry.var,
                     "secret": entry.secret.as_str(),
                     "fate": fate,
+                    "file": entry.as_file,
                     "text": describe(entry, plan.now, &identity, masking),
                 })
             })
             .collect();
         self.value["secrets"] = serde_json::Value::Array(secrets);
+        let rendered: Vec<serde_json::Value> = plan
+            .rendered
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "variable": r.var,
+                    "template": r.template,
+                    "secrets": r.secrets,
+                    "text": describe_rendered(r, masking),
+                })
+            })
+            .collect();
+        self.value["rendered"] = serde_json::Value::Array(rendered);
         self.value
     }
 
@@ -175,6 +215,9 @@ impl Report {
 
 fn describe(entry: &Entry<'_>, now: i64, identity: &str, masking: bool) -> String {
     let mut parts: Vec<String> = vec![match entry.fate {
+        Fate::Inject if entry.as_file => {
+            "injected as a memory file (the variable holds its path)".into()
+        }
         Fate::Inject => "injected".into(),
         Fate::Kept => "kept from the environment (--no-override)".into(),
         Fate::Expired => format!(

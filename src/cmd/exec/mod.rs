@@ -8,9 +8,14 @@
 //! removed from the program's environment; it sees `VAULT_EXEC=1`.
 
 mod explain;
+mod files;
 mod manifest;
 mod plan;
+mod prepare;
 mod select;
+mod template;
+
+pub use prepare::prepare;
 
 use std::ffi::{OsStr, OsString};
 use std::io::IsTerminal;
@@ -42,6 +47,11 @@ pub struct Request {
     /// `--environment`.
     pub environment: Option<String>,
     pub mask: MaskMode,
+    /// `--reason`: recorded in the audit log; an agent must give one.
+    pub reason: Option<String>,
+    /// `--file` and `--render` (whose `--file` mappings are also in
+    /// `renames`).
+    pub files: files::Files,
     pub command: Vec<OsString>,
 }
 
@@ -56,6 +66,12 @@ impl Request {
             }
             renames.push((target, secret));
         }
+        let files = files::Files::parse(
+            &args.file,
+            &args.render,
+            &args.allow_dangerous,
+            &mut renames,
+        )?;
         Ok(Request {
             only,
             services: args.service,
@@ -68,16 +84,53 @@ impl Request {
             json: args.json,
             environment: args.environment,
             mask: args.mask,
+            reason: reason(args.reason)?,
+            files,
             command: args.command,
         })
     }
 }
 
 impl Request {
-    /// No `--only`, `--service` or `--env`: every granted secret.
+    /// No `--only`, `--service`, `--env`, `--file` or `--render`: every
+    /// granted secret.
     fn selects_everything(&self) -> bool {
-        self.only.is_empty() && self.services.is_empty() && self.renames.is_empty()
+        self.only.is_empty()
+            && self.services.is_empty()
+            && self.renames.is_empty()
+            && self.files.is_empty()
     }
+}
+
+/// The longest `--reason` the audit log keeps.
+pub const MAX_REASON: usize = 1000;
+
+/// A reason, trimmed; empty counts as none.
+pub fn reason(text: Option<String>) -> Result<Option<String>> {
+    let Some(text) = text else { return Ok(None) };
+    let text = text.trim();
+    if text.chars().count() > MAX_REASON {
+        return Err(Error::Usage(format!(
+            "--reason is longer than {MAX_REASON} characters"
+        )));
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
+/// The rules an agent identity's exec follows: output always masked, and
+/// a reason for every run (`--explain` runs nothing and needs none).
+fn agent_rules(request: &Request, identity: &str) -> Result<()> {
+    let rule = if request.mask == MaskMode::Never {
+        "always runs with masking: --mask never is refused"
+    } else if request.reason.is_none() && !request.explain {
+        "must say why it runs a command: --reason is missing"
+    } else {
+        return Ok(());
+    };
+    Err(Error::AgentRule {
+        identity: identity.to_owned(),
+        rule,
+    })
 }
 
 /// `TARGET=SECRET`: TARGET must be a safe variable name, SECRET a name.
@@ -101,7 +154,13 @@ pub struct MaskDecision {
 /// `--mask auto` masks when output is not a terminal, and at a terminal too
 /// when `CI` says this is a CI job (some runners give jobs a
 /// pseudo-terminal): GitHub Actions, GitLab, CircleCI and Buildkite set it.
-fn decide_masking(mode: MaskMode, env: &[(OsString, OsString)]) -> MaskDecision {
+fn decide_masking(mode: MaskMode, env: &[(OsString, OsString)], agent: bool) -> MaskDecision {
+    if agent {
+        return MaskDecision {
+            on: true,
+            why: "an agent identity's output is always masked",
+        };
+    }
     let terminals = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let (on, why) = match mode {
         MaskMode::Never => (false, "--mask never"),
@@ -135,6 +194,10 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
 
     let (vault, environment) = session.open_in(request.environment.as_deref())?;
     let me = session.unlock(&vault)?;
+    let agent = me.agent_until().is_some();
+    if agent {
+        agent_rules(&request, me.name())?;
+    }
     vault.sign_if_unsigned(&me)?;
     // Selecting and decrypting read one state of the file, even if another
     // command writes meanwhile. (Not held over unlocking, which may wait
@@ -144,20 +207,21 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     let identity = crate::model::shown(me.name()).into_owned();
     // Secrets not granted matter only to --explain and to telling an
     // unknown --service from one with nothing granted.
-    let whole_vault = request.explain || !request.services.is_empty();
+    let whole_vault =
+        request.explain || !request.services.is_empty() || request.files.needs_catalog();
     let grants = vault.grants(&me)?;
     let catalog = if whole_vault {
         vault.catalog(&me)?
     } else {
         grants.catalog()
     };
-    let masking = decide_masking(request.mask, &session.env);
+    let masking = decide_masking(request.mask, &session.env, agent);
     // --explain explains a selection exec would refuse, instead of
     // refusing it: that is when the user needs it.
     let in_project = manifest::applies(
         session.manifest.as_ref(),
         &request.only,
-        !request.services.is_empty() || !request.renames.is_empty(),
+        !request.services.is_empty() || !request.renames.is_empty() || !request.files.is_empty(),
     );
     let mut view = None;
     let selected = match session.manifest.as_ref().filter(|_| in_project) {
@@ -168,18 +232,23 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
             }),
         None => select::select(&request, &catalog, &identity),
     };
-    let chosen = selected.and_then(|selection| {
-        let (secrets, skipped) = vault.decrypt(&me, grants, &selection.wanted())?;
-        match skipped
+    let chosen = selected.and_then(|mut selection| {
+        let files = &request.files;
+        files.check_catalog(&catalog, &identity)?;
+        files.keep_out_of_environment(&mut selection, &request.only, &request.renames);
+        let (secrets, skipped) = vault.decrypt(&me, grants, &files.wanted(selection.wanted()))?;
+        if let Some(s) = skipped
             .iter()
             .find(|s| selection.explicit.contains(&s.name))
         {
-            Some(s) => Err(Error::Selection(format!(
+            return Err(Error::Selection(format!(
                 "the access of {identity} to {} has expired",
                 s.name
-            ))),
-            None => Ok((selection, secrets, skipped)),
+            )));
         }
+        let now = crate::time::now();
+        files.check_decrypted(&secrets, &skipped, &identity, request.allow_expired, now)?;
+        Ok((selection, secrets, skipped))
     });
     drop(catalog);
     drop(reading);
@@ -233,10 +302,14 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         view.refusal()?;
     }
     refuse_dangerous(&plan, &request)?;
+    if agent {
+        prepare::refuse_unmaskable(&plan)?;
+    }
     let expired: Vec<&SecretName> = plan.with_fate(Fate::Expired).map(|e| &e.secret).collect();
     if !expired.is_empty() {
         return Err(Error::Expired(super::join_names(&expired)));
     }
+    let memory = request.files.open(&plan, &secrets)?;
     explain::notes(&plan, &identity, masking.on);
     if selection.vars.is_empty() && request.selects_everything() && view.is_none() {
         eprintln!(
@@ -248,12 +321,15 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         eprintln!("warning: running inside another vault exec");
     }
     let program_name = request.command.first().ok_or(Error::NoCommand)?;
-    record(&vault, &me, &plan, program_name);
+    record(&vault, &me, &plan, program_name, request.reason.as_deref());
     drop(me);
     drop(vault);
 
     let masking = if masking.on {
-        Values::new(plan.injected()).map(|values| Masking {
+        // An agent transforms what it handles: its masker also knows each
+        // value's encodings (base64, hex, URL-encoding).
+        let values = plan.injected().chain(request.files.mask_values(&secrets));
+        Values::new(values, agent).map(|values| Masking {
             values,
             pty_allowed: !test_no_pty(session),
         })
@@ -264,12 +340,15 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     if let Some(view) = &view {
         view.apply(&mut env, request.no_override);
     }
+    files::set_paths(&mut env, &memory);
     let launch = Launch {
         program: program.ok_or(Error::NoCommand)?,
         env,
         argv: request.command,
+        files: memory.into_iter().map(|(_, file)| file).collect(),
     };
     drop(plan);
+    drop(request.files);
     drop(secrets);
     process::run(launch, masking)
 }
@@ -299,17 +378,24 @@ fn refuse_dangerous(plan: &Plan<'_>, request: &Request) -> Result<()> {
 /// program as typed (never its arguments) and the working directory. A
 /// vault that cannot record it (read-only, or locked by another command for
 /// too long) warns once and runs the program anyway.
-fn record(vault: &Vault, me: &Unlocked, plan: &Plan<'_>, program: &OsStr) {
+fn record(vault: &Vault, me: &Unlocked, plan: &Plan<'_>, program: &OsStr, reason: Option<&str>) {
     let mut names: Vec<SecretName> = plan
         .with_fate(Fate::Inject)
         .map(|e| e.secret.clone())
+        .chain(plan.rendered.iter().flat_map(|r| r.secrets.iter().cloned()))
         .collect();
     names.sort();
     names.dedup();
     let cwd = std::env::current_dir()
         .map(|d| d.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if let Err(e) = vault.record_exec(me, &names, &program.to_string_lossy(), &cwd) {
+    let run = crate::vault::ExecRun {
+        program: &program.to_string_lossy(),
+        cwd: &cwd,
+        reason,
+        via: None,
+    };
+    if let Err(e) = vault.record_exec(me, &names, &run) {
         eprintln!("warning: this run is not recorded in the audit log: {e}");
     }
 }

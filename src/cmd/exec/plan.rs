@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
+use super::files::Rendered;
 use super::select::Selection;
 use super::Request;
 use crate::env;
@@ -42,6 +43,8 @@ pub struct Entry<'a> {
     pub fate: Fate,
     /// The decrypted secret, for the fates that have one.
     pub value: Option<&'a Decrypted>,
+    /// Given as a memory file (`--file`): the variable holds its path.
+    pub as_file: bool,
 }
 
 impl Entry<'_> {
@@ -56,6 +59,8 @@ pub struct Plan<'a> {
     /// variables (and only the kept few under `--clean-env`).
     base: BTreeMap<OsString, OsString>,
     pub now: i64,
+    /// Each `--render`: its variable, template and secrets.
+    pub rendered: Vec<Rendered>,
 }
 
 impl<'a> Plan<'a> {
@@ -87,6 +92,7 @@ impl<'a> Plan<'a> {
                 secret: secret.clone(),
                 fate,
                 value,
+                as_file: request.files.is_file(var),
             });
         }
         for name in &selection.not_granted {
@@ -95,10 +101,17 @@ impl<'a> Plan<'a> {
                 secret: name.clone(),
                 fate: Fate::NotGranted,
                 value: None,
+                as_file: false,
             });
         }
         entries.sort_by(|a, b| a.var.cmp(&b.var));
-        Plan { entries, base, now }
+        let rendered = request.files.rendered();
+        Plan {
+            entries,
+            base,
+            now,
+            rendered,
+        }
     }
 
     pub fn with_fate(&self, fate: Fate) -> impl Iterator<Item = &Entry<'a>> {
@@ -111,11 +124,12 @@ impl<'a> Plan<'a> {
             .filter_map(|e| e.value.map(|v| (v.name.as_str(), v.value.expose())))
     }
 
-    /// The program's whole environment.
+    /// The program's whole environment, but for the paths of memory
+    /// files (`--file`), whose values never enter it.
     pub fn environment(&self) -> BTreeMap<OsString, OsString> {
         let mut vars = self.base.clone();
         vars.insert(env::EXEC_MARKER.into(), "1".into());
-        for entry in self.with_fate(Fate::Inject) {
+        for entry in self.with_fate(Fate::Inject).filter(|e| !e.as_file) {
             if let Some(v) = entry.value {
                 vars.insert(
                     entry.var.clone().into(),

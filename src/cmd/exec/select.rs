@@ -50,7 +50,7 @@ pub fn select(request: &Request, catalog: &[CatalogEntry], me: &str) -> Result<S
             selection.not_granted.insert(s.name.clone());
         }
     };
-    if request.only.is_empty() && request.services.is_empty() && request.renames.is_empty() {
+    if request.selects_everything() {
         for secret in catalog {
             own(secret, &mut selection);
         }
