@@ -79,7 +79,7 @@ impl Error {
             Error::InvalidIdentityName { .. } => {
                 "identity names use letters, digits and . _ - @, starting with a letter or digit".into()
             }
-            Error::SecretExists(n) => format!("to replace its value, use `vault rotate {n}`"),
+            Error::SecretExists(n) => format!("to replace its value, use `vault rotate {}`", command_for(n)),
             Error::RenameTaken(_) => "choose another name, or delete that secret first".into(),
             Error::NoSecret(_) => "`vault list` shows the names".into(),
             Error::NotInEnvironment { name, environment, found } => {
@@ -139,14 +139,7 @@ impl Error {
             Error::TokenUnknownIdentity => "the identity may have been removed; ask for a new token".into(),
             // Using a secret needs use access, which any manager can grant.
             Error::NotPermitted { identity, action: "use", secret, .. } => {
-                // A secret of an environment is named `NAME (ENV)`.
-                let line = match secret.split_once(" (") {
-                    Some((name, env)) => format!(
-                        "vault grant {name} --environment {} --to {identity}",
-                        env.trim_end_matches(')')
-                    ),
-                    None => format!("vault grant {secret} --to {identity}"),
-                };
+                let line = format!("vault grant {} --to {identity}", command_for(secret));
                 format!("an identity that manages {secret} can grant it: `{line}`")
             }
             Error::NotPermitted { .. } => "ask an identity that manages it to do this, or to grant you manage access".into(),
@@ -237,5 +230,14 @@ impl Error {
             Error::TemplateSecret { error, .. } => return error.hint(),
             _ => return None,
         })
+    }
+}
+
+/// A secret as a command line names it: `NAME`, or `NAME --environment
+/// ENV` for the secret messages call `NAME (ENV)` (`model::label`).
+fn command_for(label: &str) -> String {
+    match label.split_once(" (") {
+        Some((name, env)) => format!("{name} --environment {}", env.trim_end_matches(')')),
+        None => label.to_owned(),
     }
 }

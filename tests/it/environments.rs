@@ -241,7 +241,7 @@ fn commands_act_on_the_secret_of_their_environment() {
             .stdin("x-value"),
         2,
         "a secret named K (prod) already exists",
-        Some("to replace its value, use `vault rotate K (prod)`"),
+        Some("to replace its value, use `vault rotate K --environment prod`"),
     );
     // delete never falls back to the shared secret.
     env.refuses(
