@@ -143,6 +143,25 @@ impl Fixture {
         c
     }
 
+    /// A project directory whose `vault.toml` declares `S0`..`S{n-1}`,
+    /// each with a rule its value passes; exec run there selects by it.
+    pub fn project_with_manifest(&self, n: usize) -> PathBuf {
+        let project = self.0.root.join("project");
+        std::fs::create_dir_all(&project).unwrap();
+        let mut text = String::from("[project]\nenvironment = \"prod\"\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "\n[vars.S{i}]\ndescription = \"secret number {i} of the benchmark\"\n\
+                 pattern = \"^[0-9a-f]{{32}}$\"\nmin_length = 32\ndeny = [\"changeme\", \"xxx\"]\n"
+            ));
+        }
+        std::fs::write(project.join("vault.toml"), text).unwrap();
+        // A project's manifest is older than the kernel's clock tick: only
+        // then is its parsed form kept (see src/manifest/cache.rs).
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        project
+    }
+
     /// A data directory no run has used: a clone with no trust state.
     pub fn fresh_dir(&self, i: usize) -> std::path::PathBuf {
         let nanos = std::time::SystemTime::now()

@@ -48,7 +48,15 @@ fn main() {
     println!("# vault benchmarks\n");
     println!("{}\n", runner::machine());
     println!("Binary: {}\n", fixture::vault_bin().display());
+    // `VAULT_BENCH_MANIFEST=1`: only the manifest table.
+    if std::env::var_os("VAULT_BENCH_MANIFEST").is_some() {
+        exec_with_manifest(if full { 100 } else { 10 }, rounds);
+        return;
+    }
     exec_vs_floor(sizes, rounds, full);
+    if only.is_none() {
+        exec_with_manifest(if full { 100 } else { 10 }, rounds);
+    }
     if full && only.is_none() {
         writes_do_not_grow(&[1_000, 100_000], 21);
         listing(&[10_000, 100_000], 11);
@@ -156,6 +164,44 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
     if full {
         let argon = fixture::argon2_default_ms();
         println!("\nArgon2id with the default parameters alone, in process: {argon:.1} ms (median of 5).\n");
+    }
+    println!();
+}
+
+/// 1b: exec in a project whose manifest declares every secret (a
+/// description, a pattern, a length and a deny list each), against exec
+/// of the same secrets with no manifest: what reading and applying the
+/// manifest costs.
+fn exec_with_manifest(n: usize, rounds: usize) {
+    println!("## exec with a {n}-variable manifest\n");
+    println!("Each variable has a description, a pattern, a length and a deny list.\n");
+    println!("| secrets | command | median ms | over no manifest ms |");
+    println!("|---:|---|---:|---:|");
+    let fx = Fixture::build(n, 1, false);
+    let project = fx.project_with_manifest(n);
+    let mut cases = vec![
+        Case::new("exec, access token, no manifest", {
+            let fx = fx.clone();
+            move |_| fx.vault_as_ci(&["exec", "--mask", "never", "--", "/bin/true"])
+        }),
+        Case::new("exec, access token, manifest", {
+            let fx = fx.clone();
+            move |_| {
+                let mut c = fx.vault_as_ci(&["exec", "--mask", "never", "--", "/bin/true"]);
+                c.current_dir(&project);
+                c
+            }
+        }),
+    ];
+    let stats = compare(&mut cases, rounds);
+    let base = stats[0].median_ms;
+    for (case, s) in cases.iter().zip(&stats) {
+        println!(
+            "| {n} | {} | {:.3} | {:+.3} |",
+            case.label,
+            s.median_ms,
+            s.median_ms - base
+        );
     }
     println!();
 }

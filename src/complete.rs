@@ -25,6 +25,7 @@ use clap_complete::CompleteEnv;
 use crate::cli::{Cli, Shell};
 use crate::env;
 use crate::error::exit;
+use crate::manifest::{Locate, Manifest};
 use crate::vault::{NameKind, Vault};
 
 /// The scripts kept under `completions/`, named where each shell (or its
@@ -60,10 +61,15 @@ pub fn run_if_requested(args: &[OsString]) -> Option<ExitCode> {
         return None;
     }
     let words: Vec<&OsString> = args.iter().skip_while(|a| *a != "--").skip(1).collect();
-    let vault = Arc::new(vault_path(&words));
-    let line = Arc::new(ProgramLine::from_words(&words));
     let current_dir = std::env::current_dir().ok();
-    let answered = CompleteEnv::with_factory(move || command(&vault, &line))
+    let manifest = project_manifest(&words, current_dir.as_deref());
+    let vault = Arc::new(vault_path(&words, manifest.as_ref()));
+    let line = Arc::new(ProgramLine::from_words(&words));
+    let names = Arc::new(Names {
+        vault,
+        manifest: manifest.map(Arc::new),
+    });
+    let answered = CompleteEnv::with_factory(move || command(&names, &line))
         .var(env::COMPLETE)
         .bin("vault")
         .completer("vault")
@@ -111,9 +117,31 @@ fn zsh_autoloadable(script: String) -> String {
     script.replacen(REGISTER, BOTH, 1)
 }
 
+/// Where completion takes names from: the vault, and the project's
+/// manifest (its variables after `exec --only`, its environments).
+struct Names {
+    vault: Arc<PathBuf>,
+    manifest: Option<Arc<Manifest>>,
+}
+
+/// The manifest the command line would use (`VAULT_MANIFEST`, else
+/// `vault.toml` here or above), unless it says `--no-manifest`; none when
+/// it cannot be read: completion never prints an error.
+fn project_manifest(words: &[&OsString], current_dir: Option<&Path>) -> Option<Manifest> {
+    if words.iter().any(|w| *w == "--no-manifest") {
+        return None;
+    }
+    let how = match env::var(env::MANIFEST) {
+        Some(path) => Locate::At(path.into()),
+        None => Locate::Search(current_dir?.to_owned()),
+    };
+    Manifest::locate(how, None).ok().flatten()
+}
+
 /// The vault the command line being completed names (`--vault PATH` or
-/// `--vault=PATH`), else `VAULT_PATH`, else the default location.
-fn vault_path(words: &[&OsString]) -> PathBuf {
+/// `--vault=PATH`), else `VAULT_PATH`, else the manifest's, else the
+/// default location.
+fn vault_path(words: &[&OsString], manifest: Option<&Manifest>) -> PathBuf {
     let before_current = &words[..words.len().saturating_sub(1)];
     let mut iter = before_current.iter().map(|w| w.to_string_lossy());
     let mut named = None;
@@ -133,6 +161,7 @@ fn vault_path(words: &[&OsString]) -> PathBuf {
         Some(path) => expand_tilde(&path),
         None => env::var(env::PATH)
             .map(PathBuf::from)
+            .or_else(|| manifest.and_then(|m| m.vault.clone()))
             .or_else(|| crate::session::default_vault_path().ok())
             .unwrap_or_default(),
     }
@@ -148,8 +177,8 @@ fn expand_tilde(path: &str) -> PathBuf {
 
 /// The clap command with the vault's names attached to the arguments that
 /// take them.
-fn command(vault: &Arc<PathBuf>, line: &Arc<ProgramLine>) -> Command {
-    annotate(built(), "", vault, line)
+fn command(names: &Arc<Names>, line: &Arc<ProgramLine>) -> Command {
+    annotate(built(), "", names, line)
 }
 
 /// The whole command tree: subcommands are built lazily (`defer`), so that
@@ -160,11 +189,14 @@ fn built() -> Command {
     cli
 }
 
-fn annotate(cmd: Command, path: &str, vault: &Arc<PathBuf>, line: &Arc<ProgramLine>) -> Command {
+fn annotate(cmd: Command, path: &str, names: &Arc<Names>, line: &Arc<ProgramLine>) -> Command {
     // `mut_args` keeps the arguments in order: positionals are numbered by
     // it (`mut_arg` would move the one it changes to the end).
     let mut cmd = cmd.mut_args(|arg| match kind_for(path, &arg) {
-        Some(kind) => arg.add(candidates(vault, kind)),
+        Some(kind) => {
+            let declared = path == "exec" && arg.get_id() == "only";
+            arg.add(candidates(names, kind, declared))
+        }
         None if path == "exec" && arg.get_id() == "command" => {
             arg.add(ArgValueCompleter::new(ProgramWord(Arc::clone(line))))
         }
@@ -176,7 +208,7 @@ fn annotate(cmd: Command, path: &str, vault: &Arc<PathBuf>, line: &Arc<ProgramLi
         .collect();
     for name in subcommands {
         let sub_path = format!("{path} {name}").trim_start().to_owned();
-        cmd = cmd.mut_subcommand(&name, |sub| annotate(sub, &sub_path, vault, line));
+        cmd = cmd.mut_subcommand(&name, |sub| annotate(sub, &sub_path, names, line));
     }
     cmd
 }
@@ -192,32 +224,60 @@ fn kind_for(path: &str, arg: &Arg) -> Option<NameKind> {
     match arg.get_value_names()?.first()?.as_str() {
         "IDENTITY" => Some(NameKind::Identity),
         "SERVICE" => Some(NameKind::Service),
+        "ENV" => Some(NameKind::Environment),
         _ => None,
     }
 }
 
-fn candidates(vault: &Arc<PathBuf>, kind: NameKind) -> ArgValueCandidates {
-    let vault = Arc::clone(vault);
-    ArgValueCandidates::new(move || names(&vault, kind))
+/// `declared`: also the manifest's variables (after `exec --only`).
+fn candidates(names: &Arc<Names>, kind: NameKind, declared: bool) -> ArgValueCandidates {
+    let names = Arc::clone(names);
+    ArgValueCandidates::new(move || {
+        let mut offered = from_vault(&names.vault, kind);
+        if let Some(manifest) = &names.manifest {
+            let extra: Vec<(String, Option<String>)> = match kind {
+                NameKind::Environment => manifest
+                    .environments
+                    .iter()
+                    .chain(&manifest.environment)
+                    .map(|e| (e.to_string(), None))
+                    .collect(),
+                NameKind::Secret if declared => manifest
+                    .vars
+                    .iter()
+                    .map(|v| (v.name.to_string(), v.description.clone()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (name, note) in extra {
+                if !offered.iter().any(|c| c.get_value() == name.as_str()) {
+                    offered.push(candidate(name, note));
+                }
+            }
+        }
+        offered
+    })
 }
 
 /// The names, each with its note (a secret's service); nothing at all when
 /// the vault cannot be read, whatever the reason. A name holding a control
 /// character (a row edited by hand) is not offered, and notes are escaped:
 /// the shell prints both to the terminal.
-fn names(vault: &Path, kind: NameKind) -> Vec<CompletionCandidate> {
+fn from_vault(vault: &Path, kind: NameKind) -> Vec<CompletionCandidate> {
     let Ok(vault) = Vault::open_read_only(vault) else {
         return Vec::new();
     };
     let names = vault.completion_names(kind).unwrap_or_default();
     names
         .into_iter()
-        .filter(|(name, _)| crate::model::text_problem(name).is_none())
-        .map(|(name, note)| {
-            let note = note.map(|n| crate::model::shown(&n).into_owned().into());
-            CompletionCandidate::new(name).help(note)
-        })
+        .map(|(name, note)| candidate(name, note))
+        .filter(|c| crate::model::text_problem(&c.get_value().to_string_lossy()).is_none())
         .collect()
+}
+
+fn candidate(name: String, note: Option<String>) -> CompletionCandidate {
+    let note = note.map(|n| crate::model::shown(&n).into_owned().into());
+    CompletionCandidate::new(name).help(note)
 }
 
 /// Where the word being completed sits on an `exec` line: its index among
@@ -311,9 +371,9 @@ mod tests {
     fn the_vault_named_on_the_line_wins() {
         let words = ["vault", "--vault", "/a.db", "rotate", "ST"].map(OsString::from);
         let refs: Vec<&OsString> = words.iter().collect();
-        assert_eq!(vault_path(&refs), PathBuf::from("/a.db"));
+        assert_eq!(vault_path(&refs, None), PathBuf::from("/a.db"));
         let words = ["vault", "--vault", "=", "/b.db", "rotate", ""].map(OsString::from);
         let refs: Vec<&OsString> = words.iter().collect();
-        assert_eq!(vault_path(&refs), PathBuf::from("/b.db"));
+        assert_eq!(vault_path(&refs, None), PathBuf::from("/b.db"));
     }
 }

@@ -15,6 +15,10 @@ pub const PASSPHRASE: &str = "VAULT_PASSPHRASE";
 pub const PASSPHRASE_FILE: &str = "VAULT_PASSPHRASE_FILE";
 /// `1` turns the keyring unlock cache off.
 pub const NO_KEYRING: &str = "VAULT_NO_KEYRING";
+/// The environment (`dev`, `prod`...) commands act in.
+pub const ENVIRONMENT: &str = "VAULT_ENVIRONMENT";
+/// The project's manifest, instead of looking for `vault.toml`.
+pub const MANIFEST: &str = "VAULT_MANIFEST";
 /// Set to `1` in the environment of `exec`'s child.
 pub const EXEC_MARKER: &str = "VAULT_EXEC";
 /// Set by the completion scripts when they ask vault for candidates
@@ -42,6 +46,8 @@ pub const ALL: &[&str] = &[
     PASSPHRASE,
     PASSPHRASE_FILE,
     NO_KEYRING,
+    ENVIRONMENT,
+    MANIFEST,
     EXEC_MARKER,
     COMPLETE,
     TEST_KDF,

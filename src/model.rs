@@ -9,8 +9,10 @@ use std::fmt;
 use serde::Serialize;
 
 mod danger;
+mod environment;
 mod text;
 pub use danger::{entries as danger_entries, name_danger, Danger, DangerClass, Match};
+pub use environment::{label, Environment};
 pub use text::{from_stored_bytes, shown, text_problem};
 
 /// Why a name was refused; the caller adds the name itself.
@@ -197,6 +199,8 @@ pub struct AccessInfo {
 #[derive(Debug, Clone, Serialize)]
 pub struct SecretInfo {
     pub name: SecretName,
+    /// The environment it belongs to; none when shared by all.
+    pub environment: Option<String>,
     pub service: Option<String>,
     pub description: Option<String>,
     pub version: i64,
@@ -224,6 +228,8 @@ pub struct SecretInfo {
 #[derive(Debug, Clone)]
 pub struct CatalogEntry {
     pub name: SecretName,
+    /// The environment of the secret chosen for this name (none: shared).
+    pub environment: Option<String>,
     pub service: Option<String>,
     pub granted: bool,
 }

@@ -21,6 +21,7 @@ use crate::crypto::{AccessToken, KdfParams, TokenMalformed};
 use crate::env;
 use crate::error::{Error, Result};
 use crate::keycache::{CacheScope, KeyCache, KeyringCache, NoCache, DEFAULT_TTL_SECS};
+use crate::manifest::{Locate, Manifest};
 use crate::model::IdentityKind;
 use crate::secret::Passphrase;
 use crate::terminal;
@@ -40,6 +41,10 @@ pub struct Session {
     pub cache: Box<dyn KeyCache>,
     /// False when the user turned the cache off: then it stays silent.
     cache_on: bool,
+    /// The project's manifest, when there is one (`vault.toml`).
+    pub manifest: Option<Manifest>,
+    /// `VAULT_ENVIRONMENT` (see `project.rs`).
+    pub(crate) environment: Option<String>,
 }
 
 /// Whether `vault unlock` kept the key now or found it kept long enough.
@@ -62,11 +67,22 @@ impl Session {
     /// Reads the options and the environment: the one place where vault
     /// reads its own environment variables. An option wins over its
     /// variable; an empty variable counts as unset.
-    pub fn new(global: &Global) -> Result<Session> {
+    /// `exec`: a manifest's patterns are checked when exec needs them,
+    /// not when it is read.
+    pub fn new(global: &Global, exec: bool) -> Result<Session> {
+        let data_dir = dirs::data_dir();
+        let how = Locate::from_options(global.no_manifest, global.manifest.clone());
+        let manifest = Manifest::locate(how, data_dir.as_deref())?;
+        if let Some(manifest) = manifest.as_ref().filter(|_| !exec) {
+            manifest.check_patterns()?;
+        }
+        // An option or variable wins over the manifest's vault, which wins
+        // over the default.
         let vault_path = match global
             .vault
             .clone()
             .or_else(|| env::var(env::PATH).map(PathBuf::from))
+            .or_else(|| manifest.as_ref().and_then(|m| m.vault.clone()))
         {
             Some(path) => path,
             None => default_vault_path()?,
@@ -98,6 +114,8 @@ impl Session {
             env: std::env::vars_os().collect(),
             cache,
             cache_on: off.is_none(),
+            manifest,
+            environment: env::var(env::ENVIRONMENT),
         })
     }
 

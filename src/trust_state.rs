@@ -9,6 +9,7 @@
 //! ```text
 //! root <fingerprint hex>                       the pinned root's signing key
 //! seen <identity id hex> <digest hex>          the view exec last verified
+//! ruled <identity id hex> <digest hex>         that view passed a manifest's rules
 //! secret <id hex> <generation> <epoch> <name>  the newest state seen
 //! ```
 //!
@@ -36,6 +37,9 @@ pub struct TrustState {
     pub root: Option<[u8; 16]>,
     /// Per identity: the digest of the exec view last verified in full.
     pub verified: HashMap<[u8; 16], [u8; 32]>,
+    /// Per identity: the values of a verified view passed a manifest's
+    /// rules (a digest of the view and the rules, no value in it).
+    pub ruled: HashMap<[u8; 16], [u8; 32]>,
     /// The newest state seen of each secret: one line per secret, kept in
     /// a file of its own (`PATH.secrets`) and read only when a command
     /// checks freshness, so that an exec whose view is unchanged reads a
@@ -146,14 +150,24 @@ impl TrustState {
                         state.verified.insert(id, digest);
                     }
                 }
+                (Some("ruled"), Some(id), Some(digest)) => {
+                    if let (Some(id), Some(digest)) = (id_hex(id), digest_hex(digest)) {
+                        state.ruled.insert(id, digest);
+                    }
+                }
                 (Some("secret"), Some(id), Some(generation)) => {
-                    let (Some(epoch), Some(name)) = (words.next(), words.next()) else {
+                    // The name is the rest of the line: a secret of an
+                    // environment is `NAME (ENV)`.
+                    let (Some(epoch), name) = (words.next(), words.collect::<Vec<_>>().join(" "))
+                    else {
                         continue;
                     };
+                    if name.is_empty() {
+                        continue;
+                    }
                     if let (Some(id), Ok(generation), Ok(epoch)) =
                         (id_hex(id), generation.parse(), epoch.parse())
                     {
-                        let name = name.to_owned();
                         state.secrets.get_or_insert_with(HashMap::new).insert(
                             id,
                             Seen {
@@ -184,6 +198,13 @@ impl TrustState {
         for (id, digest) in &self.verified {
             text.push_str(&format!(
                 "seen {} {}\n",
+                hex::encode(id),
+                hex::encode(digest)
+            ));
+        }
+        for (id, digest) in &self.ruled {
+            text.push_str(&format!(
+                "ruled {} {}\n",
                 hex::encode(id),
                 hex::encode(digest)
             ));
@@ -256,17 +277,25 @@ mod tests {
             ..Default::default()
         };
         state.verified.insert([1; 16], [2; 32]);
+        state.ruled.insert([1; 16], [5; 32]);
         let seen = Seen {
             generation: 4,
             epoch: 2,
             name: "STRIPE_KEY".into(),
         };
+        let in_prod = Seen {
+            name: "STRIPE_KEY (prod)".into(),
+            ..seen.clone()
+        };
         state.secrets().insert([3; 16], seen.clone());
+        state.secrets().insert([4; 16], in_prod.clone());
         state.save(&path).unwrap();
         let mut back = TrustState::load(&path);
         assert_eq!(back.root, Some([7; 16]));
         assert_eq!(back.verified.get(&[1; 16]), Some(&[2; 32]));
+        assert_eq!(back.ruled.get(&[1; 16]), Some(&[5; 32]));
         assert_eq!(back.secrets().get(&[3; 16]), Some(&seen));
+        assert_eq!(back.secrets().get(&[4; 16]), Some(&in_prod));
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);

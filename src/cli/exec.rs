@@ -20,6 +20,9 @@ pub struct ExecArgs {
     #[arg(long = "env", value_name = "TARGET=SECRET")]
     pub rename: Vec<String>,
 
+    /// The environment (dev, prod...): each name's own secret there, else the shared one [env: VAULT_ENVIRONMENT] [default: the manifest's]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
     /// Give the command SECRET as a file that exists only in memory, its path in VAR, the value not in the environment (--file NAME: VAR is NAME); repeatable
     #[arg(long = "file", value_name = "VAR=SECRET")]
     pub file: Vec<String>,

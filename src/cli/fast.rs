@@ -24,11 +24,14 @@ pub fn parse(args: &[OsString]) -> Option<Cli> {
         as_identity: None,
         passphrase_file: None,
         no_keyring: false,
+        manifest: None,
+        no_manifest: false,
     };
     let mut exec = ExecArgs {
         only: Vec::new(),
         service: Vec::new(),
         rename: Vec::new(),
+        environment: None,
         file: Vec::new(),
         render: Vec::new(),
         clean_env: false,
@@ -77,10 +80,15 @@ pub fn parse(args: &[OsString]) -> Option<Cli> {
             "--as" => set_once(&mut global.as_identity, value()?)?,
             "--passphrase-file" => set_once(&mut global.passphrase_file, value()?.into())?,
             "--no-keyring" if inline.is_none() => set_flag(&mut global.no_keyring)?,
+            "--manifest" if !global.no_manifest => set_once(&mut global.manifest, value()?.into())?,
+            "--no-manifest" if inline.is_none() && global.manifest.is_none() => {
+                set_flag(&mut global.no_manifest)?
+            }
             _ if !in_exec => return None,
             "--only" => exec.only.extend(value()?.split(',').map(str::to_owned)),
             "--service" | "-s" => exec.service.push(value()?),
             "--env" => exec.rename.push(value()?),
+            "--environment" => set_once(&mut exec.environment, value()?)?,
             "--mask" => set_once(&mut mask, mask_mode(&value()?)?)?,
             "--reason" => set_once(&mut exec.reason, value()?)?,
             "--clean-env" if inline.is_none() => set_flag(&mut exec.clean_env)?,
@@ -186,6 +194,16 @@ mod tests {
                 "--",
                 "x",
             ],
+            &[
+                "--manifest",
+                "m.toml",
+                "exec",
+                "--environment",
+                "prod",
+                "--",
+                "x",
+            ],
+            &["--no-manifest", "exec", "--environment=dev", "--", "x"],
         ];
         for words in usual {
             let args = line(words);
@@ -233,6 +251,9 @@ mod tests {
             "--as",
             "--passphrase-file",
             "--no-keyring",
+            "--manifest",
+            "--no-manifest",
+            "--environment",
             "--only",
             "--service",
             "-s",
@@ -268,6 +289,8 @@ mod tests {
             "--only=A,B",
             "--service=s",
             "--env=T=S",
+            "--environment=prod",
+            "--manifest=m.toml",
             "--mask=never",
             "--mask=bogus",
             "--explain=1",
@@ -288,6 +311,8 @@ mod tests {
             "--service",
             "-s",
             "--env",
+            "--environment",
+            "--manifest",
             "--mask",
         ];
         const VALUES: &[&str] = &[

@@ -148,8 +148,19 @@ JSON output:
   \"secret\", \"fate\", \"file\", \"text\"}], \"rendered\": [{\"variable\",
   \"template\", \"secrets\", \"text\"}], \"refused\": null or {\"error\",
   \"hint\"}}. fate is injected, kept, expired, grant_expired or not_granted;
-  file is true for a --file variable; text says the same for people. refused is what exec would answer to this
-  selection, which --explain explains instead of refusing.";
+  file is true for a --file variable; text says the same for people.
+  refused is what exec would answer to this selection, which --explain
+  explains instead of refusing. In a project, \"manifest\": {\"path\",
+  \"environment\", \"defaults\": [names], \"optional_absent\": [names],
+  \"refused\": [{\"variable\", \"why\"}]}.
+
+Manifest:
+  In a project (a vault.toml here or above, see vault(1)) and with no
+  --only, --service, --env, --file or --render, exec injects exactly the
+  variables the manifest declares for the environment: each one's secret
+  (the environment's own, else the shared one) or its default, and
+  refuses with 125, naming each, when a required one is missing, not
+  granted, expired or breaks its rule.";
 
 pub const GRANT: &str = "\
 Examples:
@@ -354,3 +365,41 @@ Examples:
       Pin the current root and take every secret as it is now: after
       restoring a backup, or when the owner re-created the vault (check the
       fingerprint with them first).";
+
+pub const CHECK: &str = "\
+Reports:
+  missing       a required variable with no secret in this environment (nor
+                shared) and no default
+  not_granted   its secret exists, but the current identity holds no
+                access to it (or the access has expired)
+  expired       its secret has expired
+  expiring      its secret expires within --expiring (7d)
+  needs_rotation  its secret needs rotation (access revoked, or overdue)
+  undeclared    a secret of the vault, in this environment or shared, that
+                the manifest does not declare
+
+Exit status:
+  0    every required variable is there and granted
+  1    something is missing, not granted or expired
+  2    vault failed: no manifest, a bad manifest, no vault
+
+Examples:
+  vault check --environment prod
+      Before a deploy: whether prod's identity can run the project.
+  vault check --json
+      The same for a CI step.
+
+JSON output:
+  {\"manifest\", \"environment\" (or null), \"identity\" (or null),
+  \"ok\", \"variables\": [{\"variable\", \"required\", \"status\",
+  \"environment\" (the secret's, or null), \"expires\"}], \"undeclared\":
+  [names]}. status is ok, default, missing, not_granted, expired, expiring,
+  needs_rotation or optional_missing.";
+
+pub const MANIFEST: &str = "\
+Examples:
+  vault manifest
+      Writes vault.toml from .env.example (or .env): one [vars.NAME] table
+      for each name, every one required. No value is read into it.
+  vault manifest --from config/.env.sample --output vault.toml
+      From another file.";

@@ -65,7 +65,8 @@ pub const AFTER_HELP: &str = "\
 Exit status:
   0    success
   1    a report (list --expiring, list --needs-rotation) found something,
-       scan found a stored value, or git merge found a conflict
+       scan found a stored value, check found a required variable missing,
+       not granted or expired, or git merge found a conflict
   2    vault failed: bad input, refused operation, damaged vault
   exec passes the command's own status through; 125 when vault failed
   before running it, 126 when it could not be run, 127 when not found.
@@ -78,8 +79,34 @@ Environment:
   VAULT_PASSPHRASE_FILE  a file holding the passphrase
   VAULT_PASSPHRASE       the passphrase itself (prefer the file)
   VAULT_NO_KEYRING       1 turns the keyring unlock cache off
+  VAULT_ENVIRONMENT      the environment (dev, prod...) commands act in
+  VAULT_MANIFEST         the project's manifest (default: vault.toml in
+                         the working directory or a directory above)
   Unlocking variables never reach a program run by exec, which sees
-  VAULT_EXEC=1.";
+  VAULT_EXEC=1.
+
+Manifest:
+  A project's vault.toml (in the working directory or a directory above,
+  or --manifest PATH, VAULT_MANIFEST; --no-manifest ignores it) declares
+  the variables the project needs, with no values. In a project, exec
+  injects exactly those, for the environment, and refuses (125) naming
+  each required one that is missing, not granted, expired or breaks its
+  rule; add, rotate and import refuse a value that breaks its rule. Keys:
+  project.vault  the vault file, relative to vault.toml, inside the
+                 project (an option or VAULT_PATH still wins)
+  project.environment  the environment when none is chosen
+  project.environments  the only environments allowed
+  vars.NAME.description  what it is for
+  vars.NAME.required  true (the default) or false
+  vars.NAME.default  a value that is not secret, injected as is when the
+                 vault has none; never stored in the vault
+  vars.NAME.pattern  a regular expression the value must match (searched:
+                 anchor it with ^...$)
+  vars.NAME.min_length  the fewest characters a value may have
+  vars.NAME.max_length  the most characters a value may have
+  vars.NAME.deny  placeholder values refused (without case, trimmed)
+  vars.NAME.environments  the environments it is declared for (default:
+                 all)";
 
 /// Options every command takes, listed apart from each command's own.
 #[derive(Debug, Args)]
@@ -103,6 +130,14 @@ pub struct Global {
     /// Do not use the OS keyring to cache an unlocked key
     #[arg(long, global = true)]
     pub no_keyring: bool,
+
+    /// The project's manifest [env: VAULT_MANIFEST] [default: vault.toml here or in a directory above]
+    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub manifest: Option<PathBuf>,
+
+    /// Ignore the project's manifest (vault.toml)
+    #[arg(long, global = true, conflicts_with = "manifest")]
+    pub no_manifest: bool,
 }
 
 // Aliases are hidden ones, named in each about text: shells list visible
@@ -181,6 +216,12 @@ pub enum Command {
     /// Show the vault, identity, unlock method and keyring; nothing secret (alias: doctor)
     #[command(alias = "doctor", after_long_help = help::STATUS)]
     Status(StatusArgs),
+    /// Check the project's manifest against the vault: missing, not granted, expired; no unlocking
+    #[command(after_long_help = help::CHECK)]
+    Check(CheckArgs),
+    /// Write a first manifest (vault.toml) from a .env or .env.example: names only
+    #[command(after_long_help = help::MANIFEST)]
+    Manifest(ManifestArgs),
     /// Show the vault's root and what this clone pinned; `trust accept` takes a new one on purpose
     #[command(after_long_help = help::TRUST)]
     Trust(TrustArgs),
@@ -193,6 +234,32 @@ pub enum Command {
     /// Write completions/ and man/ under DIR (for the repository and packagers)
     #[command(hide = true)]
     GenerateAssets(GenerateAssetsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The environment to check [env: VAULT_ENVIRONMENT] [default: the manifest's]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+
+    /// Print JSON (the shape is in vault-check(1))
+    #[arg(long)]
+    pub json: bool,
+
+    /// Report secrets that expire within DURATION as expiring
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub expiring: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// The dotenv file to take the names from [default: .env.example, else .env]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub from: Option<PathBuf>,
+
+    /// Where to write it [default: vault.toml in the working directory]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,10 @@ pub struct AddArgs {
     /// Accept a name that lets a value take over a program (LD_PRELOAD, PATH...)
     #[arg(long)]
     pub allow_dangerous_name: bool,
+
+    /// Add it to this environment only (dev, prod...): a secret of its own, with its own grants [env: VAULT_ENVIRONMENT]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +85,10 @@ pub struct ImportArgs {
     /// Take every value as written: $NAME and ${NAME} are not replaced
     #[arg(long)]
     pub no_expand: bool,
+
+    /// Import into this environment (dev, prod...): new secrets belong to it [env: VAULT_ENVIRONMENT]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +108,10 @@ pub struct ListArgs {
     /// Report secrets with revoked access or overdue for rotation; exit 1 if any
     #[arg(long)]
     pub needs_rotation: bool,
+
+    /// Only what this environment sees: its own secrets and the shared ones [env: VAULT_ENVIRONMENT]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +123,10 @@ pub struct RenameArgs {
     /// Accept a new name that lets a value take over a program
     #[arg(long)]
     pub allow_dangerous_name: bool,
+
+    /// The environment (dev, prod...): NAME's own secret there, else the one shared by all [env: VAULT_ENVIRONMENT]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +136,10 @@ pub struct RotateArgs {
 
     #[command(flatten)]
     pub value: ValueSource,
+
+    /// The environment (dev, prod...): NAME's own secret there, else the one shared by all [env: VAULT_ENVIRONMENT]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -131,4 +151,8 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation (needed without a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// Delete the secrets of this environment (never the shared ones) [env: VAULT_ENVIRONMENT]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
 }

@@ -22,6 +22,10 @@ pub struct GrantArgs {
     /// When the access ends: a date (2027-01-31) or a duration (90d, 12h)
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
+
+    /// The environment (dev, prod...): NAME's own secret there, else the one shared by all [env: VAULT_ENVIRONMENT]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -33,6 +37,10 @@ pub struct RevokeArgs {
     /// The identity losing access
     #[arg(long, value_name = "IDENTITY")]
     pub from: String,
+
+    /// The environment (dev, prod...): NAME's own secret there, else the one shared by all [env: VAULT_ENVIRONMENT]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

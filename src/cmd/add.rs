@@ -11,13 +11,18 @@ pub fn run(session: &Session, args: AddArgs) -> Result<u8> {
     let rotate_every = super::period("--rotate-every", args.value.rotate_every.as_deref())?;
     let service = super::metadata_text("--service", args.service)?;
     let description = super::metadata_text("--description", args.description)?;
-    let vault = session.open()?;
+    let (vault, environment) = session.open_in(args.environment.as_deref())?;
     // Refuse a taken name before asking for a value nobody will store.
     if vault.secret_exists(&name)? {
-        return Err(Error::SecretExists(name.to_string()));
+        let label = crate::model::label(
+            name.as_str(),
+            environment.as_ref().map_or("", |e| e.as_str()),
+        );
+        return Err(Error::SecretExists(label));
     }
     let me = session.unlock(&vault)?;
     let value = super::input::read_value(&name, &args.value)?;
+    session.check_rule(&name, &value)?;
     vault.add(
         &me,
         NewSecret {
@@ -29,6 +34,9 @@ pub fn run(session: &Session, args: AddArgs) -> Result<u8> {
             rotate_every,
         },
     )?;
-    super::print(&format!("added {name}\n"))?;
+    super::print(&format!(
+        "added {name}{}\n",
+        super::in_environment(environment.as_ref())
+    ))?;
     super::OK
 }

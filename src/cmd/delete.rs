@@ -8,11 +8,9 @@ use crate::terminal;
 
 pub fn run(session: &Session, args: DeleteArgs) -> Result<u8> {
     let names = super::existing_secret_names(&args.names)?;
-    let vault = session.open()?;
+    let (vault, environment) = session.open_in(args.environment.as_deref())?;
     for name in &names {
-        if !vault.secret_exists(name)? {
-            return Err(Error::NoSecret(name.to_string()));
-        }
+        vault.exact_secret(name)?;
     }
     if !args.yes {
         if !terminal::interactive() {
@@ -25,14 +23,18 @@ pub fn run(session: &Session, args: DeleteArgs) -> Result<u8> {
             } else {
                 "secrets"
             },
-            super::join_names(&names)
-        );
+            super::join_names(&names),
+        ) + &super::in_environment(environment.as_ref());
         if !terminal::confirm(&question)? {
             return Err(Error::Declined);
         }
     }
     let me = session.unlock(&vault)?;
     vault.delete(&me, &names)?;
-    super::print(&format!("deleted {}\n", super::join_names(&names)))?;
+    super::print(&format!(
+        "deleted {}{}\n",
+        super::join_names(&names),
+        super::in_environment(environment.as_ref())
+    ))?;
     super::OK
 }

@@ -15,16 +15,17 @@ pub fn grant(session: &Session, args: GrantArgs) -> Result<u8> {
     } else {
         Level::Use
     };
-    let vault = session.open()?;
+    let (vault, environment) = session.open_in(args.environment.as_deref())?;
     let me = session.unlock(&vault)?;
     vault.grant(&me, &names, &to, level, expires_at)?;
     let until = expires_at
         .map(|e| format!(" until {}", crate::time::format(e)))
         .unwrap_or_default();
     super::print(&format!(
-        "granted {} access to {} to {to}{until}\n",
+        "granted {} access to {}{} to {to}{until}\n",
         level.as_str(),
-        super::join_names(&names)
+        super::join_names(&names),
+        super::in_environment(environment.as_ref())
     ))?;
     super::OK
 }
@@ -32,12 +33,13 @@ pub fn grant(session: &Session, args: GrantArgs) -> Result<u8> {
 pub fn revoke(session: &Session, args: RevokeArgs) -> Result<u8> {
     let names = super::existing_secret_names(&args.names)?;
     let from = super::identity_name(&args.from)?;
-    let vault = session.open()?;
+    let (vault, environment) = session.open_in(args.environment.as_deref())?;
     let me = session.unlock(&vault)?;
     vault.revoke(&me, &names, &from)?;
     super::print(&format!(
-        "revoked the access of {from} to {}\n",
-        super::join_names(&names)
+        "revoked the access of {from} to {}{}\n",
+        super::join_names(&names),
+        super::in_environment(environment.as_ref())
     ))?;
     eprintln!(
         "warning: {from} may have kept what it could read; rotate {} to be sure (marked as needing rotation)",

@@ -32,7 +32,7 @@ pub fn run(session: &Session, args: ImportArgs) -> Result<u8> {
     if !notes.is_empty() {
         eprintln!("note: pass --no-expand to take every value exactly as written");
     }
-    let vault = session.open()?;
+    let (vault, _) = session.open_in(args.environment.as_deref())?;
     if args.dry_run {
         let mut done = Imported::default();
         for new in secrets {
@@ -118,16 +118,17 @@ fn read(session: &Session, args: &ImportArgs) -> Result<(Vec<NewSecret>, Vec<Str
         // Moves the parser's buffer into the zeroized value, without a copy.
         let mut value = entry.value;
         let value = Zeroizing::new(std::mem::take(&mut *value).into_bytes());
-        super::input::validate(&name, &value, args.allow_empty).map_err(|e| {
-            Error::ImportValue {
+        let value = SecretValue::new(value);
+        super::input::validate(&name, value.expose(), args.allow_empty)
+            .and_then(|()| session.check_rule(&name, &value))
+            .map_err(|e| Error::ImportValue {
                 path: path.clone(),
                 line,
                 problem: Box::new(e),
-            }
-        })?;
+            })?;
         secrets.push(NewSecret {
             name,
-            value: SecretValue::new(value),
+            value,
             service: super::metadata_text("--service", args.service.clone())?,
             description: None,
             expires_at: None,

@@ -8,6 +8,7 @@
 mod add;
 mod assets;
 mod audit;
+mod check;
 mod completions;
 mod delete;
 mod exec;
@@ -18,6 +19,7 @@ mod import;
 mod init;
 mod input;
 mod list;
+mod manifest;
 mod mcp;
 mod passwd;
 mod rename;
@@ -46,7 +48,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Git(GitCommand::Merge(args)) => return git::merge(args),
         command => command,
     };
-    let session = Session::new(&cli.global)?;
+    let exec = matches!(command, Command::Exec(_));
+    let session = Session::new(&cli.global, exec)?;
     dispatch(&session, command).map_err(|e| with_close_names(&session, e))
 }
 
@@ -70,6 +73,8 @@ fn dispatch(session: &Session, command: Command) -> Result<u8> {
         Command::Unlock(args) => unlock::unlock(session, args),
         Command::Lock => unlock::lock(session),
         Command::Status(args) => status::run(session, args),
+        Command::Check(args) => check::run(session, args),
+        Command::Manifest(args) => manifest::run(session, args),
         Command::Trust(args) => trust::run(session, args),
         Command::Git(command) => git::run(session, command),
         Command::Completions(_) | Command::GenerateAssets(_) => OK,
@@ -198,6 +203,13 @@ pub fn when(text: Option<&str>) -> Result<Option<i64>> {
 pub fn period(option: &'static str, text: Option<&str>) -> Result<Option<i64>> {
     text.map(|t| crate::time::parse_duration(t).map_err(|p| Error::period(option, t, p)))
         .transpose()
+}
+
+/// ` in environment prod` after what a command did, or nothing.
+pub fn in_environment(environment: Option<&crate::model::Environment>) -> String {
+    environment
+        .map(|e| format!(" in environment {e}"))
+        .unwrap_or_default()
 }
 
 /// Joins names for messages: `A, B and C`.

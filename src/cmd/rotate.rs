@@ -3,7 +3,7 @@
 //! still ahead) and the rotation period stay unless new ones are given.
 
 use crate::cli::RotateArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::session::Session;
 use crate::vault::Rotation;
 
@@ -11,12 +11,12 @@ pub fn run(session: &Session, args: RotateArgs) -> Result<u8> {
     let name = super::name_without_value("rotate", &args.name, true)?;
     let expires_at = super::when(args.value.expires.as_deref())?;
     let rotate_every = super::period("--rotate-every", args.value.rotate_every.as_deref())?;
-    let vault = session.open()?;
-    if !vault.secret_exists(&name)? {
-        return Err(Error::NoSecret(name.to_string()));
-    }
+    let (vault, _) = session.open_in(args.environment.as_deref())?;
+    // The secret this environment uses: its own, else the shared one.
+    vault.resolve_secret(&name)?;
     let me = session.unlock(&vault)?;
     let value = super::input::read_value(&name, &args.value)?;
+    session.check_rule(&name, &value)?;
     let rotation = Rotation {
         value,
         expires_at,

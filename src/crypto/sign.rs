@@ -202,8 +202,9 @@ mod tests {
     #[test]
     fn a_batch_passes_whole_or_names_the_bad_signature() {
         let keys: Vec<Signer25519> = (1..=3).map(signer).collect();
-        let sigs: Vec<[u8; SIGNATURE_LEN]> =
-            (0..6).map(|i| keys[i % 3].sign(&statement(i as u8))).collect();
+        let sigs: Vec<[u8; SIGNATURE_LEN]> = (0..6)
+            .map(|i| keys[i % 3].sign(&statement(i as u8)))
+            .collect();
         let check = |bad: Option<usize>| {
             batched(
                 || {

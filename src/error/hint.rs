@@ -79,7 +79,7 @@ impl Error {
             Error::InvalidIdentityName { .. } => {
                 "identity names use letters, digits and . _ - @, starting with a letter or digit".into()
             }
-            Error::SecretExists(n) => format!("to replace its value, use `vault rotate {n}`"),
+            Error::SecretExists(n) => format!("to replace its value, use `vault rotate {}`", command_for(n)),
             Error::RenameTaken(_) => "choose another name, or delete that secret first".into(),
             Error::NoSecret(_) => "`vault list` shows the names".into(),
             Error::NothingToScanFor(_) => "check --vault or VAULT_PATH names the vault whose values to look for; `vault add NAME` stores one".into(),
@@ -87,6 +87,26 @@ impl Error {
                 "add the line `vault scan --staged || exit 1` to {} yourself, or move it aside and run `vault git setup --hook` again",
                 path.display()
             ),
+            Error::NotInEnvironment { name, environment, found } => {
+                let found: Vec<String> = found
+                    .iter()
+                    .map(|e| if e.is_empty() { "shared".to_owned() } else { e.clone() })
+                    .collect();
+                let it = format!("{name} is in: {}", found.join(", "));
+                match environment {
+                    Some(e) if found.iter().any(|f| f == "shared") => format!(
+                        "{it}; leave out --environment (and VAULT_ENVIRONMENT) for the shared one, or add one for {e}: vault add {name} --environment {e}"
+                    ),
+                    Some(e) => format!("{it}; add one for {e}: vault add {name} --environment {e}"),
+                    None => format!("{it}; choose one with --environment ENV"),
+                }
+            }
+            Error::InvalidEnvironment { .. } => {
+                "environment names use letters, digits and . _ -, starting with a letter or digit".into()
+            }
+            Error::Manifest { .. } => "fix vault.toml (the keys are in vault(1) under MANIFEST), or pass --no-manifest to ignore it".into(),
+            Error::RuleRefused { .. } => "store a real value (the rule is in the manifest), or change the rule there".into(),
+            Error::ManifestUnmet { .. } => "`vault check` lists what is missing; add or grant the secrets, or pass --no-manifest to run without the manifest".into(),
             Error::NoIdentity(_) => "`vault identity list` shows the identities".into(),
             Error::EmptyValue(_) => "pass --allow-empty to store an empty value".into(),
             Error::InvalidDuration { .. } => "use a duration such as 30s, 15m or 8h, at most 24h".into(),
@@ -123,9 +143,10 @@ impl Error {
             ),
             Error::TokenUnknownIdentity => "the identity may have been removed; ask for a new token".into(),
             // Using a secret needs use access, which any manager can grant.
-            Error::NotPermitted { identity, action: "use", secret, .. } => format!(
-                "an identity that manages {secret} can grant it: `vault grant {secret} --to {identity}`"
-            ),
+            Error::NotPermitted { identity, action: "use", secret, .. } => {
+                let line = format!("vault grant {} --to {identity}", command_for(secret));
+                format!("an identity that manages {secret} can grant it: `{line}`")
+            }
             Error::NotPermitted { .. } => "ask an identity that manages it to do this, or to grant you manage access".into(),
             Error::LastManager { .. } => "grant manage access to another identity first, or delete those secrets".into(),
             Error::NeedsConfirmation => "pass --yes to delete without asking".into(),
@@ -214,5 +235,14 @@ impl Error {
             Error::TemplateSecret { error, .. } => return error.hint(),
             _ => return None,
         })
+    }
+}
+
+/// A secret as a command line names it: `NAME`, or `NAME --environment
+/// ENV` for the secret messages call `NAME (ENV)` (`model::label`).
+pub(crate) fn command_for(label: &str) -> String {
+    match label.split_once(" (") {
+        Some((name, env)) => format!("{name} --environment {}", env.trim_end_matches(')')),
+        None => label.to_owned(),
     }
 }

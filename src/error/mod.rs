@@ -7,6 +7,7 @@
 //! the variant into an exit status.
 
 mod hint;
+pub(crate) use hint::command_for;
 
 use std::path::PathBuf;
 
@@ -137,6 +138,39 @@ pub enum Error {
     NothingToScanFor(PathBuf),
     #[error("{} already exists and was not written by vault", .0.display())]
     HookExists(PathBuf),
+    /// A name that exists, but not in the environment asked for (nor
+    /// shared): `found` are the environments it is in.
+    #[error("no secret named {name} {}", match .environment {
+        Some(e) => format!("in environment {e}"),
+        None => "shared by all environments".to_owned(),
+    })]
+    NotInEnvironment {
+        name: String,
+        environment: Option<String>,
+        found: Vec<String>,
+    },
+    #[error("invalid environment name {name:?}: {problem}")]
+    InvalidEnvironment { name: String, problem: NameProblem },
+    /// A manifest (`vault.toml`) that cannot be read as one.
+    #[error("{}{}: {message}", .path.display(), .line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Manifest {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    /// A value the manifest's rule for its name refuses (never the value).
+    #[error("the value of {name} breaks the rule of {}: {rule}", .path.display())]
+    RuleRefused {
+        name: String,
+        rule: String,
+        path: PathBuf,
+    },
+    /// exec in a project whose required variables are not all there.
+    #[error("the manifest's required variables are not all available{}: {problems}", .environment.as_ref().map(|e| format!(" in environment {e}")).unwrap_or_default())]
+    ManifestUnmet {
+        environment: Option<String>,
+        problems: String,
+    },
     #[error("an identity named {0} already exists")]
     IdentityExists(String),
     #[error("no identity named {0}")]

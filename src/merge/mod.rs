@@ -155,18 +155,19 @@ fn merge_with(
     let mut secrets = merge_secrets(base, ours, theirs, forced, &mut conflicts);
     name_clashes(
         Subject::Identity,
-        identities.iter().map(|i| (i.id, i.name.as_str())),
+        identities.iter().map(|i| (i.id, i.name.clone())),
         [base, Some(ours), Some(theirs)].map(|s| s.map(|s| &s.identities[..])),
-        |i: &IdentityRow| (i.id, i.name.as_str()),
+        |i: &IdentityRow| (i.id, i.name.clone()),
         &mut conflicts,
     );
+    // A name is one per environment: secrets clash on (name, environment),
+    // so `K (dev)` added on one side and `K (prod)` on the other are two.
+    let label = |s: &SecretRow| crate::model::label(&s.name, &s.environment);
     name_clashes(
         Subject::Secret,
-        secrets
-            .iter()
-            .map(|u| (u.secret.id, u.secret.name.as_str())),
+        secrets.iter().map(|u| (u.secret.id, label(&u.secret))),
         [base, Some(ours), Some(theirs)].map(|s| s.map(|s| &s.secrets[..])),
-        |s: &SecretRow| (s.id, s.name.as_str()),
+        |s: &SecretRow| (s.id, label(s)),
         &mut conflicts,
     );
     if !conflicts.is_empty() {
@@ -446,28 +447,34 @@ fn merge_secrets(
 /// added): a conflict for that name, settled by taking one side's rows.
 fn name_clashes<'a, R: 'a>(
     subject: Subject,
-    merged: impl Iterator<Item = ([u8; 16], &'a str)>,
+    merged: impl Iterator<Item = ([u8; 16], String)>,
     sides: [Option<&'a [R]>; 3],
-    key: impl Fn(&'a R) -> ([u8; 16], &'a str),
+    key: impl Fn(&'a R) -> ([u8; 16], String),
     conflicts: &mut Vec<Conflict>,
 ) {
-    let mut by_name: BTreeMap<&str, Vec<[u8; 16]>> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, Vec<[u8; 16]>> = BTreeMap::new();
     for (id, name) in merged {
         by_name.entry(name).or_default().push(id);
     }
     for (name, ids) in by_name.into_iter().filter(|(_, ids)| ids.len() > 1) {
-        let mut names: BTreeSet<String> = BTreeSet::from([name.to_owned()]);
+        let mut names: BTreeSet<String> = BTreeSet::from([name.clone()]);
         for rows in sides.iter().flatten() {
             names.extend(
                 rows.iter()
                     .map(&key)
                     .filter(|(id, _)| ids.contains(id))
-                    .map(|(_, n)| n.to_owned()),
+                    .map(|(_, n)| n),
             );
         }
+        // `vault git resolve K` selects `K (prod)` too.
+        let plain: Vec<String> = names
+            .iter()
+            .filter_map(|n| n.split_once(" (").map(|(n, _)| n.to_owned()))
+            .collect();
+        names.extend(plain);
         conflicts.push(Conflict {
             subject,
-            name: name.to_owned(),
+            name,
             why: format!("two different {}s have this name", subject.as_str()),
             names,
             ids,

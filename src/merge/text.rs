@@ -76,10 +76,15 @@ pub fn render(s: &Snapshot, format: i64) -> String {
     }
 
     let mut secrets: Vec<_> = s.secrets.iter().collect();
-    secrets.sort_by(|a, b| a.name.cmp(&b.name));
+    secrets.sort_by(|a, b| (&a.name, &a.environment).cmp(&(&b.name, &b.environment)));
     for secret in secrets {
         line(String::new());
-        line(format!("secret {}", shown(&secret.name)));
+        // `secret NAME (ENV)` for a secret of an environment: two blocks
+        // may share a name, never a header.
+        line(format!(
+            "secret {}",
+            crate::model::label(&shown(&secret.name), &secret.environment)
+        ));
         line(format!(
             "  service {}",
             shown(secret.service.as_deref().unwrap_or("-"))

@@ -64,7 +64,7 @@ impl Db<'_> {
                            s.sealed_value, a.level, a.expires_at, a.writer_public, \
                            a.wrapped_key, X'' AS creator, X'' AS id_nonce, s.generation, \
                            X'' AS managers, s.managers_epoch, X'' AS managers_by, \
-                           X'' AS managers_sig, s.signer, a.signer \
+                           X'' AS managers_sig, s.signer, a.signer, s.environment \
                            FROM access a JOIN secrets s ON s.id = a.secret_id \
                            WHERE a.identity_id = ?1";
         let unsigned = |signer| Signed {
@@ -75,6 +75,7 @@ impl Db<'_> {
             Ok(GrantRow {
                 secret_id: id16(r, 0)?,
                 name: super::lossy::text(r, 1)?,
+                environment: super::lossy::text(r, 19)?,
                 service: super::lossy::opt_text(r, 2)?,
                 version: r.get(3)?,
                 expires_at: r.get(4)?,

@@ -27,10 +27,10 @@ pub use audit::{AuditKeyRow, AuditRow};
 pub use exec_log::{path_for as exec_log_path, Taken as TakenExecLog};
 pub use file::{check_permissions, PermissionProblem};
 pub use rows::{
-    AccessRow, Authority, Certificate, Db, GrantRow, IdentityRow, KdfRow, SecretRow, Signed,
-    VaultRow,
+    AccessRow, Authority, CatalogRow, Certificate, Db, GrantRow, IdentityRow, KdfRow, SecretRow,
+    Signed, VaultRow,
 };
-pub use schema::FORMAT_VERSION;
+pub use schema::{ENVIRONMENTS_FORMAT, FORMAT_VERSION};
 pub use snapshot::{replace_with, Snapshot};
 
 /// Settings a write needs: every commit reaches the disk before it
@@ -118,11 +118,12 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| map_err(e, path))?;
-        schema::check_identity(&conn, path)?;
+        let header = schema::check_identity(&conn, path)?;
         harden(&conn, path)?;
         schema::check_objects(&conn, path)?;
         // An older format cannot be migrated here; it can still be read,
         // as each format only adds tables, and every write says why not.
+        schema::read_as_current(&conn, path, header.format)?;
         Ok(Store {
             conn,
             path: path.to_owned(),
@@ -155,9 +156,10 @@ impl Store {
             Connection::open_with_flags(immutable_uri(path), flags)
         }
         .map_err(|e| map_err(e, path))?;
-        schema::check_identity(&conn, path)?;
+        let header = schema::check_identity(&conn, path)?;
         harden(&conn, path)?;
         schema::check_objects(&conn, path)?;
+        schema::read_as_current(&conn, path, header.format)?;
         conn.busy_timeout(std::time::Duration::from_millis(200))
             .map_err(|e| map_err(e, path))?;
         Ok(Store {
@@ -367,6 +369,7 @@ mod tests {
             authority: Default::default(),
             signed: Default::default(),
             fingerprints: Vec::new(),
+            environment: String::new(),
         }
     }
 

@@ -95,6 +95,9 @@ pub struct SecretRow {
     /// The leak guard's fingerprint records, one per version (format 5;
     /// `vault/fingerprint.rs`): public values, signed with the row.
     pub fingerprints: Vec<u8>,
+    /// The environment the secret belongs to; empty for a secret shared by
+    /// all (format 6). Fixed when the secret is added.
+    pub environment: String,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -131,7 +134,7 @@ pub(super) fn id16(row: &Row<'_>, idx: usize) -> Sql<[u8; 16]> {
 pub(super) const SECRET_COLS: &str =
     "id, name, service, description, version, created_at, rotated_at, \
      expires_at, needs_rotation, rotate_every, sealed_value, creator, id_nonce, generation, \
-     managers, managers_epoch, managers_by, managers_sig, signer, sig, fingerprints";
+     managers, managers_epoch, managers_by, managers_sig, signer, sig, fingerprints, environment";
 
 /// The authority columns of a secret from `first` on, in `SECRET_COLS`
 /// order.
@@ -179,6 +182,7 @@ pub(super) fn secret(row: &Row<'_>) -> Sql<SecretRow> {
         authority: authority(row, 11)?,
         signed: signed(row, 18)?,
         fingerprints: row.get(20)?,
+        environment: super::lossy::text(row, 21)?,
     })
 }
 
@@ -205,6 +209,8 @@ pub(super) fn access(row: &Row<'_>) -> Sql<AccessRow> {
 pub struct GrantRow {
     pub secret_id: [u8; 16],
     pub name: String,
+    /// The secret's environment (empty: shared by all).
+    pub environment: String,
     pub service: Option<String>,
     pub version: i64,
     /// The secret's own expiry.
@@ -219,6 +225,15 @@ pub struct GrantRow {
     pub authority: Authority,
     pub secret_signed: Signed,
     pub access_signed: Signed,
+}
+
+/// A secret as `exec --explain` and `--service` select from it: no
+/// ciphertext.
+pub struct CatalogRow {
+    pub name: String,
+    pub service: Option<String>,
+    pub granted: bool,
+    pub environment: String,
 }
 
 impl<'c> Db<'c> {
@@ -272,13 +287,13 @@ impl<'c> Db<'c> {
     pub fn secrets_metadata(&self, service: Option<&str>) -> Result<Vec<SecretRow>> {
         let cols = SECRET_COLS.replace("sealed_value", "X'' AS sealed_value");
         let sql =
-            format!("SELECT {cols} FROM secrets WHERE ?1 IS NULL OR service = ?1 ORDER BY name");
+            format!("SELECT {cols} FROM secrets WHERE ?1 IS NULL OR service = ?1 ORDER BY name, environment");
         self.collect(&sql, [service], secret)
     }
 
     pub fn secrets(&self, service: Option<&str>) -> Result<Vec<SecretRow>> {
         let sql = format!(
-            "SELECT {SECRET_COLS} FROM secrets WHERE ?1 IS NULL OR service = ?1 ORDER BY name"
+            "SELECT {SECRET_COLS} FROM secrets WHERE ?1 IS NULL OR service = ?1 ORDER BY name, environment"
         );
         self.collect(&sql, [service], secret)
     }
@@ -289,20 +304,36 @@ impl<'c> Db<'c> {
         self.collect(&unfingerprinted_sql(), [], secret)
     }
 
-    pub fn secret_by_name(&self, name: &str) -> Result<Option<SecretRow>> {
-        let sql = format!("SELECT {SECRET_COLS} FROM secrets WHERE name = ?1");
+    /// The secret named `name` in `environment` (empty: the shared one).
+    pub fn secret_by_name(&self, name: &str, environment: &str) -> Result<Option<SecretRow>> {
+        let sql = format!("SELECT {SECRET_COLS} FROM secrets WHERE name = ?1 AND environment = ?2");
         self.conn
-            .query_row(&sql, [name], secret)
+            .query_row(&sql, [name, environment], secret)
             .optional()
             .map_err(|e| self.err(e))
     }
 
-    pub fn secret_name_taken(&self, name: &str) -> Result<bool> {
+    /// Whether `name` is taken in `environment`.
+    pub fn secret_name_taken(&self, name: &str, environment: &str) -> Result<bool> {
+        const SQL: &str = "SELECT 1 FROM secrets WHERE name = ?1 AND environment = ?2";
         self.conn
-            .query_row("SELECT 1 FROM secrets WHERE name = ?1", [name], |_| Ok(()))
+            .query_row(SQL, [name, environment], |_| Ok(()))
             .optional()
             .map(|o| o.is_some())
             .map_err(|e| self.err(e))
+    }
+
+    /// The environments a name exists in (empty string: shared), sorted.
+    pub fn environments_of(&self, name: &str) -> Result<Vec<String>> {
+        const SQL: &str = "SELECT environment FROM secrets WHERE name = ?1 ORDER BY environment";
+        self.collect(SQL, [name], |r| super::lossy::text(r, 0))
+    }
+
+    /// Every environment some secret belongs to: what completion offers.
+    pub fn environment_names(&self) -> Result<Vec<String>> {
+        const SQL: &str = "SELECT DISTINCT environment FROM secrets WHERE environment <> '' \
+                           ORDER BY environment";
+        self.collect(SQL, [], |r| r.get(0))
     }
 
     pub fn insert_secret(&self, s: &SecretRow) -> Result<()> {
@@ -310,9 +341,9 @@ impl<'c> Db<'c> {
                            created_at, rotated_at, expires_at, needs_rotation, rotate_every, \
                            sealed_value, creator, id_nonce, generation, managers, \
                            managers_epoch, managers_by, managers_sig, signer, sig, \
-                           fingerprints) \
+                           fingerprints, environment) \
                            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
-                           ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+                           ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
         let a = &s.authority;
         self.exec(
             SQL,
@@ -337,7 +368,8 @@ impl<'c> Db<'c> {
                 a.managers_sig,
                 s.signed.signer,
                 s.signed.sig,
-                s.fingerprints
+                s.fingerprints,
+                s.environment
             ],
         )
     }
@@ -385,25 +417,24 @@ impl<'c> Db<'c> {
     /// Every secret's name and service, and whether `identity_id` holds a
     /// wrapped key for it: what `exec --explain` and `exec --service`
     /// select from, without reading any ciphertext.
-    pub fn secret_catalog(
-        &self,
-        identity_id: &[u8; 16],
-    ) -> Result<Vec<(String, Option<String>, bool)>> {
+    pub fn secret_catalog(&self, identity_id: &[u8; 16]) -> Result<Vec<CatalogRow>> {
         const SQL: &str = "SELECT s.name, s.service, EXISTS (SELECT 1 FROM access a \
-                           WHERE a.secret_id = s.id AND a.identity_id = ?1) \
+                           WHERE a.secret_id = s.id AND a.identity_id = ?1), s.environment \
                            FROM secrets s ORDER BY s.name";
         self.collect(SQL, [&identity_id[..]], |r| {
-            Ok((
-                super::lossy::text(r, 0)?,
-                super::lossy::opt_text(r, 1)?,
-                r.get(2)?,
-            ))
+            Ok(CatalogRow {
+                name: super::lossy::text(r, 0)?,
+                service: super::lossy::opt_text(r, 1)?,
+                granted: r.get(2)?,
+                environment: super::lossy::text(r, 3)?,
+            })
         })
     }
 
-    /// Names and services only: what shell completion reads.
+    /// Names and services only: what shell completion reads (a name in
+    /// several environments once).
     pub fn secret_names(&self) -> Result<Vec<(String, Option<String>)>> {
-        const SQL: &str = "SELECT name, service FROM secrets ORDER BY name";
+        const SQL: &str = "SELECT name, max(service) FROM secrets GROUP BY name ORDER BY name";
         self.collect(SQL, [], |r| Ok((r.get(0)?, r.get(1)?)))
     }
 

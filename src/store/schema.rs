@@ -19,6 +19,13 @@ pub const APPLICATION_ID: i64 = 0x5641_554C;
 /// The newest format this build reads and writes.
 pub const FORMAT_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The format that gave secrets an environment (the step that rebuilds
+/// `secrets`); older files read as if every secret were shared.
+pub const ENVIRONMENTS_FORMAT: i64 = 6;
+
+/// The format that adds the leak guard's fingerprints to `secrets`.
+pub const FINGERPRINTS_FORMAT: i64 = 5;
+
 /// Step N brings a file from format N to format N+1.
 pub(super) const MIGRATIONS: &[&str] = &[
     r#"
@@ -137,6 +144,71 @@ ALTER TABLE identities ADD COLUMN agent_until INTEGER;
 ALTER TABLE secrets ADD COLUMN fingerprints BLOB NOT NULL DEFAULT X'';
 CREATE INDEX secrets_unfingerprinted ON secrets (id) WHERE length(fingerprints) = 0;
 "#,
+    // Format 6: environments. A secret may belong to one environment
+    // (`''` is shared by all), and a name is unique per environment, not
+    // in the whole vault: `secrets` is rebuilt without its UNIQUE (name).
+    // Writes run with foreign keys on (set outside the transaction, where
+    // they cannot change), so dropping `secrets` would cascade into
+    // `access`: the access rows are set aside in a temporary table first,
+    // and `access` is made again as format 3 had it.
+    r#"
+CREATE TEMP TABLE access_kept AS SELECT * FROM main.access;
+DROP TABLE main.access;
+CREATE TABLE secrets_next (
+    id             BLOB PRIMARY KEY CHECK (length(id) = 16),
+    name           TEXT NOT NULL,
+    service        TEXT,
+    description    TEXT,
+    version        INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    rotated_at     INTEGER NOT NULL,
+    expires_at     INTEGER,
+    needs_rotation INTEGER NOT NULL DEFAULT 0,
+    rotate_every   INTEGER,
+    sealed_value   BLOB NOT NULL,
+    creator        BLOB NOT NULL DEFAULT X'',
+    id_nonce       BLOB NOT NULL DEFAULT X'',
+    generation     INTEGER NOT NULL DEFAULT 0,
+    managers       BLOB NOT NULL DEFAULT X'',
+    managers_epoch INTEGER NOT NULL DEFAULT 0,
+    managers_by    BLOB NOT NULL DEFAULT X'',
+    managers_sig   BLOB NOT NULL DEFAULT X'',
+    signer         BLOB NOT NULL DEFAULT X'',
+    sig            BLOB NOT NULL DEFAULT X'',
+    fingerprints   BLOB NOT NULL DEFAULT X'',
+    environment    TEXT NOT NULL DEFAULT '',
+    UNIQUE (name, environment)
+);
+INSERT INTO secrets_next (id, name, service, description, version, created_at, rotated_at,
+    expires_at, needs_rotation, rotate_every, sealed_value, creator, id_nonce, generation,
+    managers, managers_epoch, managers_by, managers_sig, signer, sig, fingerprints)
+SELECT id, name, service, description, version, created_at, rotated_at,
+    expires_at, needs_rotation, rotate_every, sealed_value, creator, id_nonce, generation,
+    managers, managers_epoch, managers_by, managers_sig, signer, sig, fingerprints FROM main.secrets;
+DROP TABLE main.secrets;
+ALTER TABLE secrets_next RENAME TO secrets;
+CREATE INDEX secrets_by_service ON secrets (service);
+CREATE INDEX secrets_unfingerprinted ON secrets (id) WHERE length(fingerprints) = 0;
+CREATE TABLE access (
+    id            BLOB PRIMARY KEY CHECK (length(id) = 16),
+    secret_id     BLOB NOT NULL REFERENCES secrets (id) ON DELETE CASCADE,
+    identity_id   BLOB NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
+    level         TEXT NOT NULL,
+    expires_at    INTEGER,
+    writer_public BLOB NOT NULL,
+    wrapped_key   BLOB NOT NULL,
+    granted_at    INTEGER NOT NULL,
+    signer        BLOB NOT NULL DEFAULT X'',
+    sig           BLOB NOT NULL DEFAULT X'',
+    UNIQUE (secret_id, identity_id)
+);
+INSERT INTO access (id, secret_id, identity_id, level, expires_at, writer_public,
+    wrapped_key, granted_at, signer, sig)
+SELECT id, secret_id, identity_id, level, expires_at, writer_public,
+    wrapped_key, granted_at, signer, sig FROM temp.access_kept;
+DROP TABLE temp.access_kept;
+CREATE INDEX access_by_identity ON access (identity_id);
+"#,
 ];
 
 /// Refuses a SQLite file that is not a vault, or is a vault of a newer
@@ -221,6 +293,38 @@ pub fn check_objects(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Lets a file of format 3 to 5 opened for reading only (a blob of the
+/// git history that `git log -p` converts, a vault in a directory this
+/// user cannot write) be read by this format's queries: temporary views,
+/// in the connection's own temporary schema (never the file), give it the
+/// later columns as their defaults: no agent end (format 4), no
+/// fingerprints yet (5), the environment of shared secrets (6).
+pub fn read_as_current(conn: &Connection, path: &Path, format: i64) -> Result<()> {
+    if !(3..FORMAT_VERSION).contains(&format) {
+        return Ok(());
+    }
+    let mut sql = String::new();
+    if format < 4 {
+        sql.push_str(
+            "CREATE TEMP VIEW identities AS SELECT *, NULL AS agent_until FROM main.identities;",
+        );
+    }
+    let mut extra = Vec::new();
+    if format < ENVIRONMENTS_FORMAT {
+        extra.push("'' AS environment");
+    }
+    if format < FINGERPRINTS_FORMAT {
+        extra.push("X'' AS fingerprints");
+    }
+    if !extra.is_empty() {
+        sql.push_str(&format!(
+            "CREATE TEMP VIEW secrets AS SELECT *, {} FROM main.secrets;",
+            extra.join(", ")
+        ));
+    }
+    conn.execute_batch(&sql).map_err(|e| map_err(e, path))
+}
+
 /// Applies every step the file lacks, inside the caller's write transaction
 /// (so two processes opening an old file cannot both migrate it).
 pub fn migrate(db: &Db<'_>) -> Result<()> {
@@ -233,4 +337,20 @@ pub fn migrate(db: &Db<'_>) -> Result<()> {
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ENVIRONMENTS_FORMAT names the step that rebuilds `secrets` with
+    /// its environment, wherever later formats append theirs.
+    #[test]
+    fn the_environments_format_is_the_step_that_adds_them() {
+        let step = MIGRATIONS[ENVIRONMENTS_FORMAT as usize - 1];
+        assert!(step.contains("environment    TEXT NOT NULL DEFAULT ''"));
+        assert!(MIGRATIONS[..ENVIRONMENTS_FORMAT as usize - 1]
+            .iter()
+            .all(|s| !s.contains("environment")));
+    }
 }

@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-use super::audit::Event;
 use super::seal::{access_aad, AccessContext};
 use super::trust::{Roster, Writers};
 use super::{Unlocked, Vault};
@@ -282,7 +281,8 @@ impl Vault {
             )));
         }
         let vault = self;
-        let mut event = Event::new("grant", names)
+        let mut event = self
+            .event("grant", names)
             .with("identity", to.as_str())
             .with("level", level.as_str());
         if let Some(e) = expires_at {
@@ -312,7 +312,7 @@ impl Vault {
     /// rotation. All or nothing.
     pub fn revoke(&self, me: &Unlocked, names: &[SecretName], from: &IdentityName) -> Result<()> {
         let vault = self;
-        let event = Event::new("revoke", names).with("identity", from.as_str());
+        let event = self.event("revoke", names).with("identity", from.as_str());
         self.audited(me, event, |db, _, roster| {
             let identity = vault.identity_row(db, from.as_str())?;
             for name in names {
@@ -322,7 +322,7 @@ impl Vault {
                 let Some(revoked) = db.access_row(&secret.id, &identity.id)? else {
                     return Err(Error::NoAccessToRevoke {
                         identity: from.to_string(),
-                        secret: name.to_string(),
+                        secret: super::sign::label_of(&secret),
                     });
                 };
                 let managers = db

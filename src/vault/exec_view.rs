@@ -89,7 +89,7 @@ impl Vault {
                     trust::check_fresh(
                         &mut local.state,
                         &row.secret_id,
-                        &row.name,
+                        &crate::model::label(&row.name, &row.environment),
                         &row.authority,
                     )?;
                 }
@@ -115,7 +115,7 @@ impl Vault {
                 &self.id,
                 roster,
                 &row.secret_id,
-                &row.name,
+                (&row.name, &row.environment),
                 row.version,
                 &row.sealed_value,
                 fingerprints,
@@ -132,7 +132,11 @@ impl Vault {
             };
             let input = access_input(&self.id, &ctx, row.authority.generation, &row.wrapped_key);
             trust::check_signed(roster, &writers, &access_signed, &input, || {
-                format!("the access of {} to {}", me.name, row.name)
+                format!(
+                    "the access of {} to {}",
+                    me.name,
+                    crate::model::label(&row.name, &row.environment)
+                )
             })?;
         }
         Ok(verified_now)
@@ -158,7 +162,7 @@ fn view_digest(
     rows: &[GrantRow],
     token_pin: Option<[u8; 16]>,
 ) -> [u8; 32] {
-    let mut h = crate::crypto::FieldHasher::new("vault exec view v1");
+    let mut h = crate::crypto::FieldHasher::new("vault exec view v2");
     h.field(&token_pin.unwrap_or_default());
     roster_fields(&mut h, vault_id, identities);
     for r in rows {
@@ -191,6 +195,7 @@ pub(super) fn roster_fields(
 fn row_fields(h: &mut crate::crypto::FieldHasher, r: &GrantRow, a: &crate::store::Authority) {
     h.field(&r.secret_id)
         .field(r.name.as_bytes())
+        .field(r.environment.as_bytes())
         .field(&r.version.to_be_bytes())
         .field(&r.sealed_value)
         .field(r.level.as_bytes())
@@ -213,7 +218,7 @@ fn row_key(
     r: &GrantRow,
     a: &crate::store::Authority,
 ) -> [u8; 16] {
-    let mut h = crate::crypto::FieldHasher::new("vault exec row v1");
+    let mut h = crate::crypto::FieldHasher::new("vault exec row v2");
     h.field(roster_digest)
         .field(identity)
         .field(&a.managers_sig);

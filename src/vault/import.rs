@@ -6,7 +6,6 @@
 //! Adding and rotating run the same code as `add` and `rotate`
 //! (`seal_new`/`insert_new` and `rotate_in`), inside this one transaction.
 
-use super::audit::Event;
 use super::secrets::{NewSecret, Rotation};
 use super::{Unlocked, Vault};
 use crate::error::Result;
@@ -35,11 +34,11 @@ impl Vault {
     ) -> Result<Imported> {
         let now = crate::time::now();
         let names: Vec<SecretName> = secrets.iter().map(|s| s.name.clone()).collect();
-        self.audited(me, Event::new("import", &names), |db, audit_key, roster| {
+        self.audited(me, self.event("import", &names), |db, audit_key, roster| {
             let mut done = Imported::default();
             for new in secrets {
                 let name = new.name.clone();
-                if !db.secret_name_taken(name.as_str())? {
+                if !self.name_taken(db, name.as_str())? {
                     let row = self.seal_new(me, new, now)?;
                     self.insert_new(db, roster, me, audit_key, row)?;
                     done.added.push(name);

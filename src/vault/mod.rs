@@ -10,6 +10,7 @@ mod access;
 mod audit;
 mod chain;
 mod claim;
+mod environments;
 mod exec_log;
 mod exec_view;
 mod fingerprint;
@@ -51,6 +52,8 @@ pub struct Vault {
     id: [u8; 16],
     default_identity: Option<[u8; 16]>,
     local: RefCell<Local>,
+    /// The environment commands act in (`environments.rs`).
+    environment: RefCell<Option<String>>,
 }
 
 /// What this clone keeps of the vault outside the file (`trust_state`):
@@ -82,6 +85,7 @@ impl Vault {
             id,
             default_identity: Some(owner_id),
             local: RefCell::default(),
+            environment: RefCell::default(),
         };
         let me = Unlocked {
             id: owner_id,
@@ -128,6 +132,7 @@ impl Vault {
             id: row.id,
             default_identity: row.default_identity,
             local: RefCell::default(),
+            environment: RefCell::default(),
         })
     }
 
@@ -276,11 +281,25 @@ impl Vault {
             NameKind::Secret => db.secret_names(),
             NameKind::Identity => Ok(without_notes(db.identity_names()?)),
             NameKind::Service => Ok(without_notes(db.service_names()?)),
+            NameKind::Environment => Ok(without_notes(db.environment_names()?)),
         }
     }
 
+    /// The secret `name` means in the chosen environment exists (its own
+    /// or the shared one), or the error saying where it is.
+    pub fn resolve_secret(&self, name: &SecretName) -> Result<()> {
+        self.secret_row(&self.store.read(), name).map(|_| ())
+    }
+
+    /// `name` has a secret in exactly the chosen environment, or the
+    /// error saying where it is.
+    pub fn exact_secret(&self, name: &SecretName) -> Result<()> {
+        self.secret_row_exact(&self.store.read(), name).map(|_| ())
+    }
+
+    /// Whether `name` has a secret in exactly the chosen environment.
     pub fn secret_exists(&self, name: &SecretName) -> Result<bool> {
-        self.store.read().secret_name_taken(name.as_str())
+        self.name_taken(&self.store.read(), name.as_str())
     }
 
     /// Refuses a vault with no secrets, before anything is unlocked: a
@@ -299,6 +318,7 @@ pub enum NameKind {
     Secret,
     Identity,
     Service,
+    Environment,
 }
 
 fn without_notes(names: Vec<String>) -> Vec<(String, Option<String>)> {
@@ -320,6 +340,7 @@ fn secret_info(s: SecretRow, access: Vec<AccessInfo>, now: i64) -> SecretInfo {
     SecretInfo {
         expired: s.expires_at.is_some_and(|e| e <= now),
         name: SecretName::stored(s.name),
+        environment: (!s.environment.is_empty()).then_some(s.environment),
         service: s.service,
         description: s.description,
         version: s.version,

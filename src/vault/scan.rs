@@ -90,7 +90,7 @@ impl Vault {
                     &self.id,
                     &roster,
                     &s.id,
-                    &s.name,
+                    (&s.name, &s.environment),
                     s.version,
                     &s.sealed_value,
                     &s.fingerprints,
@@ -104,7 +104,7 @@ impl Vault {
             let first = targets.labels.len();
             let mut label = |version: i64| {
                 let wanted = Wanted {
-                    name: s.name.clone(),
+                    name: crate::model::label(&s.name, &s.environment),
                     version,
                     current: version == s.version,
                 };
@@ -127,13 +127,21 @@ impl Vault {
             let mut value = None;
             if let Some(g) = current {
                 let key = self.unwrap_data_key(&mut keys, me, &Wrapped::granted(&g))?;
-                let opened = self.open_value(&s.id, &s.name, s.version, &s.sealed_value, &key)?;
+                let opened = self.open_value(
+                    &s.id,
+                    (&s.name, &s.environment),
+                    s.version,
+                    &s.sealed_value,
+                    &key,
+                )?;
                 value = Some((label(s.version), opened));
             }
             targets.fingerprints.extend(found);
             targets.values.extend(value);
             if records.is_empty() {
-                targets.unfingerprinted.push(s.name.clone());
+                targets
+                    .unfingerprinted
+                    .push(crate::model::label(&s.name, &s.environment));
             }
         }
         drop(keys);
@@ -175,6 +183,7 @@ fn view_digest(
         let a = &s.authority;
         h.field(&s.id)
             .field(s.name.as_bytes())
+            .field(s.environment.as_bytes())
             .field(&s.version.to_be_bytes())
             .field(&s.sealed_value)
             .field(&s.fingerprints)

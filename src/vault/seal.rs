@@ -3,7 +3,7 @@
 //! | field                    | key            | associated data binds                          |
 //! |--------------------------|----------------|------------------------------------------------|
 //! | identity `sealed_key`    | unlock key     | vault id, identity id, kind, public key, KDF salt and parameters |
-//! | secret `sealed_value`    | data key       | vault id, secret id, name, version              |
+//! | secret `sealed_value`    | data key       | vault id, secret id, name, version, environment |
 //! | access `wrapped_key`     | wrapping key   | vault id, secret id, identity id, version, level, grant expiry, writer's public key |
 //! | audit key `wrapped_key`  | wrapping key   | vault id, identity id, writer's public key      |
 //! | audit entry `mac`        | audit key (HMAC) | vault id, entry id, previous MAC, sequence number, time, identity, action, names, detail |
@@ -36,12 +36,33 @@ pub fn identity_aad(
     aad
 }
 
-pub fn value_aad(vault_id: &[u8; 16], secret_id: &[u8; 16], name: &str, version: i64) -> Aad {
-    Aad::new("value")
+/// A secret's value is bound to its environment too (format 6), so a
+/// value moved between environments by hand fails to open. A shared
+/// secret (empty environment) binds exactly what format 3 bound: its
+/// values open unchanged after the upgrade.
+pub fn value_aad(
+    vault_id: &[u8; 16],
+    secret_id: &[u8; 16],
+    name: &str,
+    environment: &str,
+    version: i64,
+) -> Aad {
+    let mut aad = Aad::new("value")
         .with(vault_id)
         .with(secret_id)
         .with(name.as_bytes())
-        .with(&version.to_be_bytes())
+        .with(&version.to_be_bytes());
+    in_environment(&mut aad, environment);
+    aad
+}
+
+/// Adds a secret's environment to what a seal or signature binds, after a
+/// label part: nothing for a shared secret (the format 3 encoding), so an
+/// environment cannot be added or removed without changing the input.
+fn in_environment(aad: &mut Aad, environment: &str) {
+    if !environment.is_empty() {
+        aad.part(b"environment").part(environment.as_bytes());
+    }
 }
 
 pub struct AccessContext<'a> {
@@ -198,7 +219,7 @@ pub fn seal_machine_key(
 // | row                  | signed by                    | statement binds |
 // |----------------------|------------------------------|-----------------|
 // | identity certificate | the identity that added it   | vault id, identity id, name, kind, X25519 key, signing key, role, certifier, and for an agent its end |
-// | secret row           | a writer of the secret       | vault id, secret id, creator, id nonce, name, version, generation, SHA-256 of the sealed value, SHA-256 of the fingerprint records (when any) |
+// | secret row           | a writer of the secret       | vault id, secret id, creator, id nonce, name, version, generation, SHA-256 of the sealed value, environment (when any), SHA-256 of the fingerprint records (when any) |
 // | managers list        | the creator or an admin      | vault id, secret id, epoch, the managers' ids |
 // | access row           | a writer of the secret       | vault id, secret id, grantee, version, generation, level, expiry, writer's X25519 key, SHA-256 of the wrapped key |
 // | audit key row        | its writer                   | vault id, grantee, writer's X25519 key, SHA-256 of the wrapped key |
@@ -229,6 +250,8 @@ pub struct SecretStatement<'a> {
     pub creator: &'a [u8],
     pub id_nonce: &'a [u8],
     pub name: &'a str,
+    /// Empty for a secret shared by all environments.
+    pub environment: &'a str,
     pub version: i64,
     pub generation: i64,
     pub sealed_value: &'a [u8],
@@ -237,11 +260,13 @@ pub struct SecretStatement<'a> {
     pub fingerprints: &'a [u8],
 }
 
-/// What a secret row's signature covers. A row with fingerprints also
-/// binds their SHA-256, as two more parts: a row without any signs exactly
-/// what format 3 signed, so rows signed before format 5 still verify, and
-/// removing the fingerprints of a row that had some changes what its
-/// signature covers.
+/// What a secret row's signature covers. The environment is signed
+/// (format 6): whoever can write the file cannot move a dev secret into
+/// prod, or back, without a writer's signature. A row with fingerprints
+/// also binds their SHA-256, as two more parts (format 5). A shared secret
+/// without fingerprints signs exactly what format 3 signed, so rows signed
+/// before still verify, and removing the fingerprints of a row that had
+/// some changes what its signature covers.
 pub fn secret_input(vault_id: &[u8; 16], s: &SecretStatement<'_>) -> Aad {
     let mut aad = Aad::new("secret-row")
         .with(vault_id)
@@ -252,6 +277,7 @@ pub fn secret_input(vault_id: &[u8; 16], s: &SecretStatement<'_>) -> Aad {
         .with(&s.version.to_be_bytes())
         .with(&s.generation.to_be_bytes())
         .with(&crypto::field_digest(s.sealed_value));
+    in_environment(&mut aad, s.environment);
     if !s.fingerprints.is_empty() {
         aad.part(b"fingerprints")
             .part(&crypto::field_digest(s.fingerprints));

@@ -8,7 +8,6 @@
 use std::collections::HashSet;
 
 use super::access::{Grantee, Wrapped};
-use super::audit::Event;
 use super::fingerprint;
 use super::seal::{secret_id_for, value_aad};
 use super::trust::Roster;
@@ -59,6 +58,7 @@ impl Grants {
             .iter()
             .map(|row| CatalogEntry {
                 name: SecretName::stored(row.name.clone()),
+                environment: (!row.environment.is_empty()).then(|| row.environment.clone()),
                 service: row.service.clone(),
                 granted: true,
             })
@@ -72,30 +72,33 @@ pub struct Skipped {
 }
 
 impl Vault {
-    pub(super) fn secret_row(&self, db: &Db<'_>, name: &SecretName) -> Result<SecretRow> {
-        db.secret_by_name(name.as_str())?
-            .ok_or_else(|| Error::NoSecret(name.to_string()))
-    }
-
     fn seal_value(&self, secret: &SecretRow, key: &Key, value: &[u8]) -> Vec<u8> {
-        let aad = value_aad(&self.id, &secret.id, &secret.name, secret.version);
+        let aad = value_aad(
+            &self.id,
+            &secret.id,
+            &secret.name,
+            &secret.environment,
+            secret.version,
+        );
         crypto::seal(key, &aad, value)
     }
 
     /// Opens the value sealed for version `version` of the secret `id`,
-    /// named `name`.
+    /// named `name` in `environment`.
     pub(super) fn open_value(
         &self,
         id: &[u8; 16],
-        name: &str,
+        (name, environment): (&str, &str),
         version: i64,
         sealed: &[u8],
         key: &Key,
     ) -> Result<SecretValue> {
-        let aad = value_aad(&self.id, id, name, version);
+        let aad = value_aad(&self.id, id, name, environment, version);
         crypto::open(key, &aad, sealed)
             .map(SecretValue::new)
-            .map_err(|_| Error::Integrity(format!("secret {name}")))
+            .map_err(|_| {
+                Error::Integrity(format!("secret {}", crate::model::label(name, environment)))
+            })
     }
 
     /// Stores a new secret, managed by `me`.
@@ -116,7 +119,7 @@ impl Vault {
             .iter()
             .map(|(row, _, _)| SecretName::stored(row.name.clone()))
             .collect();
-        self.audited(me, Event::new("add", &names), |db, audit_key, roster| {
+        self.audited(me, self.event("add", &names), |db, audit_key, roster| {
             rows.into_iter()
                 .try_for_each(|row| self.insert_new(db, roster, me, audit_key, row))
         })
@@ -161,6 +164,7 @@ impl Vault {
             },
             signed: Default::default(),
             fingerprints: Vec::new(),
+            environment: self.environment(),
         };
         row.sealed_value = self.seal_value(&row, &key, new.value.expose());
         let mut access = self.wrap_for(me, &owner, &row, Level::Manage, None, &key)?;
@@ -185,8 +189,8 @@ impl Vault {
                 why: format!("{} has no certified signing key", me.name),
             });
         }
-        if db.secret_name_taken(&row.name)? {
-            return Err(Error::SecretExists(row.name.clone()));
+        if db.secret_name_taken(&row.name, &row.environment)? {
+            return Err(Error::SecretExists(super::sign::label_of(&row)));
         }
         let fp = fingerprint::fingerprinter(&self.id, audit_key);
         fingerprint::stamp(&mut row, &fp, value.expose());
@@ -201,7 +205,7 @@ impl Vault {
     /// every current grantee; see [`Vault::rotate_in`]. Returns the new
     /// version.
     pub fn rotate(&self, me: &Unlocked, name: &SecretName, rotation: Rotation) -> Result<i64> {
-        let event = Event::new("rotate", std::slice::from_ref(name));
+        let event = self.event("rotate", std::slice::from_ref(name));
         self.audited(me, event, |db, audit_key, roster| {
             self.rotate_in(db, roster, me, audit_key, name, rotation)
         })
@@ -257,15 +261,23 @@ impl Vault {
     /// Renames a secret, keeping its value, version, dates and access. The
     /// value is re-sealed because its associated data binds the name.
     pub fn rename(&self, me: &Unlocked, old: &SecretName, new: &SecretName) -> Result<()> {
-        let event = Event::new("rename", &[old.clone(), new.clone()]);
+        let event = self.event("rename", &[old.clone(), new.clone()]);
         self.audited(me, event, |db, _, roster| {
             let mut row = self.secret_row(db, old)?;
             let (key, _) = self.require(db, roster, me, &row, Level::Manage, "rename")?;
-            if db.secret_name_taken(new.as_str())? {
-                return Err(Error::RenameTaken(new.to_string()));
+            if db.secret_name_taken(new.as_str(), &row.environment)? {
+                return Err(Error::RenameTaken(crate::model::label(
+                    new.as_str(),
+                    &row.environment,
+                )));
             }
-            let value =
-                self.open_value(&row.id, &row.name, row.version, &row.sealed_value, &key)?;
+            let value = self.open_value(
+                &row.id,
+                (&row.name, &row.environment),
+                row.version,
+                &row.sealed_value,
+                &key,
+            )?;
             row.name = new.to_string();
             row.sealed_value = self.seal_value(&row, &key, value.expose());
             self.commit_secret(db, me, &mut row)
@@ -274,9 +286,9 @@ impl Vault {
 
     /// Deletes secrets and every access to them. All or nothing.
     pub fn delete(&self, me: &Unlocked, names: &[SecretName]) -> Result<()> {
-        self.audited(me, Event::new("delete", names), |db, _, roster| {
+        self.audited(me, self.event("delete", names), |db, _, roster| {
             for name in names {
-                let row = self.secret_row(db, name)?;
+                let row = self.secret_row_exact(db, name)?;
                 self.require(db, roster, me, &row, Level::Manage, "delete")?;
                 db.delete_secret(&row.id)?;
                 self.forget(&row.id);
@@ -288,15 +300,16 @@ impl Vault {
     /// Every secret's name and service, and whether `me` was granted it.
     /// Metadata only, one query, no ciphertext read.
     pub fn catalog(&self, me: &Unlocked) -> Result<Vec<CatalogEntry>> {
-        Ok(self
-            .store
-            .read()
-            .secret_catalog(&me.id)?
+        let rows = self.store.read().secret_catalog(&me.id)?;
+        let rows =
+            super::environments::choose(rows, &self.environment(), |r| (&r.name, &r.environment));
+        Ok(rows
             .into_iter()
-            .map(|(name, service, granted)| CatalogEntry {
-                name: SecretName::stored(name),
-                service,
-                granted,
+            .map(|r| CatalogEntry {
+                name: SecretName::stored(r.name),
+                environment: (!r.environment.is_empty()).then_some(r.environment),
+                service: r.service,
+                granted: r.granted,
             })
             .collect())
     }
@@ -307,7 +320,7 @@ impl Vault {
     pub fn grants(&self, me: &Unlocked) -> Result<Grants> {
         Ok(Grants {
             identity: me.id,
-            rows: self.store.read().granted_secrets(&me.id)?,
+            rows: self.in_environment(self.store.read().granted_secrets(&me.id)?),
         })
     }
 
@@ -343,7 +356,7 @@ impl Vault {
             let key = self.unwrap_data_key(&mut keys, me, &Wrapped::granted(&row))?;
             let value = self.open_value(
                 &row.secret_id,
-                &row.name,
+                (&row.name, &row.environment),
                 row.version,
                 &row.sealed_value,
                 &key,
@@ -355,15 +368,15 @@ impl Vault {
             });
         }
         if let Some(name) = wanted.iter().find(|n| !seen.contains(n.as_str())) {
-            return Err(if self.store.read().secret_name_taken(name.as_str())? {
-                Error::NotPermitted {
+            let db = self.store.read();
+            return Err(match self.secret_row(&db, name) {
+                Ok(row) => Error::NotPermitted {
                     identity: me.name.clone(),
                     action: "use",
-                    secret: name.to_string(),
+                    secret: super::sign::label_of(&row),
                     have: "no",
-                }
-            } else {
-                Error::NoSecret(name.to_string())
+                },
+                Err(e) => e,
             });
         }
         Ok((opened, skipped))

@@ -74,7 +74,7 @@ impl Vault {
             &self.id,
             roster,
             &secret.id,
-            &secret.name,
+            (&secret.name, &secret.environment),
             secret.version,
             &secret.sealed_value,
             &secret.fingerprints,
@@ -85,7 +85,7 @@ impl Vault {
             let grantee = roster.name(&row.identity_id);
             let input = self.access_statement(secret, &row);
             trust::check_signed(roster, &writers, &row.signed, &input, || {
-                format!("the access of {grantee} to {}", secret.name)
+                format!("the access of {grantee} to {}", label_of(secret))
             })?;
         }
         self.check_fresh(secret)?;
@@ -101,7 +101,7 @@ impl Vault {
         let changed = trust::check_fresh(
             &mut local.state,
             &secret.id,
-            &secret.name,
+            &label_of(secret),
             &secret.authority,
         )?;
         local.changed |= changed;
@@ -132,6 +132,7 @@ impl Vault {
             creator: &secret.authority.creator,
             id_nonce: &secret.authority.id_nonce,
             name: &secret.name,
+            environment: &secret.environment,
             version: secret.version,
             generation: secret.authority.generation,
             sealed_value: &secret.sealed_value,
@@ -196,7 +197,7 @@ impl Vault {
                 crate::trust_state::Seen {
                     generation: secret.authority.generation,
                     epoch: secret.authority.managers_epoch,
-                    name: secret.name.clone(),
+                    name: label_of(secret),
                 },
             );
             local.changed = true;
@@ -260,7 +261,7 @@ impl Vault {
             trust::check_fresh(
                 &mut local.state,
                 &secret.id,
-                &secret.name,
+                &label_of(&secret),
                 &secret.authority,
             )?;
         }
@@ -288,4 +289,10 @@ impl Vault {
         let event = super::audit::Event::new("sign", &[]);
         self.audited(me, event, |_, _, _| Ok(()))
     }
+}
+
+/// How messages and this clone's freshness state name a secret: its name,
+/// and its environment when it has one (two secrets may share a name).
+pub(super) fn label_of(secret: &SecretRow) -> String {
+    crate::model::label(&secret.name, &secret.environment)
 }

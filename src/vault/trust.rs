@@ -316,19 +316,21 @@ pub(super) fn check_secret(
     vault_id: &[u8; 16],
     roster: &Roster,
     secret_id: &[u8; 16],
-    name: &str,
+    (name, environment): (&str, &str),
     version: i64,
     sealed_value: &[u8],
     fingerprints: &[u8],
     authority: &Authority,
     signed: &Signed,
 ) -> Result<Writers> {
-    let writers = writers(vault_id, roster, secret_id, name, authority)?;
+    let label = crate::model::label(name, environment);
+    let writers = writers(vault_id, roster, secret_id, &label, authority)?;
     let statement = SecretStatement {
         secret_id,
         creator: &authority.creator,
         id_nonce: &authority.id_nonce,
         name,
+        environment,
         version,
         generation: authority.generation,
         sealed_value,
@@ -339,7 +341,7 @@ pub(super) fn check_secret(
         &writers,
         signed,
         &secret_input(vault_id, &statement),
-        || format!("the value of secret {name}"),
+        || format!("the value of secret {label}"),
     )?;
     Ok(writers)
 }

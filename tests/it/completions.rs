@@ -265,6 +265,8 @@ fn commands_are_offered_by_their_canonical_names() {
             "lock",
             "git",
             "status",
+            "check",
+            "manifest",
             "trust",
             "completions",
             "help"
@@ -314,4 +316,39 @@ fn after_exec_and_the_escape_come_a_program_then_its_files() {
         with_path(&["exec", "--", "cat", "notes.txt", "./bin/deploy-n"]),
         ["./bin/deploy-notes"]
     );
+}
+
+/// Environments after `--environment`: those of the vault's secrets and
+/// those the project's manifest lists; after `exec --only`, the manifest's
+/// variables too (with their descriptions), beside the vault's secrets.
+#[test]
+fn offers_environments_and_the_manifests_names() {
+    let env = fixture();
+    env.vault(&["add", "DB_URL", "--environment", "prod"])
+        .passphrase()
+        .stdin("value")
+        .run()
+        .success();
+    assert_eq!(complete(&env, &["exec", "--environment", ""]), ["prod"]);
+    assert_eq!(complete(&env, &["list", "--environment", "p"]), ["prod"]);
+    std::fs::write(
+        env.path().join("vault.toml"),
+        "[project]\nenvironments = [\"dev\", \"prod\"]\n\n\
+         [vars.STRIPE_WEBHOOK]\ndescription = \"webhook signing\"\n[vars.LOG_LEVEL]\ndefault = \"info\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        complete(&env, &["rotate", "--environment", ""]),
+        ["prod", "dev"]
+    );
+    assert_eq!(
+        complete(&env, &["exec", "--only", "ST"]),
+        ["STRIPE_KEY", "STRIPE_WEBHOOK"]
+    );
+    let out = ask(&env, &["exec", "--only", "STRIPE_W"]).success();
+    assert_eq!(out.stdout, "STRIPE_WEBHOOK\twebhook signing\n");
+    assert_eq!(complete(&env, &["exec", "--only", "LOG"]), ["LOG_LEVEL"]);
+    // Other commands name stored secrets only.
+    assert_eq!(complete(&env, &["rotate", "ST"]), ["STRIPE_KEY"]);
+    assert!(complete(&env, &["--no-manifest", "exec", "--only", "LOG"]).is_empty());
 }

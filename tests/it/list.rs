@@ -65,6 +65,7 @@ fn prints_the_documented_json_shape() {
     let expected = serde_json::json!({"secrets": [
         {
             "name": "DB_PASSWORD",
+            "environment": null,
             "service": null,
             "description": null,
             "version": 1,
@@ -81,6 +82,7 @@ fn prints_the_documented_json_shape() {
         },
         {
             "name": "STRIPE_KEY",
+            "environment": null,
             "service": "billing",
             "description": "live payments",
             "version": 1,

@@ -437,3 +437,27 @@ fn an_upgraded_vault_fingerprints_what_its_managers_hold_at_their_next_write() {
             "vault: note: B has no fingerprint yet (stored before this version of vault), so its earlier values cannot be found, nor its current value without a grant; a manager's next change adds it\n",
         );
 }
+
+/// A secret of an environment is named with it, and so is the rotation
+/// the hint gives: `K (prod)` is another secret than `K (dev)`.
+#[test]
+fn a_leak_of_an_environments_secret_names_the_environment() {
+    let (env, root) = setup();
+    let prod = "sk_live_prodonly_4d1c9b2e7a";
+    env.vault(&["add", "DEPLOY_KEY", "--environment", "prod"])
+        .passphrase()
+        .stdin(prod)
+        .run()
+        .success();
+    write(
+        &root.join("deploy.sh"),
+        format!("export DEPLOY_KEY={prod}\n"),
+    );
+    scan(&env, &root, &[])
+        .code(1)
+        .stdout_is("deploy.sh:1:19: DEPLOY_KEY (prod) version 1 (current value)\n")
+        .stderr_is(
+            "vault: found DEPLOY_KEY (prod) in 1 place (1 of 1 file read); no value was printed\n\
+             hint: take the values out (and out of git history, if committed), then rotate what leaked: vault rotate DEPLOY_KEY --environment prod\n",
+        );
+}

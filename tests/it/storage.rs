@@ -110,6 +110,7 @@ fn records_its_format_and_uses_wal() {
         get("user_version"),
         Value::Integer(vault::store::FORMAT_VERSION)
     );
+    const { assert!(vault::store::FORMAT_VERSION >= vault::store::ENVIRONMENTS_FORMAT) };
     assert_eq!(get("application_id"), Value::Integer(0x5641_554C));
     assert_eq!(get("journal_mode"), Value::Text("wal".into()));
 }

@@ -9,6 +9,7 @@
 
 mod explain;
 mod files;
+mod manifest;
 mod plan;
 mod prepare;
 mod select;
@@ -43,6 +44,8 @@ pub struct Request {
     pub allow_dangerous: Vec<String>,
     /// `--explain --json`.
     pub json: bool,
+    /// `--environment`.
+    pub environment: Option<String>,
     pub mask: MaskMode,
     /// `--reason`: recorded in the audit log; an agent must give one.
     pub reason: Option<String>,
@@ -79,6 +82,7 @@ impl Request {
             explain: args.explain,
             allow_dangerous: args.allow_dangerous,
             json: args.json,
+            environment: args.environment,
             mask: args.mask,
             reason: reason(args.reason)?,
             files,
@@ -188,7 +192,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         None => return Err(Error::NoCommand),
     };
 
-    let vault = session.open()?;
+    let (vault, environment) = session.open_in(request.environment.as_deref())?;
     let me = session.unlock(&vault)?;
     let agent = me.agent_until().is_some();
     if agent {
@@ -214,7 +218,21 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     let masking = decide_masking(request.mask, &session.env, agent);
     // --explain explains a selection exec would refuse, instead of
     // refusing it: that is when the user needs it.
-    let chosen = select::select(&request, &catalog, &identity).and_then(|mut selection| {
+    let in_project = manifest::applies(
+        session.manifest.as_ref(),
+        &request.only,
+        !request.services.is_empty() || !request.renames.is_empty() || !request.files.is_empty(),
+    );
+    let mut view = None;
+    let selected = match session.manifest.as_ref().filter(|_| in_project) {
+        Some(m) => manifest::select(m, environment, &catalog, || vault.catalog(&me), &identity)
+            .map(|(selection, v)| {
+                view = Some(v);
+                selection
+            }),
+        None => select::select(&request, &catalog, &identity),
+    };
+    let chosen = selected.and_then(|mut selection| {
         let files = &request.files;
         files.check_catalog(&catalog, &identity)?;
         files.keep_out_of_environment(&mut selection, &request.only, &request.renames);
@@ -260,19 +278,28 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         &session.env,
         crate::time::now(),
     );
+    if let Some(view) = view.as_mut() {
+        view.check(&vault, &me, &plan, &secrets)?;
+    }
     if request.explain && request.json {
         let report = explain::Report::new(&identity, &masking, program.as_deref());
-        super::print_json(&report.planned(&plan))?;
+        let mut report = report.planned(&plan);
+        if let Some(view) = &view {
+            report["manifest"] = view.json();
+        }
+        super::print_json(&report)?;
         return super::OK;
     }
     if request.explain {
-        super::print(&explain::render(
-            &plan,
-            &identity,
-            &masking,
-            program.as_deref(),
-        ))?;
+        let mut text = explain::render(&plan, &identity, &masking, program.as_deref());
+        if let Some(view) = &view {
+            text.push_str(&view.explain());
+        }
+        super::print(&text)?;
         return super::OK;
+    }
+    if let Some(view) = &view {
+        view.refusal()?;
     }
     refuse_dangerous(&plan, &request)?;
     if agent {
@@ -284,7 +311,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     }
     let memory = request.files.open(&plan, &secrets)?;
     explain::notes(&plan, &identity, masking.on);
-    if selection.vars.is_empty() && request.selects_everything() {
+    if selection.vars.is_empty() && request.selects_everything() && view.is_none() {
         eprintln!(
             "warning: identity {identity} has access to no secret: the program runs without any \
              (an identity that manages secrets can grant them: vault grant NAME --to {identity})"
@@ -310,6 +337,9 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         None
     };
     let mut env = plan.environment();
+    if let Some(view) = &view {
+        view.apply(&mut env, request.no_override);
+    }
     files::set_paths(&mut env, &memory);
     let launch = Launch {
         program: program.ok_or(Error::NoCommand)?,

@@ -67,6 +67,8 @@ pub fn prepare(
         explain: false,
         allow_dangerous: Vec::new(),
         json: false,
+        // The run tool acts in no environment: shared secrets only.
+        environment: None,
         mask: MaskMode::Always,
         reason: Some(reason.to_owned()),
         // The run tool has no --file or --render.

@@ -34,7 +34,7 @@ struct Listed<'a> {
 
 pub fn run(session: &Session, args: ListArgs) -> Result<u8> {
     let rules = Rules::from_args(&args)?;
-    let vault = session.open()?;
+    let (vault, environment) = session.open_in(args.environment.as_deref())?;
     // A service no secret belongs to is a mistake to name (with the close
     // ones), not an empty listing.
     if let Some(service) = &args.service {
@@ -47,6 +47,10 @@ pub fn run(session: &Session, args: ListArgs) -> Result<u8> {
     let rows: Vec<(SecretInfo, Vec<Match>)> = vault
         .list(args.service.as_deref())?
         .into_iter()
+        .filter(|s| match (&environment, &s.environment) {
+            (Some(e), Some(own)) => own == e.as_str(),
+            _ => true,
+        })
         .map(|s| {
             let matched = rules.matches(&s, now);
             (s, matched)
@@ -70,16 +74,27 @@ pub fn run(session: &Session, args: ListArgs) -> Result<u8> {
     } else if rules.active() {
         super::print(&report::table(&rows))?;
     } else {
+        let listed = &rows;
         let access: Vec<String> = rows
             .iter()
             .map(|(s, _)| table::count(s.access.len(), "identity", "identities"))
             .collect();
-        let rows: Vec<Vec<String>> = rows.iter().map(|(s, _)| row(s, now)).collect();
+        // The environment column appears once a secret has one.
+        let environments = rows.iter().any(|(s, _)| s.environment.is_some());
+        let mut header: Vec<&str> = HEADER.to_vec();
+        let mut rows: Vec<Vec<String>> = rows.iter().map(|(s, _)| row(s, now)).collect();
+        if environments {
+            header.insert(1, "ENVIRONMENT");
+            for (row, (s, _)) in rows.iter_mut().zip(listed.iter()) {
+                let environment = s.environment.as_deref().unwrap_or("(shared)");
+                row.insert(1, shown(environment).into_owned());
+            }
+        }
         super::print(&table::render(
-            &HEADER,
+            &header,
             &rows,
             crate::terminal::stdout_width(),
-            fit(access),
+            fit(access, usize::from(environments)),
         ))?;
     }
     Ok(match rules.active() && !rows.is_empty() {
@@ -105,25 +120,20 @@ const HEADER: [&str; 10] = [
 /// ("3 identities"), shorten the description, then drop the
 /// description, the rotation period, the creation and rotation dates and
 /// the version, then shorten the status and the service.
-fn fit(access: Vec<String>) -> Vec<Fit> {
-    const SERVICE: usize = 1;
-    const VERSION: usize = 2;
-    const CREATED: usize = 3;
-    const ROTATED: usize = 4;
-    const ROTATE: usize = 6;
-    const STATUS: usize = 7;
-    const ACCESS: usize = 8;
-    const DESCRIPTION: usize = 9;
+/// `shift` is 1 when the environment column follows the name.
+fn fit(access: Vec<String>, shift: usize) -> Vec<Fit> {
+    let [service, version, created, rotated, rotate, status, access_at, description] =
+        [1, 2, 3, 4, 6, 7, 8, 9].map(|column| column + shift);
     vec![
-        Fit::Summarise(ACCESS, access),
-        Fit::Shorten(DESCRIPTION, 12),
-        Fit::Drop(DESCRIPTION),
-        Fit::Drop(ROTATE),
-        Fit::Drop(CREATED),
-        Fit::Drop(ROTATED),
-        Fit::Drop(VERSION),
-        Fit::Shorten(STATUS, 8),
-        Fit::Shorten(SERVICE, 8),
+        Fit::Summarise(access_at, access),
+        Fit::Shorten(description, 12),
+        Fit::Drop(description),
+        Fit::Drop(rotate),
+        Fit::Drop(created),
+        Fit::Drop(rotated),
+        Fit::Drop(version),
+        Fit::Shorten(status, 8),
+        Fit::Shorten(service, 8),
     ]
 }
 
