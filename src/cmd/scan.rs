@@ -200,7 +200,7 @@ fn report(outcome: &Outcome, labels: &[Wanted], json: bool) -> Result<()> {
         );
         eprintln!(
             "hint: take the values out (and out of git history, if committed), then rotate what leaked: vault rotate {}",
-            crate::error::command_for(&names[0])
+            crate::error::command_for(names[0])
         );
     }
     Ok(())
