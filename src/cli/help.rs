@@ -201,18 +201,29 @@ JSON output:
 
 pub const MCP: &str = "\
 Tools:
-  list_secrets  the secrets the agent may use: names, services, expiry,
-                rotation; never a value
-  check         what needs attention among them: expired, expiring within
-                7 days, needing rotation, access expired or expiring
+  list_secrets  the secrets the agent may use: names, services,
+                environments, expiry, rotation and, in a project, whether
+                the manifest declares and requires them; never a value
+  check         in a project, the manifest against the vault in the
+                server's environment, as vault check --json reports it;
+                else what needs attention among the granted secrets:
+                expired, expiring within 7 days, needing rotation, access
+                expired or expiring
   run           {command: [program, args...], secrets: [names] (default:
-                all granted; [] for none), reason}: runs the command with those secrets
-                in its environment and returns its exit status and masked
-                stdout and stderr, each cut at --max-output bytes with a
-                note; at --timeout the command and its process group are
-                ended; the reason goes to the audit log
+                in a project, what the manifest declares, as vault exec;
+                else all granted; [] for none), reason}: runs the command
+                with those secrets in its environment (each name's secret
+                of the server's environment, else the shared one) and
+                returns its exit status and masked stdout and stderr, each
+                cut at --max-output bytes with a note; at --timeout the
+                command and its process group are ended; the reason goes
+                to the audit log
   request_secret  {name}: the exact `vault add NAME` line a person runs at
                 their terminal, and the grant that gives it to the agent
+
+The server acts in one environment (--environment, VAULT_ENVIRONMENT or
+the manifest's default) and one project: the manifest found from its
+working directory, or --manifest; --no-manifest for none.
 
 Examples:
   vault mcp config

@@ -8,6 +8,10 @@ pub struct McpArgs {
     #[command(subcommand)]
     pub command: Option<McpCommand>,
 
+    /// The environment (dev, prod...) the tools act in: each name's own secret there, else the shared one [env: VAULT_ENVIRONMENT] [default: the manifest's]
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+
     /// How long one `run` may take; then the command and its process group are ended
     #[arg(long, value_name = "DURATION", default_value = "2m")]
     pub timeout: String,

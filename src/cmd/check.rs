@@ -14,15 +14,19 @@ use serde::Serialize;
 
 use crate::cli::CheckArgs;
 use crate::error::{exit, Error, Result};
-use crate::model::{shown, SecretInfo};
+use crate::manifest::Manifest;
+use crate::model::{shown, Environment, SecretInfo};
 use crate::session::Session;
+use crate::vault::Vault;
 
+/// What `vault check --json` prints, and `vault mcp`'s `check` tool
+/// returns in a project.
 #[derive(Serialize)]
-struct Report {
+pub struct Report {
     manifest: String,
     environment: Option<String>,
     identity: Option<String>,
-    ok: bool,
+    pub ok: bool,
     variables: Vec<Variable>,
     undeclared: Vec<String>,
 }
@@ -54,7 +58,27 @@ pub fn run(session: &Session, args: CheckArgs) -> Result<u8> {
         .identity_of(&vault)
         .ok()
         .map(|i| i.name().to_owned());
-    let env = environment.as_ref().map(|e| e.as_str());
+    let report = report(manifest, &vault, environment.as_ref(), identity, window)?;
+    let ok = report.ok;
+    if args.json {
+        super::print_json(&report)?;
+    } else {
+        super::print(&render(&report))?;
+    }
+    Ok(if ok { exit::OK } else { exit::FOUND })
+}
+
+/// Checks `manifest` against `vault` in `environment`, for `identity`
+/// (none: nothing is granted), calling a secret that expires within
+/// `window` seconds expiring. Reads metadata only: nothing is unlocked.
+pub fn report(
+    manifest: &Manifest,
+    vault: &Vault,
+    environment: Option<&Environment>,
+    identity: Option<String>,
+    window: i64,
+) -> Result<Report> {
+    let env = environment.map(|e| e.as_str());
     let now = crate::time::now();
     let secrets = vault.list(None)?;
     // Each name's secret here: its own in this environment, else shared.
@@ -67,7 +91,7 @@ pub fn run(session: &Session, args: CheckArgs) -> Result<u8> {
         env.and_then(|e| of(Some(e))).or_else(|| of(None))
     };
     let mut variables = Vec::new();
-    for var in manifest.vars_in(environment.as_ref()) {
+    for var in manifest.vars_in(environment) {
         let secret = chosen(var.name.as_str());
         let status = match secret {
             None if var.default.is_some() => "default",
@@ -105,7 +129,7 @@ pub fn run(session: &Session, args: CheckArgs) -> Result<u8> {
         .filter(|s| {
             manifest
                 .var(s.name.as_str())
-                .is_none_or(|v| !v.in_environment(environment.as_ref()))
+                .is_none_or(|v| !v.in_environment(environment))
         })
         .map(|s| s.name.to_string())
         .collect();
@@ -113,20 +137,14 @@ pub fn run(session: &Session, args: CheckArgs) -> Result<u8> {
     let ok = !variables
         .iter()
         .any(|v| v.required && FAILING.contains(&v.status));
-    let report = Report {
+    Ok(Report {
         manifest: manifest.path.display().to_string(),
         environment: env.map(str::to_owned),
         identity,
         ok,
         variables,
         undeclared,
-    };
-    if args.json {
-        super::print_json(&report)?;
-    } else {
-        super::print(&render(&report))?;
-    }
-    Ok(if ok { exit::OK } else { exit::FOUND })
+    })
 }
 
 fn render(r: &Report) -> String {

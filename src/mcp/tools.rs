@@ -117,18 +117,18 @@ pub fn definitions(limits: &str) -> Vec<(&'static str, String, Value)> {
     vec![
         (
             "list_secrets",
-            "The secrets this identity may use: names, services, descriptions, expiry and rotation state. Never a value.".to_owned(),
+            "The secrets this identity may use: names, services, descriptions, environments (null: shared; in_environment: the one run gives in this server's environment), expiry, rotation state and, in a project, whether the manifest declares and requires them. Never a value.".to_owned(),
             none.clone(),
         ),
         (
             "check",
-            "What needs attention among the secrets this identity may use: expired, expiring within 7 days, needing rotation, access expired or expiring. Never a value.".to_owned(),
+            "In a project, the manifest against the vault in this server's environment, as `vault check --json` reports it: each declared variable missing, not granted, expired, expiring within 7 days or needing rotation, and the secrets it does not declare. Outside one, what needs attention among the secrets this identity may use: expired, expiring within 7 days, needing rotation, access expired or expiring. Never a value.".to_owned(),
             none,
         ),
         (
             "run",
             format!(
-                "Run a command with secrets in its environment, as environment variables named after them. Returns the exit status and the command's stdout and stderr, with every secret value (and its base64, hex and URL-encoded forms) replaced by [masked:NAME]. {limits} The reason is recorded in the vault's audit log."
+                "Run a command with secrets in its environment, as environment variables named after them: each name's secret of this server's environment, else the shared one. Returns the exit status and the command's stdout and stderr, with every secret value (and its base64, hex and URL-encoded forms) replaced by [masked:NAME]. {limits} The reason is recorded in the vault's audit log."
             ),
             json!({
                 "type": "object",
@@ -139,7 +139,7 @@ pub fn definitions(limits: &str) -> Vec<(&'static str, String, Value)> {
                     },
                     "secrets": {
                         "type": "array", "items": { "type": "string" },
-                        "description": "The secrets to put in the environment, by name (default: every secret this identity may use; [] for none)"
+                        "description": "The secrets to put in the environment, by name (default: in a project, the variables its manifest declares, refused when a required one is wanting; else every secret this identity may use; [] for none)"
                     },
                     "reason": { "type": "string", "description": "Why the command runs, for the audit log" }
                 },

@@ -45,6 +45,7 @@ mod man;
 mod manifest;
 mod manifest_errors;
 mod mcp;
+mod mcp_project;
 mod mcp_setup;
 mod metadata;
 mod mistakes;

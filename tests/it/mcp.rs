@@ -18,7 +18,7 @@ use crate::support::{Env, BIN};
 
 /// The canary's other shapes that must not appear either: base64 (the
 /// part every alignment shares), hex, and DB_PASSWORD's value.
-const LEAKS: &[&str] = &[
+pub(crate) const LEAKS: &[&str] = &[
     CANARY,
     "Y2FuYXJ5LVpxOHg3V3AzTG",
     "63616e6172792d5a713878375770334c6b",
@@ -43,33 +43,33 @@ fn python() -> PathBuf {
 }
 
 /// One client session: what it got back and the recorded stream.
-struct Talk {
-    result: Value,
+pub(crate) struct Talk {
+    pub(crate) result: Value,
     /// Every byte both ways, and the server's stderr.
-    stream: String,
+    pub(crate) stream: String,
 }
 
 impl Talk {
-    fn call(&self, i: usize) -> &Value {
+    pub(crate) fn call(&self, i: usize) -> &Value {
         &self.result["calls"][i]
     }
 
     /// Call `i`'s structured result.
-    fn structured(&self, i: usize) -> &Value {
+    pub(crate) fn structured(&self, i: usize) -> &Value {
         let call = self.call(i);
         assert!(call["result"].is_object(), "call {i}: {call:#}");
         &call["result"]["structuredContent"]
     }
 
     #[track_caller]
-    fn error(&self, i: usize, code: i64, message: &str) {
+    pub(crate) fn error(&self, i: usize, code: i64, message: &str) {
         let call = self.call(i);
         assert_eq!(call["error"]["code"], code, "call {i}: {call:#}");
         assert_eq!(call["error"]["message"], message, "call {i}: {call:#}");
     }
 
     #[track_caller]
-    fn leaks_nothing(&self) {
+    pub(crate) fn leaks_nothing(&self) {
         for leak in LEAKS {
             assert!(
                 !self.stream.contains(leak),
@@ -83,7 +83,7 @@ impl Talk {
 /// Runs `calls` through the Python client against `vault mcp ARGS` as
 /// the agent whose token is `token`. Ends the client (and so the server)
 /// if it takes too long.
-fn talk(env: &Env, token: &str, args: &[&str], calls: Value) -> Talk {
+pub(crate) fn talk(env: &Env, token: &str, args: &[&str], calls: Value) -> Talk {
     let dir = env.path();
     let scenario = dir.join("scenario.json");
     let result = dir.join("result.json");
@@ -134,7 +134,7 @@ fn talk(env: &Env, token: &str, args: &[&str], calls: Value) -> Talk {
     Talk { result, stream }
 }
 
-fn run(command: &[&str], reason: &str) -> Value {
+pub(crate) fn run(command: &[&str], reason: &str) -> Value {
     json!({ "tool": "run", "args": { "command": command, "reason": reason } })
 }
 

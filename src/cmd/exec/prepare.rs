@@ -1,15 +1,17 @@
 //! exec's checks and choices for a run that is not `vault exec`'s own:
 //! `vault mcp`'s `run` tool. The same selection, decryption, refusals and
 //! audit entry as exec, with an agent's masking (encodings included), and
-//! no notes on stderr: the caller reports in its own protocol.
+//! no notes on stderr: the caller reports in its own protocol. In a
+//! project, a run that names no secrets gets what the manifest declares,
+//! with exec's refusals (`manifest.rs`).
 
 use std::ffi::OsString;
 
 use super::plan::{Fate, Plan};
-use super::{refuse_dangerous, select, Request};
+use super::{manifest, refuse_dangerous, select, Request};
 use crate::cli::MaskMode;
 use crate::error::{Error, Result};
-use crate::model::SecretName;
+use crate::model::{Environment, SecretName};
 use crate::process::{self, Launch, Values};
 use crate::session::Session;
 use crate::vault::{ExecRun, Unlocked, Vault};
@@ -37,13 +39,16 @@ pub struct Prepared {
     pub injected: Vec<SecretName>,
 }
 
-/// Prepares `command` with the secrets `only` names (every granted one
-/// when `None`, none when empty) for `me`, and records the run with
-/// `reason`, `via` naming what asked for it.
+/// Prepares `command` with the secrets `only` names for `me` in
+/// `environment` (the one `vault` was opened in): when `None`, what the
+/// session's manifest declares, else every granted one; none when empty.
+/// Records the run with `reason`, `via` naming what asked for it.
+#[allow(clippy::too_many_arguments)]
 pub fn prepare(
     session: &Session,
     vault: &Vault,
     me: &Unlocked,
+    environment: Option<&Environment>,
     only: Option<Vec<SecretName>>,
     command: Vec<OsString>,
     reason: &str,
@@ -57,6 +62,7 @@ pub fn prepare(
     let first = command.first().ok_or(Error::NoCommand)?.clone();
     let program = process::resolve(&first, path_var)?;
     let nothing = only.as_ref().is_some_and(Vec::is_empty);
+    let project = session.manifest.as_ref().filter(|_| only.is_none());
     let request = Request {
         only: only.unwrap_or_default(),
         services: Vec::new(),
@@ -67,8 +73,7 @@ pub fn prepare(
         explain: false,
         allow_dangerous: Vec::new(),
         json: false,
-        // The run tool acts in no environment: shared secrets only.
-        environment: None,
+        environment: environment.map(|e| e.to_string()),
         mask: MaskMode::Always,
         reason: Some(reason.to_owned()),
         // The run tool has no --file or --render.
@@ -79,13 +84,21 @@ pub fn prepare(
     let identity = crate::model::shown(me.name()).into_owned();
     let grants = vault.grants(me)?;
     let catalog = grants.catalog();
-    let selection = match nothing {
-        false => select::select(&request, &catalog, &identity)?,
-        true => select::Selection {
+    let mut view = None;
+    let selection = match project {
+        Some(m) => {
+            let whole = || vault.catalog(me);
+            let (selection, v) =
+                manifest::select(m, environment.cloned(), &catalog, whole, &identity)?;
+            view = Some(v);
+            selection
+        }
+        None if nothing => select::Selection {
             vars: Default::default(),
             not_granted: Default::default(),
             explicit: Vec::new(),
         },
+        None => select::select(&request, &catalog, &identity)?,
     };
     let (secrets, skipped) = vault.decrypt(me, grants, &selection.wanted())?;
     if let Some(s) = skipped
@@ -106,6 +119,10 @@ pub fn prepare(
         &session.env,
         crate::time::now(),
     );
+    if let Some(view) = view.as_mut() {
+        view.check(vault, me, &plan, &secrets)?;
+        view.refusal()?;
+    }
     refuse_dangerous(&plan, &request)?;
     let expired: Vec<&SecretName> = plan.with_fate(Fate::Expired).map(|e| &e.secret).collect();
     if !expired.is_empty() {
@@ -132,11 +149,15 @@ pub fn prepare(
     if let Err(e) = vault.record_exec(me, &injected, &run) {
         eprintln!("warning: this run is not recorded in the audit log: {e}");
     }
+    let mut env = plan.environment();
+    if let Some(view) = &view {
+        view.apply(&mut env, false);
+    }
     Ok(Prepared {
         values: Values::new(plan.injected(), true),
         launch: Launch {
             program,
-            env: plan.environment(),
+            env,
             argv: request.command,
             files: Vec::new(),
         },

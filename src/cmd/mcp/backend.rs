@@ -1,5 +1,6 @@
-//! The four tools, answered from the vault as the agent: metadata for
-//! `list_secrets` and `check`, exec's own path for `run` (prepared by
+//! The four tools, answered from the vault as the agent, in the server's
+//! environment: metadata for `list_secrets` and `check` (in a project,
+//! `vault check`'s own report), exec's own path for `run` (prepared by
 //! `cmd::exec::prepare`, captured by `process::capture`), and the lines a
 //! person types for `request_secret`. Every answer is names, metadata and
 //! masked output; every refusal is vault's own error, whose message and
@@ -11,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::error::Error;
 use crate::mcp::{Backend, Call, Refusal, RefusalKind, Reply, RunCall};
-use crate::model::{SecretInfo, SecretName};
+use crate::model::{Environment, SecretInfo, SecretName};
 use crate::process::{Captured, Limits};
 use crate::session::Session;
 use crate::time::format;
@@ -24,6 +25,8 @@ pub struct VaultBackend<'s> {
     pub session: &'s Session,
     pub vault: Vault,
     pub me: Unlocked,
+    /// The environment the vault was opened in (none: shared secrets).
+    pub environment: Option<Environment>,
     pub limits: Limits,
 }
 
@@ -69,6 +72,10 @@ fn refusal(e: Error) -> Refusal {
             "list_secrets shows the secrets this identity may use; request_secret asks for another"
                 .to_owned(),
         ),
+        Error::ManifestUnmet { .. } => Some(
+            "check shows what the manifest lacks; request_secret asks for a missing one; run with secrets named selects without the manifest"
+                .to_owned(),
+        ),
         _ => e.hint(),
     };
     Refusal {
@@ -90,6 +97,18 @@ impl VaultBackend<'_> {
             "agent_expires".into(),
             self.me.agent_until().map(format).into(),
         );
+        map.insert(
+            "environment".into(),
+            self.environment.as_ref().map(|e| e.to_string()).into(),
+        );
+        map.insert(
+            "manifest".into(),
+            self.session
+                .manifest
+                .as_ref()
+                .map(|m| m.path.display().to_string())
+                .into(),
+        );
         map
     }
 
@@ -110,12 +129,24 @@ impl VaultBackend<'_> {
     }
 
     fn list_secrets(&self) -> crate::error::Result<Value> {
-        let secrets: Vec<Value> = self
-            .granted()?
-            .into_iter()
+        let granted = self.granted()?;
+        let here = self.environment.as_ref().map(|e| e.as_str());
+        // What `run` gives for a name: its granted secret of this
+        // environment, else its granted shared one (exec's choice).
+        let chosen = |s: &SecretInfo| match s.environment.as_deref() {
+            Some(e) => Some(e) == here,
+            None => !granted.iter().any(|(o, _)| {
+                o.name == s.name && o.environment.is_some() && o.environment.as_deref() == here
+            }),
+        };
+        let manifest = self.session.manifest.as_ref();
+        let secrets: Vec<Value> = granted
+            .iter()
             .map(|(s, a)| {
-                json!({
+                let mut entry = json!({
                     "name": s.name.as_str(),
+                    "environment": s.environment,
+                    "in_environment": chosen(s),
                     "service": s.service,
                     "description": s.description,
                     "version": s.version,
@@ -126,7 +157,15 @@ impl VaultBackend<'_> {
                     "access": a.level.as_str(),
                     "access_expires": a.expires.map(format),
                     "access_expired": a.expired,
-                })
+                });
+                if let Some(m) = manifest {
+                    let var = m
+                        .var(s.name.as_str())
+                        .filter(|v| v.in_environment(self.environment.as_ref()));
+                    entry["declared"] = var.is_some().into();
+                    entry["required"] = var.is_some_and(|v| v.required).into();
+                }
+                entry
             })
             .collect();
         let mut map = self.header();
@@ -135,6 +174,17 @@ impl VaultBackend<'_> {
     }
 
     fn check(&self) -> crate::error::Result<Value> {
+        if let Some(manifest) = &self.session.manifest {
+            let report = super::super::check::report(
+                manifest,
+                &self.vault,
+                self.environment.as_ref(),
+                Some(self.me.name().to_owned()),
+                SOON_SECS,
+            )?;
+            return serde_json::to_value(&report)
+                .map_err(|e| crate::error::Error::Usage(format!("the check report: {e}")));
+        }
         let now = crate::time::now();
         let soon = |t: Option<i64>| t.is_some_and(|t| t > now && t <= now + SOON_SECS);
         let mut report: [(&str, Vec<Value>); 6] = [
@@ -173,8 +223,8 @@ impl VaultBackend<'_> {
             map.insert(key.into(), items.into());
         }
         map.insert(
-            "manifest".into(),
-            "this vault has no project manifest: only the secrets granted to this identity are checked"
+            "note".into(),
+            "no project manifest here: only the secrets granted to this identity are checked"
                 .into(),
         );
         Ok(Value::Object(map))
@@ -191,6 +241,7 @@ impl VaultBackend<'_> {
             self.session,
             &self.vault,
             &self.me,
+            self.environment.as_ref(),
             only,
             command,
             &reason,

@@ -4,7 +4,9 @@
 //! The server unlocks once, with the agent identity's token
 //! (`VAULT_ACCESS_TOKEN`: never a prompt, as stdin is the protocol), then
 //! answers each tool call from the vault as it is at that moment
-//! (`backend.rs`). The protocol itself is `crate::mcp`'s.
+//! (`backend.rs`), in one environment (`--environment`, as a command
+//! takes it) and, in a project, by its manifest. The protocol itself is
+//! `crate::mcp`'s.
 
 mod backend;
 
@@ -33,7 +35,8 @@ pub fn run(session: &Session, args: McpArgs) -> Result<u8> {
             crate::env::ACCESS_TOKEN
         )));
     }
-    let vault = session.open()?;
+    // One environment for the server's life, as for a command.
+    let (vault, environment) = session.open_in(args.environment.as_deref())?;
     let me = session.unlock(&vault)?;
     if me.agent_until().is_none() {
         return Err(Error::Usage(format!(
@@ -52,6 +55,7 @@ pub fn run(session: &Session, args: McpArgs) -> Result<u8> {
         session,
         vault,
         me,
+        environment,
         limits,
     };
     crate::mcp::serve(&mut backend, about)
