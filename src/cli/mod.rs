@@ -106,7 +106,10 @@ Manifest:
   vars.NAME.max_length  the most characters a value may have
   vars.NAME.deny  placeholder values refused (without case, trimmed)
   vars.NAME.environments  the environments it is declared for (default:
-                 all)";
+                 all)
+  vars.NAME.as   \"env\" (the default) or \"file\": exec gives the program a
+                 memory file holding the value (or the default), its
+                 path in NAME, as exec --file NAME does";
 
 /// Options every command takes, listed apart from each command's own.
 #[derive(Debug, Args)]

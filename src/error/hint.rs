@@ -199,6 +199,9 @@ impl Error {
                 "variable names use letters, digits and _, not starting with a digit".into()
             }
             Error::TargetTwice { .. } => "give each variable one source".into(),
+            Error::NoMemoryFiles { option } if option.starts_with("as ") => {
+                "inject it as a variable instead: as = \"env\" in vault.toml".into()
+            }
             Error::NoMemoryFiles { .. } => {
                 "inject the secret as a variable instead (--env VAR=SECRET)".into()
             }

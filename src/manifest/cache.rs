@@ -18,7 +18,7 @@ use super::rule::Rule;
 use super::{Manifest, Var};
 use crate::model::{Environment, SecretName};
 
-const MAGIC: &[u8] = concat!("vault manifest cache 1 ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
+const MAGIC: &[u8] = concat!("vault manifest cache 2 ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
 
 /// Where the parsed form of the manifest at `path` is kept.
 pub fn path_for(data_dir: &Path, path: &Path) -> PathBuf {
@@ -83,6 +83,7 @@ pub fn read(cache: &Path, key: &[i64; 7], path: &Path) -> Option<Manifest> {
             .collect::<Option<Vec<_>>>()?;
         let listed = r.num()? != 0;
         let environments = r.environments()?;
+        let as_file = r.num()? != 0;
         let line = r.num()? as usize;
         vars.push(Var {
             name,
@@ -96,6 +97,7 @@ pub fn read(cache: &Path, key: &[i64; 7], path: &Path) -> Option<Manifest> {
                 deny,
             ),
             environments: listed.then_some(environments),
+            as_file,
             line,
         });
     }
@@ -147,6 +149,7 @@ pub fn write(cache: &Path, key: &[i64; 7], manifest: &Manifest) {
         }
         w.num(i64::from(var.environments.is_some()));
         w.environments(var.environments.as_deref().unwrap_or_default());
+        w.num(i64::from(var.as_file));
         w.num(var.line as i64);
     }
     w.bytes(&manifest.rules_digest());
@@ -251,7 +254,7 @@ mod tests {
         let text = "[project]\nvault = \"s/v.db\"\nenvironment = \"dev\"\nenvironments = [\"dev\", \"prod\"]\n\n\
                     [vars.A]\ndescription = \"a \\\"quoted\\\"\\nline\"\npattern = \"^a+$\"\nmin_length = 2\n\
                     max_length = 9\ndeny = [\"xx\", \"yy\"]\nenvironments = [\"prod\"]\n\n\
-                    [vars.B]\nrequired = false\ndefault = \"info\"\n";
+                    [vars.B]\nrequired = false\ndefault = \"info\"\nas = \"file\"\n";
         std::fs::write(&path, text).unwrap();
         let parsed = super::super::parse::parse(&path, text).unwrap();
         let cache = dir.path().join("cache").join("m");
@@ -259,6 +262,9 @@ mod tests {
         write(&cache, &key, &parsed);
         let back = read(&cache, &key, &path).expect("read back");
         assert_eq!(format!("{back:?}"), format!("{parsed:?}"));
+        assert!(
+            back.var("B").is_some_and(|b| b.as_file) && back.var("A").is_some_and(|a| !a.as_file)
+        );
         let mut other = key;
         other[6] += 1;
         assert!(read(&cache, &other, &path).is_none(), "a changed file");

@@ -4,7 +4,8 @@
 //! Found as git finds `.git`: in the working directory or the nearest
 //! directory above it; `--manifest PATH` or `VAULT_MANIFEST` name one,
 //! `--no-manifest` ignores it. It may name the vault file (inside the
-//! project) and a default environment. This module owns the manifest's
+//! project) and a default environment, and declare a variable a file
+//! (`as = "file"`). This module owns the manifest's
 //! meaning; `parse.rs` reads the file (`toml`), `rule.rs` checks values
 //! (`regex`), `cache.rs` keeps the parsed form. It depends on `model`,
 //! `error` and `crypto` (digests) only.
@@ -53,6 +54,9 @@ pub struct Var {
     pub rule: Rule,
     /// The environments it is declared for; all when `None`.
     pub environments: Option<Vec<Environment>>,
+    /// `as = "file"`: exec gives it to the program as a memory file, the
+    /// variable holding its path, as `--file NAME` does (its default too).
+    pub as_file: bool,
     /// The line of its table, for messages.
     pub line: usize,
 }

@@ -41,6 +41,9 @@ struct VarTable {
     #[serde(default)]
     deny: Vec<String>,
     environments: Option<Vec<Spanned<String>>>,
+    /// `"env"` (the default) or `"file"`.
+    #[serde(rename = "as")]
+    kind: Option<Spanned<String>>,
 }
 
 /// Parses the manifest at `path` (its text `text`).
@@ -151,6 +154,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
                     .collect::<Result<Vec<_>>>()
             })
             .transpose()?;
+        let as_file = match t.kind.as_ref().map(|k| (k.get_ref().as_str(), k.span())) {
+            None | Some(("env", _)) => false,
+            Some(("file", _)) => true,
+            Some((other, span)) => {
+                return Err(at(
+                    span,
+                    format!("{key}.as: unknown value {other:?}, expected \"env\" or \"file\""),
+                ))
+            }
+        };
         vars.push(Var {
             name: var_name,
             description: t.description,
@@ -158,6 +171,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
             default: t.default.map(Spanned::into_inner),
             rule,
             environments,
+            as_file,
             line,
         });
     }

@@ -44,6 +44,7 @@ mod list;
 mod man;
 mod manifest;
 mod manifest_errors;
+mod manifest_files;
 mod mcp;
 mod mcp_project;
 mod mcp_setup;

@@ -380,6 +380,7 @@ fn explain_shows_the_manifests_view() {
             "path": root.join("vault.toml").display().to_string(),
             "environment": "dev",
             "defaults": ["LOG_LEVEL"],
+            "files": [],
             "optional_absent": ["SENTRY_DSN"],
             "refused": [{"variable": "DB_URL", "why": "missing"}],
         })

@@ -6,7 +6,7 @@
 use crate::manifest::{in_dir, project, HINT_MANIFEST, HINT_UNMET};
 
 #[track_caller]
-fn bad_manifest(text: &str, line: usize, message: &str) {
+pub fn bad_manifest(text: &str, line: usize, message: &str) {
     let (env, root) = project(text);
     env.add("KEPT", "value-kept-1");
     let path = root.join("vault.toml");
@@ -39,7 +39,7 @@ fn an_unknown_key_is_named_with_its_line() {
     bad_manifest(
         "[vars.A]\ndescription = \"x\"\nrequird = true\n",
         3,
-        "unknown field `requird`, expected one of `description`, `required`, `default`, `pattern`, `min_length`, `max_length`, `deny`, `environments`",
+        "unknown field `requird`, expected one of `description`, `required`, `default`, `pattern`, `min_length`, `max_length`, `deny`, `environments`, `as`",
     );
     bad_manifest(
         "[projet]\nvault = \"v.db\"\n",

@@ -141,8 +141,8 @@ fn describe_rendered(rendered: &Rendered, masking: bool) -> String {
 /// "fate", "file", "text"}], "rendered": [{"variable", "template",
 /// "secrets", "text"}], "refused": null or {"error", "hint"}}`. `fate` is
 /// one of `injected`, `kept`, `expired`, `grant_expired`, `not_granted`;
-/// `file` is true for a `--file` variable; `text` says the same for
-/// people, as the plain report does.
+/// `file` is true for a memory file (`--file`, `as = "file"`); `text`
+/// says the same for people, as the plain report does.
 pub struct Report {
     value: serde_json::Value,
 }

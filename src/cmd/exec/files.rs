@@ -11,9 +11,10 @@
 //! line). With neither option, exec does none of this work.
 //!
 //! `--file` reaches the selection as a `--env` mapping does, and the plan
-//! marks its variable as a file; `--render` selects only the secrets its
-//! template names, which are decrypted and masked but not set as
-//! variables.
+//! marks its variable as a file (as it marks one the manifest declares
+//! `as = "file"`, whose memory file is made here too); `--render` selects
+//! only the secrets its template names, which are decrypted and masked but
+//! not set as variables.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -264,26 +265,14 @@ impl Files {
         })
     }
 
-    /// Makes the memory files: one per `--file` variable the plan injects,
-    /// one per `--render`. Each comes with its variable.
+    /// Makes the memory files: one per variable the plan injects as a
+    /// file (`--file`, or the manifest's `as = "file"`), one per
+    /// `--render`. Each comes with its variable.
     pub fn open(&self, plan: &Plan<'_>, secrets: &[Decrypted]) -> Result<Vec<(String, MemFile)>> {
         let mut made = Vec::new();
-        if self.is_empty() {
-            return Ok(made);
-        }
-        let make = |var: &str, bytes: &[u8]| {
-            MemFile::new(var, bytes).map_err(|source| Error::MemoryFileCreate {
-                var: var.to_owned(),
-                source,
-            })
-        };
         for entry in plan.with_fate(Fate::Inject).filter(|e| e.as_file) {
             if let Some(value) = entry.value.map(|v| v.value.expose()) {
-                let file = match with_final_newline(value) {
-                    Some(bytes) => make(&entry.var, &bytes)?,
-                    None => make(&entry.var, value)?,
-                };
-                made.push((entry.var.clone(), file));
+                made.push((entry.var.clone(), value_file(&entry.var, value)?));
             }
         }
         for render in &self.renders {
@@ -293,10 +282,25 @@ impl Files {
                     .find(|s| s.name.as_str() == name)
                     .map(|s| s.value.expose())
             });
-            made.push((render.var.clone(), make(&render.var, &text)?));
+            made.push((render.var.clone(), memory_file(&render.var, &text)?));
         }
         Ok(made)
     }
+}
+
+/// The memory file of a value given as a file (see [`with_final_newline`]).
+pub fn value_file(var: &str, value: &[u8]) -> Result<MemFile> {
+    match with_final_newline(value) {
+        Some(bytes) => memory_file(var, &bytes),
+        None => memory_file(var, value),
+    }
+}
+
+fn memory_file(var: &str, bytes: &[u8]) -> Result<MemFile> {
+    MemFile::new(var, bytes).map_err(|source| Error::MemoryFileCreate {
+        var: var.to_owned(),
+        source,
+    })
 }
 
 impl Render {

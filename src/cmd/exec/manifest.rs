@@ -3,7 +3,9 @@
 //! its secret (the environment's own, else the shared one) or its default;
 //! nothing else the identity could read. A required variable that is
 //! missing, not granted, expired, or whose value breaks its rule stops
-//! exec (status 125) naming each one.
+//! exec (status 125) naming each one. A variable declared `as = "file"`
+//! is given as a memory file, as `--file NAME` gives it (files.rs): its
+//! secret's value, or its default.
 //!
 //! Used when there is a manifest and no `--only`, `--service` or `--env`,
 //! which select as they do without one.
@@ -16,6 +18,7 @@ use super::select::Selection;
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::model::{shown, CatalogEntry, Environment, SecretName};
+use crate::process::{MemFile, MEMORY_FILES};
 use crate::vault::{Decrypted, Unlocked, Vault};
 
 /// What the manifest adds to exec's plan: its defaults, and what it found
@@ -61,6 +64,11 @@ pub fn select<'m>(
         .iter()
         .filter(|v| v.in_environment(view.environment.as_ref()))
         .collect();
+    if !MEMORY_FILES && declared.iter().any(|v| v.as_file) {
+        return Err(Error::NoMemoryFiles {
+            option: "as = \"file\"",
+        });
+    }
     for var in declared {
         let name = var.name.as_str();
         if granted_names.contains(name) {
@@ -182,20 +190,46 @@ impl View<'_> {
         })
     }
 
-    /// The defaults, as the program's environment takes them; a variable
+    /// Whether the manifest declares `var` a file (`as = "file"`).
+    pub fn is_file(&self, var: &str) -> bool {
+        self.manifest
+            .var(var)
+            .is_some_and(|v| v.as_file && v.in_environment(self.environment.as_ref()))
+    }
+
+    /// The defaults, as the program's environment takes them (but for
+    /// those given as files, see [`View::default_files`]); a variable
     /// already set is kept under `--no-override`.
     pub fn apply(&self, env: &mut BTreeMap<OsString, OsString>, no_override: bool) {
         for (name, value) in &self.defaults {
-            if no_override && env.contains_key(std::ffi::OsStr::new(name)) {
+            if self.is_file(name) || (no_override && env.contains_key(std::ffi::OsStr::new(name))) {
                 continue;
             }
             env.insert((*name).into(), (*value).into());
         }
     }
 
+    /// The memory files of the defaults declared `as = "file"`, each with
+    /// its variable; one already set is kept under `--no-override`.
+    pub fn default_files(
+        &self,
+        plan: &Plan<'_>,
+        no_override: bool,
+    ) -> Result<Vec<(String, MemFile)>> {
+        self.defaults
+            .iter()
+            .filter(|(name, _)| self.is_file(name))
+            .filter(|(name, _)| !(no_override && plan.inherits(name)))
+            .map(|(name, value)| {
+                super::files::value_file(name, value.as_bytes()).map(|f| ((*name).to_owned(), f))
+            })
+            .collect()
+    }
+
     /// What `--explain --json` adds, as `"manifest"`: `{"path",
-    /// "environment", "defaults": [names], "optional_absent": [names],
-    /// "refused": [{"variable", "why"}]}`.
+    /// "environment", "defaults": [names], "files": [names declared
+    /// `as = "file"` here], "optional_absent": [names], "refused":
+    /// [{"variable", "why"}]}`.
     pub fn json(&self) -> serde_json::Value {
         let refused: Vec<serde_json::Value> = self
             .problems
@@ -206,6 +240,12 @@ impl View<'_> {
             "path": self.manifest.path.display().to_string(),
             "environment": self.environment.as_ref().map(|e| e.to_string()),
             "defaults": self.defaults.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            "files": self
+                .manifest
+                .vars_in(self.environment.as_ref())
+                .filter(|v| v.as_file)
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>(),
             "optional_absent": self.absent,
             "refused": refused,
         })
@@ -222,8 +262,12 @@ impl View<'_> {
                 .map_or("none: shared secrets only".to_owned(), |e| e.to_string())
         );
         for (name, _) in &self.defaults {
+            let file = match self.is_file(name) {
+                true => ", as a memory file (the variable holds its path)",
+                false => "",
+            };
             out.push_str(&format!(
-                "  {}: its default, from the manifest\n",
+                "  {}: its default, from the manifest{file}\n",
                 shown(name)
             ));
         }

@@ -270,7 +270,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         }
         Err(e) => return Err(e),
     };
-    let plan = Plan::new(
+    let mut plan = Plan::new(
         &request,
         &selection,
         &secrets,
@@ -279,6 +279,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         crate::time::now(),
     );
     if let Some(view) = view.as_mut() {
+        plan.mark_files(|var| view.is_file(var));
         view.check(&vault, &me, &plan, &secrets)?;
     }
     if request.explain && request.json {
@@ -309,7 +310,10 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     if !expired.is_empty() {
         return Err(Error::Expired(super::join_names(&expired)));
     }
-    let memory = request.files.open(&plan, &secrets)?;
+    let mut memory = request.files.open(&plan, &secrets)?;
+    if let Some(view) = &view {
+        memory.extend(view.default_files(&plan, request.no_override)?);
+    }
     explain::notes(&plan, &identity, masking.on);
     if selection.vars.is_empty() && request.selects_everything() && view.is_none() {
         eprintln!(

@@ -43,7 +43,8 @@ pub struct Entry<'a> {
     pub fate: Fate,
     /// The decrypted secret, for the fates that have one.
     pub value: Option<&'a Decrypted>,
-    /// Given as a memory file (`--file`): the variable holds its path.
+    /// Given as a memory file (`--file`, or `as = "file"` in the
+    /// manifest): the variable holds its path.
     pub as_file: bool,
 }
 
@@ -114,6 +115,19 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// Marks as memory files the variables `is_file` names: the
+    /// manifest's `as = "file"` (`--file`'s are marked by `new`).
+    pub fn mark_files(&mut self, is_file: impl Fn(&str) -> bool) {
+        for entry in &mut self.entries {
+            entry.as_file |= is_file(&entry.var);
+        }
+    }
+
+    /// Whether `var` is in the program's environment before secrets.
+    pub fn inherits(&self, var: &str) -> bool {
+        self.base.contains_key(OsStr::new(var))
+    }
+
     pub fn with_fate(&self, fate: Fate) -> impl Iterator<Item = &Entry<'a>> {
         self.entries.iter().filter(move |e| e.fate == fate)
     }
@@ -125,7 +139,7 @@ impl<'a> Plan<'a> {
     }
 
     /// The program's whole environment, but for the paths of memory
-    /// files (`--file`), whose values never enter it.
+    /// files, whose values never enter it.
     pub fn environment(&self) -> BTreeMap<OsString, OsString> {
         let mut vars = self.base.clone();
         vars.insert(env::EXEC_MARKER.into(), "1".into());
