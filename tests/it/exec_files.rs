@@ -177,8 +177,20 @@ print(oct(stat.S_IMODE(os.stat(path).st_mode)), fcntl.fcntl(fd, 1034) & 15,
 
 #[test]
 fn only_the_program_and_its_shells_children_get_the_descriptor() {
-    let env = Env::init();
+    let mut env = Env::init();
     env.add("TOKEN", "tok_5b8d1e6a2f");
+    // vault passes on whatever it inherits, and this test's process runs
+    // other tests' threads, one of which may hold a descriptor open at the
+    // moment vault is started: both the baseline and vault start from a
+    // launcher that holds stdin, stdout and stderr only.
+    let launcher: Vec<std::ffi::OsString> = [
+        "python3",
+        "-c",
+        "import os, sys; os.closerange(3, 65536); os.execv(sys.argv[1], sys.argv[1:])",
+    ]
+    .map(Into::into)
+    .to_vec();
+    env.wrap(launcher.clone());
     // The shell holds what a shell started without vault holds (stdin,
     // stdout, stderr, and whatever this test's own parent left open) and
     // the file, nothing else of vault's (its database, pipes, signal
@@ -187,9 +199,9 @@ fn only_the_program_and_its_shells_children_get_the_descriptor() {
     // cannot, unless passed it.
     // (The shell's own descriptor for `$(...)` is in both.)
     let fds = "echo $(ls /proc/$$/fd | sort -n | tr '\\n' ' ')";
-    let baseline = Command::new("sh")
-        .arg("-c")
-        .arg(fds)
+    let baseline = Command::new(&launcher[0])
+        .args(&launcher[1..])
+        .args(["/bin/sh", "-c", fds])
         .stdin(Stdio::null())
         .output()
         .unwrap();
