@@ -1,0 +1,75 @@
+//! What a merge refuses to take from a side although no row conflicts:
+//! an identity's keys or name changed (vault never changes them), a secret
+//! older than the common ancestor (an old copy put back), and a merged
+//! secret that is not rows one side signed together.
+
+use super::unit::Unit;
+use crate::store::{IdentityRow, SecretRow};
+
+/// An existing identity whose keys, name or certificate one side changed:
+/// vault never changes them, so the change was made by hand (a key swapped
+/// in to receive what is granted next).
+pub(super) fn keys_changed(
+    base: Option<&IdentityRow>,
+    ours: Option<&IdentityRow>,
+    theirs: Option<&IdentityRow>,
+) -> Option<String> {
+    let base = base?;
+    let changed = |side: Option<&IdentityRow>| {
+        side.is_some_and(|s| {
+            s.public_key != base.public_key
+                || s.name != base.name
+                || (!base.cert.sig.is_empty() && s.cert.sign_public != base.cert.sign_public)
+        })
+    };
+    match (changed(ours), changed(theirs)) {
+        (true, _) => Some("our side changed its keys or name, which vault never does".into()),
+        (_, true) => Some("their side changed its keys or name, which vault never does".into()),
+        _ => None,
+    }
+}
+
+/// A side that holds an older state of a secret than the base: an old
+/// copy put back on a branch.
+pub(super) fn went_back(
+    base: Option<&Unit>,
+    ours: Option<&Unit>,
+    theirs: Option<&Unit>,
+) -> Option<String> {
+    let base = &base?.secret;
+    let older = |side: Option<&Unit>| {
+        side.is_some_and(|u| {
+            u.secret.version < base.version
+                || u.secret.authority.generation < base.authority.generation
+                || u.secret.authority.managers_epoch < base.authority.managers_epoch
+        })
+    };
+    match (older(ours), older(theirs)) {
+        (true, _) => Some("our side holds an older state of it than the common ancestor".into()),
+        (_, true) => Some("their side holds an older state of it than the common ancestor".into()),
+        _ => None,
+    }
+}
+
+/// Whether a merged secret is rows one side signed together: its signed
+/// fields and every access row as one source wrote them. The merge holds
+/// no key, so a mix of two sides' rows could never verify.
+pub(super) fn signed_as_one(merged: &Unit, sources: [Option<&Unit>; 3]) -> bool {
+    let signed = |a: &SecretRow, b: &SecretRow| {
+        a.id == b.id
+            && a.name == b.name
+            && a.environment == b.environment
+            && a.version == b.version
+            && a.sealed_value == b.sealed_value
+            && a.fingerprints == b.fingerprints
+            && a.authority == b.authority
+            && a.signed == b.signed
+    };
+    sources.into_iter().flatten().any(|source| {
+        signed(&merged.secret, &source.secret)
+            && merged
+                .access
+                .iter()
+                .all(|(who, row)| source.access.get(who) == Some(row))
+    })
+}
