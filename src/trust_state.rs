@@ -10,6 +10,7 @@
 //! root <fingerprint hex>                       the pinned root's signing key
 //! seen <identity id hex> <digest hex>          the view exec last verified
 //! ruled <identity id hex> <digest hex>         that view passed a manifest's rules
+//! own <identity id hex> <secret id hex>        an environment's own secret in that view
 //! secret <id hex> <generation> <epoch> <name>  the newest state seen
 //! ```
 //!
@@ -40,6 +41,10 @@ pub struct TrustState {
     /// Per identity: the values of a verified view passed a manifest's
     /// rules (a digest of the view and the rules, no value in it).
     pub ruled: HashMap<[u8; 16], [u8; 32]>,
+    /// Per identity: the secrets of an environment (not shared ones) in
+    /// the view exec last verified, so that one of them gone, with the
+    /// shared secret of its name standing in, is noticed.
+    pub own: HashMap<[u8; 16], HashSet<[u8; 16]>>,
     /// The newest state seen of each secret: one line per secret, kept in
     /// a file of its own (`PATH.secrets`) and read only when a command
     /// checks freshness, so that an exec whose view is unchanged reads a
@@ -155,6 +160,11 @@ impl TrustState {
                         state.ruled.insert(id, digest);
                     }
                 }
+                (Some("own"), Some(id), Some(secret)) => {
+                    if let (Some(id), Some(secret)) = (id_hex(id), id_hex(secret)) {
+                        state.own.entry(id).or_default().insert(secret);
+                    }
+                }
                 (Some("secret"), Some(id), Some(generation)) => {
                     // The name is the rest of the line: a secret of an
                     // environment is `NAME (ENV)`.
@@ -208,6 +218,15 @@ impl TrustState {
                 hex::encode(id),
                 hex::encode(digest)
             ));
+        }
+        for (id, secrets) in &self.own {
+            for secret in secrets {
+                text.push_str(&format!(
+                    "own {} {}\n",
+                    hex::encode(id),
+                    hex::encode(secret)
+                ));
+            }
         }
         if let Some(secrets) = &self.secrets {
             let mut lines = String::new();

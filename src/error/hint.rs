@@ -52,6 +52,7 @@ impl Error {
             }
             Error::RootChanged { .. } => "if this vault was re-created on purpose, run `vault trust accept` after checking the fingerprint with its owner".into(),
             Error::DangerousAtExec { first, .. } => format!("if you trust whoever added it, accept it for this run: vault exec --allow-dangerous-name {first} -- ..."),
+            Error::OwnSecretGone { .. } => "if it was deleted or its access removed on purpose, run `vault trust accept`; otherwise restore the vault file from a copy you trust".into(),
             Error::RolledBack(_) => "if you put an older copy back on purpose (a backup), run `vault trust accept`".into(),
             Error::AuditBroken { seq, .. } => {
                 let intact = match seq - 1 {

@@ -89,6 +89,15 @@ pub enum Error {
     },
     #[error("trust check failed: {0} went back since this clone last saw it (an older copy of the file was put back)")]
     RolledBack(String),
+    /// An environment's own secret that exec verified before is no longer
+    /// in the view, and the shared secret of its name would stand in.
+    #[error("secret {label} is gone from what {identity} can use (deleted, or its access removed, outside this clone): exec in {environment} would take the shared {name} in its place")]
+    OwnSecretGone {
+        label: String,
+        identity: String,
+        environment: String,
+        name: String,
+    },
     #[error("refusing to set {names}: a value there can run code inside the program")]
     DangerousAtExec { names: String, first: String },
     #[error("agent identity {identity} expired at {at}")]

@@ -55,8 +55,19 @@ impl Vault {
             },
             || crate::error::Error::Untrusted("a signature of the view does not verify".into()),
         )?;
+        self.check_own_secrets(me, rows)?;
         let mut local = self.local.borrow_mut();
         if local.path.is_some() {
+            let own: std::collections::HashSet<[u8; 16]> = rows
+                .iter()
+                .filter(|r| !r.environment.is_empty())
+                .map(|r| r.secret_id)
+                .collect();
+            if own.is_empty() {
+                local.state.own.remove(&me.id);
+            } else {
+                local.state.own.insert(me.id, own);
+            }
             local.state.verified.insert(me.id, digest);
             *local.state.rows() = verified_now;
             local.changed = true;
@@ -68,6 +79,41 @@ impl Vault {
 }
 
 impl Vault {
+    /// Refuses a view where a shared secret stands in for an environment's
+    /// own secret of the same name that this identity's last verified view
+    /// held: someone who can write the file deleted that secret, or the
+    /// identity's access row to it, and exec would hand on another value
+    /// under the name. (A secret this clone deleted itself is forgotten,
+    /// so it does not count; `vault trust accept` takes such a change.)
+    fn check_own_secrets(&self, me: &Unlocked, rows: &[GrantRow]) -> Result<()> {
+        let environment = self.environment();
+        let mut local = self.local.borrow_mut();
+        if environment.is_empty() || local.path.is_none() {
+            return Ok(());
+        }
+        let Some(own) = local.state.own.get(&me.id).cloned() else {
+            return Ok(());
+        };
+        let held: HashSet<[u8; 16]> = rows.iter().map(|r| r.secret_id).collect();
+        let gone: Vec<String> = own
+            .iter()
+            .filter(|id| !held.contains(*id))
+            .filter_map(|id| local.state.secrets().get(id).map(|seen| seen.name.clone()))
+            .collect();
+        for row in rows.iter().filter(|r| r.environment.is_empty()) {
+            let label = crate::model::label(&row.name, &environment);
+            if gone.contains(&label) {
+                return Err(crate::error::Error::OwnSecretGone {
+                    label,
+                    identity: me.name.clone(),
+                    environment,
+                    name: row.name.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Checks each row of the view that was not verified under this roster
     /// before: fresh, signed by a writer. Returns the keys of every row of
     /// the view, to remember. Safe to run twice (a failed batch does).

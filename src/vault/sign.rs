@@ -256,6 +256,7 @@ impl Vault {
         let mut local = self.local.borrow_mut();
         local.state.root = Some(roster.root_fingerprint);
         local.state.verified.clear();
+        local.state.own.clear();
         local.state.secrets().clear();
         for secret in db.secrets_metadata(None)? {
             trust::check_fresh(

@@ -18,6 +18,7 @@ mod dangerous;
 mod delete;
 mod environments;
 mod environments_git;
+mod environments_gone;
 mod exec;
 mod exec_ci;
 mod exec_core;
