@@ -297,6 +297,7 @@ mod tests {
         };
         state.verified.insert([1; 16], [2; 32]);
         state.ruled.insert([1; 16], [5; 32]);
+        state.own.insert([1; 16], HashSet::from([[6; 16], [7; 16]]));
         let seen = Seen {
             generation: 4,
             epoch: 2,
@@ -313,6 +314,10 @@ mod tests {
         assert_eq!(back.root, Some([7; 16]));
         assert_eq!(back.verified.get(&[1; 16]), Some(&[2; 32]));
         assert_eq!(back.ruled.get(&[1; 16]), Some(&[5; 32]));
+        assert_eq!(
+            back.own.get(&[1; 16]),
+            Some(&HashSet::from([[6; 16], [7; 16]]))
+        );
         assert_eq!(back.secrets().get(&[3; 16]), Some(&seen));
         assert_eq!(back.secrets().get(&[4; 16]), Some(&in_prod));
         use std::os::unix::fs::PermissionsExt;
