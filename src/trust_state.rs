@@ -195,12 +195,6 @@ impl TrustState {
 
     /// Writes the state whole, replacing the old file in one rename.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        use std::os::unix::fs::DirBuilderExt;
-        let dir = path.parent().expect("the state file is in a directory");
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
         let mut text = String::new();
         if let Some(root) = &self.root {
             text.push_str(&format!("root {}\n", hex::encode(root)));
@@ -253,9 +247,17 @@ fn secrets_path(path: &Path) -> PathBuf {
     path.with_extension("secrets")
 }
 
-/// Writes `text` to a new file beside `path` and renames it over `path`.
-fn replace(path: &Path, text: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
+/// Writes `bytes` to a file of this user's data directory whole: a new
+/// file beside `path` (mode 0600, its directory made 0700 when missing),
+/// renamed over `path`, so a reader sees the old file or the new one. The
+/// trust state and the kept manifests are written this way.
+pub(crate) fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let dir = path.parent().expect("a data file is in a directory");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     let mut temp = path.as_os_str().to_owned();
     temp.push(format!(".{}.tmp", std::process::id()));
     let temp = PathBuf::from(temp);
@@ -264,7 +266,7 @@ fn replace(path: &Path, text: &[u8]) -> std::io::Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(&temp)?;
-    file.write_all(text)?;
+    file.write_all(bytes)?;
     drop(file);
     std::fs::rename(&temp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temp);

@@ -9,9 +9,8 @@
 //! written again. Editing the manifest changes its change time, which no
 //! one can set back.
 
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::rule::Rule;
@@ -153,28 +152,7 @@ pub fn write(cache: &Path, key: &[i64; 7], manifest: &Manifest) {
         w.num(var.line as i64);
     }
     w.bytes(&manifest.rules_digest());
-    let _ = replace(cache, &w.0);
-}
-
-fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().expect("the cache is in a directory");
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(format!(".{}.tmp", std::process::id()));
-    let temp = PathBuf::from(temp);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temp)?;
-    file.write_all(bytes)?;
-    drop(file);
-    std::fs::rename(&temp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temp);
-    })
+    let _ = crate::trust_state::replace(cache, &w.0);
 }
 
 struct Writer(Vec<u8>);

@@ -98,13 +98,7 @@ impl Vault {
             if !writers.contains(&me.id) {
                 continue;
             }
-            let value = self.open_value(
-                &row.id,
-                (&row.name, &row.environment),
-                row.version,
-                &row.sealed_value,
-                &key,
-            )?;
+            let value = self.open_secret(&row, &key)?;
             stamp(&mut row, &fp, value.expose());
             self.commit_secret(db, me, &mut row)?;
         }

@@ -127,13 +127,7 @@ impl Vault {
             let mut value = None;
             if let Some(g) = current {
                 let key = self.unwrap_data_key(&mut keys, me, &Wrapped::granted(&g))?;
-                let opened = self.open_value(
-                    &s.id,
-                    (&s.name, &s.environment),
-                    s.version,
-                    &s.sealed_value,
-                    &key,
-                )?;
+                let opened = self.open_secret(s, &key)?;
                 value = Some((label(s.version), opened));
             }
             targets.fingerprints.extend(found);

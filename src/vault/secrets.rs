@@ -101,6 +101,18 @@ impl Vault {
             })
     }
 
+    /// Opens the current value of the secret `row` (as [`Vault::seal_value`]
+    /// sealed it).
+    pub(super) fn open_secret(&self, row: &SecretRow, key: &Key) -> Result<SecretValue> {
+        self.open_value(
+            &row.id,
+            (&row.name, &row.environment),
+            row.version,
+            &row.sealed_value,
+            key,
+        )
+    }
+
     /// Stores a new secret, managed by `me`.
     pub fn add(&self, me: &Unlocked, new: NewSecret) -> Result<()> {
         self.add_many(me, vec![new])
@@ -271,13 +283,7 @@ impl Vault {
                     &row.environment,
                 )));
             }
-            let value = self.open_value(
-                &row.id,
-                (&row.name, &row.environment),
-                row.version,
-                &row.sealed_value,
-                &key,
-            )?;
+            let value = self.open_secret(&row, &key)?;
             row.name = new.to_string();
             row.sealed_value = self.seal_value(&row, &key, value.expose());
             self.commit_secret(db, me, &mut row)

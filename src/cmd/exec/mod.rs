@@ -181,13 +181,8 @@ fn in_ci(env: &[(OsString, OsString)]) -> bool {
 
 pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     let request = Request::parse(args)?;
-    let path_var = session
-        .env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.as_os_str());
     let program = match request.command.first() {
-        Some(program) => Some(process::resolve(program, path_var)?),
+        Some(program) => Some(resolve(session, program)?),
         None if request.explain => None,
         None => return Err(Error::NoCommand),
     };
@@ -237,15 +232,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         files.check_catalog(&catalog, &identity)?;
         files.keep_out_of_environment(&mut selection, &request.only, &request.renames);
         let (secrets, skipped) = vault.decrypt(&me, grants, &files.wanted(selection.wanted()))?;
-        if let Some(s) = skipped
-            .iter()
-            .find(|s| selection.explicit.contains(&s.name))
-        {
-            return Err(Error::Selection(format!(
-                "the access of {identity} to {} has expired",
-                s.name
-            )));
-        }
+        refuse_expired_access(&selection, &skipped, &identity)?;
         let now = crate::time::now();
         files.check_decrypted(&secrets, &skipped, &identity, request.allow_expired, now)?;
         Ok((selection, secrets, skipped))
@@ -302,14 +289,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     if let Some(view) = &view {
         view.refusal()?;
     }
-    refuse_dangerous(&plan, &request)?;
-    if agent {
-        prepare::refuse_unmaskable(&plan)?;
-    }
-    let expired: Vec<&SecretName> = plan.with_fate(Fate::Expired).map(|e| &e.secret).collect();
-    if !expired.is_empty() {
-        return Err(Error::Expired(super::join_names(&expired)));
-    }
+    refuse(&plan, &request, agent)?;
     let mut memory = request.files.open(&plan, &secrets)?;
     if let Some(view) = &view {
         memory.extend(view.default_files(&plan, request.no_override)?);
@@ -325,7 +305,14 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         eprintln!("warning: running inside another vault exec");
     }
     let program_name = request.command.first().ok_or(Error::NoCommand)?;
-    record(&vault, &me, &plan, program_name, request.reason.as_deref());
+    record(
+        &vault,
+        &me,
+        &plan,
+        program_name,
+        request.reason.as_deref(),
+        None,
+    );
     drop(me);
     drop(vault);
 
@@ -357,6 +344,50 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     process::run(launch, masking)
 }
 
+/// Finds `program` on the `PATH` of the session's environment.
+fn resolve(session: &Session, program: &OsStr) -> Result<std::path::PathBuf> {
+    let path_var = session
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_os_str());
+    process::resolve(program, path_var)
+}
+
+/// Refuses a selection naming a secret (`--only`, `--env`) whose access
+/// has expired: what exec would skip in a plain run is an error when asked
+/// for by name.
+fn refuse_expired_access(
+    selection: &select::Selection,
+    skipped: &[crate::vault::Skipped],
+    identity: &str,
+) -> Result<()> {
+    match skipped
+        .iter()
+        .find(|s| selection.explicit.contains(&s.name))
+    {
+        Some(s) => Err(Error::Selection(format!(
+            "the access of {identity} to {} has expired",
+            s.name
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The refusals of a plan, for every run: a variable that can take over
+/// the program, a value too short to mask for an agent, an expired secret.
+fn refuse(plan: &Plan<'_>, request: &Request, agent: bool) -> Result<()> {
+    refuse_dangerous(plan, request)?;
+    if agent {
+        prepare::refuse_unmaskable(plan)?;
+    }
+    let expired: Vec<&SecretName> = plan.with_fate(Fate::Expired).map(|e| &e.secret).collect();
+    match expired.is_empty() {
+        true => Ok(()),
+        false => Err(Error::Expired(super::join_names(&expired))),
+    }
+}
+
 /// Refuses to inject a variable that lets its value take over the program
 /// (`BASH_ENV`, `NODE_OPTIONS`, `LD_PRELOAD`...) unless this exec line
 /// accepts it by name: whoever added such a secret opted in with
@@ -379,10 +410,19 @@ fn refuse_dangerous(plan: &Plan<'_>, request: &Request) -> Result<()> {
 }
 
 /// Records this run in the audit log: the injected secrets' names, the
-/// program as typed (never its arguments) and the working directory. A
-/// vault that cannot record it (read-only, or locked by another command for
-/// too long) warns once and runs the program anyway.
-fn record(vault: &Vault, me: &Unlocked, plan: &Plan<'_>, program: &OsStr, reason: Option<&str>) {
+/// program as typed (never its arguments), the working directory, the
+/// reason and what asked for the run (`via`: `vault mcp`'s tool). A vault
+/// that cannot record it (read-only, or locked by another command for too
+/// long) warns once on stderr and runs the program anyway. Returns the
+/// names recorded.
+fn record(
+    vault: &Vault,
+    me: &Unlocked,
+    plan: &Plan<'_>,
+    program: &OsStr,
+    reason: Option<&str>,
+    via: Option<&'static str>,
+) -> Vec<SecretName> {
     let mut names: Vec<SecretName> = plan
         .with_fate(Fate::Inject)
         .map(|e| e.secret.clone())
@@ -397,11 +437,12 @@ fn record(vault: &Vault, me: &Unlocked, plan: &Plan<'_>, program: &OsStr, reason
         program: &program.to_string_lossy(),
         cwd: &cwd,
         reason,
-        via: None,
+        via,
     };
     if let Err(e) = vault.record_exec(me, &names, &run) {
         eprintln!("warning: this run is not recorded in the audit log: {e}");
     }
+    names
 }
 
 /// Debug builds only: `VAULT_TEST_NO_PTY=1` makes opening a

@@ -8,13 +8,13 @@
 use std::ffi::OsString;
 
 use super::plan::{Fate, Plan};
-use super::{manifest, refuse_dangerous, select, Request};
+use super::{manifest, record, refuse, refuse_expired_access, resolve, select, Request};
 use crate::cli::MaskMode;
 use crate::error::{Error, Result};
 use crate::model::{Environment, SecretName};
 use crate::process::{self, Launch, Values};
 use crate::session::Session;
-use crate::vault::{ExecRun, Unlocked, Vault};
+use crate::vault::{Unlocked, Vault};
 
 /// Refuses, for an agent, a value too short to mask ([`process::MIN_LEN`]):
 /// it would reach the agent as it is.
@@ -54,13 +54,8 @@ pub fn prepare(
     reason: &str,
     via: &'static str,
 ) -> Result<Prepared> {
-    let path_var = session
-        .env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.as_os_str());
     let first = command.first().ok_or(Error::NoCommand)?.clone();
-    let program = process::resolve(&first, path_var)?;
+    let program = resolve(session, &first)?;
     let nothing = only.as_ref().is_some_and(Vec::is_empty);
     let project = session.manifest.as_ref().filter(|_| only.is_none());
     let request = Request {
@@ -101,15 +96,7 @@ pub fn prepare(
         None => select::select(&request, &catalog, &identity)?,
     };
     let (secrets, skipped) = vault.decrypt(me, grants, &selection.wanted())?;
-    if let Some(s) = skipped
-        .iter()
-        .find(|s| selection.explicit.contains(&s.name))
-    {
-        return Err(Error::Selection(format!(
-            "the access of {identity} to {} has expired",
-            s.name
-        )));
-    }
+    refuse_expired_access(&selection, &skipped, &identity)?;
     drop(reading);
     let plan = Plan::new(
         &request,
@@ -123,32 +110,11 @@ pub fn prepare(
         view.check(vault, me, &plan, &secrets)?;
         view.refusal()?;
     }
-    refuse_dangerous(&plan, &request)?;
-    let expired: Vec<&SecretName> = plan.with_fate(Fate::Expired).map(|e| &e.secret).collect();
-    if !expired.is_empty() {
-        return Err(Error::Expired(super::super::join_names(&expired)));
-    }
-    refuse_unmaskable(&plan)?;
-    let mut injected: Vec<SecretName> = plan
-        .with_fate(Fate::Inject)
-        .map(|e| e.secret.clone())
-        .collect();
-    injected.sort();
-    injected.dedup();
-    let cwd = std::env::current_dir()
-        .map(|d| d.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let run = ExecRun {
-        program: &first.to_string_lossy(),
-        cwd: &cwd,
-        reason: Some(reason),
-        via: Some(via),
-    };
+    // An agent's rules: mcp serves agent tokens only.
+    refuse(&plan, &request, true)?;
     // As exec: a run that cannot be recorded still runs, with a warning
     // on stderr (the host's log, never the protocol).
-    if let Err(e) = vault.record_exec(me, &injected, &run) {
-        eprintln!("warning: this run is not recorded in the audit log: {e}");
-    }
+    let injected = record(vault, me, &plan, &first, Some(reason), Some(via));
     let mut env = plan.environment();
     if let Some(view) = &view {
         view.apply(&mut env, false);
