@@ -86,6 +86,18 @@ pub fn claim_key(
     )
 }
 
+/// The key exec's cache of a verified view is sealed under (HKDF-SHA256,
+/// ikm = the identity's secret key, salt = the vault id, info
+/// `vault/v6/exec-cache`): only an unlock of that identity yields it, and
+/// it never coincides with a key the vault file uses.
+pub fn exec_cache_key(me: &IdentitySecret, vault_id: &[u8; 16]) -> Key {
+    let hk = Hkdf::<Sha256>::new(Some(vault_id), me.expose());
+    let mut okm = [0u8; 32];
+    hk.expand(b"vault/v6/exec-cache", &mut okm)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    Key::from_bytes(okm)
+}
+
 fn pair_key(
     me: &IdentitySecret,
     other: &[u8; PUBLIC_LEN],

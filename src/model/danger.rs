@@ -64,23 +64,39 @@ pub struct Entry {
 /// check (at `add`, `import`, `rename`, `exec --env`, and exec reading a
 /// stored name) gives the same answer.
 pub fn name_danger(name: &str) -> Option<Danger> {
-    // exec asks this of every variable it sets: no allocation, and the
-    // first byte rules out almost every entry.
+    // exec asks this of every variable it sets, twice: no allocation, and
+    // only the entries that begin with the name's first letter are tried
+    // (a name can match no other), in the list's order.
     let bytes = name.as_bytes();
     let first = bytes.first()?.to_ascii_uppercase();
-    ENTRIES
+    by_first_letter()[usize::from(first)]
         .iter()
+        .map(|&i| &ENTRIES[usize::from(i)])
         .find(|e| {
             let (text, exact) = match e.name {
                 Match::Exact(n) => (n, true),
                 Match::Prefix(p) => (p, false),
             };
             let t = text.as_bytes();
-            t.first() == Some(&first)
-                && (bytes.len() == t.len() || !exact && bytes.len() > t.len())
+            (bytes.len() == t.len() || !exact && bytes.len() > t.len())
                 && bytes[..t.len()].eq_ignore_ascii_case(t)
         })
         .map(|e| e.danger)
+}
+
+/// The indices of [`ENTRIES`] by the upper case of their first byte, each
+/// list in the order of the list.
+fn by_first_letter() -> &'static [Vec<u8>; 256] {
+    static BUCKETS: std::sync::OnceLock<[Vec<u8>; 256]> = std::sync::OnceLock::new();
+    BUCKETS.get_or_init(|| {
+        let mut buckets: [Vec<u8>; 256] = std::array::from_fn(|_| Vec::new());
+        for (i, entry) in ENTRIES.iter().enumerate() {
+            let (Match::Exact(text) | Match::Prefix(text)) = entry.name;
+            let first = text.as_bytes()[0].to_ascii_uppercase();
+            buckets[usize::from(first)].push(u8::try_from(i).expect("fewer than 256 entries"));
+        }
+        buckets
+    })
 }
 
 /// Every entry, in the order [`name_danger`] tries them (the tests check

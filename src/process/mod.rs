@@ -17,6 +17,7 @@ mod mask;
 mod memfile;
 mod pty;
 mod relay;
+mod replace;
 mod resolve;
 mod shapes;
 mod signals;
@@ -138,14 +139,12 @@ fn spawn(
 
 /// Replaces this process with the program. Returns only on failure.
 fn replace(mut launch: Launch) -> Error {
-    let mut command = command(launch.program.as_os_str(), &launch.argv, &launch.env);
-    // The command has its own copy of the environment: with ten thousand
-    // secrets, a second one is a megabyte of peak memory.
-    launch.env.clear();
     if let Err(e) = inherit(&launch.files) {
         return Error::MemoryFile(e);
     }
-    launch_error(&launch, command.exec())
+    let env = std::mem::take(&mut launch.env);
+    let e = replace::exec(launch.program.as_os_str(), &launch.argv, env);
+    launch_error(&launch, e)
 }
 
 /// Makes the memory files inheritable by the program about to start.

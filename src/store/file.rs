@@ -48,7 +48,7 @@ pub fn create_new(path: &Path) -> Result<()> {
 /// Refuses a missing path, a symlink, a non-file, or a file that does not
 /// start with SQLite's header, before SQLite opens (and could change) it.
 /// Returns the file's owner, whom its side files must also belong to.
-pub fn check_existing(path: &Path) -> Result<u32> {
+pub fn check_existing(path: &Path) -> Result<(u32, Stamp)> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -77,7 +77,57 @@ pub fn check_existing(path: &Path) -> Result<u32> {
     if read < header.len() || &header != SQLITE_MAGIC {
         return Err(not_a_vault("it is not a SQLite database"));
     }
-    Ok(meta.uid())
+    Ok((meta.uid(), Stamp::of(&meta)))
+}
+
+/// One state of a file as `stat` shows it: device, inode, size, and the
+/// modification and change times to the nanosecond. Any write changes the
+/// change time, which no unprivileged process can set back, and a file
+/// put in its place has a new inode: what exec's cache of a verified view
+/// (`vault::exec_cache`) compares instead of reading the file again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+}
+
+impl Stamp {
+    pub fn of(meta: &std::fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+
+    /// The stamp of the file at `path`, if it can be read.
+    pub fn read(path: &Path) -> Option<Stamp> {
+        std::fs::metadata(path).ok().map(|m| Stamp::of(&m))
+    }
+
+    /// The bytes that stand for this stamp in a cache file's header.
+    pub fn to_bytes(self) -> [u8; 56] {
+        let fields = [
+            self.dev,
+            self.ino,
+            self.size,
+            self.mtime.0 as u64,
+            self.mtime.1 as u64,
+            self.ctime.0 as u64,
+            self.ctime.1 as u64,
+        ];
+        let mut out = [0u8; 56];
+        for (chunk, field) in out.chunks_mut(8).zip(fields) {
+            chunk.copy_from_slice(&field.to_le_bytes());
+        }
+        out
+    }
 }
 
 /// The directory that holds the vault file (`.` for a bare file name).
@@ -108,7 +158,10 @@ pub fn check_directory(path: &Path) -> Result<()> {
 
 /// Checks SQLite's side files of the vault at `path`, owned by `owner`,
 /// before SQLite opens them: each that exists must pass [`check_side`].
-pub fn check_sqlite_side_files(path: &Path, owner: u32) -> Result<()> {
+/// Returns whether a `-wal` or a journal exists: changes committed there
+/// may not be in the vault file itself yet.
+pub fn check_sqlite_side_files(path: &Path, owner: u32) -> Result<bool> {
+    let mut pending = false;
     for suffix in ["-wal", "-shm", "-journal"] {
         let mut side = path.as_os_str().to_owned();
         side.push(suffix);
@@ -122,6 +175,7 @@ pub fn check_sqlite_side_files(path: &Path, owner: u32) -> Result<()> {
             opened => opened?,
         };
         if let Some(file) = opened {
+            pending |= suffix != "-shm";
             // SQLite gives its side files the vault file's own mode, so a
             // group-readable vault has group-readable side files: only
             // write access for others is refused here.
@@ -138,7 +192,7 @@ pub fn check_sqlite_side_files(path: &Path, owner: u32) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(pending)
 }
 
 /// Opens a side file with `O_NOFOLLOW | O_NONBLOCK` added to `options`;

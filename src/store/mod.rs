@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 pub use access::GrantAuthority;
 pub use audit::{AuditKeyRow, AuditRow};
 pub use exec_log::{path_for as exec_log_path, Taken as TakenExecLog};
-pub use file::{check_permissions, PermissionProblem};
+pub use file::{check_permissions, PermissionProblem, Stamp};
 pub use rows::{
     AccessRow, Authority, CatalogRow, Certificate, Db, GrantRow, IdentityRow, KdfRow, SecretRow,
     Signed, VaultRow,
@@ -51,6 +51,9 @@ pub struct Store {
     read_only: bool,
     /// The vault file's owner, whom its side files may also belong to.
     owner: u32,
+    /// The file's state when opened, if it had no `-wal` or journal then
+    /// (everything committed was in the file itself) and was not migrated.
+    stamp: Option<file::Stamp>,
 }
 
 impl Store {
@@ -66,6 +69,7 @@ impl Store {
             path: path.to_owned(),
             read_only: false,
             owner: nix::unistd::geteuid().as_raw(),
+            stamp: None,
         };
         // A new file starts in SQLite's rollback journal; `configure`
         // turns it to WAL.
@@ -79,9 +83,10 @@ impl Store {
     /// user cannot write (a read-only file or directory) is opened for
     /// reading: `list` and `exec` work, and writes say why they cannot.
     pub fn open(path: &Path) -> Result<Store> {
-        let owner = file::check_existing(path)?;
+        let (owner, stamp) = file::check_existing(path)?;
         file::check_directory(path)?;
-        file::check_sqlite_side_files(path, owner)?;
+        let pending = file::check_sqlite_side_files(path, owner)?;
+        let stamp = (!pending).then_some(stamp);
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -92,6 +97,7 @@ impl Store {
             path: path.to_owned(),
             read_only: false,
             owner,
+            stamp: None,
         };
         let header = match schema::check_identity(&store.conn, path)
             .and_then(|header| harden(&store.conn, path).map(|()| header))
@@ -99,18 +105,21 @@ impl Store {
             .and_then(|header| store.configure(&header.journal_mode).map(|()| header))
         {
             Ok(header) => header,
-            Err(Error::ReadOnly(_) | Error::Io { .. }) => return Self::open_immutable(path, owner),
+            Err(Error::ReadOnly(_) | Error::Io { .. }) => {
+                return Self::open_immutable(path, owner, stamp)
+            }
             Err(e) => return Err(e),
         };
         if header.format < FORMAT_VERSION {
             store.write(schema::migrate)?;
+            return Ok(Store { stamp: None, ..store });
         }
-        Ok(store)
+        Ok(Store { stamp, ..store })
     }
 
     /// A WAL database whose directory this user cannot write has nowhere to
     /// put its shared-memory index; SQLite can still read it as immutable.
-    fn open_immutable(path: &Path, owner: u32) -> Result<Store> {
+    fn open_immutable(path: &Path, owner: u32, stamp: Option<file::Stamp>) -> Result<Store> {
         let conn = Connection::open_with_flags(
             immutable_uri(path),
             OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -129,6 +138,7 @@ impl Store {
             path: path.to_owned(),
             read_only: true,
             owner,
+            stamp,
         })
     }
 
@@ -144,7 +154,7 @@ impl Store {
     /// Its directory may be shared (git writes the files it converts to
     /// `$TMPDIR`); the side files are checked all the same.
     pub fn open_read_only(path: &Path) -> Result<Store> {
-        let owner = file::check_existing(path)?;
+        let (owner, _) = file::check_existing(path)?;
         file::check_sqlite_side_files(path, owner)?;
         let mut flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut wal = path.as_os_str().to_owned();
@@ -167,6 +177,7 @@ impl Store {
             path: path.to_owned(),
             read_only: true,
             owner,
+            stamp: None,
         })
     }
 
@@ -194,6 +205,12 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The file's state when opened; `None` if changes may have been
+    /// pending beside it (a `-wal` or journal) or it was migrated.
+    pub fn stamp(&self) -> Option<Stamp> {
+        self.stamp
     }
 
     /// The file's format version (SQLite's `user_version`).

@@ -141,7 +141,12 @@ impl Vault {
         if let Some(via) = run.via {
             event = event.with("via", via);
         }
-        match self.existing_audit_key(&self.store.read(), me, None)? {
+        let cached = self.local.borrow_mut().audit_key.take();
+        let key = match cached {
+            Some(key) => Some(key),
+            None => self.existing_audit_key(&self.store.read(), me, None)?,
+        };
+        match key {
             Some(key) => self.append_exec_log(&key, event.into_row(me)),
             None => self.store.write(|db| {
                 let roster = self.roster_for_write(db, me)?;

@@ -11,6 +11,7 @@ mod audit;
 mod chain;
 mod claim;
 mod environments;
+mod exec_cache;
 mod exec_log;
 mod exec_view;
 mod fingerprint;
@@ -64,6 +65,12 @@ struct Local {
     state: crate::trust_state::TrustState,
     token_pin: Option<[u8; 16]>,
     changed: bool,
+    /// The state file's own `stat` as last read or written: exec's cache
+    /// (`exec_cache.rs`) is valid only beside the state it was made with.
+    stamp: Option<crate::store::Stamp>,
+    /// The identity's audit key as exec's cache held it, for the run's
+    /// exec log line.
+    audit_key: Option<crate::crypto::Key>,
 }
 
 impl Vault {
@@ -142,20 +149,24 @@ impl Vault {
     /// is remembered and no pin is checked.
     pub fn use_local_state(&self, data_dir: &Path, token_pin: Option<[u8; 16]>) {
         let path = crate::trust_state::path_for(data_dir, self.path(), &self.id);
+        let stamp = crate::store::Stamp::read(&path);
         let state = crate::trust_state::TrustState::load(&path);
         *self.local.borrow_mut() = Local {
             path: Some(path),
             state,
             token_pin,
             changed: false,
+            stamp,
+            audit_key: None,
         };
     }
 
     /// Reads this clone's trust state again, dropping what a command that
     /// failed had noted.
     pub(super) fn reload_local_state(&self) {
-        let mut local = self.local.borrow_mut();
+        let local = &mut *self.local.borrow_mut();
         if let Some(path) = &local.path {
+            local.stamp = crate::store::Stamp::read(path);
             local.state = crate::trust_state::TrustState::load(path);
             local.changed = false;
         }
@@ -165,10 +176,11 @@ impl Vault {
     /// state that cannot be written is only remembered less: the next
     /// command verifies again.
     pub(super) fn save_local_state(&self) {
-        let mut local = self.local.borrow_mut();
+        let local = &mut *self.local.borrow_mut();
         if let (true, Some(path)) = (local.changed, &local.path) {
             if local.state.save(path).is_ok() {
                 local.changed = false;
+                local.stamp = crate::store::Stamp::read(path);
             }
         }
     }

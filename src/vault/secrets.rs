@@ -48,21 +48,36 @@ pub struct Decrypted {
 /// The secrets granted to one identity, as stored; see [`Vault::grants`].
 pub struct Grants {
     identity: [u8; 16],
-    rows: Vec<GrantRow>,
+    rows: GrantSource,
+}
+
+/// Where the granted secrets come from: the vault file, still to be
+/// verified and opened, or this identity's cache of a view it verified
+/// from this very file (`exec_cache.rs`).
+enum GrantSource {
+    Stored(Vec<GrantRow>),
+    Cached(Vec<super::exec_cache::CachedGrant>),
 }
 
 impl Grants {
     /// The granted secrets' names and services.
     pub fn catalog(&self) -> Vec<CatalogEntry> {
-        self.rows
-            .iter()
-            .map(|row| CatalogEntry {
-                name: SecretName::stored(row.name.clone()),
-                environment: (!row.environment.is_empty()).then(|| row.environment.clone()),
-                service: row.service.clone(),
-                granted: true,
-            })
-            .collect()
+        let entry = |name: &str, environment: &str, service: &Option<String>| CatalogEntry {
+            name: SecretName::stored(name.to_owned()),
+            environment: (!environment.is_empty()).then(|| environment.to_owned()),
+            service: service.clone(),
+            granted: true,
+        };
+        match &self.rows {
+            GrantSource::Stored(rows) => rows
+                .iter()
+                .map(|r| entry(&r.name, &r.environment, &r.service))
+                .collect(),
+            GrantSource::Cached(rows) => rows
+                .iter()
+                .map(|r| entry(&r.name, &r.environment, &r.service))
+                .collect(),
+        }
     }
 }
 
@@ -324,10 +339,33 @@ impl Vault {
     /// values and `me`'s wrapped keys, nothing opened yet. One query: exec
     /// selects from these and opens what it selected.
     pub fn grants(&self, me: &Unlocked) -> Result<Grants> {
+        let rows = match self.read_exec_cache(me) {
+            Some(cached) => GrantSource::Cached(cached),
+            None => GrantSource::Stored(
+                self.in_environment(self.store.read().granted_secrets(&me.id)?),
+            ),
+        };
         Ok(Grants {
             identity: me.id,
-            rows: self.in_environment(self.store.read().granted_secrets(&me.id)?),
+            rows,
         })
+    }
+
+    /// Opens the value of a secret granted to `me`.
+    pub(super) fn open_granted(
+        &self,
+        keys: &mut super::access::WrapKeys,
+        me: &Unlocked,
+        row: &GrantRow,
+    ) -> Result<SecretValue> {
+        let key = self.unwrap_data_key(keys, me, &Wrapped::granted(row))?;
+        self.open_value(
+            &row.secret_id,
+            (&row.name, &row.environment),
+            row.version,
+            &row.sealed_value,
+            &key,
+        )
     }
 
     /// Decrypts the secrets named in `wanted` from `grants` (read by
@@ -341,37 +379,78 @@ impl Vault {
         wanted: &[SecretName],
     ) -> Result<(Vec<Decrypted>, Vec<Skipped>)> {
         debug_assert_eq!(grants.identity, me.id, "grants read for another identity");
-        self.check_exec_view(me, &grants.rows)?;
         let now = crate::time::now();
         let wanted_names: HashSet<&str> = wanted.iter().map(|n| n.as_str()).collect();
-        let mut keys = me.wrap_keys.borrow_mut();
         let mut opened = Vec::new();
         let mut skipped = Vec::new();
         let mut seen = HashSet::new();
-        for row in grants.rows {
-            let Some(&name) = wanted_names.get(row.name.as_str()) else {
-                continue;
-            };
-            seen.insert(name);
-            if row.grant_expires_at.is_some_and(|e| e <= now) {
-                skipped.push(Skipped {
-                    name: SecretName::stored(row.name),
-                });
-                continue;
+        match grants.rows {
+            GrantSource::Stored(rows) => {
+                self.check_exec_view(me, &rows)?;
+                // The view is verified: cache it whole for the next run,
+                // which then reads one file instead of these rows.
+                let mut cache = self.exec_cache_writer(me);
+                let mut keys = me.wrap_keys.borrow_mut();
+                for row in &rows {
+                    let wanted = wanted_names.get(row.name.as_str()).copied();
+                    if wanted.is_none() && cache.is_none() {
+                        continue;
+                    }
+                    let expired = row.grant_expires_at.is_some_and(|e| e <= now);
+                    let value = match expired {
+                        true => None,
+                        false => match self.open_granted(&mut keys, me, row) {
+                            Ok(value) => Some(value),
+                            Err(e) if wanted.is_some() => return Err(e),
+                            // Not asked for: exec reports it from the file
+                            // when it is, so nothing is cached.
+                            Err(_) => {
+                                cache = None;
+                                continue;
+                            }
+                        },
+                    };
+                    if let Some(cache) = cache.as_mut() {
+                        cache.add(row, value.as_ref());
+                    }
+                    let Some(name) = wanted else { continue };
+                    seen.insert(name);
+                    match value {
+                        Some(value) => opened.push(Decrypted {
+                            name: SecretName::stored(row.name.clone()),
+                            value,
+                            expires_at: row.expires_at,
+                        }),
+                        None => skipped.push(Skipped {
+                            name: SecretName::stored(row.name.clone()),
+                        }),
+                    }
+                }
+                drop(keys);
+                if let Some(cache) = cache {
+                    self.finish_exec_cache(me, cache);
+                }
             }
-            let key = self.unwrap_data_key(&mut keys, me, &Wrapped::granted(&row))?;
-            let value = self.open_value(
-                &row.secret_id,
-                (&row.name, &row.environment),
-                row.version,
-                &row.sealed_value,
-                &key,
-            )?;
-            opened.push(Decrypted {
-                name: SecretName::stored(row.name),
-                value,
-                expires_at: row.expires_at,
-            });
+            GrantSource::Cached(rows) => {
+                for row in rows {
+                    let Some(&name) = wanted_names.get(row.name.as_str()) else {
+                        continue;
+                    };
+                    seen.insert(name);
+                    match row.value {
+                        Some(value) if !row.grant_expires_at.is_some_and(|e| e <= now) => {
+                            opened.push(Decrypted {
+                                name: SecretName::stored(row.name),
+                                value,
+                                expires_at: row.expires_at,
+                            })
+                        }
+                        _ => skipped.push(Skipped {
+                            name: SecretName::stored(row.name),
+                        }),
+                    }
+                }
+            }
         }
         if let Some(name) = wanted.iter().find(|n| !seen.contains(n.as_str())) {
             let db = self.store.read();

@@ -20,6 +20,7 @@ mod environments;
 mod environments_git;
 mod environments_gone;
 mod exec;
+mod exec_cache;
 mod exec_ci;
 mod exec_core;
 mod exec_files;

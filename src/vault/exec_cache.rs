@@ -1,0 +1,268 @@
+//! exec's cache of a verified view: the secrets granted to one identity,
+//! decrypted, sealed under a key only that identity's unlock yields, kept
+//! beside this clone's trust state and valid only while the vault file is
+//! the one it was made from.
+//!
+//! A warm `vault exec` otherwise reads every granted row from SQLite,
+//! hashes them all to learn that nothing changed since it last verified
+//! them, and opens two ciphertexts per secret; at a thousand secrets that
+//! is most of its time. With the cache it compares two `stat` results and
+//! opens one ciphertext.
+//!
+//! The cache is made by an exec that verified the view (every signature,
+//! the pin, freshness) from a file that had no `-wal` or journal beside it
+//! when opened, and it records that file's `stat` (device, inode, size,
+//! modification and change times) and the trust state file's. It is used
+//! only when both are the same again: any write to the vault file (a
+//! command, git, a script with `sqlite3`) changes its change time, which
+//! no unprivileged process can set back, and a file put in its place has
+//! a new inode. A file changed less than two seconds before the cache
+//! would be made is not cached: a write in the same tick of the file
+//! system's clock could leave the same stamp (git calls this "racily
+//! clean"). The header (vault id, identity, environment, both stamps) is
+//! the associated data of the seal, so nothing in it can be edited.
+//!
+//! What the cache holds is what exec needs after verifying: the identity's
+//! audit key (for the run's exec log line), and each granted
+//! secret's name, environment, service, expiry, the grant's
+//! expiry, and its value (none for a grant already expired). Expiry is
+//! checked at every run against the clock, as from the file.
+//!
+//! `HASH.exec-ID` beside the trust state (`DATA_DIR/vault/trust/`), mode
+//! 0600 in a 0700 directory; key `crypto::exec_cache_key`. A cache that
+//! is missing, stale or does not open is simply not used.
+
+use zeroize::Zeroizing;
+
+use super::{Unlocked, Vault};
+use crate::crypto::{self, Aad, Key};
+use crate::secret::SecretValue;
+use crate::store::GrantRow;
+
+const MAGIC: &[u8] = b"vault exec cache 1\n";
+
+/// Changes younger than this are not cached (see the module comment).
+const RACY_SECS: i64 = 2;
+
+/// One granted secret as the cache keeps it.
+pub(super) struct CachedGrant {
+    pub name: String,
+    pub environment: String,
+    pub service: Option<String>,
+    pub expires_at: Option<i64>,
+    pub grant_expires_at: Option<i64>,
+    /// `None` for a grant that had expired when the cache was made.
+    pub value: Option<SecretValue>,
+}
+
+impl Vault {
+    /// The header of this identity's cache for the vault as opened now;
+    /// `None` when this run cannot use or make one.
+    fn cache_header(&self, me: &Unlocked) -> Option<(std::path::PathBuf, Vec<u8>)> {
+        let stamp = self.store.stamp()?;
+        let local = self.local.borrow();
+        let trust = local.stamp?;
+        let environment = self.environment();
+        let label = crypto::digest(
+            &Aad::new("vault exec cache file v1")
+                .with(&me.id)
+                .with(environment.as_bytes()),
+        );
+        let path = local
+            .path
+            .as_ref()?
+            .with_extension(format!("exec-{}", hex::encode(&label[..12])));
+        let mut header = MAGIC.to_vec();
+        header.extend_from_slice(
+            Aad::new("vault exec cache v1")
+                .with(&self.id)
+                .with(&me.id)
+                .with(environment.as_bytes())
+                .with(&stamp.to_bytes())
+                .with(&trust.to_bytes())
+                .as_bytes(),
+        );
+        Some((path, header))
+    }
+
+    /// The granted secrets as this identity's cache holds them, if it was
+    /// made from the vault file and trust state as they are now.
+    pub(super) fn read_exec_cache(&self, me: &Unlocked) -> Option<Vec<CachedGrant>> {
+        let (path, header) = self.cache_header(me)?;
+        let bytes = std::fs::read(&path).ok()?;
+        let sealed = bytes.strip_prefix(&header[..])?;
+        let key = crypto::exec_cache_key(&me.secret, &self.id);
+        let aad = Aad::new("vault exec cache").with(&header);
+        let plain = crypto::open(&key, &aad, sealed).ok()?;
+        let (audit_key, grants) = decode(&plain)?;
+        self.local.borrow_mut().audit_key = audit_key;
+        Some(grants)
+    }
+
+    /// Starts the cache of the view exec just verified, unless the vault
+    /// file changed too recently to tell a later change apart.
+    pub(super) fn exec_cache_writer(&self, me: &Unlocked) -> Option<CacheWriter> {
+        let stamp = self.store.stamp()?;
+        let now = crate::time::now();
+        if stamp.ctime.0 > now - RACY_SECS || stamp.mtime.0 > now - RACY_SECS {
+            return None;
+        }
+        let (path, header) = self.cache_header(me)?;
+        let audit_key = self
+            .existing_audit_key(&self.store.read(), me, None)
+            .ok()?;
+        let mut out = Writer(Zeroizing::new(Vec::new()));
+        out.optional(audit_key.as_ref().map(|k| &k.expose()[..]));
+        // The run's exec log line needs the key too: no second unwrap.
+        self.local.borrow_mut().audit_key = audit_key;
+        Some(CacheWriter { path, header, out })
+    }
+
+    /// Seals and writes the cache. One that cannot be written is only a
+    /// slower next run.
+    pub(super) fn finish_exec_cache(&self, me: &Unlocked, cache: CacheWriter) {
+        let key = crypto::exec_cache_key(&me.secret, &self.id);
+        let aad = Aad::new("vault exec cache").with(&cache.header);
+        let mut file = cache.header;
+        file.extend_from_slice(&crypto::seal(&key, &aad, &cache.out.0));
+        let _ = crate::trust_state::replace(&cache.path, &file);
+    }
+}
+
+/// A cache being written: every granted secret goes in, each with its
+/// value (none for a grant that has expired).
+pub(super) struct CacheWriter {
+    path: std::path::PathBuf,
+    header: Vec<u8>,
+    out: Writer,
+}
+
+impl CacheWriter {
+    pub fn add(&mut self, row: &GrantRow, value: Option<&SecretValue>) {
+        let number = |n: Option<i64>| n.map(i64::to_le_bytes);
+        let out = &mut self.out;
+        out.text(&row.name);
+        out.text(&row.environment);
+        out.optional(row.service.as_deref().map(str::as_bytes));
+        out.optional(number(row.expires_at).as_ref().map(|b| &b[..]));
+        out.optional(number(row.grant_expires_at).as_ref().map(|b| &b[..]));
+        out.optional(value.map(|v| v.expose()));
+    }
+}
+
+/// Length-prefixed fields, little-endian.
+struct Writer(Zeroizing<Vec<u8>>);
+
+impl Writer {
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn text(&mut self, text: &str) {
+        self.bytes(text.as_bytes());
+    }
+
+    fn optional(&mut self, bytes: Option<&[u8]>) {
+        match bytes {
+            None => self.0.push(0),
+            Some(bytes) => {
+                self.0.push(1);
+                self.bytes(bytes);
+            }
+        }
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?);
+        self.take(len as usize)
+    }
+
+    fn text(&mut self) -> Option<String> {
+        String::from_utf8(self.bytes()?.to_vec()).ok()
+    }
+
+    fn optional(&mut self) -> Option<Option<&'a [u8]>> {
+        match self.take(1)?[0] {
+            0 => Some(None),
+            1 => self.bytes().map(Some),
+            _ => None,
+        }
+    }
+
+    fn optional_number(&mut self) -> Option<Option<i64>> {
+        match self.optional()? {
+            None => Some(None),
+            Some(b) => Some(Some(i64::from_le_bytes(b.try_into().ok()?))),
+        }
+    }
+}
+
+/// The audit key, then the granted secrets.
+fn decode(plain: &[u8]) -> Option<(Option<Key>, Vec<CachedGrant>)> {
+    let mut r = Reader(plain);
+    let audit_key = match r.optional()? {
+        None => None,
+        Some(bytes) => Some(Key::from_bytes(bytes.try_into().ok()?)),
+    };
+    let mut out = Vec::new();
+    while !r.0.is_empty() {
+        out.push(CachedGrant {
+            name: r.text()?,
+            environment: r.text()?,
+            service: match r.optional()? {
+                None => None,
+                Some(b) => Some(String::from_utf8(b.to_vec()).ok()?),
+            },
+            expires_at: r.optional_number()?,
+            grant_expires_at: r.optional_number()?,
+            value: r
+                .optional()?
+                .map(|v| SecretValue::new(Zeroizing::new(v.to_vec()))),
+        });
+    }
+    Some((audit_key, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_reads_back_as_written_and_refuses_a_cut() {
+        let mut w = Writer(Zeroizing::new(Vec::new()));
+        w.optional(Some(&[9; 32]));
+        w.text("API_KEY");
+        w.text("prod");
+        w.optional(Some(b"stripe"));
+        w.optional(Some(&5i64.to_le_bytes()));
+        w.optional(None);
+        w.optional(Some(b"s3cr\0t"));
+        let (key, read) = decode(&w.0).expect("decodes");
+        assert_eq!(key.map(|k| *k.expose()), Some([9; 32]));
+        assert_eq!(read.len(), 1);
+        let g = &read[0];
+        assert_eq!((g.name.as_str(), g.environment.as_str()), ("API_KEY", "prod"));
+        assert_eq!(g.service.as_deref(), Some("stripe"));
+        assert_eq!((g.expires_at, g.grant_expires_at), (Some(5), None));
+        assert_eq!(g.value.as_ref().map(|v| v.expose()), Some(&b"s3cr\0t"[..]));
+        // Cut anywhere but between fields (the seal covers those cuts).
+        let after_key = 1 + 4 + 32;
+        for cut in (1..after_key).chain(after_key + 1..w.0.len()) {
+            assert!(decode(&w.0[..cut]).is_none(), "cut at {cut}");
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! exec's cache of a verified view (`vault::exec_cache`): a warm exec
+//! reads it instead of the vault's rows, and never once the file changed,
+//! however the change was made: an honest rotate, a Python `sqlite3`
+//! script that puts the file's size and modification time back, an older
+//! copy written over the file in place.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::PathBuf;
+
+use crate::support::Env;
+
+const ROLLBACK_HINT: &str =
+    "if you put an older copy back on purpose (a backup), run `vault trust accept`";
+
+/// K granted to the machine identity ci; returns ci's token.
+fn setup() -> (Env, String) {
+    let env = Env::init();
+    env.add("K", "value-one");
+    let token = env
+        .vault(&["identity", "add", "ci", "--token"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout
+        .trim()
+        .to_owned();
+    env.owner_runs(&["grant", "K", "--to", "ci"]);
+    (env, token)
+}
+
+fn ci_sees_k(env: &Env, token: &str) -> crate::support::Run {
+    env.vault(&["exec", "--mask", "never", "--", "printenv", "K"])
+        .env("VAULT_ACCESS_TOKEN", token)
+}
+
+/// exec caches only a file whose last change is two seconds old.
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+}
+
+fn cache_files(env: &Env) -> Vec<PathBuf> {
+    let dir = env.path().join("xdg/vault/trust");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e.to_string_lossy().starts_with("exec-")));
+    files
+}
+
+/// The one cache file's inode: exec writes a new file (a new inode) each
+/// time it makes the cache, so an unchanged inode means it was read.
+fn cache_inode(env: &Env) -> u64 {
+    let files = cache_files(env);
+    assert_eq!(files.len(), 1, "{files:?}");
+    std::fs::metadata(&files[0]).unwrap().ino()
+}
+
+fn python(script: &str, args: &[&std::ffi::OsStr]) {
+    let status = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .status()
+        .expect("python3");
+    assert!(status.success());
+}
+
+#[test]
+fn a_warm_exec_reads_the_cache_and_sees_a_rotation_at_once() {
+    let (env, token) = setup();
+    // A file changed a moment ago is not cached.
+    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
+    assert!(cache_files(&env).is_empty());
+    settle();
+    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
+    let made = cache_inode(&env);
+    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
+    assert_eq!(cache_inode(&env), made, "the second run reads the cache");
+    // Every run is in the exec log, cached or not.
+    assert_eq!(env.exec_log().lines().count(), 3);
+
+    let file = &cache_files(&env)[0];
+    let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let bytes = std::fs::read(file).unwrap();
+    assert!(!bytes.windows(9).any(|w| w == b"value-one"), "sealed");
+
+    env.vault(&["rotate", "K"])
+        .passphrase()
+        .stdin("value-two")
+        .run()
+        .success();
+    ci_sees_k(&env, &token).run().success().stdout_is("value-two\n");
+    settle();
+    ci_sees_k(&env, &token).run().success().stdout_is("value-two\n");
+    let remade = cache_inode(&env);
+    assert_ne!(remade, made, "made again from the rotated file");
+    ci_sees_k(&env, &token).run().success().stdout_is("value-two\n");
+    assert_eq!(cache_inode(&env), remade);
+}
+
+#[test]
+fn a_tampered_row_is_refused_though_size_and_mtime_were_put_back() {
+    let (env, token) = setup();
+    settle();
+    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
+    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
+    let size = std::fs::metadata(&env.vault).unwrap().len();
+    // The attacker flips one bit of K's sealed value in place, then puts
+    // the file's times back as they were.
+    python(
+        "import os, sqlite3, sys\n\
+         p = sys.argv[1]\n\
+         st = os.stat(p)\n\
+         c = sqlite3.connect(p)\n\
+         v = bytearray(c.execute(\"SELECT sealed_value FROM secrets WHERE name = 'K'\").fetchone()[0])\n\
+         v[-1] ^= 1\n\
+         c.execute(\"UPDATE secrets SET sealed_value = ? WHERE name = 'K'\", (bytes(v),))\n\
+         c.commit()\n\
+         c.close()\n\
+         os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))\n",
+        &[env.vault.as_os_str()],
+    );
+    assert_eq!(std::fs::metadata(&env.vault).unwrap().len(), size);
+    let out = ci_sees_k(&env, &token).run().fails(
+        125,
+        "trust check failed: the value of secret K does not match its signature by owner (it was changed in the file)",
+        Some("someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)"),
+    );
+    assert!(!out.stdout.contains("value-one"));
+}
+
+#[test]
+fn an_older_copy_written_over_the_file_in_place_is_refused() {
+    let (env, token) = setup();
+    let old = tempfile::NamedTempFile::new().unwrap();
+    std::fs::copy(&env.vault, old.path()).unwrap();
+    env.vault(&["rotate", "K"])
+        .passphrase()
+        .stdin("value-two")
+        .run()
+        .success();
+    settle();
+    ci_sees_k(&env, &token).run().success().stdout_is("value-two\n");
+    ci_sees_k(&env, &token).run().success().stdout_is("value-two\n");
+    // Same inode, the old bytes, the current modification time.
+    python(
+        "import os, sys\n\
+         p, old = sys.argv[1], sys.argv[2]\n\
+         st = os.stat(p)\n\
+         data = open(old, 'rb').read()\n\
+         with open(p, 'r+b') as f:\n\
+         \x20   f.write(data)\n\
+         \x20   f.truncate()\n\
+         os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))\n",
+        &[env.vault.as_os_str(), old.path().as_os_str()],
+    );
+    ci_sees_k(&env, &token).run().fails(
+        125,
+        "trust check failed: secret K (generation 2 here, 3 seen before) went back since this clone last saw it (an older copy of the file was put back)",
+        Some(ROLLBACK_HINT),
+    );
+}
+
+#[test]
+fn a_grant_that_expires_after_the_cache_was_made_ends_on_time() {
+    let env = Env::init();
+    env.add("K", "value-one");
+    let token = env
+        .vault(&["identity", "add", "ci", "--token"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout
+        .trim()
+        .to_owned();
+    env.owner_runs(&["grant", "K", "--to", "ci", "--expires", "5s"]);
+    let granted = std::time::Instant::now();
+    settle();
+    let only_k = |env: &Env| {
+        env.vault(&[
+            "exec", "--mask", "never", "--only", "K", "--", "printenv", "K",
+        ])
+        .env("VAULT_ACCESS_TOKEN", &token)
+    };
+    only_k(&env).run().success().stdout_is("value-one\n");
+    let made = cache_inode(&env);
+    std::thread::sleep(std::time::Duration::from_secs(6).saturating_sub(granted.elapsed()));
+    only_k(&env)
+        .run()
+        .fails(125, "the access of ci to K has expired", None);
+    assert_eq!(cache_inode(&env), made, "decided from the cache");
+}
+
+#[test]
+fn a_cache_that_does_not_open_is_made_again() {
+    let (env, token) = setup();
+    settle();
+    ci_sees_k(&env, &token).run().success();
+    let file = cache_files(&env).remove(0);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    let broken = cache_inode(&env);
+    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
+    assert_ne!(cache_inode(&env), broken, "not used, and made again");
+    // The owner's cache is its own: another identity's key opens nothing
+    // of ci's, and each is made from its own view.
+    let owner = || {
+        env.vault(&["exec", "--mask", "never", "--", "printenv", "K"])
+            .passphrase()
+            .run()
+            .success()
+            .stdout_is("value-one\n")
+    };
+    owner();
+    owner();
+    assert_eq!(cache_files(&env).len(), 2);
+}
