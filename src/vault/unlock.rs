@@ -176,15 +176,20 @@ impl Vault {
             Credential::Passphrase(passphrase) => self.open_with_passphrase(row, passphrase)?,
             Credential::Token(token) => self.open_with_token(row, token)?,
             Credential::CachedKey(bytes) => {
-                IdentitySecret::from_slice(bytes).map_err(|_| self.damaged(row))?
+                let secret = IdentitySecret::from_slice(bytes).map_err(|_| self.damaged(row))?;
+                // A cached key comes with nothing that binds it to this
+                // identity: one that does not yield its public key is
+                // unusable, and is said so now, not at the first grant
+                // that fails to open. A sealed key needs no such check:
+                // the seal's associated data binds the public key, and only
+                // whoever holds the passphrase or token could have sealed
+                // it (the check cost a scalar multiplication per exec).
+                if secret.public() != public {
+                    return Err(self.damaged(row));
+                }
+                secret
             }
         };
-        // The seal's associated data binds the public key, but a key that
-        // does not yield it is unusable all the same: say so now, not at
-        // the first grant that fails to open.
-        if secret.public() != public {
-            return Err(self.damaged(row));
-        }
         let unlocked = Unlocked {
             id: row.id,
             name: row.name.clone(),
