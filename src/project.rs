@@ -10,6 +10,15 @@ use crate::session::Session;
 use crate::vault::Vault;
 
 impl Session {
+    /// [`Session::open_in`] for exec: without connecting to the vault file
+    /// when this clone verified it as it is (`vault::warm`).
+    pub fn open_for_exec(&self, option: Option<&str>) -> Result<(Vault, Option<Environment>)> {
+        let environment = self.environment(option)?;
+        let vault = self.open_as(true)?;
+        vault.select_environment(environment.clone());
+        Ok((vault, environment))
+    }
+
     /// The environment a command acts in: `--environment`, else
     /// `VAULT_ENVIRONMENT`, else the manifest's default; `None` for the
     /// shared secrets only. A manifest that lists its environments
@@ -42,7 +51,7 @@ impl Session {
     /// [`Session::environment`]).
     pub fn open_in(&self, option: Option<&str>) -> Result<(Vault, Option<Environment>)> {
         let environment = self.environment(option)?;
-        let vault = self.open()?;
+        let vault = self.open_as(false)?;
         vault.select_environment(environment.clone());
         Ok((vault, environment))
     }

@@ -123,7 +123,16 @@ impl Session {
     /// must exist, also for commands that never unlock (`list`, `audit`):
     /// a misspelt `--as` is an error everywhere, not only where it unlocks.
     pub fn open(&self) -> Result<Vault> {
-        let vault = Vault::open(&self.vault_path)?;
+        self.open_as(false)
+    }
+
+    /// Opens the vault; for exec, without connecting to it while this
+    /// clone's warm index holds what exec needs (`vault::warm`).
+    pub fn open_as(&self, exec: bool) -> Result<Vault> {
+        let vault = match exec {
+            true => Vault::open_for_exec(&self.vault_path, dirs::data_dir().as_deref())?,
+            false => Vault::open(&self.vault_path)?,
+        };
         warn_permissions(vault.path());
         let token_pin = self
             .token

@@ -62,6 +62,12 @@ pub struct TrustState {
 /// secrets, not an older copy of this one's (the merge driver refuses a
 /// branch that went back).
 pub fn path_for(data_dir: &Path, vault_path: &Path, vault_id: &[u8; 16]) -> PathBuf {
+    path_for_clone(data_dir, &clone_key(vault_path), vault_id)
+}
+
+/// What names one clone: the vault file's canonical path and, inside a git
+/// work tree, the branch checked out.
+pub fn clone_key(vault_path: &Path) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     let canonical = vault_path
         .canonicalize()
@@ -71,11 +77,27 @@ pub fn path_for(data_dir: &Path, vault_path: &Path, vault_id: &[u8; 16]) -> Path
         key.push(0);
         key.extend_from_slice(branch.as_bytes());
     }
-    let name = crate::crypto::cache_entry_id(&key, vault_id, &[0; 16]);
+    key
+}
+
+/// [`path_for`], for a clone named by [`clone_key`].
+pub fn path_for_clone(data_dir: &Path, key: &[u8], vault_id: &[u8; 16]) -> PathBuf {
+    let name = crate::crypto::cache_entry_id(key, vault_id, &[0; 16]);
     data_dir
         .join("vault")
         .join("trust")
         .join(hex::encode(&name[..16]))
+}
+
+/// Where exec keeps what opening this clone's vault file without SQLite
+/// needs (`vault::warm`): beside the trust states, named by the clone alone
+/// (the vault id is among what it holds).
+pub fn warm_path(data_dir: &Path, key: &[u8]) -> PathBuf {
+    let name = crate::crypto::digest(&crate::crypto::Aad::new("vault warm open v1").with(key));
+    data_dir
+        .join("vault")
+        .join("trust")
+        .join(format!("{}.warm", hex::encode(&name[..16])))
 }
 
 /// The branch checked out in the git work tree holding `file`, from the

@@ -48,7 +48,11 @@ pub(super) fn exec(
         }
     }
     let mut mask = SigSet::empty();
-    let _ = signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), Some(&mut mask));
+    let _ = signal::sigprocmask(
+        SigmaskHow::SIG_SETMASK,
+        Some(&SigSet::empty()),
+        Some(&mut mask),
+    );
     // SAFETY: setting a signal's disposition to the default installs no
     // handler; nothing runs on another thread at this point.
     let old = unsafe { signal::signal(Signal::SIGPIPE, SigHandler::SigDfl) };

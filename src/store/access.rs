@@ -30,7 +30,7 @@ impl Db<'_> {
     ) -> Result<Option<AccessRow>> {
         let sql =
             format!("SELECT {ACCESS_COLS} FROM access WHERE secret_id = ?1 AND identity_id = ?2");
-        self.conn
+        self.conn()?
             .query_row(&sql, [&secret_id[..], &identity_id[..]], access)
             .optional()
             .map_err(|e| self.err(e))

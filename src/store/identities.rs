@@ -50,7 +50,7 @@ impl Db<'_> {
 
     pub fn identity_by_name(&self, name: &str) -> Result<Option<IdentityRow>> {
         let sql = format!("SELECT {IDENTITY_COLS} FROM identities WHERE name = ?1");
-        self.conn
+        self.conn()?
             .query_row(&sql, [name], identity)
             .optional()
             .map_err(|e| self.err(e))
@@ -58,7 +58,7 @@ impl Db<'_> {
 
     pub fn identity_by_id(&self, id: &[u8; 16]) -> Result<Option<IdentityRow>> {
         let sql = format!("SELECT {IDENTITY_COLS} FROM identities WHERE id = ?1");
-        self.conn
+        self.conn()?
             .query_row(&sql, [&id[..]], identity)
             .optional()
             .map_err(|e| self.err(e))

@@ -12,13 +12,14 @@ mod exec_log;
 mod file;
 mod identities;
 mod lossy;
+mod open;
 mod rows;
 mod schema;
 mod snapshot;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
@@ -43,166 +44,25 @@ const WRITE_PRAGMAS: &str =
 /// How long a command waits for another one's write lock.
 const BUSY_TIMEOUT_MS: u32 = 10_000;
 
-/// An open vault file.
+/// An open vault file. Its SQLite connection is made when first needed:
+/// at once by [`Store::open`], at the first query by [`Store::deferred`]
+/// (a warm exec may never need it, `open.rs`).
 pub struct Store {
-    conn: Connection,
+    conn: std::cell::OnceCell<Connection>,
     path: PathBuf,
     /// Opened as immutable: every write fails at once with `ReadOnly`.
-    read_only: bool,
+    read_only: std::cell::Cell<bool>,
     /// The vault file's owner, whom its side files may also belong to.
     owner: u32,
     /// The file's state when opened, if it had no `-wal` or journal then
     /// (everything committed was in the file itself) and was not migrated.
-    stamp: Option<file::Stamp>,
+    stamp: std::cell::Cell<Option<file::Stamp>>,
+    /// A [`Reading`] began before the connection was made: connecting
+    /// begins its transaction.
+    reading: std::cell::Cell<bool>,
 }
 
 impl Store {
-    /// Creates a new vault file: the directory 0700 and the file 0600, each
-    /// created with its mode in one step, then the schema in one transaction.
-    pub fn create(path: &Path) -> Result<Store> {
-        file::create_new(path)?;
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .map_err(|e| map_err(e, path))?;
-        harden(&conn, path)?;
-        let store = Store {
-            conn,
-            path: path.to_owned(),
-            read_only: false,
-            owner: nix::unistd::geteuid().as_raw(),
-            stamp: None,
-        };
-        // A new file starts in SQLite's rollback journal; `configure`
-        // turns it to WAL.
-        store.configure("delete")?;
-        store.write(schema::migrate)?;
-        Ok(store)
-    }
-
-    /// Opens an existing vault, refusing anything that is not one and any
-    /// newer format before changing a single byte of the file. A vault this
-    /// user cannot write (a read-only file or directory) is opened for
-    /// reading: `list` and `exec` work, and writes say why they cannot.
-    pub fn open(path: &Path) -> Result<Store> {
-        let (owner, stamp) = file::check_existing(path)?;
-        file::check_directory(path)?;
-        let pending = file::check_sqlite_side_files(path, owner)?;
-        let stamp = (!pending).then_some(stamp);
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| map_err(e, path))?;
-        let store = Store {
-            conn,
-            path: path.to_owned(),
-            read_only: false,
-            owner,
-            stamp: None,
-        };
-        let header = match schema::check_identity(&store.conn, path)
-            .and_then(|header| harden(&store.conn, path).map(|()| header))
-            .and_then(|header| schema::check_objects(&store.conn, path).map(|()| header))
-            .and_then(|header| store.configure(&header.journal_mode).map(|()| header))
-        {
-            Ok(header) => header,
-            Err(Error::ReadOnly(_) | Error::Io { .. }) => {
-                return Self::open_immutable(path, owner, stamp)
-            }
-            Err(e) => return Err(e),
-        };
-        if header.format < FORMAT_VERSION {
-            store.write(schema::migrate)?;
-            return Ok(Store { stamp: None, ..store });
-        }
-        Ok(Store { stamp, ..store })
-    }
-
-    /// A WAL database whose directory this user cannot write has nowhere to
-    /// put its shared-memory index; SQLite can still read it as immutable.
-    fn open_immutable(path: &Path, owner: u32, stamp: Option<file::Stamp>) -> Result<Store> {
-        let conn = Connection::open_with_flags(
-            immutable_uri(path),
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_URI
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| map_err(e, path))?;
-        let header = schema::check_identity(&conn, path)?;
-        harden(&conn, path)?;
-        schema::check_objects(&conn, path)?;
-        // An older format cannot be migrated here; it can still be read,
-        // as each format only adds tables, and every write says why not.
-        schema::read_as_current(&conn, path, header.format)?;
-        Ok(Store {
-            conn,
-            path: path.to_owned(),
-            read_only: true,
-            owner,
-            stamp,
-        })
-    }
-
-    /// Opens a vault for reading only, for shell completion: never creates,
-    /// migrates or changes anything.
-    ///
-    /// A cleanly closed vault has no `-wal` file; a read-only connection to
-    /// it would create `-wal` and `-shm` files it cannot remove, litter in a
-    /// directory that may be a git checkout. So it is opened `immutable`
-    /// then: a writer starting meanwhile can at worst make this read fail or
-    /// miss its newest names, which completion shrugs off.
-    ///
-    /// Its directory may be shared (git writes the files it converts to
-    /// `$TMPDIR`); the side files are checked all the same.
-    pub fn open_read_only(path: &Path) -> Result<Store> {
-        let (owner, _) = file::check_existing(path)?;
-        file::check_sqlite_side_files(path, owner)?;
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let conn = if Path::new(&wal).exists() {
-            Connection::open_with_flags(path, flags)
-        } else {
-            flags |= OpenFlags::SQLITE_OPEN_URI;
-            Connection::open_with_flags(immutable_uri(path), flags)
-        }
-        .map_err(|e| map_err(e, path))?;
-        let header = schema::check_identity(&conn, path)?;
-        harden(&conn, path)?;
-        schema::check_objects(&conn, path)?;
-        schema::read_as_current(&conn, path, header.format)?;
-        conn.busy_timeout(std::time::Duration::from_millis(200))
-            .map_err(|e| map_err(e, path))?;
-        Ok(Store {
-            conn,
-            path: path.to_owned(),
-            read_only: true,
-            owner,
-            stamp: None,
-        })
-    }
-
-    /// Settings of the connection, for a file in `journal_mode`. Those
-    /// that matter to writes only are set by [`Store::write`], so that a
-    /// command that only reads (exec) does not pay for them.
-    fn configure(&self, journal_mode: &str) -> Result<()> {
-        let conn = &self.conn;
-        let run = || -> rusqlite::Result<()> {
-            conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS.into()))?;
-            // WAL is a property of the file, set once (by `create`).
-            let mut mode = journal_mode.to_owned();
-            if !mode.eq_ignore_ascii_case("wal") {
-                mode = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-            }
-            if !mode.eq_ignore_ascii_case("wal") {
-                // A read-only file or directory cannot switch to WAL; reads
-                // still work, and any write reports the read-only file.
-                conn.pragma_update(None, "query_only", true)?;
-            }
-            Ok(())
-        };
-        run().map_err(|e| map_err(e, &self.path))
-    }
-
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -210,12 +70,12 @@ impl Store {
     /// The file's state when opened; `None` if changes may have been
     /// pending beside it (a `-wal` or journal) or it was migrated.
     pub fn stamp(&self) -> Option<Stamp> {
-        self.stamp
+        self.stamp.get()
     }
 
     /// The file's format version (SQLite's `user_version`).
     pub fn format_version(&self) -> Result<i64> {
-        self.conn
+        self.conn()?
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| map_err(e, &self.path))
     }
@@ -224,27 +84,33 @@ impl Store {
     /// checkpointing the write-ahead log).
     pub fn close(self) -> Result<()> {
         let path = self.path;
-        self.conn.close().map_err(|(_, e)| map_err(e, &path))
+        match self.conn.into_inner() {
+            Some(conn) => conn.close().map_err(|(_, e)| map_err(e, &path)),
+            None => Ok(()),
+        }
     }
 
     /// Reads outside a write transaction.
     pub fn read(&self) -> Db<'_> {
-        Db::new(&self.conn, &self.path)
+        match self.conn.get() {
+            Some(conn) => Db::new(conn, &self.path),
+            None => Db::deferred(self),
+        }
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only if `f`
     /// succeeds.
     pub fn write<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
         let path = &self.path;
-        if self.read_only {
+        let conn = self.conn()?;
+        if self.read_only.get() {
             return Err(Error::ReadOnly(path.clone()));
         }
         // Set outside the transaction: foreign_keys cannot change inside one.
-        self.conn
-            .execute_batch(WRITE_PRAGMAS)
+        conn.execute_batch(WRITE_PRAGMAS)
             .map_err(|e| map_err(e, path))?;
         // `new_unchecked` takes `&Connection`: a command never nests writes.
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
             .map_err(|e| map_err(e, path))?;
         let value = f(&Db::new(&tx, path))?;
         tx.commit().map_err(|e| map_err(e, path))?;
@@ -257,21 +123,45 @@ impl Store {
 /// seen), and the write-ahead log's read lock is taken once rather than
 /// for each statement. No write may start while it is held.
 pub struct Reading<'s> {
-    _tx: Transaction<'s>,
+    _tx: Option<Transaction<'s>>,
+    /// A store not connected yet (a warm exec may never connect,
+    /// `open.rs`): its transaction begins when it connects, and ends here.
+    deferred: Option<&'s Store>,
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        if let Some(store) = self.deferred {
+            store.reading.set(false);
+            if let Some(conn) = store.conn.get() {
+                let _ = conn.execute_batch("COMMIT");
+            }
+        }
+    }
 }
 
 impl Store {
     /// Starts a [`Reading`]; the first read takes its snapshot.
     pub fn reading(&self) -> Result<Reading<'_>> {
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+        let Some(conn) = self.conn.get() else {
+            self.reading.set(true);
+            return Ok(Reading {
+                _tx: None,
+                deferred: Some(self),
+            });
+        };
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)
             .map_err(|e| map_err(e, &self.path))?;
-        Ok(Reading { _tx: tx })
+        Ok(Reading {
+            _tx: Some(tx),
+            deferred: None,
+        })
     }
 
     /// Appends one line, built by `make` from the last one, to the exec
     /// log (see `exec_log`); returns the log's size afterwards.
     pub fn append_exec_log(&self, make: impl FnOnce(Option<&[u8]>) -> Vec<u8>) -> Result<u64> {
-        if self.read_only {
+        if self.read_only.get() {
             return Err(Error::ReadOnly(self.path.clone()));
         }
         exec_log::append(&self.path, self.owner, make)
@@ -285,7 +175,8 @@ impl Store {
     /// The exec log, locked for folding into the audit log; `None` when
     /// there is none, or when the vault cannot be written anyway.
     pub fn take_exec_log(&self) -> Result<Option<TakenExecLog>> {
-        if self.read_only {
+        self.conn()?;
+        if self.read_only.get() {
             return Ok(None);
         }
         exec_log::take(&self.path, self.owner)
@@ -450,7 +341,8 @@ mod tests {
         let settings = store
             .write(|db| {
                 let get = |pragma: &str| -> i64 {
-                    db.conn
+                    db.conn()
+                        .unwrap()
                         .query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0))
                         .unwrap()
                 };

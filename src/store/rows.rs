@@ -114,8 +114,15 @@ pub struct AccessRow {
 }
 
 pub struct Db<'c> {
-    pub(super) conn: &'c Connection,
+    conn: DbConn<'c>,
     path: &'c Path,
+}
+
+/// A connection, or the store that makes it at the first query.
+#[derive(Clone, Copy)]
+enum DbConn<'c> {
+    Made(&'c Connection),
+    Deferred(&'c super::Store),
 }
 
 pub(super) type Sql<T> = rusqlite::Result<T>;
@@ -238,7 +245,25 @@ pub struct CatalogRow {
 
 impl<'c> Db<'c> {
     pub(super) fn new(conn: &'c Connection, path: &'c Path) -> Self {
-        Db { conn, path }
+        Db {
+            conn: DbConn::Made(conn),
+            path,
+        }
+    }
+
+    pub(super) fn deferred(store: &'c super::Store) -> Self {
+        Db {
+            conn: DbConn::Deferred(store),
+            path: store.path(),
+        }
+    }
+
+    /// The connection, made now if the store has not made it yet.
+    pub(super) fn conn(&self) -> Result<&'c Connection> {
+        match self.conn {
+            DbConn::Made(conn) => Ok(conn),
+            DbConn::Deferred(store) => store.conn(),
+        }
     }
 
     pub(super) fn err(&self, e: rusqlite::Error) -> Error {
@@ -246,14 +271,14 @@ impl<'c> Db<'c> {
     }
 
     pub(super) fn migrate(&self, f: impl FnOnce(&Connection) -> Sql<()>) -> Result<()> {
-        f(self.conn).map_err(|e| self.err(e))
+        f(self.conn()?).map_err(|e| self.err(e))
     }
 
     // --- the vault record ---
 
     pub fn vault(&self) -> Result<VaultRow> {
         const SQL: &str = "SELECT id, created_at, default_identity FROM vault WHERE singleton = 1";
-        self.conn
+        self.conn()?
             .query_row(SQL, [], |r| {
                 let default: Option<Vec<u8>> = r.get(2)?;
                 Ok(VaultRow {
@@ -307,7 +332,7 @@ impl<'c> Db<'c> {
     /// The secret named `name` in `environment` (empty: the shared one).
     pub fn secret_by_name(&self, name: &str, environment: &str) -> Result<Option<SecretRow>> {
         let sql = format!("SELECT {SECRET_COLS} FROM secrets WHERE name = ?1 AND environment = ?2");
-        self.conn
+        self.conn()?
             .query_row(&sql, [name, environment], secret)
             .optional()
             .map_err(|e| self.err(e))
@@ -316,7 +341,7 @@ impl<'c> Db<'c> {
     /// Whether `name` is taken in `environment`.
     pub fn secret_name_taken(&self, name: &str, environment: &str) -> Result<bool> {
         const SQL: &str = "SELECT 1 FROM secrets WHERE name = ?1 AND environment = ?2";
-        self.conn
+        self.conn()?
             .query_row(SQL, [name, environment], |_| Ok(()))
             .optional()
             .map(|o| o.is_some())
@@ -453,7 +478,7 @@ impl<'c> Db<'c> {
     // --- helpers ---
 
     pub(super) fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<()> {
-        self.conn
+        self.conn()?
             .execute(sql, params)
             .map(|_| ())
             .map_err(|e| self.err(e))
@@ -465,7 +490,7 @@ impl<'c> Db<'c> {
         params: P,
         f: impl FnMut(&Row<'_>) -> Sql<T>,
     ) -> Result<Vec<T>> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let mut stmt = self.conn()?.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt.query_map(params, f).map_err(|e| self.err(e))?;
         rows.collect::<Sql<Vec<T>>>().map_err(|e| self.err(e))
     }

@@ -34,6 +34,7 @@
 
 use zeroize::Zeroizing;
 
+use super::bytes::{Reader, Writer};
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Aad, Key};
 use crate::secret::SecretValue;
@@ -96,6 +97,13 @@ impl Vault {
         let plain = crypto::open(&key, &aad, sealed).ok()?;
         let (audit_key, grants) = decode(&plain)?;
         self.local.borrow_mut().audit_key = audit_key;
+        // A cache made before the warm index existed, or whose index is
+        // gone: the next run need not connect either.
+        if self.warm.is_none() {
+            if let Some(stamp) = self.store.stamp() {
+                self.write_warm_index(stamp);
+            }
+        }
         Some(grants)
     }
 
@@ -108,9 +116,7 @@ impl Vault {
             return None;
         }
         let (path, header) = self.cache_header(me)?;
-        let audit_key = self
-            .existing_audit_key(&self.store.read(), me, None)
-            .ok()?;
+        let audit_key = self.existing_audit_key(&self.store.read(), me, None).ok()?;
         let mut out = Writer(Zeroizing::new(Vec::new()));
         out.optional(audit_key.as_ref().map(|k| &k.expose()[..]));
         // The run's exec log line needs the key too: no second unwrap.
@@ -125,7 +131,11 @@ impl Vault {
         let aad = Aad::new("vault exec cache").with(&cache.header);
         let mut file = cache.header;
         file.extend_from_slice(&crypto::seal(&key, &aad, &cache.out.0));
-        let _ = crate::trust_state::replace(&cache.path, &file);
+        if crate::trust_state::replace(&cache.path, &file).is_ok() {
+            if let Some(stamp) = self.store.stamp() {
+                self.write_warm_index(stamp);
+            }
+        }
     }
 }
 
@@ -139,75 +149,13 @@ pub(super) struct CacheWriter {
 
 impl CacheWriter {
     pub fn add(&mut self, row: &GrantRow, value: Option<&SecretValue>) {
-        let number = |n: Option<i64>| n.map(i64::to_le_bytes);
         let out = &mut self.out;
         out.text(&row.name);
         out.text(&row.environment);
         out.optional(row.service.as_deref().map(str::as_bytes));
-        out.optional(number(row.expires_at).as_ref().map(|b| &b[..]));
-        out.optional(number(row.grant_expires_at).as_ref().map(|b| &b[..]));
+        out.optional_number(row.expires_at);
+        out.optional_number(row.grant_expires_at);
         out.optional(value.map(|v| v.expose()));
-    }
-}
-
-/// Length-prefixed fields, little-endian.
-struct Writer(Zeroizing<Vec<u8>>);
-
-impl Writer {
-    fn bytes(&mut self, bytes: &[u8]) {
-        self.0.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        self.0.extend_from_slice(bytes);
-    }
-
-    fn text(&mut self, text: &str) {
-        self.bytes(text.as_bytes());
-    }
-
-    fn optional(&mut self, bytes: Option<&[u8]>) {
-        match bytes {
-            None => self.0.push(0),
-            Some(bytes) => {
-                self.0.push(1);
-                self.bytes(bytes);
-            }
-        }
-    }
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if self.0.len() < n {
-            return None;
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Some(head)
-    }
-
-    fn bytes(&mut self) -> Option<&'a [u8]> {
-        let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?);
-        self.take(len as usize)
-    }
-
-    fn text(&mut self) -> Option<String> {
-        String::from_utf8(self.bytes()?.to_vec()).ok()
-    }
-
-    fn optional(&mut self) -> Option<Option<&'a [u8]>> {
-        match self.take(1)?[0] {
-            0 => Some(None),
-            1 => self.bytes().map(Some),
-            _ => None,
-        }
-    }
-
-    fn optional_number(&mut self) -> Option<Option<i64>> {
-        match self.optional()? {
-            None => Some(None),
-            Some(b) => Some(Some(i64::from_le_bytes(b.try_into().ok()?))),
-        }
     }
 }
 
@@ -248,14 +196,17 @@ mod tests {
         w.text("API_KEY");
         w.text("prod");
         w.optional(Some(b"stripe"));
-        w.optional(Some(&5i64.to_le_bytes()));
-        w.optional(None);
+        w.optional_number(Some(5));
+        w.optional_number(None);
         w.optional(Some(b"s3cr\0t"));
         let (key, read) = decode(&w.0).expect("decodes");
         assert_eq!(key.map(|k| *k.expose()), Some([9; 32]));
         assert_eq!(read.len(), 1);
         let g = &read[0];
-        assert_eq!((g.name.as_str(), g.environment.as_str()), ("API_KEY", "prod"));
+        assert_eq!(
+            (g.name.as_str(), g.environment.as_str()),
+            ("API_KEY", "prod")
+        );
         assert_eq!(g.service.as_deref(), Some("stripe"));
         assert_eq!((g.expires_at, g.grant_expires_at), (Some(5), None));
         assert_eq!(g.value.as_ref().map(|v| v.expose()), Some(&b"s3cr\0t"[..]));

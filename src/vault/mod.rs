@@ -8,6 +8,7 @@
 
 mod access;
 mod audit;
+mod bytes;
 mod chain;
 mod claim;
 mod environments;
@@ -24,6 +25,7 @@ mod sign;
 mod trust;
 mod unlock;
 mod upgrade;
+mod warm;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -55,6 +57,10 @@ pub struct Vault {
     local: RefCell<Local>,
     /// The environment commands act in (`environments.rs`).
     environment: RefCell<Option<String>>,
+    /// Opened for exec from the warm index (`warm.rs`): the rows it holds.
+    warm: Option<warm::Warm>,
+    /// Where exec's warm index for this clone is kept.
+    warm_place: Option<warm::WarmPlace>,
 }
 
 /// What this clone keeps of the vault outside the file (`trust_state`):
@@ -87,13 +93,7 @@ impl Vault {
         let secret = IdentitySecret::generate();
         let mut owner_row = seal::person_identity(&id, owner, &secret, passphrase, kdf, now);
         let owner_id = owner_row.id;
-        let vault = Vault {
-            store,
-            id,
-            default_identity: Some(owner_id),
-            local: RefCell::default(),
-            environment: RefCell::default(),
-        };
+        let vault = Self::assemble(store, id, Some(owner_id));
         let me = Unlocked {
             id: owner_id,
             name: owner.to_string(),
@@ -134,13 +134,19 @@ impl Vault {
 
     fn from_store(store: Store) -> Result<Vault> {
         let row = store.read().vault()?;
-        Ok(Vault {
+        Ok(Self::assemble(store, row.id, row.default_identity))
+    }
+
+    fn assemble(store: Store, id: [u8; 16], default_identity: Option<[u8; 16]>) -> Vault {
+        Vault {
             store,
-            id: row.id,
-            default_identity: row.default_identity,
+            id,
+            default_identity,
             local: RefCell::default(),
             environment: RefCell::default(),
-        })
+            warm: None,
+            warm_place: None,
+        }
     }
 
     /// Keeps this clone's trust state under `data_dir` (the pin, the
@@ -148,7 +154,10 @@ impl Vault {
     /// pin an access token carries. Without it (the merge driver), nothing
     /// is remembered and no pin is checked.
     pub fn use_local_state(&self, data_dir: &Path, token_pin: Option<[u8; 16]>) {
-        let path = crate::trust_state::path_for(data_dir, self.path(), &self.id);
+        let path = match &self.warm_place {
+            Some(place) => crate::trust_state::path_for_clone(data_dir, &place.clone_key, &self.id),
+            None => crate::trust_state::path_for(data_dir, self.path(), &self.id),
+        };
         let stamp = crate::store::Stamp::read(&path);
         let state = crate::trust_state::TrustState::load(&path);
         *self.local.borrow_mut() = Local {

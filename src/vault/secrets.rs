@@ -341,9 +341,9 @@ impl Vault {
     pub fn grants(&self, me: &Unlocked) -> Result<Grants> {
         let rows = match self.read_exec_cache(me) {
             Some(cached) => GrantSource::Cached(cached),
-            None => GrantSource::Stored(
-                self.in_environment(self.store.read().granted_secrets(&me.id)?),
-            ),
+            None => {
+                GrantSource::Stored(self.in_environment(self.store.read().granted_secrets(&me.id)?))
+            }
         };
         Ok(Grants {
             identity: me.id,
@@ -438,7 +438,7 @@ impl Vault {
                     };
                     seen.insert(name);
                     match row.value {
-                        Some(value) if !row.grant_expires_at.is_some_and(|e| e <= now) => {
+                        Some(value) if row.grant_expires_at.is_none_or(|e| e > now) => {
                             opened.push(Decrypted {
                                 name: SecretName::stored(row.name),
                                 value,

@@ -43,7 +43,10 @@ fn cache_files(env: &Env) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| d.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|e| e.to_string_lossy().starts_with("exec-")));
+    files.retain(|p| {
+        p.extension()
+            .is_some_and(|e| e.to_string_lossy().starts_with("exec-"))
+    });
     files
 }
 
@@ -69,12 +72,21 @@ fn python(script: &str, args: &[&std::ffi::OsStr]) {
 fn a_warm_exec_reads_the_cache_and_sees_a_rotation_at_once() {
     let (env, token) = setup();
     // A file changed a moment ago is not cached.
-    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-one\n");
     assert!(cache_files(&env).is_empty());
     settle();
-    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-one\n");
     let made = cache_inode(&env);
-    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-one\n");
     assert_eq!(cache_inode(&env), made, "the second run reads the cache");
     // Every run is in the exec log, cached or not.
     assert_eq!(env.exec_log().lines().count(), 3);
@@ -90,12 +102,21 @@ fn a_warm_exec_reads_the_cache_and_sees_a_rotation_at_once() {
         .stdin("value-two")
         .run()
         .success();
-    ci_sees_k(&env, &token).run().success().stdout_is("value-two\n");
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-two\n");
     settle();
-    ci_sees_k(&env, &token).run().success().stdout_is("value-two\n");
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-two\n");
     let remade = cache_inode(&env);
     assert_ne!(remade, made, "made again from the rotated file");
-    ci_sees_k(&env, &token).run().success().stdout_is("value-two\n");
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-two\n");
     assert_eq!(cache_inode(&env), remade);
 }
 
@@ -103,8 +124,14 @@ fn a_warm_exec_reads_the_cache_and_sees_a_rotation_at_once() {
 fn a_tampered_row_is_refused_though_size_and_mtime_were_put_back() {
     let (env, token) = setup();
     settle();
-    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
-    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-one\n");
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-one\n");
     let size = std::fs::metadata(&env.vault).unwrap().len();
     // The attacker flips one bit of K's sealed value in place, then puts
     // the file's times back as they were.
@@ -141,8 +168,14 @@ fn an_older_copy_written_over_the_file_in_place_is_refused() {
         .run()
         .success();
     settle();
-    ci_sees_k(&env, &token).run().success().stdout_is("value-two\n");
-    ci_sees_k(&env, &token).run().success().stdout_is("value-two\n");
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-two\n");
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-two\n");
     // Same inode, the old bytes, the current modification time.
     python(
         "import os, sys\n\
@@ -203,7 +236,10 @@ fn a_cache_that_does_not_open_is_made_again() {
     bytes[last] ^= 1;
     std::fs::write(&file, &bytes).unwrap();
     let broken = cache_inode(&env);
-    ci_sees_k(&env, &token).run().success().stdout_is("value-one\n");
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-one\n");
     assert_ne!(cache_inode(&env), broken, "not used, and made again");
     // The owner's cache is its own: another identity's key opens nothing
     // of ci's, and each is made from its own view.
@@ -217,4 +253,104 @@ fn a_cache_that_does_not_open_is_made_again() {
     owner();
     owner();
     assert_eq!(cache_files(&env).len(), 2);
+}
+
+/// `vault exec` under strace: the files it opened, one line each.
+fn traced_opens(env: &mut Env, token: &str) -> String {
+    let trace = env.path().join("open.trace");
+    let prefix = ["strace", "-f", "-qq", "-e", "trace=openat,unlink", "-o"]
+        .map(std::ffi::OsString::from)
+        .into_iter()
+        .chain([trace.clone().into_os_string()])
+        .collect();
+    env.wrap(prefix);
+    ci_sees_k(env, token)
+        .run()
+        .success()
+        .stdout_is("value-one\n");
+    env.wrap(Vec::new());
+    std::fs::read_to_string(&trace).unwrap()
+}
+
+#[test]
+fn a_warm_exec_never_connects_to_the_database() {
+    let (mut env, token) = setup();
+    settle();
+    // The first run verifies and caches; the second reads the cache.
+    ci_sees_k(&env, &token).run().success();
+    ci_sees_k(&env, &token).run().success();
+    let opens = traced_opens(&mut env, &token);
+    let db = env.vault.display().to_string();
+    for line in opens.lines().filter(|l| l.contains(&db)) {
+        // Only the checks of the file and its side files before SQLite,
+        // and the exec log: no connection, no -wal or -shm made.
+        assert!(
+            line.contains("O_RDONLY") && !line.contains("O_CREAT") || line.contains("-exec\""),
+            "{line}\n{opens}"
+        );
+        assert!(!line.contains("unlink"), "{line}");
+    }
+    assert!(
+        opens.contains("-exec\""),
+        "the run is in the exec log: {opens}"
+    );
+    assert_eq!(env.exec_log().lines().count(), 3);
+    // Once the file changes, exec connects (and verifies) again.
+    env.owner_runs(&["grant", "K", "--to", "ci", "--manage"]);
+    let opens = traced_opens(&mut env, &token);
+    assert!(
+        opens.contains(&format!("{db}-wal\", O_RDWR|O_CREAT")),
+        "{opens}"
+    );
+}
+
+#[test]
+fn a_warm_exec_asked_for_what_it_may_not_use_says_so_as_a_cold_one_does() {
+    let (env, token) = setup();
+    env.add("OTHER", "other-value");
+    let refused = |env: &Env| {
+        env.vault(&["exec", "--only", "OTHER", "--", "true"])
+            .env("VAULT_ACCESS_TOKEN", &token)
+            .run()
+            .fails(
+                125,
+                "identity ci cannot use OTHER: it has no access",
+                Some("an identity that manages OTHER can grant it: `vault grant OTHER --to ci`"),
+            )
+    };
+    let cold = refused(&env);
+    settle();
+    ci_sees_k(&env, &token).run().success();
+    ci_sees_k(&env, &token).run().success();
+    let warm = refused(&env);
+    assert_eq!(cold.stderr, warm.stderr);
+}
+
+#[test]
+fn a_damaged_warm_index_is_not_used() {
+    let (env, token) = setup();
+    settle();
+    ci_sees_k(&env, &token).run().success();
+    let dir = env.path().join("xdg/vault/trust");
+    let index = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "warm"))
+        .expect("a warm index");
+    let bytes = std::fs::read(&index).unwrap();
+    // Cut short, or with its vault id changed: either way the file is
+    // opened as without an index, and the run sees the right value.
+    std::fs::write(&index, &bytes[..bytes.len() / 2]).unwrap();
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-one\n");
+    let mut bytes = std::fs::read(&index).unwrap();
+    let at = b"vault warm open 2\n".len() + 4 + 56 + 1 + 4;
+    bytes[at] ^= 0xff;
+    std::fs::write(&index, &bytes).unwrap();
+    ci_sees_k(&env, &token)
+        .run()
+        .success()
+        .stdout_is("value-one\n");
 }

@@ -187,7 +187,7 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
         None => return Err(Error::NoCommand),
     };
 
-    let (vault, environment) = session.open_in(request.environment.as_deref())?;
+    let (vault, environment) = session.open_for_exec(request.environment.as_deref())?;
     let me = session.unlock(&vault)?;
     let agent = me.agent_until().is_some();
     if agent {
