@@ -255,8 +255,9 @@ fn a_cache_that_does_not_open_is_made_again() {
     assert_eq!(cache_files(&env).len(), 2);
 }
 
-/// `vault exec` under strace: the files it opened, one line each.
-fn traced_opens(env: &mut Env, token: &str) -> String {
+/// `run` (a vault command of `env`) under strace: the files it opened and
+/// removed, one line each.
+fn traced(env: &mut Env, run: impl Fn(&Env) -> crate::support::Run) -> String {
     let trace = env.path().join("open.trace");
     let prefix = ["strace", "-f", "-qq", "-e", "trace=openat,unlink", "-o"]
         .map(std::ffi::OsString::from)
@@ -264,26 +265,20 @@ fn traced_opens(env: &mut Env, token: &str) -> String {
         .chain([trace.clone().into_os_string()])
         .collect();
     env.wrap(prefix);
-    ci_sees_k(env, token)
-        .run()
-        .success()
-        .stdout_is("value-one\n");
+    run(env).run().success().stdout_is("value-one\n");
     env.wrap(Vec::new());
     std::fs::read_to_string(&trace).unwrap()
 }
 
-#[test]
-fn a_warm_exec_never_connects_to_the_database() {
-    let (mut env, token) = setup();
-    settle();
-    // The first run verifies and caches; the second reads the cache.
-    ci_sees_k(&env, &token).run().success();
-    ci_sees_k(&env, &token).run().success();
-    let opens = traced_opens(&mut env, &token);
+fn traced_opens(env: &mut Env, token: &str) -> String {
+    traced(env, |env| ci_sees_k(env, token))
+}
+
+/// Asserts that the traced run never connected to the vault: it only
+/// checked the file and its side files, and appended to the exec log.
+fn never_connected(env: &Env, opens: &str) {
     let db = env.vault.display().to_string();
     for line in opens.lines().filter(|l| l.contains(&db)) {
-        // Only the checks of the file and its side files before SQLite,
-        // and the exec log: no connection, no -wal or -shm made.
         assert!(
             line.contains("O_RDONLY") && !line.contains("O_CREAT") || line.contains("-exec\""),
             "{line}\n{opens}"
@@ -294,14 +289,51 @@ fn a_warm_exec_never_connects_to_the_database() {
         opens.contains("-exec\""),
         "the run is in the exec log: {opens}"
     );
+}
+
+#[test]
+fn a_warm_exec_never_connects_to_the_database() {
+    let (mut env, token) = setup();
+    settle();
+    // The first run verifies and caches; the second reads the cache.
+    ci_sees_k(&env, &token).run().success();
+    ci_sees_k(&env, &token).run().success();
+    let opens = traced_opens(&mut env, &token);
+    never_connected(&env, &opens);
     assert_eq!(env.exec_log().lines().count(), 3);
     // Once the file changes, exec connects (and verifies) again.
     env.owner_runs(&["grant", "K", "--to", "ci", "--manage"]);
     let opens = traced_opens(&mut env, &token);
+    let db = env.vault.display().to_string();
     assert!(
         opens.contains(&format!("{db}-wal\", O_RDWR|O_CREAT")),
         "{opens}"
     );
+}
+
+#[test]
+fn a_person_named_with_as_runs_warm_too() {
+    let (mut env, _) = setup();
+    let owner = |env: &Env| {
+        env.vault(&[
+            "--as", "owner", "exec", "--mask", "never", "--", "printenv", "K",
+        ])
+        .passphrase()
+    };
+    settle();
+    owner(&env).run().success();
+    owner(&env).run().success();
+    let opens = traced(&mut env, owner);
+    never_connected(&env, &opens);
+    // A name the vault does not have is refused as from the file.
+    env.vault(&["--as", "nobody", "exec", "--", "true"])
+        .passphrase()
+        .run()
+        .fails(
+            125,
+            "no identity named nobody",
+            Some("`vault identity list` shows the identities"),
+        );
 }
 
 #[test]
