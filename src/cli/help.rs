@@ -259,7 +259,13 @@ pub const PASSWD: &str = "\
 Examples:
   vault passwd
       Asks for the current passphrase (even while unlocked), then the new
-      one twice. No secret is re-encrypted.";
+      one twice. No secret is re-encrypted.
+  vault passwd --rekey
+      The passphrase may have leaked, or a laptop holding the vault file
+      was lost: a new key pair under the new passphrase, and everything
+      the identity signed or holds signed and wrapped again, so the old
+      passphrase with an old copy of the file opens nothing written after.
+      Then have a manager rotate the secrets it lists.";
 
 pub const AUDIT: &str = "\
 Examples:

@@ -1,15 +1,18 @@
 //! What a merge refuses to take from a side although no row conflicts:
-//! an identity's keys or name changed (vault never changes them), a secret
+//! an identity's keys or name changed by hand (not a rekey), a secret
 //! older than the common ancestor (an old copy put back), and a merged
 //! secret that is not rows one side signed together.
 
 use super::unit::Unit;
 use crate::store::{IdentityRow, SecretRow};
 
-/// An existing identity whose keys, name or certificate one side changed:
-/// vault never changes them, so the change was made by hand (a key swapped
-/// in to receive what is granted next).
+/// An existing identity whose keys, name or certificate one side changed
+/// by hand (a key swapped in to receive what is granted next): vault
+/// never changes a name, and changes keys only by a rekey, whose
+/// succession goes on from the base's keys with handovers that verify
+/// (`vault::keys_extend`).
 pub(super) fn keys_changed(
+    vault_id: &[u8; 16],
     base: Option<&IdentityRow>,
     ours: Option<&IdentityRow>,
     theirs: Option<&IdentityRow>,
@@ -17,9 +20,9 @@ pub(super) fn keys_changed(
     let base = base?;
     let changed = |side: Option<&IdentityRow>| {
         side.is_some_and(|s| {
-            s.public_key != base.public_key
-                || s.name != base.name
-                || (!base.cert.sig.is_empty() && s.cert.sign_public != base.cert.sign_public)
+            let keys = s.public_key != base.public_key
+                || (!base.cert.sig.is_empty() && s.cert.sign_public != base.cert.sign_public);
+            s.name != base.name || (keys && !crate::vault::keys_extend(vault_id, base, s))
         })
     };
     match (changed(ours), changed(theirs)) {

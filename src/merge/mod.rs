@@ -233,6 +233,17 @@ fn merge_audit(
             }
         }
     }
+    // A side that wrapped an identity's copy again since the base (a
+    // rekey) wins over a side that left it as it was.
+    fn copy<'a>(s: Option<&'a Snapshot>, id: &[u8; 16]) -> Option<&'a AuditKeyRow> {
+        s.and_then(|s| s.audit_keys.iter().find(|k| k.identity_id == *id))
+    }
+    for (id, key) in keys.iter_mut() {
+        let (b, o, t) = (copy(base, id), copy(Some(ours), id), copy(Some(theirs), id));
+        if let (Some(t), true) = (t, o == b && t != b) {
+            *key = t.clone();
+        }
+    }
     let mut audit: Vec<AuditRow> = entries.into_values().collect();
     audit.sort_by_key(|a| (a.seq, a.at, a.id));
     // Where both sides wrote entries since they parted, the log now has
@@ -266,7 +277,7 @@ fn merge_identities(
     let mut merged = Vec::new();
     for id in ids {
         let (bi, oi, ti) = (b.get(id), o.get(id), t.get(id));
-        if let (None, Some(why)) = (forced.get(id), keys_changed(bi, oi, ti)) {
+        if let (None, Some(why)) = (forced.get(id), keys_changed(&ours.vault.id, bi, oi, ti)) {
             conflicts.push(identity_conflict(id, [bi, oi, ti], why));
             continue;
         }

@@ -57,6 +57,9 @@ impl Vault {
         if local.path.is_some() || token_pin.is_some() {
             let pinned_now = roster.check_pin(&mut local.state, token_pin)?;
             local.changed |= pinned_now && local.path.is_some();
+            if local.path.is_some() {
+                local.changed |= roster.check_keys(&mut local.state)?;
+            }
         }
         Ok(roster)
     }
@@ -255,6 +258,8 @@ impl Vault {
         let roster = self.unpinned_roster(&db)?;
         let mut local = self.local.borrow_mut();
         local.state.root = Some(roster.root_fingerprint);
+        local.state.keys.clear();
+        roster.check_keys(&mut local.state)?;
         local.state.verified.clear();
         local.state.own.clear();
         local.state.secrets().clear();
