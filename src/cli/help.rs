@@ -281,7 +281,8 @@ JSON output:
   \"detail\"}]}. time is RFC 3339 in UTC; secrets lists names; detail is an
   object of strings: for grant, identity, level and, for a grant that
   expires, expires; for revoke and identity remove, identity; for identity
-  add, identity and kind; for exec, program (never its arguments) and cwd;
+  add, identity and kind; for rekey, receives and signs (the fingerprints
+  of the new keys); for exec, program (never its arguments) and cwd;
   for other actions it is empty. Fields may be added, never removed.";
 
 pub const SCAN: &str = "\

@@ -82,8 +82,8 @@ impl Vault {
             still_wrapped_for_old_key: Vec::new(),
         };
         let event = Event::new("rekey", &[])
-            .with("receives with", report.receives_with.clone())
-            .with("signs with", report.signs_with.clone());
+            .with("receives", report.receives_with.clone())
+            .with("signs", report.signs_with.clone());
         self.audited(me, event, |db, audit_key, roster| {
             let row = db
                 .identity_by_id(&me.id)?

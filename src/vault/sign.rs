@@ -221,6 +221,9 @@ pub struct TrustReport {
     pub root: String,
     pub found: String,
     pub pinned: Option<String>,
+    /// The pin is an earlier signing key of the root, which rekeyed since:
+    /// the next command moves it forward.
+    pub pinned_earlier: bool,
 }
 
 impl Vault {
@@ -243,10 +246,15 @@ impl Vault {
     }
 
     fn report(&self, roster: &Roster) -> TrustReport {
+        let pin = self.local.borrow().state.root;
+        let chain = roster.members.get(&roster.root).map(|m| &m.chain);
         TrustReport {
             root: roster.name(&roster.root),
             found: trust::show_pin(&roster.root_fingerprint),
-            pinned: self.local.borrow().state.root.as_ref().map(trust::show_pin),
+            pinned: pin.as_ref().map(trust::show_pin),
+            pinned_earlier: pin.is_some_and(|p| {
+                p != roster.root_fingerprint && chain.is_some_and(|c| c.contains(&p))
+            }),
         }
     }
 

@@ -53,6 +53,7 @@ mod metadata;
 mod mistakes;
 mod process_safety;
 mod properties;
+mod rekey;
 mod reliability;
 mod rename_rotate;
 mod reports;

@@ -1,0 +1,533 @@
+//! `vault passwd --rekey`: an identity's new key pair, and the old
+//! passphrase with an old copy of the file reaching nothing written after.
+//! The honest path for the root, an admin and a member (a teammate's clone
+//! and a CI token pinned to the root's old key go on working), the old
+//! passphrase refused, an attacker's old identity row or forked
+//! succession refused by a clone that saw the real one, a use-only secret
+//! re-wrapped by its manager's next commit, and a rekey merged with git.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::*;
+
+const BOB: &str = "bob's own passphrase";
+const WRONG_PASSPHRASE_HINT: &str = "try again; a wrong passphrase changes nothing";
+
+/// The owner (root), carol (an admin), bob (a member) and ci (a token
+/// carrying the root's pin). A is the owner's, managed by carol, used by
+/// bob and ci; C is carol's own; B is bob's own.
+fn team() -> (Env, String) {
+    let env = Env::init();
+    write(&env, "bob-passphrase", BOB);
+    write(&env, "carol-passphrase", "carol's own passphrase");
+    env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
+        .arg(env.path().join("bob-passphrase"))
+        .passphrase()
+        .run()
+        .success();
+    env.vault(&[
+        "identity",
+        "add",
+        "carol",
+        "--admin",
+        "--new-passphrase-file",
+    ])
+    .arg(env.path().join("carol-passphrase"))
+    .passphrase()
+    .run()
+    .success();
+    let token = env
+        .vault(&["identity", "add", "ci", "--token"])
+        .passphrase()
+        .run()
+        .success()
+        .stdout
+        .trim()
+        .to_owned();
+    env.add("A", "value-of-a-1");
+    env.owner_runs(&["grant", "A", "--to", "bob"]);
+    env.owner_runs(&["grant", "A", "--to", "ci"]);
+    env.owner_runs(&["grant", "A", "--to", "carol", "--manage"]);
+    as_who(&env, "carol", "carol-passphrase", &["add", "C"])
+        .stdin("value-of-c-1")
+        .run()
+        .success();
+    as_who(&env, "bob", "bob-passphrase", &["add", "B"])
+        .stdin("value-of-b-1")
+        .run()
+        .success();
+    (env, token)
+}
+
+fn write(env: &Env, name: &str, text: &str) -> PathBuf {
+    let path = env.path().join(name);
+    std::fs::write(&path, format!("{text}\n")).unwrap();
+    path
+}
+
+/// `vault --as WHO ARGS`, unlocked by the passphrase in the file `file`.
+fn as_who(env: &Env, who: &str, file: &str, args: &[&str]) -> Run {
+    let mut line = vec!["--as", who];
+    line.extend(args);
+    env.vault(&line)
+        .env("VAULT_PASSPHRASE_FILE", env.path().join(file))
+}
+
+/// `WHO passwd --rekey`, from the passphrase in `old` to `new`.
+fn rekey(env: &Env, who: &str, old: &str, new: &str) -> Output {
+    let new_file = write(env, &format!("{new}-file"), new);
+    as_who(
+        env,
+        who,
+        old,
+        &["passwd", "--rekey", "--new-passphrase-file"],
+    )
+    .arg(new_file)
+    .run()
+    .success()
+}
+
+/// What `printenv NAMES` shows to `who`, unlocked by the file `file`.
+fn sees(env: &Env, who: &str, file: &str, names: &[&str]) -> String {
+    let mut args = vec!["exec", "--mask", "never", "--", "printenv"];
+    args.extend(names);
+    as_who(env, who, file, &args).run().success().stdout
+}
+
+/// A clone of its own: another data directory, so another trust state.
+fn clone_dir(env: &Env, name: &str) -> PathBuf {
+    env.path().join(name)
+}
+
+fn root_line(data: &Path) -> String {
+    let dir = data.join("vault").join("trust");
+    let mut lines = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none() {
+            let text = std::fs::read_to_string(path).unwrap();
+            lines.extend(
+                text.lines()
+                    .filter(|l| l.starts_with("root "))
+                    .map(String::from),
+            );
+        }
+    }
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    lines.remove(0)
+}
+
+#[test]
+fn the_root_an_admin_and_a_member_rekey_and_the_team_goes_on() {
+    let (env, token) = team();
+    let teammate = clone_dir(&env, "teammate");
+    // The teammate's clone pins the root's first key.
+    assert_eq!(
+        sees_in(&env, &teammate, "bob", "bob-passphrase", "A"),
+        "value-of-a-1\n"
+    );
+    let old_pin = root_line(&teammate);
+
+    let out = rekey(&env, "owner", "passphrase", "owner-2");
+    assert!(
+        out.stdout
+            .starts_with("gave owner a new key pair and passphrase: receives with SHA256:"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout
+            .ends_with("\nsigned again: 1 secret, 3 certificates\n"),
+        "{out:?}"
+    );
+    let out = rekey(&env, "carol", "carol-passphrase", "carol-2");
+    assert!(
+        out.stdout
+            .ends_with("\nsigned again: 2 secrets, 0 certificates\n"),
+        "{out:?}"
+    );
+    let out = rekey(&env, "bob", "bob-passphrase", "bob-2");
+    assert!(
+        out.stdout.ends_with(
+            "\nsigned again: 1 secret, 0 certificates\n\
+             still wrapped for the old key (a manager's next rotate of these re-wraps them for the new key): A\n"
+        ),
+        "{out:?}"
+    );
+
+    // Everyone reads, writes and grants with the new passphrases.
+    assert_eq!(
+        sees(&env, "owner", "owner-2-file", &["A"]),
+        "value-of-a-1\n"
+    );
+    assert_eq!(
+        sees(&env, "carol", "carol-2-file", &["A", "C"]),
+        "value-of-a-1\nvalue-of-c-1\n"
+    );
+    assert_eq!(
+        sees(&env, "bob", "bob-2-file", &["A", "B"]),
+        "value-of-a-1\nvalue-of-b-1\n"
+    );
+    as_who(&env, "carol", "carol-2-file", &["rotate", "A"])
+        .stdin("value-of-a-2")
+        .run()
+        .success();
+    as_who(
+        &env,
+        "carol",
+        "carol-2-file",
+        &["grant", "C", "--to", "bob"],
+    )
+    .run()
+    .success();
+    as_who(&env, "bob", "bob-2-file", &["grant", "B", "--to", "carol"])
+        .run()
+        .success();
+    as_who(
+        &env,
+        "owner",
+        "owner-2-file",
+        &["identity", "add", "dave", "--token"],
+    )
+    .run()
+    .success();
+    assert_eq!(
+        sees(&env, "bob", "bob-2-file", &["A", "B", "C"]),
+        "value-of-a-2\nvalue-of-b-1\nvalue-of-c-1\n"
+    );
+    assert_eq!(
+        sees(&env, "carol", "carol-2-file", &["B"]),
+        "value-of-b-1\n"
+    );
+    as_who(&env, "owner", "owner-2-file", &["list"])
+        .run()
+        .success();
+    as_who(&env, "owner", "owner-2-file", &["audit", "verify"])
+        .run()
+        .success();
+
+    // The teammate's clone pinned the root's old key: it is told so, and
+    // its next command moves the pin forward to the root's new key.
+    let out = env
+        .vault(&["trust"])
+        .env("XDG_DATA_HOME", &teammate)
+        .run()
+        .success();
+    assert!(
+        out.stdout.contains(", an earlier key of this root (it rekeyed since): the next command moves the pin forward\n"),
+        "{out:?}"
+    );
+    assert_eq!(
+        sees_in(&env, &teammate, "bob", "bob-2-file", "A"),
+        "value-of-a-2\n"
+    );
+    let fresh = clone_dir(&env, "fresh");
+    assert_eq!(
+        sees_in(&env, &fresh, "owner", "owner-2-file", "A"),
+        "value-of-a-2\n"
+    );
+    assert_ne!(root_line(&teammate), old_pin);
+    assert_eq!(root_line(&teammate), root_line(&fresh));
+
+    // A CI token carries the root's old pin: a fresh clone takes it.
+    let out = env
+        .vault(&["exec", "--mask", "never", "--", "printenv", "A"])
+        .env("VAULT_ACCESS_TOKEN", &token)
+        .env("XDG_DATA_HOME", clone_dir(&env, "ci"))
+        .run()
+        .success();
+    assert_eq!(out.stdout, "value-of-a-2\n");
+}
+
+/// `printenv NAME` as `who` in the clone whose data directory is `data`.
+fn sees_in(env: &Env, data: &Path, who: &str, file: &str, name: &str) -> String {
+    as_who(
+        env,
+        who,
+        file,
+        &["exec", "--mask", "never", "--", "printenv", name],
+    )
+    .env("XDG_DATA_HOME", data)
+    .run()
+    .success()
+    .stdout
+}
+
+#[test]
+fn the_old_passphrase_no_longer_unlocks() {
+    let (env, _) = team();
+    rekey(&env, "bob", "bob-passphrase", "bob-2");
+    env.refuses(
+        as_who(
+            &env,
+            "bob",
+            "bob-passphrase",
+            &["exec", "--", "printenv", "A"],
+        ),
+        125,
+        "wrong passphrase for identity bob",
+        Some(WRONG_PASSPHRASE_HINT),
+    );
+    env.refuses(
+        as_who(&env, "bob", "bob-passphrase", &["passwd", "--rekey"]),
+        2,
+        "wrong passphrase for identity bob",
+        Some(WRONG_PASSPHRASE_HINT),
+    );
+    assert_eq!(sees(&env, "bob", "bob-2-file", &["B"]), "value-of-b-1\n");
+}
+
+/// Writes bob's rows of `table` in the file `from` over bob's rows of
+/// the vault, every column, as an attacker with the old file would.
+fn put_back_bobs(env: &Env, table: &str, from: &Path) {
+    let column = if table == "identities" {
+        "id"
+    } else {
+        "identity_id"
+    };
+    env.sql(&format!(
+        "PRAGMA foreign_keys = OFF; ATTACH '{}' AS old; \
+         DELETE FROM {table} WHERE {column} = (SELECT id FROM identities WHERE name = 'bob'); \
+         INSERT INTO {table} SELECT * FROM old.{table} \
+           WHERE {column} = (SELECT id FROM old.identities WHERE name = 'bob'); \
+         DETACH old;",
+        from.display()
+    ));
+}
+
+#[test]
+fn an_old_copy_and_the_old_passphrase_read_nothing_rotated_and_sign_nothing_accepted() {
+    let (env, _) = team();
+    let old = env.path().join("old.db");
+    std::fs::copy(&env.vault, &old).unwrap();
+    rekey(&env, "bob", "bob-passphrase", "bob-2");
+    as_who(&env, "carol", "carol-passphrase", &["rotate", "A"])
+        .stdin("value-of-a-2")
+        .run()
+        .success();
+    let kept = env.path().join("kept.db");
+    std::fs::copy(&env.vault, &kept).unwrap();
+
+    // The attacker takes the old copy, with A as rotated since, and
+    // unlocks bob's old sealed key with the old passphrase, in a clone of
+    // their own: A's new data key is wrapped for bob's new key only.
+    let attack = env.path().join("attack");
+    std::fs::create_dir(&attack).unwrap();
+    let attack_vault = attack.join("vault.db");
+    std::fs::copy(&old, &attack_vault).unwrap();
+    let conn = rusqlite::Connection::open(&attack_vault).unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = OFF; ATTACH '{}' AS new; \
+         DELETE FROM access WHERE secret_id IN (SELECT id FROM secrets WHERE name = 'A'); \
+         DELETE FROM secrets WHERE name = 'A'; \
+         INSERT INTO secrets SELECT * FROM new.secrets WHERE name = 'A'; \
+         INSERT INTO access SELECT * FROM new.access \
+           WHERE secret_id = (SELECT id FROM new.secrets WHERE name = 'A'); \
+         DETACH new;",
+        env.vault.display()
+    ))
+    .unwrap();
+    drop(conn);
+    let attacker = clone_dir(&env, "attacker");
+    let attack_before = std::fs::read(&attack_vault).unwrap();
+    as_who(&env, "bob", "bob-passphrase", &["exec", "--mask", "never", "--", "printenv", "A"])
+        .env("VAULT_PATH", &attack_vault)
+        .env("XDG_DATA_HOME", &attacker)
+        .run()
+        .fails(
+            125,
+            "integrity check failed for the access of bob to A: the vault file was changed outside vault or is damaged",
+            Some("restore the vault file from a backup or from version control"),
+        );
+    assert_eq!(std::fs::read(&attack_vault).unwrap(), attack_before);
+    // Then they put bob's old sealed key back into the new file.
+    put_back_bobs(&env, "identities", &old);
+    put_back_bobs(&env, "audit_keys", &old);
+    // Its writes are signed with the old key.
+    as_who(&env, "bob", "bob-passphrase", &["add", "EVIL"])
+        .env("XDG_DATA_HOME", &attacker)
+        .stdin("planted")
+        .run()
+        .success();
+    // The owner's clone saw bob's new keys: it refuses the file.
+    let hint = "someone holding an old passphrase of bob may have signed keys of their own: restore the file from a copy you trust; if you put an older copy back on purpose, run `vault trust accept`";
+    let message = "trust check failed: identity bob holds keys this clone did not see it change to (a key succession forked from one of its earlier keys, or an older copy of the file put back)";
+    env.refuses(
+        env.vault(&["exec", "--mask", "never", "--", "printenv", "EVIL"])
+            .passphrase(),
+        125,
+        message,
+        Some(hint),
+    );
+    env.refuses(
+        env.vault(&["rotate", "A"])
+            .passphrase()
+            .stdin("value-of-a-3"),
+        2,
+        message,
+        Some(hint),
+    );
+    // Nothing was lost: the file as it was reads as before.
+    std::fs::copy(&kept, &env.vault).unwrap();
+    assert_eq!(env.value_of("A"), "value-of-a-2");
+    assert_eq!(sees(&env, "bob", "bob-2-file", &["A"]), "value-of-a-2\n");
+}
+
+#[test]
+fn a_succession_forked_from_the_old_key_is_refused_by_a_clone_that_saw_the_real_one() {
+    let (env, _) = team();
+    let old = env.path().join("old.db");
+    std::fs::copy(&env.vault, &old).unwrap();
+    rekey(&env, "bob", "bob-passphrase", "bob-2");
+    env.owner_runs(&["list"]);
+    assert_eq!(env.value_of("A"), "value-of-a-1");
+    let kept = env.path().join("kept.db");
+    std::fs::copy(&env.vault, &kept).unwrap();
+
+    // The attacker rekeys bob in the old copy with the old passphrase: a
+    // handover from bob's old key to keys of their own, which verifies.
+    let forked = env.path().join("forked");
+    std::fs::create_dir(&forked).unwrap();
+    let forked_vault = forked.join("vault.db");
+    std::fs::copy(&old, &forked_vault).unwrap();
+    write(&env, "evil", "the attacker's passphrase");
+    as_who(
+        &env,
+        "bob",
+        "bob-passphrase",
+        &["passwd", "--rekey", "--new-passphrase-file"],
+    )
+    .arg(env.path().join("evil"))
+    .env("VAULT_PATH", &forked_vault)
+    .env("XDG_DATA_HOME", clone_dir(&env, "attacker"))
+    .run()
+    .success();
+    put_back_bobs(&env, "identities", &forked_vault);
+    let out = env
+        .vault(&["git", "textconv"])
+        .arg(&env.vault)
+        .run()
+        .success();
+    assert!(out.stdout.contains("\nidentity bob\n"), "{out:?}");
+    assert!(out.stdout.contains("  rekeyed once\n"), "{out:?}");
+
+    let hint = "someone holding an old passphrase of bob may have signed keys of their own: restore the file from a copy you trust; if you put an older copy back on purpose, run `vault trust accept`";
+    env.refuses(
+        env.vault(&["exec", "--mask", "never", "--", "printenv", "A"]).passphrase(),
+        125,
+        "trust check failed: identity bob holds keys this clone did not see it change to (a key succession forked from one of its earlier keys, or an older copy of the file put back)",
+        Some(hint),
+    );
+    std::fs::copy(&kept, &env.vault).unwrap();
+    assert_eq!(env.value_of("A"), "value-of-a-1");
+}
+
+#[test]
+fn a_handover_edited_in_the_file_is_refused() {
+    let (env, _) = team();
+    rekey(&env, "bob", "bob-passphrase", "bob-2");
+    let mut succession = env.blob("identities", "succession", "name = 'bob'");
+    assert_eq!(succession.len(), 128);
+    succession[100] ^= 1;
+    env.set_blob("identities", "succession", "name = 'bob'", &succession);
+    env.refuses(
+        env.vault(&["rotate", "A"]).passphrase().stdin("value-of-a-2"),
+        2,
+        "trust check failed: identity bob: its key succession does not verify (a key it handed over to was changed in the file)",
+        Some("someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)"),
+    );
+}
+
+#[test]
+fn a_use_only_secret_opens_with_the_retired_key_until_its_manager_wraps_it_again() {
+    let (env, _) = team();
+    env.add("D", "value-of-d-1");
+    env.owner_runs(&["grant", "D", "--to", "bob"]);
+    rekey(&env, "bob", "bob-passphrase", "bob-2");
+    assert!(!env
+        .blob("identities", "retired_keys", "name = 'bob'")
+        .is_empty());
+    // The retired key still opens what the owner wrapped for the old one.
+    assert_eq!(
+        sees(&env, "bob", "bob-2-file", &["A", "D"]),
+        "value-of-a-1\nvalue-of-d-1\n"
+    );
+    // A rotation and a grant by a manager wrap them for the new key.
+    env.vault(&["rotate", "A"])
+        .passphrase()
+        .stdin("value-of-a-2")
+        .run()
+        .success();
+    env.owner_runs(&["grant", "D", "--to", "carol"]);
+    env.set_blob("identities", "retired_keys", "name = 'bob'", b"");
+    assert_eq!(
+        sees(&env, "bob", "bob-2-file", &["A", "D"]),
+        "value-of-a-2\nvalue-of-d-1\n"
+    );
+}
+
+#[test]
+fn a_machine_identity_is_told_what_to_do_instead() {
+    let (env, token) = team();
+    let new_file = write(&env, "new", "a new passphrase");
+    env.refuses(
+        env.vault(&["passwd", "--rekey", "--new-passphrase-file"])
+            .arg(new_file)
+            .env("VAULT_ACCESS_TOKEN", &token),
+        2,
+        "identity ci unlocks with an access token: `passwd --rekey` is for people; for new keys and a new token, an admin removes it (`vault identity remove ci`) and adds it again",
+        None,
+    );
+}
+
+#[test]
+fn a_rekey_on_a_branch_merges_with_git_and_verifies() {
+    use crate::gitmerge::{git, repo};
+    let (env, root) = repo();
+    write(&env, "bob-passphrase", BOB);
+    env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
+        .arg(env.path().join("bob-passphrase"))
+        .passphrase()
+        .run()
+        .success();
+    env.add("API", "API-v1");
+    env.owner_runs(&["grant", "API", "--to", "bob"]);
+    env.vault(&["git", "setup"])
+        .current_dir(&root)
+        .run()
+        .success();
+    let commit = |message: &str| {
+        git(&env, &root, &["add", "-A"]);
+        git(&env, &root, &["commit", "-q", "-m", message]);
+    };
+    commit("base");
+    git(&env, &root, &["checkout", "-q", "-b", "rekey"]);
+    rekey(&env, "bob", "bob-passphrase", "bob-2");
+    commit("rekey bob");
+    git(&env, &root, &["checkout", "-q", "main"]);
+    env.add("MAIN_ONLY", "M-v1");
+    commit("main");
+    git(&env, &root, &["merge", "-q", "--no-edit", "rekey"]);
+
+    assert_eq!(
+        sees(&env, "owner", "passphrase", &["API", "MAIN_ONLY"]),
+        "API-v1\nM-v1\n"
+    );
+    assert_eq!(sees(&env, "bob", "bob-2-file", &["API"]), "API-v1\n");
+    let out = env
+        .vault(&["git", "textconv"])
+        .arg(&env.vault)
+        .run()
+        .success();
+    assert!(out.stdout.contains("  rekeyed once\n"), "{out:?}");
+    as_who(&env, "owner", "passphrase", &["audit", "verify"])
+        .run()
+        .success();
+    as_who(&env, "bob", "bob-2-file", &["audit", "verify"])
+        .run()
+        .success();
+    let fresh = clone_dir(&env, "fresh");
+    assert_eq!(
+        sees_in(&env, &fresh, "bob", "bob-2-file", "API"),
+        "API-v1\n"
+    );
+}
