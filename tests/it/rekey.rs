@@ -18,32 +18,9 @@ const WRONG_PASSPHRASE_HINT: &str = "try again; a wrong passphrase changes nothi
 /// bob and ci; C is carol's own; B is bob's own.
 fn team() -> (Env, String) {
     let env = Env::init();
-    write(&env, "bob-passphrase", BOB);
-    write(&env, "carol-passphrase", "carol's own passphrase");
-    env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
-        .arg(env.path().join("bob-passphrase"))
-        .passphrase()
-        .run()
-        .success();
-    env.vault(&[
-        "identity",
-        "add",
-        "carol",
-        "--admin",
-        "--new-passphrase-file",
-    ])
-    .arg(env.path().join("carol-passphrase"))
-    .passphrase()
-    .run()
-    .success();
-    let token = env
-        .vault(&["identity", "add", "ci", "--token"])
-        .passphrase()
-        .run()
-        .success()
-        .stdout
-        .trim()
-        .to_owned();
+    add_person(&env, "bob", BOB, false);
+    add_person(&env, "carol", "carol's own passphrase", true);
+    let token = crate::gitmerge::machine(&env, "ci");
     env.add("A", "value-of-a-1");
     env.owner_runs(&["grant", "A", "--to", "bob"]);
     env.owner_runs(&["grant", "A", "--to", "ci"]);
@@ -57,6 +34,17 @@ fn team() -> (Env, String) {
         .run()
         .success();
     (env, token)
+}
+
+/// Adds the person `name` (an admin if `admin`), whose passphrase is in
+/// the file `NAME-passphrase`.
+fn add_person(env: &Env, name: &str, passphrase: &str, admin: bool) {
+    let file = write(env, &format!("{name}-passphrase"), passphrase);
+    let mut args = vec!["identity", "add", name, "--new-passphrase-file"];
+    if admin {
+        args.insert(3, "--admin");
+    }
+    env.vault(&args).arg(file).passphrase().run().success();
 }
 
 fn write(env: &Env, name: &str, text: &str) -> PathBuf {
@@ -97,6 +85,15 @@ fn sees(env: &Env, who: &str, file: &str, names: &[&str]) -> String {
 /// A clone of its own: another data directory, so another trust state.
 fn clone_dir(env: &Env, name: &str) -> PathBuf {
     env.path().join(name)
+}
+
+/// A copy of the vault file `from` in a directory of its own, `name/`.
+fn copy_in(env: &Env, from: &Path, name: &str) -> PathBuf {
+    let dir = env.path().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    let path = dir.join("vault.db");
+    std::fs::copy(from, &path).unwrap();
+    path
 }
 
 fn root_line(data: &Path) -> String {
@@ -310,10 +307,7 @@ fn an_old_copy_and_the_old_passphrase_read_nothing_rotated_and_sign_nothing_acce
     // The attacker takes the old copy, with A as rotated since, and
     // unlocks bob's old sealed key with the old passphrase, in a clone of
     // their own: A's new data key is wrapped for bob's new key only.
-    let attack = env.path().join("attack");
-    std::fs::create_dir(&attack).unwrap();
-    let attack_vault = attack.join("vault.db");
-    std::fs::copy(&old, &attack_vault).unwrap();
+    let attack_vault = copy_in(&env, &old, "attack");
     let conn = rusqlite::Connection::open(&attack_vault).unwrap();
     conn.execute_batch(&format!(
         "PRAGMA foreign_keys = OFF; ATTACH '{}' AS new; \
@@ -385,10 +379,7 @@ fn a_succession_forked_from_the_old_key_is_refused_by_a_clone_that_saw_the_real_
 
     // The attacker rekeys bob in the old copy with the old passphrase: a
     // handover from bob's old key to keys of their own, which verifies.
-    let forked = env.path().join("forked");
-    std::fs::create_dir(&forked).unwrap();
-    let forked_vault = forked.join("vault.db");
-    std::fs::copy(&old, &forked_vault).unwrap();
+    let forked_vault = copy_in(&env, &old, "forked");
     write(&env, "evil", "the attacker's passphrase");
     as_who(
         &env,
@@ -483,12 +474,7 @@ fn a_machine_identity_is_told_what_to_do_instead() {
 fn a_rekey_on_a_branch_merges_with_git_and_verifies() {
     use crate::gitmerge::{git, repo};
     let (env, root) = repo();
-    write(&env, "bob-passphrase", BOB);
-    env.vault(&["identity", "add", "bob", "--new-passphrase-file"])
-        .arg(env.path().join("bob-passphrase"))
-        .passphrase()
-        .run()
-        .success();
+    add_person(&env, "bob", BOB, false);
     env.add("API", "API-v1");
     env.owner_runs(&["grant", "API", "--to", "bob"]);
     env.vault(&["git", "setup"])
