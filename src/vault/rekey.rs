@@ -25,6 +25,8 @@
 //! (`Vault::rewrap_rekeyed`). Rotating them is what ends the old
 //! passphrase's reach, and the command lists them.
 
+use std::collections::HashMap;
+
 use super::access::Wrapped;
 use super::audit::Event;
 use super::seal::{new_kdf_row, retired_keys_aad, seal_person_key};
@@ -34,7 +36,7 @@ use super::{Unlocked, Vault};
 use crate::crypto::{self, IdentitySecret, KdfParams, Key};
 use crate::error::{Error, Result};
 use crate::secret::Passphrase;
-use crate::store::{Db, IdentityRow, SecretRow};
+use crate::store::{AccessRow, Db, IdentityRow, SecretRow};
 
 /// What a rekey did, for the command to report.
 pub struct Rekeyed {
@@ -157,14 +159,17 @@ impl Vault {
         me: &Unlocked,
     ) -> Result<(Vec<Owed>, Vec<String>)> {
         let mine = me.id.to_vec();
-        let access = db.all_access()?;
+        let mut access: HashMap<[u8; 16], Vec<AccessRow>> = HashMap::new();
+        for row in db.all_access()? {
+            access.entry(row.secret_id).or_default().push(row);
+        }
         let (mut owed, mut use_only) = (Vec::new(), Vec::new());
         for secret in db.secrets(None)? {
-            let rows = || access.iter().filter(|a| a.secret_id == secret.id);
+            let rows = access.get(&secret.id).map_or(&[][..], |r| &r[..]);
             let signed = secret.signed.signer == mine
                 || secret.authority.managers_by == mine
-                || rows().any(|a| a.signed.signer == mine);
-            let held = rows().find(|a| a.identity_id == me.id);
+                || rows.iter().any(|a| a.signed.signer == mine);
+            let held = rows.iter().find(|a| a.identity_id == me.id);
             if !signed && held.is_none() {
                 continue;
             }

@@ -442,6 +442,12 @@ fn a_use_only_secret_opens_with_the_retired_key_until_its_manager_wraps_it_again
         sees(&env, "bob", "bob-2-file", &["A", "D"]),
         "value-of-a-1\nvalue-of-d-1\n"
     );
+    // A second rekey keeps both retired keys.
+    rekey(&env, "bob", "bob-2-file", "bob-3");
+    assert_eq!(
+        sees(&env, "bob", "bob-3-file", &["A", "D"]),
+        "value-of-a-1\nvalue-of-d-1\n"
+    );
     // A rotation and a grant by a manager wrap them for the new key.
     env.vault(&["rotate", "A"])
         .passphrase()
@@ -451,7 +457,7 @@ fn a_use_only_secret_opens_with_the_retired_key_until_its_manager_wraps_it_again
     env.owner_runs(&["grant", "D", "--to", "carol"]);
     env.set_blob("identities", "retired_keys", "name = 'bob'", b"");
     assert_eq!(
-        sees(&env, "bob", "bob-2-file", &["A", "D"]),
+        sees(&env, "bob", "bob-3-file", &["A", "D"]),
         "value-of-a-2\nvalue-of-d-1\n"
     );
 }
