@@ -29,7 +29,7 @@ const KEY_LEN: usize = 32;
 const RECORD_LEN: usize = 2 * KEY_LEN + SIGNATURE_LEN;
 
 /// One set of keys an identity held: what it receives and signs with.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Keys<'a> {
     pub public: &'a [u8],
     pub sign: &'a [u8],
@@ -110,4 +110,91 @@ pub fn extends(vault_id: &[u8; 16], earlier: &IdentityRow, later: &IdentityRow) 
         return false;
     };
     earlier.id == later.id && after.len() >= before.len() && after[..before.len()] == before[..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::IdentitySecret;
+
+    const VAULT: [u8; 16] = [7; 16];
+
+    fn keys_of(secret: &IdentitySecret) -> (Vec<u8>, Vec<u8>) {
+        let sign = Signer25519::derive(secret, &VAULT).public().to_vec();
+        (secret.public().to_vec(), sign)
+    }
+
+    fn row_with(secret: &IdentitySecret) -> IdentityRow {
+        let (public, sign) = keys_of(secret);
+        IdentityRow {
+            id: [1; 16],
+            name: "bob".into(),
+            kind: "person".into(),
+            public_key: public,
+            kdf: None,
+            sealed_key: Vec::new(),
+            created_at: 0,
+            cert: crate::store::Certificate {
+                sign_public: sign,
+                ..Default::default()
+            },
+            retired_keys: Vec::new(),
+        }
+    }
+
+    fn handed_over(row: &IdentityRow, from: &IdentitySecret, to: &IdentitySecret) -> IdentityRow {
+        let mut next = row.clone();
+        let (public, sign) = keys_of(to);
+        let to = Keys {
+            public: &public,
+            sign: &sign,
+        };
+        hand_over(&VAULT, &mut next, &Signer25519::derive(from, &VAULT), to);
+        next
+    }
+
+    #[test]
+    fn a_chain_of_handovers_verifies_and_keeps_the_first_keys() {
+        let (k0, k1, k2) = (
+            IdentitySecret::generate(),
+            IdentitySecret::generate(),
+            IdentitySecret::generate(),
+        );
+        let start = row_with(&k0);
+        let once = handed_over(&start, &k0, &k1);
+        let twice = handed_over(&once, &k1, &k2);
+        assert_eq!(handovers(&twice), 2);
+        assert_eq!(verify(&VAULT, &twice).map(|c| c.len()), Some(3));
+        assert_eq!(first_keys(&twice), first_keys(&start));
+        assert_eq!(twice.public_key, k2.public());
+        assert!(extends(&VAULT, &start, &twice));
+        assert!(extends(&VAULT, &once, &twice));
+        assert!(!extends(&VAULT, &twice, &once), "a chain cut short");
+    }
+
+    #[test]
+    fn a_handover_not_signed_by_the_keys_it_leaves_fails() {
+        let (k0, k1, evil) = (
+            IdentitySecret::generate(),
+            IdentitySecret::generate(),
+            IdentitySecret::generate(),
+        );
+        let start = row_with(&k0);
+        assert!(verify(&VAULT, &handed_over(&start, &evil, &k1)).is_none());
+        let mut edited = handed_over(&start, &k0, &k1);
+        edited.cert.succession[3] ^= 1;
+        assert!(verify(&VAULT, &edited).is_none());
+        let mut cut = handed_over(&start, &k0, &k1);
+        cut.cert.succession.pop();
+        assert!(verify(&VAULT, &cut).is_none());
+        let mut moved = handed_over(&start, &k0, &k1);
+        moved.id = [2; 16];
+        assert!(verify(&VAULT, &moved).is_none(), "bound to the identity");
+        // A fork from the old keys verifies alone, but does not extend
+        // the real chain.
+        let real = handed_over(&start, &k0, &k1);
+        let fork = handed_over(&start, &k0, &evil);
+        assert!(verify(&VAULT, &fork).is_some());
+        assert!(!extends(&VAULT, &real, &fork));
+    }
 }
