@@ -523,3 +523,40 @@ fn a_rekey_on_a_branch_merges_with_git_and_verifies() {
         "API-v1\n"
     );
 }
+
+#[test]
+fn a_secret_signed_with_keys_the_other_branch_replaced_is_not_merged() {
+    use crate::gitmerge::{git, git_run, repo};
+    let (env, root) = repo();
+    add_person(&env, "bob", BOB, false);
+    env.vault(&["git", "setup"])
+        .current_dir(&root)
+        .run()
+        .success();
+    let commit = |message: &str| {
+        git(&env, &root, &["add", "-A"]);
+        git(&env, &root, &["commit", "-q", "-m", message]);
+    };
+    commit("base");
+    git(&env, &root, &["checkout", "-q", "-b", "rekey"]);
+    rekey(&env, "bob", "bob-passphrase", "bob-2");
+    commit("rekey bob");
+    git(&env, &root, &["checkout", "-q", "main"]);
+    // On main, bob still signs with the keys the other branch replaced.
+    as_who(&env, "bob", "bob-passphrase", &["add", "BOBS"])
+        .stdin("bobs-value")
+        .run()
+        .success();
+    commit("main");
+    let before = env.dump();
+    let out = git_run(&env, &root, &["merge", "--no-edit", "rekey"]);
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "  secret BOBS: our side signed it with keys bob replaced on the other side (passwd --rekey): keep the other side's (--theirs) and make the change again\n"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(env.dump(), before, "the working file is ours");
+}
