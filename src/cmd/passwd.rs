@@ -47,16 +47,27 @@ pub fn run(session: &Session, args: PasswdArgs) -> Result<u8> {
             "certificates"
         },
     );
+    if !r.held.is_empty() {
+        text.push_str(&format!(
+            "an old copy of the file still opens the current values of these until they are rotated: {}\n",
+            names(&r.held)
+        ));
+    }
     if !r.still_wrapped_for_old_key.is_empty() {
         text.push_str(&format!(
             "still wrapped for the old key (a manager's next rotate of these re-wraps them for the new key): {}\n",
-            r.still_wrapped_for_old_key
-                .iter()
-                .map(|n| crate::model::shown(n))
-                .collect::<Vec<_>>()
-                .join(", ")
+            names(&r.still_wrapped_for_old_key)
         ));
     }
     super::print(&text)?;
     super::OK
+}
+
+/// Names read from the file, escaped, in one line.
+fn names(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| crate::model::shown(n))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -48,6 +48,10 @@ pub struct Rekeyed {
     pub certificates: usize,
     /// The secrets it may only use, still wrapped for an old key.
     pub still_wrapped_for_old_key: Vec<String>,
+    /// The secrets it may write and held: an old copy of the file holds
+    /// their data keys, so their current values stay in its reach until
+    /// they are rotated.
+    pub held: Vec<String>,
 }
 
 /// One secret the old key signed or the identity holds: the row, and the
@@ -82,6 +86,7 @@ impl Vault {
             secrets: 0,
             certificates: 0,
             still_wrapped_for_old_key: Vec::new(),
+            held: Vec::new(),
         };
         let event = Event::new("rekey", &[])
             .with("receives", report.receives_with.clone())
@@ -121,6 +126,7 @@ impl Vault {
             self.rewrap_audit_keys(db, me, &next, audit_key)?;
             for Owed { mut secret, key } in owed {
                 if let Some(key) = key {
+                    report.held.push(super::sign::label_of(&secret));
                     self.rewrap(db, &next, &secret, &key, |access, identity| {
                         access.identity_id == me.id
                             || old_publics.contains(&access.writer_public)

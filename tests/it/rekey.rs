@@ -126,29 +126,32 @@ fn the_root_an_admin_and_a_member_rekey_and_the_team_goes_on() {
     let old_pin = root_line(&teammate);
 
     let out = rekey(&env, "owner", "passphrase", "owner-2");
-    assert!(
-        out.stdout
-            .starts_with("gave owner a new key pair and passphrase: receives with SHA256:"),
-        "{out:?}"
-    );
-    assert!(
-        out.stdout
-            .ends_with("\nsigned again: 1 secret, 3 certificates\n"),
-        "{out:?}"
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{}signed again: 1 secret, 3 certificates\n\
+             an old copy of the file still opens the current values of these until they are rotated: A\n",
+            new_keys(&env, "owner")
+        )
     );
     let out = rekey(&env, "carol", "carol-passphrase", "carol-2");
-    assert!(
-        out.stdout
-            .ends_with("\nsigned again: 2 secrets, 0 certificates\n"),
-        "{out:?}"
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{}signed again: 2 secrets, 0 certificates\n\
+             an old copy of the file still opens the current values of these until they are rotated: A, C\n",
+            new_keys(&env, "carol")
+        )
     );
     let out = rekey(&env, "bob", "bob-passphrase", "bob-2");
-    assert!(
-        out.stdout.ends_with(
-            "\nsigned again: 1 secret, 0 certificates\n\
-             still wrapped for the old key (a manager's next rotate of these re-wraps them for the new key): A\n"
-        ),
-        "{out:?}"
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{}signed again: 1 secret, 0 certificates\n\
+             an old copy of the file still opens the current values of these until they are rotated: B\n\
+             still wrapped for the old key (a manager's next rotate of these re-wraps them for the new key): A\n",
+            new_keys(&env, "bob")
+        )
     );
 
     // Everyone reads, writes and grants with the new passphrases.
@@ -233,6 +236,24 @@ fn the_root_an_admin_and_a_member_rekey_and_the_team_goes_on() {
         .run()
         .success();
     assert_eq!(out.stdout, "value-of-a-2\n");
+}
+
+/// The first line of `passwd --rekey`: `who`'s keys, as `identity list`
+/// shows them now.
+fn new_keys(env: &Env, who: &str) -> String {
+    let out = env.vault(&["identity", "list", "--json"]).run().success();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let me = json["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == who)
+        .unwrap();
+    format!(
+        "gave {who} a new key pair and passphrase: receives with {}, signs with {}\n",
+        me["key"].as_str().unwrap(),
+        me["signing_key"].as_str().unwrap()
+    )
 }
 
 /// `printenv NAME` as `who` in the clone whose data directory is `data`.
