@@ -204,6 +204,16 @@ fn the_root_an_admin_and_a_member_rekey_and_the_team_goes_on() {
     as_who(&env, "owner", "owner-2-file", &["audit", "verify"])
         .run()
         .success();
+    let out = env.vault(&["audit", "--json"]).run().success();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let rekeys: Vec<&str> = json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "rekey")
+        .map(|e| e["identity"].as_str().unwrap())
+        .collect();
+    assert_eq!(rekeys, ["owner", "carol", "bob"]);
 
     // The teammate's clone pinned the root's old key: it is told so, and
     // its next command moves the pin forward to the root's new key.
@@ -429,8 +439,18 @@ fn a_succession_forked_from_the_old_key_is_refused_by_a_clone_that_saw_the_real_
         "trust check failed: identity bob holds keys this clone did not see it change to (a key succession forked from one of its earlier keys, or an older copy of the file put back)",
         Some(hint),
     );
-    std::fs::copy(&kept, &env.vault).unwrap();
+    // `vault trust accept` takes a file as it is, on purpose: the forked
+    // one, then the real one back.
+    env.vault(&["trust", "accept"]).run().success();
     assert_eq!(env.value_of("A"), "value-of-a-1");
+    std::fs::copy(&kept, &env.vault).unwrap();
+    env.vault(&["exec", "--mask", "never", "--", "true"])
+        .passphrase()
+        .run()
+        .code(125);
+    env.vault(&["trust", "accept"]).run().success();
+    assert_eq!(env.value_of("A"), "value-of-a-1");
+    assert_eq!(sees(&env, "bob", "bob-2-file", &["B"]), "value-of-b-1\n");
 }
 
 #[test]
