@@ -65,19 +65,16 @@ impl Vault {
     /// Gives `me` a new identity secret sealed under `passphrase`, and
     /// signs and wraps again everything its old keys signed and hold.
     pub fn rekey(&self, me: &Unlocked, passphrase: &Passphrase, kdf: KdfParams) -> Result<Rekeyed> {
+        let secret = IdentitySecret::generate();
         let next = Unlocked {
             id: me.id,
             name: me.name.clone(),
-            public: Default::default(),
-            secret: IdentitySecret::generate(),
+            public: secret.public(),
+            secret,
             wrap_keys: Default::default(),
             signer: Default::default(),
             agent_until: me.agent_until,
             retired: Vec::new(),
-        };
-        let next = Unlocked {
-            public: next.secret.public(),
-            ..next
         };
         let sign_public = next.signer(&self.id).public();
         let mut report = Rekeyed {
