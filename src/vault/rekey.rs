@@ -11,8 +11,8 @@
 //!    one, since readers check rows against an identity's current key:
 //!    the certificates it gave (as an admin), the audit key rows it wrote,
 //!    and every secret whose rows or managers list it signed (committed
-//!    again, generation + 1). A secret it signed but may no longer write
-//!    is refused before anything changes;
+//!    again, generation + 1). A row it signed but may not write is
+//!    refused, as every write refuses it, before anything changes;
 //! 3. what it holds is wrapped again for its new key where it may write
 //!    the access rows: its audit key, and its access to every secret it
 //!    writes (with the rows its old key wrapped for others).
@@ -152,9 +152,9 @@ impl Vault {
     }
 
     /// The secrets `me`'s old keys signed or hold that it may write, each
-    /// checked as it stands, with their data key where `me` holds it; and
-    /// the names of those it may only use. Refuses a secret `me` signed
-    /// but may no longer write: nobody could sign it again.
+    /// checked as it stands (a row it signed but may not write is
+    /// refused there: nobody could sign it again), with their data key
+    /// where `me` holds it; and the names of those it may only use.
     fn owed(
         &self,
         db: &Db<'_>,
@@ -178,16 +178,10 @@ impl Vault {
             }
             let writers = self.check_rows(db, roster, &secret)?;
             let label = super::sign::label_of(&secret);
+            // A row `me` signed while it may not write the secret would
+            // leave a vault that does not verify: `check_rows` has refused
+            // it above, naming the row, so here `me` only uses it.
             if !writers.contains(&me.id) {
-                if signed {
-                    return Err(Error::RoleRefused {
-                        identity: me.name.clone(),
-                        action: "change its keys",
-                        why: format!(
-                            "its old key signed secret {label}, which it may no longer write: one of its writers commits it first (`vault rotate {label}`)"
-                        ),
-                    });
-                }
                 use_only.push(label);
                 continue;
             }

@@ -601,3 +601,30 @@ fn a_secret_signed_with_keys_the_other_branch_replaced_is_not_merged() {
     );
     assert_eq!(env.dump(), before, "the working file is ours");
 }
+
+#[test]
+fn a_row_the_identity_signed_but_may_not_write_stops_the_rekey() {
+    let (env, _) = team();
+    // A's row claims bob as its signer, who only uses A.
+    let signer = env.blob("secrets", "signer", "name = 'A'");
+    env.sql(
+        "UPDATE secrets SET signer = (SELECT id FROM identities WHERE name = 'bob') \
+         WHERE name = 'A'",
+    );
+    let new_file = write(&env, "bob-2-file", "bob's second passphrase");
+    let before = env.audit_dump();
+    env.refuses(
+        as_who(&env, "bob", "bob-passphrase", &["passwd", "--rekey", "--new-passphrase-file"])
+            .arg(new_file),
+        2,
+        "trust check failed: the value of secret A was written by bob, who may not write it",
+        Some("someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)"),
+    );
+    assert_eq!(env.audit_dump(), before);
+    // Nothing changed: with A's signer put back, bob's keys are the old ones.
+    env.set_blob("secrets", "signer", "name = 'A'", &signer);
+    assert_eq!(
+        sees(&env, "bob", "bob-passphrase", &["A", "B"]),
+        "value-of-a-1\nvalue-of-b-1\n"
+    );
+}
