@@ -3,14 +3,15 @@
 //! The honest path for the root, an admin and a member (a teammate's clone
 //! and a CI token pinned to the root's old key go on working), the old
 //! passphrase refused, an attacker's old identity row or forked
-//! succession refused by a clone that saw the real one, a use-only secret
-//! re-wrapped by its manager's next commit, and a rekey merged with git.
+//! succession refused by a clone that saw the real one, and a use-only
+//! secret re-wrapped by its manager's next commit (`rekey_git.rs`: a
+//! rekey merged with git).
 
 use std::path::{Path, PathBuf};
 
 use crate::support::*;
 
-const BOB: &str = "bob's own passphrase";
+pub(crate) const BOB: &str = "bob's own passphrase";
 const WRONG_PASSPHRASE_HINT: &str = "try again; a wrong passphrase changes nothing";
 
 /// The owner (root), carol (an admin), bob (a member) and ci (a token
@@ -38,7 +39,7 @@ fn team() -> (Env, String) {
 
 /// Adds the person `name` (an admin if `admin`), whose passphrase is in
 /// the file `NAME-passphrase`.
-fn add_person(env: &Env, name: &str, passphrase: &str, admin: bool) {
+pub(crate) fn add_person(env: &Env, name: &str, passphrase: &str, admin: bool) {
     let file = write(env, &format!("{name}-passphrase"), passphrase);
     let mut args = vec!["identity", "add", name, "--new-passphrase-file"];
     if admin {
@@ -47,14 +48,14 @@ fn add_person(env: &Env, name: &str, passphrase: &str, admin: bool) {
     env.vault(&args).arg(file).passphrase().run().success();
 }
 
-fn write(env: &Env, name: &str, text: &str) -> PathBuf {
+pub(crate) fn write(env: &Env, name: &str, text: &str) -> PathBuf {
     let path = env.path().join(name);
     std::fs::write(&path, format!("{text}\n")).unwrap();
     path
 }
 
 /// `vault --as WHO ARGS`, unlocked by the passphrase in the file `file`.
-fn as_who(env: &Env, who: &str, file: &str, args: &[&str]) -> Run {
+pub(crate) fn as_who(env: &Env, who: &str, file: &str, args: &[&str]) -> Run {
     let mut line = vec!["--as", who];
     line.extend(args);
     env.vault(&line)
@@ -62,7 +63,7 @@ fn as_who(env: &Env, who: &str, file: &str, args: &[&str]) -> Run {
 }
 
 /// `WHO passwd --rekey`, from the passphrase in `old` to `new`.
-fn rekey(env: &Env, who: &str, old: &str, new: &str) -> Output {
+pub(crate) fn rekey(env: &Env, who: &str, old: &str, new: &str) -> Output {
     let new_file = write(env, &format!("{new}-file"), new);
     as_who(
         env,
@@ -76,14 +77,14 @@ fn rekey(env: &Env, who: &str, old: &str, new: &str) -> Output {
 }
 
 /// What `printenv NAMES` shows to `who`, unlocked by the file `file`.
-fn sees(env: &Env, who: &str, file: &str, names: &[&str]) -> String {
+pub(crate) fn sees(env: &Env, who: &str, file: &str, names: &[&str]) -> String {
     let mut args = vec!["exec", "--mask", "never", "--", "printenv"];
     args.extend(names);
     as_who(env, who, file, &args).run().success().stdout
 }
 
 /// A clone of its own: another data directory, so another trust state.
-fn clone_dir(env: &Env, name: &str) -> PathBuf {
+pub(crate) fn clone_dir(env: &Env, name: &str) -> PathBuf {
     env.path().join(name)
 }
 
@@ -267,7 +268,7 @@ fn new_keys(env: &Env, who: &str) -> String {
 }
 
 /// `printenv NAME` as `who` in the clone whose data directory is `data`.
-fn sees_in(env: &Env, data: &Path, who: &str, file: &str, name: &str) -> String {
+pub(crate) fn sees_in(env: &Env, data: &Path, who: &str, file: &str, name: &str) -> String {
     as_who(
         env,
         who,
@@ -515,91 +516,6 @@ fn a_machine_identity_is_told_what_to_do_instead() {
         "identity ci unlocks with an access token: `passwd --rekey` is for people; for new keys and a new token, an admin removes it (`vault identity remove ci`) and adds it again",
         None,
     );
-}
-
-#[test]
-fn a_rekey_on_a_branch_merges_with_git_and_verifies() {
-    use crate::gitmerge::{git, repo};
-    let (env, root) = repo();
-    add_person(&env, "bob", BOB, false);
-    env.add("API", "API-v1");
-    env.owner_runs(&["grant", "API", "--to", "bob"]);
-    env.vault(&["git", "setup"])
-        .current_dir(&root)
-        .run()
-        .success();
-    let commit = |message: &str| {
-        git(&env, &root, &["add", "-A"]);
-        git(&env, &root, &["commit", "-q", "-m", message]);
-    };
-    commit("base");
-    git(&env, &root, &["checkout", "-q", "-b", "rekey"]);
-    rekey(&env, "bob", "bob-passphrase", "bob-2");
-    commit("rekey bob");
-    git(&env, &root, &["checkout", "-q", "main"]);
-    env.add("MAIN_ONLY", "M-v1");
-    commit("main");
-    git(&env, &root, &["merge", "-q", "--no-edit", "rekey"]);
-
-    assert_eq!(
-        sees(&env, "owner", "passphrase", &["API", "MAIN_ONLY"]),
-        "API-v1\nM-v1\n"
-    );
-    assert_eq!(sees(&env, "bob", "bob-2-file", &["API"]), "API-v1\n");
-    let out = env
-        .vault(&["git", "textconv"])
-        .arg(&env.vault)
-        .run()
-        .success();
-    assert!(out.stdout.contains("  rekeyed once\n"), "{out:?}");
-    as_who(&env, "owner", "passphrase", &["audit", "verify"])
-        .run()
-        .success();
-    as_who(&env, "bob", "bob-2-file", &["audit", "verify"])
-        .run()
-        .success();
-    let fresh = clone_dir(&env, "fresh");
-    assert_eq!(
-        sees_in(&env, &fresh, "bob", "bob-2-file", "API"),
-        "API-v1\n"
-    );
-}
-
-#[test]
-fn a_secret_signed_with_keys_the_other_branch_replaced_is_not_merged() {
-    use crate::gitmerge::{git, git_run, repo};
-    let (env, root) = repo();
-    add_person(&env, "bob", BOB, false);
-    env.vault(&["git", "setup"])
-        .current_dir(&root)
-        .run()
-        .success();
-    let commit = |message: &str| {
-        git(&env, &root, &["add", "-A"]);
-        git(&env, &root, &["commit", "-q", "-m", message]);
-    };
-    commit("base");
-    git(&env, &root, &["checkout", "-q", "-b", "rekey"]);
-    rekey(&env, "bob", "bob-passphrase", "bob-2");
-    commit("rekey bob");
-    git(&env, &root, &["checkout", "-q", "main"]);
-    // On main, bob still signs with the keys the other branch replaced.
-    as_who(&env, "bob", "bob-passphrase", &["add", "BOBS"])
-        .stdin("bobs-value")
-        .run()
-        .success();
-    commit("main");
-    let before = env.dump();
-    let out = git_run(&env, &root, &["merge", "--no-edit", "rekey"]);
-    assert!(!out.status.success(), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(
-            "  secret BOBS: our side signed it with keys bob replaced on the other side (passwd --rekey): keep the other side's (--theirs) and make the change again\n"
-        ),
-        "{stderr}"
-    );
-    assert_eq!(env.dump(), before, "the working file is ours");
 }
 
 #[test]
