@@ -54,6 +54,7 @@ mod mistakes;
 mod process_safety;
 mod properties;
 mod rekey;
+mod rekey_attacks;
 mod rekey_git;
 mod reliability;
 mod rename_rotate;
