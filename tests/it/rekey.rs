@@ -126,11 +126,29 @@ fn the_root_an_admin_and_a_member_rekey_and_the_team_goes_on() {
             new_keys(&env, "owner")
         )
     );
+    // carol certifies erin, whom her rekey certifies again.
+    let erin = as_who(
+        &env,
+        "carol",
+        "carol-passphrase",
+        &["identity", "add", "erin", "--token"],
+    )
+    .run()
+    .success()
+    .stdout;
+    as_who(
+        &env,
+        "carol",
+        "carol-passphrase",
+        &["grant", "C", "--to", "erin"],
+    )
+    .run()
+    .success();
     let out = rekey(&env, "carol", "carol-passphrase", "carol-2");
     assert_eq!(
         out.stdout,
         format!(
-            "{}signed again: 2 secrets, 0 certificates\n\
+            "{}signed again: 2 secrets, 1 certificate\n\
              an old copy of the file still opens the current values of these until they are rotated: A, C\n",
             new_keys(&env, "carol")
         )
@@ -229,6 +247,13 @@ fn the_root_an_admin_and_a_member_rekey_and_the_team_goes_on() {
     );
     assert_ne!(root_line(&teammate), old_pin);
     assert_eq!(root_line(&teammate), root_line(&fresh));
+
+    let out = env
+        .vault(&["exec", "--mask", "never", "--", "printenv", "C"])
+        .env("VAULT_ACCESS_TOKEN", erin.trim())
+        .run()
+        .success();
+    assert_eq!(out.stdout, "value-of-c-1\n");
 
     // A CI token carries the root's old pin: a fresh clone takes it.
     let out = env
