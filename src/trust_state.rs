@@ -11,6 +11,7 @@
 //! seen <identity id hex> <digest hex>          the view exec last verified
 //! ruled <identity id hex> <digest hex>         that view passed a manifest's rules
 //! own <identity id hex> <secret id hex>        an environment's own secret in that view
+//! key <identity id hex> <n> <fingerprint hex>  an identity's signing key after its n-th rekey
 //! secret <id hex> <generation> <epoch> <name>  the newest state seen
 //! ```
 //!
@@ -45,6 +46,10 @@ pub struct TrustState {
     /// the view exec last verified, so that one of them gone, with the
     /// shared secret of its name standing in, is noticed.
     pub own: HashMap<[u8; 16], HashSet<[u8; 16]>>,
+    /// Per identity that rekeyed: how many handovers its chain held and
+    /// the pin of the signing key the last one led to, when this clone
+    /// last verified it. A chain without that key at that place forked.
+    pub keys: HashMap<[u8; 16], (usize, [u8; 16])>,
     /// The newest state seen of each secret: one line per secret, kept in
     /// a file of its own (`PATH.secrets`) and read only when a command
     /// checks freshness, so that an exec whose view is unchanged reads a
@@ -187,6 +192,12 @@ impl TrustState {
                         state.own.entry(id).or_default().insert(secret);
                     }
                 }
+                (Some("key"), Some(id), Some(at)) => {
+                    let pin = words.next().and_then(id_hex);
+                    if let (Some(id), Ok(at), Some(pin)) = (id_hex(id), at.parse(), pin) {
+                        state.keys.insert(id, (at, pin));
+                    }
+                }
                 (Some("secret"), Some(id), Some(generation)) => {
                     // The name is the rest of the line: a secret of an
                     // environment is `NAME (ENV)`.
@@ -243,6 +254,13 @@ impl TrustState {
                     hex::encode(secret)
                 ));
             }
+        }
+        for (id, (at, pin)) in &self.keys {
+            text.push_str(&format!(
+                "key {} {at} {}\n",
+                hex::encode(id),
+                hex::encode(pin)
+            ));
         }
         if let Some(secrets) = &self.secrets {
             let mut lines = String::new();
@@ -322,6 +340,7 @@ mod tests {
         state.verified.insert([1; 16], [2; 32]);
         state.ruled.insert([1; 16], [5; 32]);
         state.own.insert([1; 16], HashSet::from([[6; 16], [7; 16]]));
+        state.keys.insert([8; 16], (2, [9; 16]));
         let seen = Seen {
             generation: 4,
             epoch: 2,
@@ -342,6 +361,7 @@ mod tests {
             back.own.get(&[1; 16]),
             Some(&HashSet::from([[6; 16], [7; 16]]))
         );
+        assert_eq!(back.keys.get(&[8; 16]), Some(&(2, [9; 16])));
         assert_eq!(back.secrets().get(&[3; 16]), Some(&seen));
         assert_eq!(back.secrets().get(&[4; 16]), Some(&in_prod));
         use std::os::unix::fs::PermissionsExt;

@@ -259,7 +259,13 @@ pub const PASSWD: &str = "\
 Examples:
   vault passwd
       Asks for the current passphrase (even while unlocked), then the new
-      one twice. No secret is re-encrypted.";
+      one twice. No secret is re-encrypted.
+  vault passwd --rekey
+      The passphrase may have leaked, or a laptop holding the vault file
+      was lost: a new key pair under the new passphrase, and everything
+      the identity signed or holds signed and wrapped again, so the old
+      passphrase with an old copy of the file opens nothing written after.
+      Then have a manager rotate the secrets it lists.";
 
 pub const AUDIT: &str = "\
 Examples:
@@ -275,7 +281,8 @@ JSON output:
   \"detail\"}]}. time is RFC 3339 in UTC; secrets lists names; detail is an
   object of strings: for grant, identity, level and, for a grant that
   expires, expires; for revoke and identity remove, identity; for identity
-  add, identity and kind; for exec, program (never its arguments) and cwd;
+  add, identity and kind; for rekey, receives and signs (the fingerprints
+  of the new keys); for exec, program (never its arguments) and cwd;
   for other actions it is empty. Fields may be added, never removed.";
 
 pub const SCAN: &str = "\

@@ -187,7 +187,7 @@ pub enum Command {
     /// Add, list and remove identities (people and machines)
     #[command(subcommand)]
     Identity(IdentityCommand),
-    /// Change the current identity's passphrase
+    /// Change the current identity's passphrase (with --rekey, its keys too)
     #[command(after_long_help = help::PASSWD)]
     Passwd(PasswdArgs),
     /// Show who did what to which secrets, and when; `audit verify` checks it

@@ -149,6 +149,15 @@ pub struct PasswdArgs {
     /// Read the new passphrase from this file
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub new_passphrase_file: Option<PathBuf>,
+    /// Also give the identity a new key pair, and sign and wrap again what it holds
+    ///
+    /// Use it when the old passphrase may have leaked or a laptop with the
+    /// vault file was lost: the old passphrase and any old copy of the file
+    /// then open nothing written after, and sign nothing anyone accepts.
+    /// Secrets it may only use stay wrapped for the old key until a manager
+    /// rotates them; the command lists them.
+    #[arg(long)]
+    pub rekey: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,9 @@ pub fn run(session: &Session, args: TrustArgs) -> Result<u8> {
     };
     let pinned = match &report.pinned {
         Some(pin) if *pin == report.found => "pinned by this clone".to_owned(),
+        Some(pin) if report.pinned_earlier => format!(
+            "this clone pinned {pin}, an earlier key of this root (it rekeyed since): the next command moves the pin forward"
+        ),
         Some(pin) => format!("this clone pinned another root: {pin}"),
         None => "not pinned yet: the next command pins it".to_owned(),
     };

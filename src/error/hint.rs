@@ -54,6 +54,7 @@ impl Error {
             Error::DangerousAtExec { first, .. } => format!("if you trust whoever added it, accept it for this run: vault exec --allow-dangerous-name {first} -- ..."),
             Error::OwnSecretGone { .. } => "if it was deleted or its access removed on purpose, run `vault trust accept`; otherwise restore the vault file from a copy you trust".into(),
             Error::RolledBack(_) => "if you put an older copy back on purpose (a backup), run `vault trust accept`".into(),
+            Error::KeysForked(name) => format!("someone holding an old passphrase of {name} may have signed keys of their own: restore the file from a copy you trust; if you put an older copy back on purpose, run `vault trust accept`"),
             Error::AuditBroken { seq, .. } => {
                 let intact = match seq - 1 {
                     n if n < 1 => String::new(),

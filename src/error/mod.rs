@@ -89,6 +89,8 @@ pub enum Error {
     },
     #[error("trust check failed: {0} went back since this clone last saw it (an older copy of the file was put back)")]
     RolledBack(String),
+    #[error("trust check failed: identity {0} holds keys this clone did not see it change to (a key succession forked from one of its earlier keys, or an older copy of the file put back)")]
+    KeysForked(String),
     /// An environment's own secret that exec verified before is no longer
     /// in the view, and the shared secret of its name would stand in.
     #[error("secret {label} is gone from what {identity} can use (deleted, or its access removed, outside this clone): exec in {environment} would take the shared {name} in its place")]

@@ -1,15 +1,19 @@
 //! What a merge refuses to take from a side although no row conflicts:
-//! an identity's keys or name changed (vault never changes them), a secret
-//! older than the common ancestor (an old copy put back), and a merged
-//! secret that is not rows one side signed together.
+//! an identity's keys or name changed by hand (not a rekey), a secret
+//! older than the common ancestor (an old copy put back), a merged
+//! secret that is not rows one side signed together, and one signed with
+//! keys the other side's rekey replaced.
 
 use super::unit::Unit;
-use crate::store::{IdentityRow, SecretRow};
+use crate::store::{IdentityRow, SecretRow, Snapshot};
 
-/// An existing identity whose keys, name or certificate one side changed:
-/// vault never changes them, so the change was made by hand (a key swapped
-/// in to receive what is granted next).
+/// An existing identity whose keys, name or certificate one side changed
+/// by hand (a key swapped in to receive what is granted next): vault
+/// never changes a name, and changes keys only by a rekey, whose
+/// succession goes on from the base's keys with handovers that verify
+/// (`vault::keys_extend`).
 pub(super) fn keys_changed(
+    vault_id: &[u8; 16],
     base: Option<&IdentityRow>,
     ours: Option<&IdentityRow>,
     theirs: Option<&IdentityRow>,
@@ -17,9 +21,9 @@ pub(super) fn keys_changed(
     let base = base?;
     let changed = |side: Option<&IdentityRow>| {
         side.is_some_and(|s| {
-            s.public_key != base.public_key
-                || s.name != base.name
-                || (!base.cert.sig.is_empty() && s.cert.sign_public != base.cert.sign_public)
+            let keys = s.public_key != base.public_key
+                || (!base.cert.sig.is_empty() && s.cert.sign_public != base.cert.sign_public);
+            s.name != base.name || (keys && !crate::vault::keys_extend(vault_id, base, s))
         })
     };
     match (changed(ours), changed(theirs)) {
@@ -72,4 +76,67 @@ pub(super) fn signed_as_one(merged: &Unit, sources: [Option<&Unit>; 3]) -> bool 
                 .iter()
                 .all(|(who, row)| source.access.get(who) == Some(row))
     })
+}
+
+/// A merged secret one of whose signatures was made, on the side it comes
+/// from, with keys the merged identity no longer has: a side signed it
+/// before the other side's `passwd --rekey` of its signer, so it could
+/// not verify after the merge. `sources` are the base, ours and theirs
+/// with their version of the secret; `identities` the merged ones.
+pub(super) fn signed_with_replaced_keys(
+    merged: &Unit,
+    sources: [(Option<&Unit>, Option<&Snapshot>); 3],
+    identities: &[IdentityRow],
+) -> Option<String> {
+    let key_in = |rows: &[IdentityRow], id: &[u8]| {
+        rows.iter()
+            .find(|i| i.id[..] == *id)
+            .map(|i| i.cert.sign_public.clone())
+    };
+    for (signer, sig) in signatures(merged) {
+        let Some(now) = key_in(identities, signer) else {
+            continue;
+        };
+        let from: Vec<(usize, &Snapshot)> = sources
+            .iter()
+            .enumerate()
+            .filter_map(|(n, (u, s))| Some((n, (*u)?, (*s)?)))
+            .filter(|(_, u, _)| signatures(u).contains(&(signer, sig)))
+            .map(|(n, _, s)| (n, s))
+            .collect();
+        if from
+            .iter()
+            .any(|(_, s)| key_in(&s.identities, signer).as_ref() == Some(&now))
+        {
+            continue;
+        }
+        let (side, other) = match from.iter().find(|(n, _)| *n != 0) {
+            Some((1, _)) => ("our side", "theirs"),
+            _ => ("their side", "ours"),
+        };
+        let name = identities
+            .iter()
+            .find(|i| i.id[..] == *signer)
+            .map_or("", |i| i.name.as_str());
+        return Some(format!(
+            "{side} signed it with keys {name} replaced on the other side (passwd --rekey): keep the other side's (--{other}) and make the change again"
+        ));
+    }
+    None
+}
+
+/// Every signature over a secret's rows: (signer, signature).
+fn signatures(u: &Unit) -> Vec<(&[u8], &[u8])> {
+    let a = &u.secret.authority;
+    let mut all = vec![
+        (&u.secret.signed.signer[..], &u.secret.signed.sig[..]),
+        (&a.managers_by[..], &a.managers_sig[..]),
+    ];
+    all.extend(
+        u.access
+            .values()
+            .map(|r| (&r.signed.signer[..], &r.signed.sig[..])),
+    );
+    all.retain(|(signer, _)| !signer.is_empty());
+    all
 }

@@ -19,7 +19,7 @@ mod unit;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::store::{AccessRow, AuditKeyRow, AuditRow, IdentityRow, SecretRow, Snapshot};
-use guards::{keys_changed, signed_as_one, went_back};
+use guards::{keys_changed, signed_as_one, signed_with_replaced_keys, went_back};
 use unit::Unit;
 
 pub use text::render as text_form;
@@ -154,7 +154,8 @@ fn merge_with(
     }
     let mut conflicts = Vec::new();
     let identities = merge_identities(base, ours, theirs, forced, &mut conflicts);
-    let mut secrets = merge_secrets(base, ours, theirs, forced, &mut conflicts);
+    let sides = (base, ours, theirs, &identities[..]);
+    let mut secrets = merge_secrets(sides, forced, &mut conflicts);
     name_clashes(
         Subject::Identity,
         identities.iter().map(|i| (i.id, i.name.clone())),
@@ -233,6 +234,17 @@ fn merge_audit(
             }
         }
     }
+    // A side that wrapped an identity's copy again since the base (a
+    // rekey) wins over a side that left it as it was.
+    fn copy<'a>(s: Option<&'a Snapshot>, id: &[u8; 16]) -> Option<&'a AuditKeyRow> {
+        s.and_then(|s| s.audit_keys.iter().find(|k| k.identity_id == *id))
+    }
+    for (id, key) in keys.iter_mut() {
+        let (b, o, t) = (copy(base, id), copy(Some(ours), id), copy(Some(theirs), id));
+        if let (Some(t), true) = (t, o == b && t != b) {
+            *key = t.clone();
+        }
+    }
     let mut audit: Vec<AuditRow> = entries.into_values().collect();
     audit.sort_by_key(|a| (a.seq, a.at, a.id));
     // Where both sides wrote entries since they parted, the log now has
@@ -266,7 +278,7 @@ fn merge_identities(
     let mut merged = Vec::new();
     for id in ids {
         let (bi, oi, ti) = (b.get(id), o.get(id), t.get(id));
-        if let (None, Some(why)) = (forced.get(id), keys_changed(bi, oi, ti)) {
+        if let (None, Some(why)) = (forced.get(id), keys_changed(&ours.vault.id, bi, oi, ti)) {
             conflicts.push(identity_conflict(id, [bi, oi, ti], why));
             continue;
         }
@@ -330,10 +342,16 @@ fn units(s: Option<&Snapshot>) -> BTreeMap<[u8; 16], Unit> {
     units
 }
 
+/// The base, ours, theirs and the merged identities.
+type Sides<'a> = (
+    Option<&'a Snapshot>,
+    &'a Snapshot,
+    &'a Snapshot,
+    &'a [IdentityRow],
+);
+
 fn merge_secrets(
-    base: Option<&Snapshot>,
-    ours: &Snapshot,
-    theirs: &Snapshot,
+    (base, ours, theirs, identities): Sides<'_>,
     forced: &HashMap<[u8; 16], Side>,
     conflicts: &mut Vec<Conflict>,
 ) -> Vec<Unit> {
@@ -352,7 +370,14 @@ fn merge_secrets(
                         "changed on both sides in ways no single writer signed: choose one side"
                             .into(),
                     ),
-                    other => Ok(other),
+                    Some(u) => {
+                        let sources = [(bu, base), (ou, Some(ours)), (tu, Some(theirs))];
+                        match signed_with_replaced_keys(&u, sources, identities) {
+                            Some(why) => Err(why),
+                            None => Ok(Some(u)),
+                        }
+                    }
+                    None => Ok(None),
                 }),
             },
         };

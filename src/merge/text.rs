@@ -2,8 +2,9 @@
 //! textconv): what changed, readable, and nothing that helps decrypt.
 //!
 //! It shows names, services, descriptions, versions, dates, flags,
-//! identities (name, kind, creation, role, certifier and the fingerprints
-//! of their keys, so that a swapped key shows in review), each secret's
+//! identities (name, kind, creation, role, certifier, the fingerprints of
+//! their keys, so that a swapped key shows in review, and how many times
+//! they rekeyed), each secret's
 //! generation and writer, and grants (identity, level, expiry); it leaves
 //! out every sealed value, wrapped key, signature, salt and KDF parameter. Lines are sorted (identities and secrets by name, grants by
 //! identity) and each block opens with a `secret NAME` or `identity NAME`
@@ -72,6 +73,11 @@ pub fn render(s: &Snapshot, format: i64) -> String {
                 "  signs with {}",
                 crate::vault::show_pin(&crate::vault::pin_of(&i.cert.sign_public))
             ));
+        }
+        match crate::vault::handovers(i) {
+            0 => {}
+            1 => line("  rekeyed once".into()),
+            n => line(format!("  rekeyed {n} times")),
         }
     }
 

@@ -26,7 +26,7 @@ pub struct AuditRow {
 }
 
 /// The vault's audit key, wrapped for one identity by a writer.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AuditKeyRow {
     pub id: [u8; 16],
     pub identity_id: [u8; 16],
@@ -136,6 +136,14 @@ impl Db<'_> {
     pub fn resign_audit_key(&self, id: &[u8; 16], signed: &super::Signed) -> Result<()> {
         const SQL: &str = "UPDATE audit_keys SET signer = ?2, sig = ?3 WHERE id = ?1";
         self.exec(SQL, params![&id[..], signed.signer, signed.sig])
+    }
+
+    /// Replaces the audit key row of `k`'s identity with `k` (wrapped
+    /// again by a writer who changed its keys).
+    pub fn replace_audit_key(&self, k: &AuditKeyRow) -> Result<()> {
+        const SQL: &str = "DELETE FROM audit_keys WHERE identity_id = ?1";
+        self.exec(SQL, params![&k.identity_id[..]])?;
+        self.insert_audit_key(k)
     }
 
     pub fn insert_audit_key(&self, k: &AuditKeyRow) -> Result<()> {

@@ -10,7 +10,7 @@ use crate::error::Result;
 
 const IDENTITY_COLS: &str = "id, name, kind, public_key, kdf_salt, kdf_m, kdf_t, kdf_p, \
                              sealed_key, created_at, sign_public, role, certifier, cert_sig, \
-                             sign_claim, agent_until";
+                             sign_claim, agent_until, succession, retired_keys";
 
 fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
     let salt: Option<Vec<u8>> = row.get(4)?;
@@ -38,7 +38,9 @@ fn identity(row: &Row<'_>) -> Sql<IdentityRow> {
             sig: row.get(13)?,
             claim: row.get(14)?,
             agent_until: row.get(15)?,
+            succession: row.get(16)?,
         },
+        retired_keys: row.get(17)?,
     })
 }
 
@@ -67,9 +69,9 @@ impl Db<'_> {
     pub fn insert_identity(&self, i: &IdentityRow) -> Result<()> {
         const SQL: &str = "INSERT INTO identities (id, name, kind, public_key, kdf_salt, kdf_m, \
                            kdf_t, kdf_p, sealed_key, created_at, sign_public, role, certifier, \
-                           cert_sig, sign_claim, agent_until) \
+                           cert_sig, sign_claim, agent_until, succession, retired_keys) \
                            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
-                           ?16)";
+                           ?16, ?17, ?18)";
         let kdf = i.kdf.as_ref();
         self.exec(
             SQL,
@@ -89,7 +91,9 @@ impl Db<'_> {
                 i.cert.certifier,
                 i.cert.sig,
                 i.cert.claim,
-                i.cert.agent_until
+                i.cert.agent_until,
+                i.cert.succession,
+                i.retired_keys
             ],
         )
     }
@@ -104,6 +108,27 @@ impl Db<'_> {
         )
     }
 
+    /// Gives an identity new keys (`vault passwd --rekey`): its X25519
+    /// key, its key sealed under a new passphrase, the keys it retired,
+    /// and its certificate with the succession that hands over to them.
+    pub fn rekey_identity(&self, row: &IdentityRow) -> Result<()> {
+        const SQL: &str = "UPDATE identities SET public_key = ?2, sealed_key = ?3, \
+                           retired_keys = ?4 WHERE id = ?1";
+        self.exec(
+            SQL,
+            params![
+                &row.id[..],
+                row.public_key,
+                row.sealed_key,
+                row.retired_keys
+            ],
+        )?;
+        if let Some(kdf) = &row.kdf {
+            self.reseal_identity(&row.id, kdf, &row.sealed_key)?;
+        }
+        self.certify_identity(&row.id, &row.cert)
+    }
+
     /// Whether any identity carries a certificate (a vault upgraded from
     /// format 2 has none until its owner signs it).
     pub fn any_certificate(&self) -> Result<bool> {
@@ -111,10 +136,12 @@ impl Db<'_> {
         Ok(!self.collect(SQL, [], |_| Ok(()))?.is_empty())
     }
 
-    /// Replaces an identity's certificate (the upgrade from format 2).
+    /// Replaces an identity's certificate (the upgrade from format 2, an
+    /// admin certifying again, a rekey).
     pub fn certify_identity(&self, id: &[u8; 16], cert: &Certificate) -> Result<()> {
         const SQL: &str = "UPDATE identities SET sign_public = ?2, role = ?3, certifier = ?4, \
-                           cert_sig = ?5, sign_claim = ?6, agent_until = ?7 WHERE id = ?1";
+                           cert_sig = ?5, sign_claim = ?6, agent_until = ?7, succession = ?8 \
+                           WHERE id = ?1";
         self.exec(
             SQL,
             params![
@@ -124,7 +151,8 @@ impl Db<'_> {
                 cert.certifier,
                 cert.sig,
                 cert.claim,
-                cert.agent_until
+                cert.agent_until,
+                cert.succession
             ],
         )
     }

@@ -48,6 +48,11 @@ pub struct Certificate {
     /// For a coding agent (a machine identity certified as one), when its
     /// certificate ends; `None` for every other identity. Signed.
     pub agent_until: Option<i64>,
+    /// The identity's earlier keys, each with the signature by which it
+    /// handed over to the next (format 7; `vault/succession.rs` says the
+    /// layout); empty for an identity that never changed its keys. The
+    /// certificate's signature covers the first keys of the chain.
+    pub succession: Vec<u8>,
 }
 
 /// Who may write a secret: its creator (bound into its id), the managers
@@ -75,6 +80,10 @@ pub struct IdentityRow {
     pub sealed_key: Vec<u8>,
     pub created_at: i64,
     pub cert: Certificate,
+    /// The X25519 secret keys this identity held before its last rekeys,
+    /// still needed to open what a manager wrapped for them, sealed for
+    /// its current key (format 7; `vault/rekey.rs`); empty when none.
+    pub retired_keys: Vec<u8>,
 }
 
 #[derive(Clone, PartialEq, Eq)]

@@ -23,6 +23,10 @@ pub const FORMAT_VERSION: i64 = MIGRATIONS.len() as i64;
 /// `secrets`); older files read as if every secret were shared.
 pub const ENVIRONMENTS_FORMAT: i64 = 6;
 
+/// The format that adds key successions (`vault passwd --rekey`) to
+/// `identities`.
+pub const SUCCESSION_FORMAT: i64 = 7;
+
 /// The format that adds the leak guard's fingerprints to `secrets`.
 pub const FINGERPRINTS_FORMAT: i64 = 5;
 
@@ -209,6 +213,16 @@ SELECT id, secret_id, identity_id, level, expires_at, writer_public,
 DROP TABLE temp.access_kept;
 CREATE INDEX access_by_identity ON access (identity_id);
 "#,
+    // Format 7: key successions. An identity that changed its keys
+    // (`vault passwd --rekey`) keeps the chain of its earlier keys, each
+    // handing over to the next with its signature (`succession`), and the
+    // X25519 secret keys it still needs to open what others wrapped for its
+    // earlier keys, sealed for its current one (`retired_keys`). Empty for
+    // every identity that never changed its keys.
+    r#"
+ALTER TABLE identities ADD COLUMN succession BLOB NOT NULL DEFAULT X'';
+ALTER TABLE identities ADD COLUMN retired_keys BLOB NOT NULL DEFAULT X'';
+"#,
 ];
 
 /// Refuses a SQLite file that is not a vault, or is a vault of a newer
@@ -293,21 +307,30 @@ pub fn check_objects(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Lets a file of format 3 to 5 opened for reading only (a blob of the
+/// Lets a file of format 3 to 6 opened for reading only (a blob of the
 /// git history that `git log -p` converts, a vault in a directory this
 /// user cannot write) be read by this format's queries: temporary views,
 /// in the connection's own temporary schema (never the file), give it the
 /// later columns as their defaults: no agent end (format 4), no
-/// fingerprints yet (5), the environment of shared secrets (6).
+/// fingerprints yet (5), the environment of shared secrets (6), no key
+/// succession (7).
 pub fn read_as_current(conn: &Connection, path: &Path, format: i64) -> Result<()> {
     if !(3..FORMAT_VERSION).contains(&format) {
         return Ok(());
     }
     let mut sql = String::new();
+    let mut later = Vec::new();
     if format < 4 {
-        sql.push_str(
-            "CREATE TEMP VIEW identities AS SELECT *, NULL AS agent_until FROM main.identities;",
-        );
+        later.push("NULL AS agent_until");
+    }
+    if format < SUCCESSION_FORMAT {
+        later.push("X'' AS succession, X'' AS retired_keys");
+    }
+    if !later.is_empty() {
+        sql.push_str(&format!(
+            "CREATE TEMP VIEW identities AS SELECT *, {} FROM main.identities;",
+            later.join(", ")
+        ));
     }
     let mut extra = Vec::new();
     if format < ENVIRONMENTS_FORMAT {

@@ -14,32 +14,40 @@ use super::{Unlocked, Vault};
 use crate::crypto::{self, Aad, Key};
 use crate::error::{Error, Result};
 use crate::model::{IdentityName, Level, SecretName};
-use crate::store::{AccessRow, Db, GrantRow, SecretRow};
+use crate::store::{AccessRow, Db, GrantRow, IdentityRow, SecretRow};
 
-/// Wrapping keys already derived in this process, by writer public key.
+/// Wrapping keys already derived in this process, by writer public key
+/// and which of `me`'s keys (0 the current one, then its retired ones).
 #[derive(Default)]
-pub(super) struct WrapKeys(HashMap<Vec<u8>, Key>);
+pub(super) struct WrapKeys(HashMap<(Vec<u8>, usize), Key>);
 
 impl WrapKeys {
-    /// The key under which `writer_public` wrapped data keys for `me`.
-    pub(super) fn for_writer(
+    /// The key under which `writer_public` wrapped data keys for `me`'s
+    /// key number `which`.
+    fn for_writer(
         &mut self,
         vault_id: &[u8; 16],
         me: &Unlocked,
         writer: &[u8],
+        which: usize,
     ) -> Option<&Key> {
-        if !self.0.contains_key(writer) {
+        let slot = (writer.to_vec(), which);
+        if !self.0.contains_key(&slot) {
+            let own = match which {
+                0 => &me.secret,
+                n => me.retired.get(n - 1)?,
+            };
             let writer_arr: [u8; 32] = writer.try_into().ok()?;
-            let key =
-                crypto::wrapping_key(&me.secret, &writer_arr, &writer_arr, &me.public, vault_id)
-                    .ok()?;
-            self.0.insert(writer.to_vec(), key);
+            let key = crypto::wrapping_key(own, &writer_arr, &writer_arr, &own.public(), vault_id)
+                .ok()?;
+            self.0.insert(slot.clone(), key);
         }
-        self.0.get(writer)
+        self.0.get(&slot)
     }
 
-    /// Opens a 32-byte key that `writer` wrapped for `me` under `aad`;
-    /// `None` when it does not open (a damaged or edited row).
+    /// Opens a 32-byte key that `writer` wrapped for `me` under `aad`,
+    /// with its current key or, for what was wrapped before it rekeyed,
+    /// a retired one; `None` when none opens it (a damaged or edited row).
     pub(super) fn open_key(
         &mut self,
         vault_id: &[u8; 16],
@@ -48,9 +56,11 @@ impl WrapKeys {
         aad: &Aad,
         wrapped: &[u8],
     ) -> Option<Key> {
-        let wrap = self.for_writer(vault_id, me, writer)?;
-        let bytes = crypto::open(wrap, aad, wrapped).ok()?;
-        Some(Key::from_bytes(bytes[..].try_into().ok()?))
+        (0..=me.retired.len()).find_map(|which| {
+            let wrap = self.for_writer(vault_id, me, writer, which)?;
+            let bytes = crypto::open(wrap, aad, wrapped).ok()?;
+            Some(Key::from_bytes(bytes[..].try_into().ok()?))
+        })
     }
 }
 
@@ -165,6 +175,50 @@ impl Vault {
             wrapped_key: crypto::seal(&wrap, &access_aad(&self.id, &ctx), data_key.expose()),
             granted_at: crate::time::now(),
             signed: Default::default(),
+        })
+    }
+
+    /// Wraps `data_key` of `secret` again, with `me` as the writer, for
+    /// each grantee whose access row `pick` selects, keeping its level,
+    /// expiry and grant time.
+    pub(super) fn rewrap(
+        &self,
+        db: &Db<'_>,
+        me: &Unlocked,
+        secret: &SecretRow,
+        data_key: &Key,
+        pick: impl Fn(&AccessRow, &IdentityRow) -> bool,
+    ) -> Result<()> {
+        for row in db.access_for_secret(&secret.id)? {
+            let Some(identity) = db.identity_by_id(&row.identity_id)? else {
+                continue;
+            };
+            let Some(level) = Level::from_stored(&row.level) else {
+                continue;
+            };
+            if pick(&row, &identity) {
+                let grantee = self.grantee(db, &identity.name)?;
+                let mut access =
+                    self.wrap_for(me, &grantee, secret, level, row.expires_at, data_key)?;
+                access.granted_at = row.granted_at;
+                db.put_access(&access)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every manager's commit of a secret it holds the data key of wraps
+    /// it again for each grantee that rekeyed: that grantee's row may be
+    /// addressed to a key it retired, which its old passphrase opens.
+    pub(super) fn rewrap_rekeyed(
+        &self,
+        db: &Db<'_>,
+        me: &Unlocked,
+        secret: &SecretRow,
+        data_key: &Key,
+    ) -> Result<()> {
+        self.rewrap(db, me, secret, data_key, |_, identity| {
+            !identity.cert.succession.is_empty()
         })
     }
 
@@ -302,6 +356,7 @@ impl Vault {
                     vault.change_managers(roster, me, &mut secret, &writers, &grantee.id, level)?;
                 }
                 db.put_access(&vault.wrap_for(me, &grantee, &secret, level, expires_at, &key)?)?;
+                vault.rewrap_rekeyed(db, me, &secret, &key)?;
                 vault.commit_secret(db, me, &mut secret)?;
             }
             Ok(())
@@ -318,7 +373,8 @@ impl Vault {
             for name in names {
                 let mut secret = vault.secret_row(db, name)?;
                 let action = "revoke access to";
-                let (_, writers) = vault.require(db, roster, me, &secret, Level::Manage, action)?;
+                let (key, writers) =
+                    vault.require(db, roster, me, &secret, Level::Manage, action)?;
                 let Some(revoked) = db.access_row(&secret.id, &identity.id)? else {
                     return Err(Error::NoAccessToRevoke {
                         identity: from.to_string(),
@@ -348,6 +404,7 @@ impl Vault {
                 }
                 db.delete_access(&secret.id, &identity.id)?;
                 secret.needs_rotation = true;
+                vault.rewrap_rekeyed(db, me, &secret, &key)?;
                 vault.commit_secret(db, me, &mut secret)?;
             }
             Ok(())

@@ -60,6 +60,7 @@ impl Vault {
                     sealed_key: seal_machine_key(&self.id, &id, &secret, &token.unlock_key()),
                     created_at: now,
                     cert: Default::default(),
+                    retired_keys: Vec::new(),
                 };
                 (row, Some(token))
             }

@@ -18,10 +18,12 @@ mod exec_view;
 mod fingerprint;
 mod identities;
 mod import;
+mod rekey;
 mod scan;
 mod seal;
 mod secrets;
 mod sign;
+mod succession;
 mod trust;
 mod unlock;
 mod upgrade;
@@ -43,9 +45,11 @@ pub use audit::ExecRun;
 pub use chain::merge_entry;
 pub use identities::NewIdentity;
 pub use import::Imported;
+pub use rekey::Rekeyed;
 pub use scan::{ScanTargets, Wanted};
 pub use secrets::{Decrypted, Grants, NewSecret, Rotation, Skipped};
 pub use sign::TrustReport;
+pub use succession::{extends as keys_extend, handovers};
 pub use trust::{pin_of, show_pin};
 pub use unlock::{Credential, Identity, Unlocked};
 
@@ -102,6 +106,7 @@ impl Vault {
             wrap_keys: Default::default(),
             signer: Default::default(),
             agent_until: None,
+            retired: Vec::new(),
         };
         // The owner is the vault's root: its certificate signs itself.
         owner_row.cert = me.certificate_for(&id, &owner_row, trust::ROLE_ADMIN);

@@ -6,6 +6,7 @@
 //! | secret `sealed_value`    | data key       | vault id, secret id, name, version, environment |
 //! | access `wrapped_key`     | wrapping key   | vault id, secret id, identity id, version, level, grant expiry, writer's public key |
 //! | audit key `wrapped_key`  | wrapping key   | vault id, identity id, writer's public key      |
+//! | identity `retired_keys`  | the identity's own wrapping key (itself as writer and grantee) | vault id, identity id, current public key |
 //! | audit entry `mac`        | audit key (HMAC) | vault id, entry id, previous MAC, sequence number, time, identity, action, names, detail |
 //! | exec log line `mac`      | audit key (HMAC) | vault id, entry id, time, identity, action, names, detail |
 //!
@@ -177,6 +178,7 @@ pub fn person_identity(
         sealed_key,
         created_at: now,
         cert: Default::default(),
+        retired_keys: Vec::new(),
     }
 }
 
@@ -223,25 +225,60 @@ pub fn seal_machine_key(
 // | managers list        | the creator or an admin      | vault id, secret id, epoch, the managers' ids |
 // | access row           | a writer of the secret       | vault id, secret id, grantee, version, generation, level, expiry, writer's X25519 key, SHA-256 of the wrapped key |
 // | audit key row        | its writer                   | vault id, grantee, writer's X25519 key, SHA-256 of the wrapped key |
+// | key handover (format 7) | the keys it hands over from | vault id, identity id, handover number, both key sets |
 
 /// What an identity's certificate signs. An agent's adds two parts (a
 /// label and its end), so a certificate signed for an agent never verifies
 /// once the flag is dropped or its end moved, and the certificates of
 /// every other identity read exactly as before agents existed.
+///
+/// The keys it covers are the identity's first (format 7): an identity
+/// that rekeyed proves its later keys by its succession
+/// (`succession.rs`), so its certificate reads as its certifier signed it.
 pub fn certificate_input(vault_id: &[u8; 16], row: &IdentityRow) -> Aad {
+    let first = super::succession::first_keys(row);
     let mut aad = Aad::new("identity-cert")
         .with(vault_id)
         .with(&row.id)
         .with(row.name.as_bytes())
         .with(row.kind.as_bytes())
-        .with(&row.public_key)
-        .with(&row.cert.sign_public)
+        .with(first.public)
+        .with(first.sign)
         .with(row.cert.role.as_bytes())
         .with(&row.cert.certifier);
     if let Some(until) = row.cert.agent_until {
         aad.part(b"agent").part(&until.to_be_bytes());
     }
     aad
+}
+
+/// What a key handover signs: the identity, which handover of its chain
+/// it is (1 for the first), and the keys it goes from and to. Signed by
+/// the signing key it goes from.
+pub fn succession_input(
+    vault_id: &[u8; 16],
+    identity_id: &[u8; 16],
+    n: u64,
+    from: &super::succession::Keys<'_>,
+    to: &super::succession::Keys<'_>,
+) -> Aad {
+    Aad::new("key-handover")
+        .with(vault_id)
+        .with(identity_id)
+        .with(&n.to_be_bytes())
+        .with(from.public)
+        .with(from.sign)
+        .with(to.public)
+        .with(to.sign)
+}
+
+/// What the retired X25519 keys of an identity (format 7) are sealed
+/// with: the identity, and the current key they are sealed for.
+pub fn retired_keys_aad(vault_id: &[u8; 16], identity_id: &[u8; 16], public_key: &[u8]) -> Aad {
+    Aad::new("retired-keys")
+        .with(vault_id)
+        .with(identity_id)
+        .with(public_key)
 }
 
 /// The fields of a secret row its signature covers.

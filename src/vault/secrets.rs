@@ -301,6 +301,7 @@ impl Vault {
             let value = self.open_secret(&row, &key)?;
             row.name = new.to_string();
             row.sealed_value = self.seal_value(&row, &key, value.expose());
+            self.rewrap_rekeyed(db, me, &row, &key)?;
             self.commit_secret(db, me, &mut row)
         })
     }

@@ -57,6 +57,9 @@ impl Vault {
         if local.path.is_some() || token_pin.is_some() {
             let pinned_now = roster.check_pin(&mut local.state, token_pin)?;
             local.changed |= pinned_now && local.path.is_some();
+            if local.path.is_some() {
+                local.changed |= roster.check_keys(&mut local.state)?;
+            }
         }
         Ok(roster)
     }
@@ -218,6 +221,9 @@ pub struct TrustReport {
     pub root: String,
     pub found: String,
     pub pinned: Option<String>,
+    /// The pin is an earlier signing key of the root, which rekeyed since:
+    /// the next command moves it forward.
+    pub pinned_earlier: bool,
 }
 
 impl Vault {
@@ -240,10 +246,15 @@ impl Vault {
     }
 
     fn report(&self, roster: &Roster) -> TrustReport {
+        let pin = self.local.borrow().state.root;
+        let chain = roster.members.get(&roster.root).map(|m| &m.chain);
         TrustReport {
             root: roster.name(&roster.root),
             found: trust::show_pin(&roster.root_fingerprint),
-            pinned: self.local.borrow().state.root.as_ref().map(trust::show_pin),
+            pinned: pin.as_ref().map(trust::show_pin),
+            pinned_earlier: pin.is_some_and(|p| {
+                p != roster.root_fingerprint && chain.is_some_and(|c| c.contains(&p))
+            }),
         }
     }
 
@@ -255,6 +266,8 @@ impl Vault {
         let roster = self.unpinned_roster(&db)?;
         let mut local = self.local.borrow_mut();
         local.state.root = Some(roster.root_fingerprint);
+        local.state.keys.clear();
+        roster.check_keys(&mut local.state)?;
         local.state.verified.clear();
         local.state.own.clear();
         local.state.secrets().clear();

@@ -4,7 +4,11 @@
 //! - The **roster**: every identity row carries a certificate signed by the
 //!   identity that added it; the chain ends at the root, whose certificate
 //!   signs itself and whose signing key this clone pinned (or the access
-//!   token carries). Only admins (the root among them) certify.
+//!   token carries). Only admins (the root among them) certify. An
+//!   identity that changed its keys proves its current ones by its
+//!   succession (`succession.rs`): the certificate covers its first keys,
+//!   each handover is signed by the keys before it. A pin is any signing
+//!   key of the root's chain, and moves forward to the newest.
 //! - The **writers** of a secret: its creator (bound into the secret's id,
 //!   so nobody can claim to have created an existing secret), every admin,
 //!   and the managers that the creator or an admin listed in the secret's
@@ -28,6 +32,7 @@ use std::collections::HashMap;
 use super::seal::{
     certificate_input, managers_input, secret_id_for, secret_input, SecretStatement,
 };
+use super::succession;
 use crate::crypto::{self, Aad};
 use crate::error::{Error, Result};
 use crate::store::{Authority, IdentityRow, Signed};
@@ -45,6 +50,9 @@ pub(super) struct Member {
     pub admin: bool,
     /// A coding agent: it may use secrets, never write them.
     pub agent: bool,
+    /// The pins of its signing keys, oldest first: one for an identity
+    /// that never rekeyed, the last being `sign`'s.
+    pub chain: Vec<[u8; 16]>,
 }
 
 /// Every identity of the vault whose certificate chains to the root.
@@ -78,13 +86,20 @@ pub(super) fn is_signed(rows: &[IdentityRow]) -> bool {
 /// certificate does not chain to the root is an error naming it: a key
 /// swapped in, a name or role edited, a row added by hand.
 pub(super) fn verify_roster(vault_id: &[u8; 16], rows: &[IdentityRow]) -> Result<Roster> {
+    let chains: HashMap<[u8; 16], Vec<[u8; 16]>> = rows
+        .iter()
+        .filter_map(|r| {
+            let chain = succession::verify(vault_id, r)?;
+            Some((r.id, chain.iter().map(|k| pin_of(k.sign)).collect()))
+        })
+        .collect();
     let roots: Vec<&IdentityRow> = rows
         .iter()
         .filter(|r| r.cert.certifier == r.id && r.cert.role == ROLE_ADMIN)
-        .filter(|r| r.cert.agent_until.is_none())
+        .filter(|r| r.cert.agent_until.is_none() && chains.contains_key(&r.id))
         .filter(|r| {
             crypto::verify_signature(
-                &r.cert.sign_public,
+                succession::first_keys(r).sign,
                 &certificate_input(vault_id, r),
                 &r.cert.sig,
             )
@@ -107,6 +122,13 @@ pub(super) fn verify_roster(vault_id: &[u8; 16], rows: &[IdentityRow]) -> Result
         }
     };
     let mut members = HashMap::new();
+    let member = |row: &IdentityRow| Member {
+        name: row.name.clone(),
+        sign: row.cert.sign_public.clone(),
+        admin: row.cert.role == ROLE_ADMIN && row.cert.agent_until.is_none(),
+        agent: row.cert.agent_until.is_some(),
+        chain: chains.get(&row.id).cloned().unwrap_or_default(),
+    };
     members.insert(root.id, member(root));
     loop {
         let mut progress = false;
@@ -128,6 +150,7 @@ pub(super) fn verify_roster(vault_id: &[u8; 16], rows: &[IdentityRow]) -> Result
                 Some(_) => row.cert.role == ROLE_MEMBER && row.kind == "machine",
             };
             if role_ok
+                && chains.contains_key(&row.id)
                 && row.cert.certifier != row.id
                 && crypto::verify_signature(
                     &by.sign,
@@ -144,6 +167,12 @@ pub(super) fn verify_roster(vault_id: &[u8; 16], rows: &[IdentityRow]) -> Result
             break;
         }
     }
+    if let Some(bad) = rows.iter().find(|r| !chains.contains_key(&r.id)) {
+        return Err(Error::Untrusted(format!(
+            "identity {}: its key succession does not verify (a key it handed over to was changed in the file)",
+            bad.name
+        )));
+    }
     if let Some(bad) = rows.iter().find(|r| !members.contains_key(&r.id)) {
         return Err(Error::Untrusted(format!(
             "identity {}: its certificate does not verify (its keys, name or role were changed in the file, or it was added by no admin)",
@@ -155,15 +184,6 @@ pub(super) fn verify_roster(vault_id: &[u8; 16], rows: &[IdentityRow]) -> Result
         root_fingerprint: pin_of(&root.cert.sign_public),
         members,
     })
-}
-
-fn member(row: &IdentityRow) -> Member {
-    Member {
-        name: row.name.clone(),
-        sign: row.cert.sign_public.clone(),
-        admin: row.cert.role == ROLE_ADMIN && row.cert.agent_until.is_none(),
-        agent: row.cert.agent_until.is_some(),
-    }
 }
 
 impl Roster {
@@ -182,9 +202,18 @@ impl Roster {
 
     /// Checks the root against the pin this clone keeps (`state`) or the
     /// token carries; pins it when neither has one yet.
+    ///
+    /// A pin matches any signing key of the root's chain: the root rekeyed
+    /// since, with a handover its pinned key signed. This clone's pin then
+    /// moves forward to the current key (a token's cannot: it is text the
+    /// token's holder keeps).
     pub fn check_pin(&self, state: &mut TrustState, token_pin: Option<[u8; 16]>) -> Result<bool> {
         let found = self.root_fingerprint;
-        if let Some(pin) = token_pin.filter(|p| *p != found) {
+        let chain = self
+            .members
+            .get(&self.root)
+            .map_or(&[][..], |m| &m.chain[..]);
+        if let Some(pin) = token_pin.filter(|p| !chain.contains(p)) {
             return Err(Error::RootChanged {
                 found: show_pin(&found),
                 pinned: show_pin(&pin),
@@ -192,17 +221,43 @@ impl Roster {
             });
         }
         match state.root {
-            Some(pin) if pin != found => Err(Error::RootChanged {
+            Some(pin) if !chain.contains(&pin) => Err(Error::RootChanged {
                 found: show_pin(&found),
                 pinned: show_pin(&pin),
                 source_of_pin: "this clone",
             }),
-            Some(_) => Ok(false),
-            None => {
+            Some(pin) if pin == found => Ok(false),
+            _ => {
                 state.root = Some(found);
                 Ok(true)
             }
         }
+    }
+
+    /// Refuses an identity whose chain of keys does not hold, at the
+    /// place this clone remembers, the key it last saw there: a handover
+    /// forked from an older key (signed with an old passphrase), or an
+    /// older copy of the file. Remembers the newest key of every identity
+    /// that rekeyed; whether anything changed.
+    pub fn check_keys(&self, state: &mut TrustState) -> Result<bool> {
+        for (id, (at, pin)) in &state.keys {
+            if let Some(m) = self.members.get(id) {
+                if m.chain.get(*at) != Some(pin) {
+                    return Err(Error::KeysForked(m.name.clone()));
+                }
+            }
+        }
+        let mut changed = false;
+        for (id, m) in &self.members {
+            let newest = (m.chain.len().saturating_sub(1), m.chain.last().copied());
+            if let (at @ 1.., Some(pin)) = newest {
+                if state.keys.get(id) != Some(&(at, pin)) {
+                    state.keys.insert(*id, (at, pin));
+                    changed = true;
+                }
+            }
+        }
+        Ok(changed)
     }
 }
 

@@ -41,6 +41,9 @@ pub struct Unlocked {
     /// For a coding agent, when its certificate ends (as the row says;
     /// every read that hands on a value verifies the certificate).
     pub(super) agent_until: Option<i64>,
+    /// The X25519 keys it held before it rekeyed, still needed to open
+    /// what a manager wrapped for them (`rekey.rs`); usually none.
+    pub(super) retired: Vec<IdentitySecret>,
 }
 
 impl Unlocked {
@@ -94,6 +97,8 @@ impl Unlocked {
             // An agent stays one, until the same time, whoever certifies
             // it again (an admin taking over a removed one's certificates).
             agent_until: row.cert.agent_until,
+            // A rekeyed identity keeps its chain of keys.
+            succession: row.cert.succession.clone(),
         };
         let sig = self
             .signer(vault_id)
@@ -198,6 +203,9 @@ impl Vault {
         if checked && secret.public() != public {
             return Err(self.damaged(row));
         }
+        let retired = self
+            .open_retired(row, &secret)
+            .map_err(|()| self.damaged(row))?;
         let unlocked = Unlocked {
             id: row.id,
             name: row.name.clone(),
@@ -206,6 +214,7 @@ impl Vault {
             wrap_keys: RefCell::default(),
             signer: Default::default(),
             agent_until: row.cert.agent_until,
+            retired,
         };
         unlocked.check_agent_time()?;
         Ok(unlocked)

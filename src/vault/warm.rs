@@ -26,7 +26,7 @@ use super::bytes::{Reader, Writer};
 use super::Vault;
 use crate::store::{Certificate, IdentityRow, KdfRow, Stamp, Store};
 
-const MAGIC: &[u8] = b"vault warm open 2\n";
+const MAGIC: &[u8] = b"vault warm open 3\n";
 
 /// The digest that ends the index, over everything before it: a file cut
 /// short or damaged on disk is not taken for the vault's rows.
@@ -142,6 +142,7 @@ fn encode_identity(out: &mut Writer, row: &IdentityRow) {
         out.number(kdf.p);
     }
     out.bytes(&row.sealed_key);
+    out.bytes(&row.retired_keys);
     out.number(row.created_at);
     let cert = &row.cert;
     out.bytes(&cert.sign_public);
@@ -150,6 +151,7 @@ fn encode_identity(out: &mut Writer, row: &IdentityRow) {
     out.bytes(&cert.sig);
     out.bytes(&cert.claim);
     out.optional_number(cert.agent_until);
+    out.bytes(&cert.succession);
 }
 
 /// The index, if it was made from the file whose `stat` is `stamp`.
@@ -197,6 +199,7 @@ fn decode_identity(r: &mut Reader<'_>) -> Option<IdentityRow> {
         public_key,
         kdf,
         sealed_key: r.bytes()?.to_vec(),
+        retired_keys: r.bytes()?.to_vec(),
         created_at: r.number()?,
         cert: Certificate {
             sign_public: r.bytes()?.to_vec(),
@@ -205,6 +208,7 @@ fn decode_identity(r: &mut Reader<'_>) -> Option<IdentityRow> {
             sig: r.bytes()?.to_vec(),
             claim: r.bytes()?.to_vec(),
             agent_until: r.optional_number()?,
+            succession: r.bytes()?.to_vec(),
         },
     })
 }

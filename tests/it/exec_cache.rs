@@ -378,7 +378,7 @@ fn a_damaged_warm_index_is_not_used() {
         .success()
         .stdout_is("value-one\n");
     let mut bytes = std::fs::read(&index).unwrap();
-    let at = b"vault warm open 2\n".len() + 4 + 56 + 1 + 4;
+    let at = b"vault warm open 3\n".len() + 4 + 56 + 1 + 4;
     bytes[at] ^= 0xff;
     std::fs::write(&index, &bytes).unwrap();
     ci_sees_k(&env, &token)
