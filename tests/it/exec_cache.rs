@@ -14,17 +14,17 @@ const ROLLBACK_HINT: &str =
 
 /// K granted to the machine identity ci; returns ci's token.
 fn setup() -> (Env, String) {
+    setup_granting(&[])
+}
+
+/// K granted to ci with `grant_options`.
+fn setup_granting(grant_options: &[&str]) -> (Env, String) {
     let env = Env::init();
     env.add("K", "value-one");
-    let token = env
-        .vault(&["identity", "add", "ci", "--token"])
-        .passphrase()
-        .run()
-        .success()
-        .stdout
-        .trim()
-        .to_owned();
-    env.owner_runs(&["grant", "K", "--to", "ci"]);
+    let token = env.add_machine("ci");
+    let mut grant = vec!["grant", "K", "--to", "ci"];
+    grant.extend_from_slice(grant_options);
+    env.owner_runs(&grant);
     (env, token)
 }
 
@@ -197,17 +197,7 @@ fn an_older_copy_written_over_the_file_in_place_is_refused() {
 
 #[test]
 fn a_grant_that_expires_after_the_cache_was_made_ends_on_time() {
-    let env = Env::init();
-    env.add("K", "value-one");
-    let token = env
-        .vault(&["identity", "add", "ci", "--token"])
-        .passphrase()
-        .run()
-        .success()
-        .stdout
-        .trim()
-        .to_owned();
-    env.owner_runs(&["grant", "K", "--to", "ci", "--expires", "5s"]);
+    let (env, token) = setup_granting(&["--expires", "5s"]);
     let granted = std::time::Instant::now();
     settle();
     let only_k = |env: &Env| {

@@ -115,6 +115,17 @@ impl Env {
         self.vault(args).passphrase().run().success();
     }
 
+    /// Adds the machine identity `name`, as the owner; returns its token.
+    pub fn add_machine(&self, name: &str) -> String {
+        self.vault(&["identity", "add", name, "--token"])
+            .passphrase()
+            .run()
+            .success()
+            .stdout
+            .trim()
+            .to_owned()
+    }
+
     /// Adds a secret with `value` on stdin, as the owner.
     pub fn add(&self, name: &str, value: &str) {
         self.vault(&["add", name])
