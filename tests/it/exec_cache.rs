@@ -376,3 +376,33 @@ fn a_damaged_warm_index_is_not_used() {
         .success()
         .stdout_is("value-one\n");
 }
+
+#[test]
+fn each_environment_has_its_own_cache() {
+    let (env, token) = setup();
+    env.vault(&["add", "K", "--environment", "prod"])
+        .passphrase()
+        .stdin("value-prod")
+        .run()
+        .success();
+    env.owner_runs(&["grant", "K", "--to", "ci", "--environment", "prod"]);
+    let sees = |environment: Option<&str>| {
+        let mut args = vec!["exec", "--mask", "never"];
+        if let Some(e) = environment {
+            args.extend(["--environment", e]);
+        }
+        args.extend(["--", "printenv", "K"]);
+        env.vault(&args)
+            .env("VAULT_ACCESS_TOKEN", &token)
+            .run()
+            .success()
+            .stdout
+    };
+    settle();
+    for _ in 0..3 {
+        assert_eq!(sees(None), "value-one\n");
+        assert_eq!(sees(Some("prod")), "value-prod\n");
+        assert_eq!(sees(Some("dev")), "value-one\n", "dev has no K of its own");
+    }
+    assert_eq!(cache_files(&env).len(), 3);
+}
