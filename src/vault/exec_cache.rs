@@ -19,8 +19,9 @@
 //! a new inode. A file changed less than two seconds before the cache
 //! would be made is not cached: a write in the same tick of the file
 //! system's clock could leave the same stamp (git calls this "racily
-//! clean"). The header (vault id, identity, environment, both stamps) is
-//! the associated data of the seal, so nothing in it can be edited.
+//! clean"). The header (vault id, identity, environment, both stamps, the
+//! root pin of the access token in use) is the associated data of the
+//! seal, so nothing in it can be edited.
 //!
 //! What the cache holds is what exec needs after verifying: the identity's
 //! audit key (for the run's exec log line), and each granted
@@ -40,7 +41,7 @@ use crate::crypto::{self, Aad, Key};
 use crate::secret::SecretValue;
 use crate::store::GrantRow;
 
-const MAGIC: &[u8] = b"vault exec cache 1\n";
+const MAGIC: &[u8] = b"vault exec cache 2\n";
 
 /// Changes younger than this are not cached (see the module comment).
 const RACY_SECS: i64 = 2;
@@ -81,6 +82,9 @@ impl Vault {
                 .with(environment.as_bytes())
                 .with(&stamp.to_bytes())
                 .with(&trust.to_bytes())
+                // The root an access token pins was checked when the view
+                // was verified: another pin verifies again.
+                .with(local.token_pin.as_ref().map_or(&[][..], |p| &p[..]))
                 .as_bytes(),
         );
         Some((path, header))

@@ -406,3 +406,23 @@ fn each_environment_has_its_own_cache() {
     }
     assert_eq!(cache_files(&env).len(), 3);
 }
+
+#[test]
+fn a_token_pinning_another_root_is_refused_on_a_warm_clone_too() {
+    let (env, token) = setup();
+    settle();
+    ci_sees_k(&env, &token).run().success();
+    ci_sees_k(&env, &token).run().success();
+    let mut forged = token.clone();
+    let at = forged.len() - 1;
+    let last = if forged.ends_with('0') { "1" } else { "0" };
+    forged.replace_range(at.., last);
+    let out = ci_sees_k(&env, &forged).run().code(125);
+    assert!(
+        out.stderr
+            .starts_with("error: trust check failed: this vault's root is SHA256:")
+            && out.stderr.contains(", but the access token pinned SHA256:"),
+        "{out:?}"
+    );
+    assert_eq!(out.stdout, "");
+}
