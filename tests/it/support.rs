@@ -30,6 +30,27 @@ pub const NO_PASSPHRASE_HINT: &str =
      otherwise set VAULT_PASSPHRASE_FILE or VAULT_PASSPHRASE, pass --passphrase-file, or run at a terminal";
 pub const BIN: &str = env!("CARGO_BIN_EXE_vault");
 
+/// `token` with the last digit of its root pin changed: a token pinning
+/// another root.
+pub fn with_another_pin(token: &str) -> String {
+    let mut forged = token.to_owned();
+    let at = forged.len() - 1;
+    let last = if forged.ends_with('0') { "1" } else { "0" };
+    forged.replace_range(at.., last);
+    forged
+}
+
+/// Asserts that `out` is the refusal of a token pinning another root.
+pub fn refused_for_its_pin(out: &Output) {
+    assert!(
+        out.stderr
+            .starts_with("error: trust check failed: this vault's root is SHA256:")
+            && out.stderr.contains(", but the access token pinned SHA256:"),
+        "{out:?}"
+    );
+    assert_eq!(out.stdout, "");
+}
+
 /// A temporary home directory with a vault path inside it.
 pub struct Env {
     pub dir: tempfile::TempDir,
