@@ -417,3 +417,29 @@ fn a_token_pinning_another_root_is_refused_on_a_warm_clone_too() {
     let out = ci_sees_k(&env, &forged).run().code(125);
     crate::support::refused_for_its_pin(&out);
 }
+
+#[test]
+fn after_a_rekey_the_identity_runs_warm_with_its_new_key() {
+    let (mut env, _) = setup();
+    let owner = |env: &Env| {
+        env.vault(&["exec", "--mask", "never", "--", "printenv", "K"])
+            .passphrase()
+    };
+    settle();
+    owner(&env).run().success();
+    owner(&env).run().success();
+    let before = cache_inode(&env);
+    // The same passphrase again, in a file of its own: a new key pair.
+    let same = env.path().join("same-passphrase");
+    std::fs::copy(&env.passphrase_file, &same).unwrap();
+    env.vault(&["passwd", "--rekey", "--new-passphrase-file"])
+        .arg(&same)
+        .passphrase()
+        .run()
+        .success();
+    settle();
+    owner(&env).run().success();
+    assert_ne!(cache_inode(&env), before, "made again under the new key");
+    let opens = traced(&mut env, owner);
+    never_connected(&env, &opens);
+}
