@@ -8,6 +8,7 @@
 //! re-checks only the rows not verified under the same roster.
 
 use super::seal::{access_input, AccessContext};
+use super::statements::Vouched;
 use super::trust;
 use super::{Unlocked, Vault};
 use std::collections::{HashMap, HashSet};
@@ -40,6 +41,14 @@ impl Vault {
         };
         let verified_before = self.local.borrow_mut().state.rows().clone();
         let authorities = db.grant_authority(&me.id)?;
+        // The statements the rows name, each verified once: the rows they
+        // vouch for need no signature of their own checked.
+        let wanted = authorities
+            .values()
+            .flat_map(|(_, secret, access, _)| [&secret.stmt[..], &access.stmt[..]])
+            .filter(|id| !id.is_empty())
+            .collect();
+        let vouched = self.vouched(&db, &roster, &wanted)?;
         // Every signature of the rows not verified before, in one batch
         // (crypto::sign): a fresh clone checks hundreds at once.
         let verified_now = crate::crypto::batched_signatures(
@@ -50,7 +59,7 @@ impl Vault {
                     &roster,
                     &roster_digest,
                     &verified_before,
-                    &authorities,
+                    (&authorities, &vouched),
                 )
             },
             || crate::error::Error::Untrusted("a signature of the view does not verify".into()),
@@ -124,7 +133,7 @@ impl Vault {
         roster: &trust::Roster,
         roster_digest: &[u8; 32],
         verified_before: &HashSet<[u8; 16]>,
-        authorities: &HashMap<[u8; 16], GrantAuthority>,
+        (authorities, vouched): (&HashMap<[u8; 16], GrantAuthority>, &Vouched),
     ) -> Result<HashSet<[u8; 16]>> {
         let none = GrantAuthority::default();
         let mut verified_now = HashSet::with_capacity(rows.len());
@@ -151,11 +160,11 @@ impl Vault {
             }
             let secret_signed = Signed {
                 signer: row.secret_signed.signer.clone(),
-                sig: secret_sig.clone(),
+                ..secret_sig.clone()
             };
             let access_signed = Signed {
                 signer: row.access_signed.signer.clone(),
-                sig: access_sig.clone(),
+                ..access_sig.clone()
             };
             let writers = trust::check_secret(
                 &self.id,
@@ -166,7 +175,7 @@ impl Vault {
                 &row.sealed_value,
                 fingerprints,
                 authority,
-                &secret_signed,
+                (&secret_signed, vouched),
             )?;
             let ctx = AccessContext {
                 secret_id: &row.secret_id,
@@ -177,7 +186,7 @@ impl Vault {
                 writer_public: &row.writer_public,
             };
             let input = access_input(&self.id, &ctx, row.authority.generation, &row.wrapped_key);
-            trust::check_signed(roster, &writers, &access_signed, &input, || {
+            trust::check_signed(roster, (&writers, vouched), &access_signed, &input, || {
                 format!(
                     "the access of {} to {}",
                     me.name,

@@ -98,9 +98,9 @@ fn a_secret_copied_in_under_a_name_that_runs_code_reaches_no_one() {
         "INSERT INTO secrets SELECT randomblob(16), 'BASH_ENV', service, description, version, \
            created_at, rotated_at, expires_at, needs_rotation, rotate_every, sealed_value, \
            creator, id_nonce, generation, managers, managers_epoch, managers_by, managers_sig, \
-           signer, sig, fingerprints, environment FROM secrets WHERE name = 'A'; \
+           signer, sig, fingerprints, environment, stmt FROM secrets WHERE name = 'A'; \
          INSERT INTO access SELECT randomblob(16), (SELECT id FROM secrets WHERE name = 'BASH_ENV'), \
-           identity_id, level, expires_at, writer_public, wrapped_key, granted_at, signer, sig \
+           identity_id, level, expires_at, writer_public, wrapped_key, granted_at, signer, sig, stmt \
            FROM access WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A') \
            AND identity_id = (SELECT id FROM identities WHERE name = 'ci');",
     );
