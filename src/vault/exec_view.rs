@@ -43,9 +43,15 @@ impl Vault {
         let authorities = db.grant_authority(&me.id)?;
         // The statements the rows name, each verified once: the rows they
         // vouch for need no signature of their own checked.
-        let wanted = authorities
-            .values()
-            .flat_map(|(_, secret, access, _)| [&secret.stmt[..], &access.stmt[..]])
+        // Only those of rows not verified before: a view with one changed
+        // row checks one row's worth.
+        let wanted = rows
+            .iter()
+            .filter_map(|row| Some((row, authorities.get(&row.secret_id)?)))
+            .filter(|(row, (authority, ..))| {
+                !verified_before.contains(&row_key(&roster_digest, &me.id, row, authority))
+            })
+            .flat_map(|(_, (_, secret, access, _))| [&secret.stmt[..], &access.stmt[..]])
             .filter(|id| !id.is_empty())
             .collect();
         let vouched = self.vouched(&db, &roster, &wanted)?;

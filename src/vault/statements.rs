@@ -47,7 +47,7 @@ const ENTRY_LEN: usize = 33;
 pub(super) struct Pending(RefCell<Option<(Vec<u8>, Vec<u8>)>>);
 
 impl Pending {
-    /// Forgets what an earlier transaction gathered (and did not commit).
+    /// Forgets what a transaction that failed gathered.
     fn clear(&self) {
         self.0.borrow_mut().take();
     }
@@ -110,18 +110,24 @@ impl Vault {
     }
 
     /// Runs `f` in one write transaction as `me`, ending it with the
-    /// statement of what `me` signed in it.
+    /// statement of what `me` signed for it. Rows a command signs before
+    /// its transaction begins (`add` seals and signs new secrets before
+    /// taking the write lock) are in it too; what a failed transaction
+    /// gathered is forgotten with it.
     pub(super) fn write_signed<T>(
         &self,
         me: &Unlocked,
         f: impl FnOnce(&Db<'_>) -> Result<T>,
     ) -> Result<T> {
-        self.store.write(|db| {
-            me.pending.clear();
+        let written = self.store.write(|db| {
             let value = f(db)?;
             self.seal_statement(db, me)?;
             Ok(value)
-        })
+        });
+        if written.is_err() {
+            me.pending.clear();
+        }
+        written
     }
 
     /// Signs and inserts the statement `signer` gathered, if any, and
