@@ -259,3 +259,43 @@ fn a_format_7_file_works_and_gains_statements_at_its_owners_next_write() {
     let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
     assert_eq!(fresh_value(&env, ci, "B"), "value-of-b\n");
 }
+
+#[test]
+fn a_statement_that_differs_between_the_branches_stops_the_merge_until_resolved() {
+    let (env, root) = repo();
+    env.add("A", "A-1");
+    env.vault(&["git", "setup"])
+        .current_dir(&root)
+        .run()
+        .success();
+    let commit = |message: &str| {
+        git(&env, &root, &["add", "-A"]);
+        git(&env, &root, &["commit", "-q", "-m", message]);
+    };
+    commit("base");
+    let id = hex::encode(env.blob("secrets", "stmt", "name = 'A'"));
+    git(&env, &root, &["checkout", "-q", "-b", "a"]);
+    env.add("ONLY_A", "A-v1");
+    env.sql("UPDATE statements SET sig = zeroblob(64) WHERE id = (SELECT stmt FROM secrets WHERE name = 'A')");
+    commit("a");
+    git(&env, &root, &["checkout", "-q", "main"]);
+    env.add("ONLY_MAIN", "M-v1");
+    commit("main");
+    let out = crate::gitmerge::git_run(&env, &root, &["merge", "--no-edit", "a"]);
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "vault: cannot merge secrets/vault.db: 1 conflict\n  statement {id}: a statement with the same id differs on the two sides\n"
+        )),
+        "{stderr}"
+    );
+    env.vault(&["git", "resolve", &id, "--ours"])
+        .current_dir(&root)
+        .run()
+        .success();
+    git(&env, &root, &["add", "secrets/vault.db"]);
+    git(&env, &root, &["commit", "-q", "--no-edit"]);
+    assert_eq!(env.value_of("ONLY_A"), "A-v1");
+    assert_eq!(fresh_value(&env, |r| r.passphrase(), "A"), "A-1\n");
+}
