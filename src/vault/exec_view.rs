@@ -3,9 +3,11 @@
 //!
 //! Every secret granted to the identity must have its row and the
 //! identity's access row signed by a writer of that secret, at a state no
-//! older than this clone has seen (the checks are `trust.rs`'s). A view
-//! this clone verified whole is remembered by one digest; a changed view
-//! re-checks only the rows not verified under the same roster.
+//! older than this clone has seen (the checks are `trust.rs`'s); a row a
+//! verified statement of its signer lists needs no signature of its own
+//! checked (`statements.rs`). A view this clone verified whole is
+//! remembered by one digest; a changed view re-checks only the rows not
+//! verified under the same roster.
 
 use super::seal::{access_input, AccessContext};
 use super::statements::Vouched;
@@ -41,10 +43,9 @@ impl Vault {
         };
         let verified_before = self.local.borrow_mut().state.rows().clone();
         let authorities = db.grant_authority(&me.id)?;
-        // The statements the rows name, each verified once: the rows they
-        // vouch for need no signature of their own checked.
-        // Only those of rows not verified before: a view with one changed
-        // row checks one row's worth.
+        // The statements that the rows not verified before name (a view
+        // with one changed row loads one row's worth), each verified once:
+        // the rows they vouch for need no signature of their own checked.
         let wanted = rows
             .iter()
             .filter_map(|row| Some((row, authorities.get(&row.secret_id)?)))

@@ -5,8 +5,9 @@
 //! Every change to a secret (add, rotate, rename, grant, revoke) ends in
 //! [`Vault::commit_secret`]: the generation goes up by one and the writer
 //! signs the secret row and every access row again, so no row of an older
-//! state can be put back beside the new ones. The readers' side is
-//! `trust.rs`.
+//! state can be put back beside the new ones. Every row signature goes
+//! through [`Vault::sign_row`], which also gathers it into the write's
+//! statement (`statements.rs`). The readers' side is `trust.rs`.
 
 use super::seal::{access_input, managers_input, secret_input, AccessContext, SecretStatement};
 use super::statements::{Kind, Vouched};
