@@ -13,6 +13,7 @@
 //! will merge here too: see [`merge_with`].
 
 mod guards;
+mod statements;
 mod text;
 mod unit;
 
@@ -42,6 +43,7 @@ pub enum Side {
 pub enum Subject {
     Secret,
     Identity,
+    Statement,
 }
 
 impl Subject {
@@ -49,6 +51,7 @@ impl Subject {
         match self {
             Subject::Secret => "secret",
             Subject::Identity => "identity",
+            Subject::Statement => "statement",
         }
     }
 }
@@ -173,6 +176,7 @@ fn merge_with(
         |s: &SecretRow| (s.id, label(s)),
         &mut conflicts,
     );
+    let named = statements::merge((base, ours, theirs), &secrets, forced, &mut conflicts);
     if !conflicts.is_empty() {
         conflicts.sort_by(|a, b| (a.subject, &a.name).cmp(&(b.subject, &b.name)));
         return Ok(Merge::Conflicts(conflicts));
@@ -207,6 +211,7 @@ fn merge_with(
         access,
         audit,
         audit_keys,
+        statements: named,
     }))
 }
 

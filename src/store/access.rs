@@ -11,9 +11,10 @@ use super::{AccessRow, Authority, Signed};
 use crate::error::Result;
 
 /// A granted secret's authority, its row's signature, the identity's
-/// access row's signature, and the secret's fingerprint records (which its
-/// row's signature covers).
-pub type GrantAuthority = (Authority, Vec<u8>, Vec<u8>, Vec<u8>);
+/// access row's signature (each with the id of the statement that vouches
+/// for it, and no signer: the grant row has those), and the secret's
+/// fingerprint records (which its row's signature covers).
+pub type GrantAuthority = (Authority, Signed, Signed, Vec<u8>);
 
 impl Db<'_> {
     // --- access ---
@@ -69,7 +70,7 @@ impl Db<'_> {
                            WHERE a.identity_id = ?1";
         let unsigned = |signer| Signed {
             signer,
-            sig: Vec::new(),
+            ..Signed::default()
         };
         self.collect(SQL, [&identity_id[..]], |r| {
             Ok(GrantRow {
@@ -102,13 +103,26 @@ impl Db<'_> {
     ) -> Result<HashMap<[u8; 16], GrantAuthority>> {
         const SQL: &str = "SELECT s.id, s.creator, s.id_nonce, s.generation, s.managers, \
                            s.managers_epoch, s.managers_by, s.managers_sig, s.sig, a.sig, \
-                           s.fingerprints \
+                           s.fingerprints, s.stmt, a.stmt \
                            FROM access a JOIN secrets s ON s.id = a.secret_id \
                            WHERE a.identity_id = ?1";
         let rows = self.collect(SQL, [&identity_id[..]], |r| {
             Ok((
                 id16(r, 0)?,
-                (authority(r, 1)?, r.get(8)?, r.get(9)?, r.get(10)?),
+                (
+                    authority(r, 1)?,
+                    Signed {
+                        sig: r.get(8)?,
+                        stmt: r.get(11)?,
+                        ..Signed::default()
+                    },
+                    Signed {
+                        sig: r.get(9)?,
+                        stmt: r.get(12)?,
+                        ..Signed::default()
+                    },
+                    r.get(10)?,
+                ),
             ))
         })?;
         Ok(rows.into_iter().collect())
@@ -122,7 +136,7 @@ impl Db<'_> {
              level = excluded.level, expires_at = excluded.expires_at, \
              writer_public = excluded.writer_public, \
              wrapped_key = excluded.wrapped_key, granted_at = excluded.granted_at, \
-             signer = excluded.signer, sig = excluded.sig",
+             signer = excluded.signer, sig = excluded.sig, stmt = excluded.stmt",
         )
     }
 
@@ -137,8 +151,8 @@ impl Db<'_> {
     fn write_access(&self, a: &AccessRow, on_conflict: &str) -> Result<()> {
         let sql = format!(
             "INSERT INTO access (id, secret_id, identity_id, level, expires_at, \
-             writer_public, wrapped_key, granted_at, signer, sig) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10){on_conflict}"
+             writer_public, wrapped_key, granted_at, signer, sig, stmt) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11){on_conflict}"
         );
         self.exec(
             &sql,
@@ -152,7 +166,8 @@ impl Db<'_> {
                 a.wrapped_key,
                 a.granted_at,
                 a.signed.signer,
-                a.signed.sig
+                a.signed.sig,
+                a.signed.stmt
             ],
         )
     }
@@ -160,8 +175,11 @@ impl Db<'_> {
     /// Replaces an access row's signature (the row re-signed at a new
     /// generation of its secret).
     pub fn resign_access(&self, id: &[u8; 16], signed: &super::Signed) -> Result<()> {
-        const SQL: &str = "UPDATE access SET signer = ?2, sig = ?3 WHERE id = ?1";
-        self.exec(SQL, params![&id[..], signed.signer, signed.sig])
+        const SQL: &str = "UPDATE access SET signer = ?2, sig = ?3, stmt = ?4 WHERE id = ?1";
+        self.exec(
+            SQL,
+            params![&id[..], signed.signer, signed.sig, signed.stmt],
+        )
     }
 
     pub fn delete_access(&self, secret_id: &[u8; 16], identity_id: &[u8; 16]) -> Result<()> {

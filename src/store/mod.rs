@@ -16,6 +16,7 @@ mod open;
 mod rows;
 mod schema;
 mod snapshot;
+mod statements;
 
 use std::path::{Path, PathBuf};
 
@@ -31,8 +32,9 @@ pub use rows::{
     AccessRow, Authority, CatalogRow, Certificate, Db, GrantRow, IdentityRow, KdfRow, SecretRow,
     Signed, VaultRow,
 };
-pub use schema::{ENVIRONMENTS_FORMAT, FORMAT_VERSION};
+pub use schema::{ENVIRONMENTS_FORMAT, FORMAT_VERSION, STATEMENTS_FORMAT};
 pub use snapshot::{replace_with, Snapshot};
+pub use statements::StatementRow;
 
 /// Settings a write needs: every commit reaches the disk before it
 /// returns, foreign keys cascade, and deleted content is overwritten, so

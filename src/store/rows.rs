@@ -32,6 +32,9 @@ pub struct KdfRow {
 pub struct Signed {
     pub signer: Vec<u8>,
     pub sig: Vec<u8>,
+    /// The id of the statement that vouches for the row too (format 8,
+    /// `vault/statements.rs`); not signed, empty when none.
+    pub stmt: Vec<u8>,
 }
 
 /// An identity's certificate: its signing key and role, signed by the
@@ -150,7 +153,7 @@ pub(super) fn id16(row: &Row<'_>, idx: usize) -> Sql<[u8; 16]> {
 pub(super) const SECRET_COLS: &str =
     "id, name, service, description, version, created_at, rotated_at, \
      expires_at, needs_rotation, rotate_every, sealed_value, creator, id_nonce, generation, \
-     managers, managers_epoch, managers_by, managers_sig, signer, sig, fingerprints, environment";
+     managers, managers_epoch, managers_by, managers_sig, signer, sig, fingerprints, environment, stmt";
 
 /// The authority columns of a secret from `first` on, in `SECRET_COLS`
 /// order.
@@ -179,6 +182,7 @@ pub(super) fn signed(row: &Row<'_>, first: usize) -> Sql<Signed> {
     Ok(Signed {
         signer: row.get(first)?,
         sig: row.get(first + 1)?,
+        stmt: Vec::new(),
     })
 }
 
@@ -196,14 +200,17 @@ pub(super) fn secret(row: &Row<'_>) -> Sql<SecretRow> {
         rotate_every: row.get(9)?,
         sealed_value: row.get(10)?,
         authority: authority(row, 11)?,
-        signed: signed(row, 18)?,
+        signed: Signed {
+            stmt: row.get(22)?,
+            ..signed(row, 18)?
+        },
         fingerprints: row.get(20)?,
         environment: super::lossy::text(row, 21)?,
     })
 }
 
 pub(super) const ACCESS_COLS: &str = "id, secret_id, identity_id, level, expires_at, \
-                                       writer_public, wrapped_key, granted_at, signer, sig";
+                                       writer_public, wrapped_key, granted_at, signer, sig, stmt";
 
 pub(super) fn access(row: &Row<'_>) -> Sql<AccessRow> {
     Ok(AccessRow {
@@ -215,7 +222,10 @@ pub(super) fn access(row: &Row<'_>) -> Sql<AccessRow> {
         writer_public: row.get(5)?,
         wrapped_key: row.get(6)?,
         granted_at: row.get(7)?,
-        signed: signed(row, 8)?,
+        signed: Signed {
+            stmt: row.get(10)?,
+            ..signed(row, 8)?
+        },
     })
 }
 
@@ -375,9 +385,9 @@ impl<'c> Db<'c> {
                            created_at, rotated_at, expires_at, needs_rotation, rotate_every, \
                            sealed_value, creator, id_nonce, generation, managers, \
                            managers_epoch, managers_by, managers_sig, signer, sig, \
-                           fingerprints, environment) \
+                           fingerprints, environment, stmt) \
                            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
-                           ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
+                           ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
         let a = &s.authority;
         self.exec(
             SQL,
@@ -403,7 +413,8 @@ impl<'c> Db<'c> {
                 s.signed.signer,
                 s.signed.sig,
                 s.fingerprints,
-                s.environment
+                s.environment,
+                s.signed.stmt
             ],
         )
     }
@@ -415,7 +426,7 @@ impl<'c> Db<'c> {
                            rotate_every = ?9, sealed_value = ?10, generation = ?11, \
                            managers = ?12, managers_epoch = ?13, managers_by = ?14, \
                            managers_sig = ?15, signer = ?16, sig = ?17, creator = ?18, \
-                           id_nonce = ?19, fingerprints = ?20 WHERE id = ?1";
+                           id_nonce = ?19, fingerprints = ?20, stmt = ?21 WHERE id = ?1";
         let a = &s.authority;
         self.exec(
             SQL,
@@ -439,7 +450,8 @@ impl<'c> Db<'c> {
                 s.signed.sig,
                 a.creator,
                 a.id_nonce,
-                s.fingerprints
+                s.fingerprints,
+                s.signed.stmt
             ],
         )
     }

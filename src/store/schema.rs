@@ -27,6 +27,10 @@ pub const ENVIRONMENTS_FORMAT: i64 = 6;
 /// `identities`.
 pub const SUCCESSION_FORMAT: i64 = 7;
 
+/// The format that adds statements (`vault/statements.rs`): the
+/// `statements` table, and the `stmt` column of `secrets` and `access`.
+pub const STATEMENTS_FORMAT: i64 = 8;
+
 /// The format that adds the leak guard's fingerprints to `secrets`.
 pub const FINGERPRINTS_FORMAT: i64 = 5;
 
@@ -223,6 +227,22 @@ CREATE INDEX access_by_identity ON access (identity_id);
 ALTER TABLE identities ADD COLUMN succession BLOB NOT NULL DEFAULT X'';
 ALTER TABLE identities ADD COLUMN retired_keys BLOB NOT NULL DEFAULT X'';
 "#,
+    // Format 8: statements. Each write transaction that signs rows also
+    // signs one statement listing the SHA-256 of every input it signed
+    // (`vault/statements.rs`), so that a reader checks one signature per
+    // write, not one per row. `stmt` names the statement that vouches for
+    // a row; it is not signed (editing it only sends the reader to the
+    // row's own signature, which every row keeps). Empty: none.
+    r#"
+CREATE TABLE statements (
+    id     BLOB PRIMARY KEY CHECK (length(id) = 16),
+    signer BLOB NOT NULL,
+    body   BLOB NOT NULL,
+    sig    BLOB NOT NULL
+);
+ALTER TABLE secrets ADD COLUMN stmt BLOB NOT NULL DEFAULT X'';
+ALTER TABLE access ADD COLUMN stmt BLOB NOT NULL DEFAULT X'';
+"#,
 ];
 
 /// Refuses a SQLite file that is not a vault, or is a vault of a newer
@@ -278,6 +298,7 @@ const OBJECTS: &[(&str, &str)] = &[
     ("index", "audit_by_seq"),
     ("index", "audit_by_time"),
     ("index", "secrets_unfingerprinted"),
+    ("table", "statements"),
 ];
 
 /// Refuses a file that carries anything but the format's own tables and
@@ -307,13 +328,13 @@ pub fn check_objects(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Lets a file of format 3 to 6 opened for reading only (a blob of the
+/// Lets a file of format 3 to 7 opened for reading only (a blob of the
 /// git history that `git log -p` converts, a vault in a directory this
 /// user cannot write) be read by this format's queries: temporary views,
 /// in the connection's own temporary schema (never the file), give it the
 /// later columns as their defaults: no agent end (format 4), no
 /// fingerprints yet (5), the environment of shared secrets (6), no key
-/// succession (7).
+/// succession (7), no statements (8).
 pub fn read_as_current(conn: &Connection, path: &Path, format: i64) -> Result<()> {
     if !(3..FORMAT_VERSION).contains(&format) {
         return Ok(());
@@ -338,6 +359,14 @@ pub fn read_as_current(conn: &Connection, path: &Path, format: i64) -> Result<()
     }
     if format < FINGERPRINTS_FORMAT {
         extra.push("X'' AS fingerprints");
+    }
+    if format < STATEMENTS_FORMAT {
+        extra.push("X'' AS stmt");
+        sql.push_str(
+            "CREATE TEMP VIEW access AS SELECT *, X'' AS stmt FROM main.access; \
+             CREATE TEMP VIEW statements AS SELECT X'' AS id, X'' AS signer, X'' AS body, \
+             X'' AS sig WHERE 0;",
+        );
     }
     if !extra.is_empty() {
         sql.push_str(&format!(

@@ -8,7 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{AccessRow, AuditKeyRow, AuditRow, IdentityRow, SecretRow, Store, VaultRow};
+use super::{
+    AccessRow, AuditKeyRow, AuditRow, IdentityRow, SecretRow, StatementRow, Store, VaultRow,
+};
 use crate::error::{Error, Result};
 
 /// Every row of one vault file.
@@ -22,6 +24,8 @@ pub struct Snapshot {
     pub audit: Vec<AuditRow>,
     /// Each identity's wrapped copy of the audit key.
     pub audit_keys: Vec<AuditKeyRow>,
+    /// The statements the rows name (format 8; empty for an older file).
+    pub statements: Vec<StatementRow>,
 }
 
 impl Store {
@@ -46,6 +50,7 @@ impl Store {
             } else {
                 Vec::new()
             },
+            statements: db.statements()?,
         })
     }
 }
@@ -93,6 +98,9 @@ fn write_new(path: &Path, s: &Snapshot) -> Result<()> {
         }
         for entry in &s.audit {
             db.insert_audit(entry)?;
+        }
+        for statement in &s.statements {
+            db.insert_statement(statement)?;
         }
         Ok(())
     })?;

@@ -20,7 +20,7 @@ use super::{Unlocked, Vault};
 use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
 use crate::model::{AuditEntry, SecretName};
-use crate::store::{AuditKeyRow, AuditRow, Db, Signed};
+use crate::store::{AuditKeyRow, AuditRow, Db};
 
 /// The format that added the audit log.
 pub(super) const AUDIT_FORMAT: i64 = 2;
@@ -100,7 +100,7 @@ impl Vault {
             });
         }
         self.refuse_receive_only(me)?;
-        let result = self.store.write(|db| {
+        let result = self.write_signed(me, |db| {
             let roster = self.roster_for_write(db, me)?;
             let key = self.audit_key(db, me, Some(&roster))?;
             let exec_log = self.fold_exec_log(db, &key)?;
@@ -148,7 +148,7 @@ impl Vault {
         };
         match key {
             Some(key) => self.append_exec_log(&key, event.into_row(me)),
-            None => self.store.write(|db| {
+            None => self.write_signed(me, |db| {
                 let roster = self.roster_for_write(db, me)?;
                 let key = self.audit_key(db, me, Some(&roster))?;
                 self.append_event(db, me, &key, event)
@@ -261,10 +261,7 @@ impl Vault {
             writer_public: me.public.to_vec(),
             wrapped_key,
             created_at: crate::time::now(),
-            signed: Signed {
-                signer: me.id.to_vec(),
-                sig: me.signer(&self.id).sign(&input).to_vec(),
-            },
+            signed: self.sign_row(me, super::statements::Kind::AuditKey, &input),
         })
     }
 

@@ -3,11 +3,14 @@
 //!
 //! Every secret granted to the identity must have its row and the
 //! identity's access row signed by a writer of that secret, at a state no
-//! older than this clone has seen (the checks are `trust.rs`'s). A view
-//! this clone verified whole is remembered by one digest; a changed view
-//! re-checks only the rows not verified under the same roster.
+//! older than this clone has seen (the checks are `trust.rs`'s); a row a
+//! verified statement of its signer lists needs no signature of its own
+//! checked (`statements.rs`). A view this clone verified whole is
+//! remembered by one digest; a changed view re-checks only the rows not
+//! verified under the same roster.
 
 use super::seal::{access_input, AccessContext};
+use super::statements::Vouched;
 use super::trust;
 use super::{Unlocked, Vault};
 use std::collections::{HashMap, HashSet};
@@ -40,6 +43,19 @@ impl Vault {
         };
         let verified_before = self.local.borrow_mut().state.rows().clone();
         let authorities = db.grant_authority(&me.id)?;
+        // The statements that the rows not verified before name (a view
+        // with one changed row loads one row's worth), each verified once:
+        // the rows they vouch for need no signature of their own checked.
+        let wanted = rows
+            .iter()
+            .filter_map(|row| Some((row, authorities.get(&row.secret_id)?)))
+            .filter(|(row, (authority, ..))| {
+                !verified_before.contains(&row_key(&roster_digest, &me.id, row, authority))
+            })
+            .flat_map(|(_, (_, secret, access, _))| [&secret.stmt[..], &access.stmt[..]])
+            .filter(|id| !id.is_empty())
+            .collect();
+        let vouched = self.vouched(&db, &roster, &wanted)?;
         // Every signature of the rows not verified before, in one batch
         // (crypto::sign): a fresh clone checks hundreds at once.
         let verified_now = crate::crypto::batched_signatures(
@@ -50,7 +66,7 @@ impl Vault {
                     &roster,
                     &roster_digest,
                     &verified_before,
-                    &authorities,
+                    (&authorities, &vouched),
                 )
             },
             || crate::error::Error::Untrusted("a signature of the view does not verify".into()),
@@ -124,7 +140,7 @@ impl Vault {
         roster: &trust::Roster,
         roster_digest: &[u8; 32],
         verified_before: &HashSet<[u8; 16]>,
-        authorities: &HashMap<[u8; 16], GrantAuthority>,
+        (authorities, vouched): (&HashMap<[u8; 16], GrantAuthority>, &Vouched),
     ) -> Result<HashSet<[u8; 16]>> {
         let none = GrantAuthority::default();
         let mut verified_now = HashSet::with_capacity(rows.len());
@@ -151,11 +167,11 @@ impl Vault {
             }
             let secret_signed = Signed {
                 signer: row.secret_signed.signer.clone(),
-                sig: secret_sig.clone(),
+                ..secret_sig.clone()
             };
             let access_signed = Signed {
                 signer: row.access_signed.signer.clone(),
-                sig: access_sig.clone(),
+                ..access_sig.clone()
             };
             let writers = trust::check_secret(
                 &self.id,
@@ -166,7 +182,7 @@ impl Vault {
                 &row.sealed_value,
                 fingerprints,
                 authority,
-                &secret_signed,
+                (&secret_signed, vouched),
             )?;
             let ctx = AccessContext {
                 secret_id: &row.secret_id,
@@ -177,7 +193,7 @@ impl Vault {
                 writer_public: &row.writer_public,
             };
             let input = access_input(&self.id, &ctx, row.authority.generation, &row.wrapped_key);
-            trust::check_signed(roster, &writers, &access_signed, &input, || {
+            trust::check_signed(roster, (&writers, vouched), &access_signed, &input, || {
                 format!(
                     "the access of {} to {}",
                     me.name,

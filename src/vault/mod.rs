@@ -23,6 +23,7 @@ mod scan;
 mod seal;
 mod secrets;
 mod sign;
+mod statements;
 mod succession;
 mod trust;
 mod unlock;
@@ -107,13 +108,14 @@ impl Vault {
             signer: Default::default(),
             agent_until: None,
             retired: Vec::new(),
+            pending: Default::default(),
         };
         // The owner is the vault's root: its certificate signs itself.
         owner_row.cert = me.certificate_for(&id, &owner_row, trust::ROLE_ADMIN);
         // The vault row and the owner first, so that the audit key is made
         // and wrapped for the owner in the same transaction as `init`'s
         // entry, the first of the log.
-        vault.store.write(|db| {
+        vault.write_signed(&me, |db| {
             db.insert_vault(&VaultRow {
                 id,
                 created_at: now,

@@ -75,6 +75,7 @@ impl Vault {
             signer: Default::default(),
             agent_until: me.agent_until,
             retired: Vec::new(),
+            pending: Default::default(),
         };
         let sign_public = next.signer(&self.id).public();
         let mut report = Rekeyed {
@@ -142,6 +143,8 @@ impl Vault {
                 self.commit_secret(db, &next, &mut secret)?;
                 report.secrets += 1;
             }
+            // What the new keys signed is vouched for by their statement.
+            self.seal_statement(db, &next)?;
             // The file as it now is verifies, and this clone remembers the
             // new keys (and moves its pin, for the root).
             self.roster(db)?;

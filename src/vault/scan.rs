@@ -95,7 +95,7 @@ impl Vault {
                     &s.sealed_value,
                     &s.fingerprints,
                     &s.authority,
-                    &s.signed,
+                    (&s.signed, &super::statements::Vouched::none()),
                 )?;
             }
             self.check_fresh(s)?;

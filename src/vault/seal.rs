@@ -362,3 +362,9 @@ pub fn secret_id_for(creator: &[u8], nonce: &[u8]) -> [u8; 16] {
     let digest = crypto::field_digest(Aad::new("secret-id").with(creator).with(nonce).as_bytes());
     digest[..16].try_into().expect("16 of 32 bytes")
 }
+
+/// What a statement's signature covers (`statements.rs`): the vault, the
+/// statement's random id and its body, the digests it vouches for.
+pub fn statement_input(vault_id: &[u8; 16], id: &[u8; 16], body: &[u8]) -> Aad {
+    Aad::new("statement").with(vault_id).with(id).with(body)
+}

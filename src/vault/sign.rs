@@ -5,14 +5,16 @@
 //! Every change to a secret (add, rotate, rename, grant, revoke) ends in
 //! [`Vault::commit_secret`]: the generation goes up by one and the writer
 //! signs the secret row and every access row again, so no row of an older
-//! state can be put back beside the new ones. The readers' side is
-//! `trust.rs`.
+//! state can be put back beside the new ones. Every row signature goes
+//! through [`Vault::sign_row`], which also gathers it into the write's
+//! statement (`statements.rs`). The readers' side is `trust.rs`.
 
 use super::seal::{access_input, managers_input, secret_input, AccessContext, SecretStatement};
+use super::statements::{Kind, Vouched};
 use super::trust::{self, Roster, Writers};
 use super::{Unlocked, Vault};
 use crate::error::{Error, Result};
-use crate::store::{AccessRow, Db, SecretRow, Signed};
+use crate::store::{AccessRow, Db, SecretRow};
 
 impl Vault {
     /// The verified roster, checked against this clone's pin; a file that
@@ -82,12 +84,13 @@ impl Vault {
             &secret.sealed_value,
             &secret.fingerprints,
             &secret.authority,
-            &secret.signed,
+            (&secret.signed, &Vouched::none()),
         )?;
         for row in db.access_for_secret(&secret.id)? {
             let grantee = roster.name(&row.identity_id);
             let input = self.access_statement(secret, &row);
-            trust::check_signed(roster, &writers, &row.signed, &input, || {
+            let checks = (&writers, &Vouched::none());
+            trust::check_signed(roster, checks, &row.signed, &input, || {
                 format!("the access of {grantee} to {}", label_of(secret))
             })?;
         }
@@ -141,24 +144,14 @@ impl Vault {
             sealed_value: &secret.sealed_value,
             fingerprints: &secret.fingerprints,
         };
-        let sig = me
-            .signer(&self.id)
-            .sign(&secret_input(&self.id, &statement));
-        secret.signed = Signed {
-            signer: me.id.to_vec(),
-            sig: sig.to_vec(),
-        };
+        let input = secret_input(&self.id, &statement);
+        secret.signed = self.sign_row(me, Kind::Secret, &input);
     }
 
     /// Signs an access row of `secret` as `me`.
     pub(super) fn sign_access(&self, me: &Unlocked, secret: &SecretRow, row: &mut AccessRow) {
-        let sig = me
-            .signer(&self.id)
-            .sign(&self.access_statement(secret, row));
-        row.signed = Signed {
-            signer: me.id.to_vec(),
-            sig: sig.to_vec(),
-        };
+        let input = self.access_statement(secret, row);
+        row.signed = self.sign_row(me, Kind::Access, &input);
     }
 
     /// Replaces the managers list of `secret` with `ids`, signed by `me`
@@ -169,7 +162,7 @@ impl Vault {
         a.managers_epoch += 1;
         a.managers_by = me.id.to_vec();
         let input = managers_input(&self.id, &secret.id, a.managers_epoch, &a.managers);
-        a.managers_sig = me.signer(&self.id).sign(&input).to_vec();
+        a.managers_sig = self.sign_row(me, Kind::Managers, &input).sig;
     }
 
     /// Ends every change to a secret: the next generation, the secret row

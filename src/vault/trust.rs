@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use super::seal::{
     certificate_input, managers_input, secret_id_for, secret_input, SecretStatement,
 };
+use super::statements::Vouched;
 use super::succession;
 use crate::crypto::{self, Aad};
 use crate::error::{Error, Result};
@@ -284,9 +285,9 @@ impl Writers {
 pub(super) fn writers(
     vault_id: &[u8; 16],
     roster: &Roster,
-    secret_id: &[u8; 16],
-    name: &str,
+    (secret_id, name): (&[u8; 16], &str),
     a: &Authority,
+    vouched: &Vouched,
 ) -> Result<Writers> {
     let writes = |id: &[u8; 16]| roster.members.get(id).is_some_and(|m| !m.agent);
     let creator = <[u8; 16]>::try_from(&a.creator[..])
@@ -305,10 +306,10 @@ pub(super) fn writers(
         let by = <[u8; 16]>::try_from(&a.managers_by[..]).ok();
         let anchor = by.filter(|b| creator == Some(*b) || roster.is_admin(b));
         let signed = anchor
-            .and_then(|b| roster.members.get(&b))
-            .is_some_and(|m| {
+            .and_then(|b| roster.members.get(&b).map(|m| (b, m)))
+            .is_some_and(|(b, m)| {
                 let input = managers_input(vault_id, secret_id, a.managers_epoch, &a.managers);
-                crypto::verify_signature(&m.sign, &input, &a.managers_sig).is_ok()
+                verify_by(vouched, (&b, m), &input, &a.managers_sig)
             });
         if !signed || !a.managers.len().is_multiple_of(16) {
             return Err(Error::Untrusted(format!(
@@ -330,11 +331,23 @@ pub(super) fn writers(
     })
 }
 
-/// Checks that `signed` is a signature on `input` by one of `writers`;
-/// `what` names the row in the error.
+/// Whether `member` (`id`) signed `input`: a verified statement of theirs
+/// lists it (`statements.rs`), or `sig` is their signature on it.
+fn verify_by(
+    vouched: &Vouched,
+    (id, member): (&[u8; 16], &Member),
+    input: &Aad,
+    sig: &[u8],
+) -> bool {
+    vouched.vouches(id, input) || crypto::verify_signature(&member.sign, input, sig).is_ok()
+}
+
+/// Checks that `signed` is a signature on `input` by one of `writers`
+/// (or vouched for by a statement of theirs); `what` names the row in the
+/// error.
 pub(super) fn check_signed(
     roster: &Roster,
-    writers: &Writers,
+    (writers, vouched): (&Writers, &Vouched),
     signed: &Signed,
     input: &Aad,
     what: impl FnOnce() -> String,
@@ -355,13 +368,12 @@ pub(super) fn check_signed(
             what(),
             roster.name(&id)
         ))),
-        Some((_, m)) => crypto::verify_signature(&m.sign, input, &signed.sig).map_err(|_| {
-            Error::Untrusted(format!(
-                "{} does not match its signature by {} (it was changed in the file)",
-                what(),
-                m.name
-            ))
-        }),
+        Some((id, m)) if verify_by(vouched, (&id, m), input, &signed.sig) => Ok(()),
+        Some((_, m)) => Err(Error::Untrusted(format!(
+            "{} does not match its signature by {} (it was changed in the file)",
+            what(),
+            m.name
+        ))),
     }
 }
 
@@ -376,10 +388,10 @@ pub(super) fn check_secret(
     sealed_value: &[u8],
     fingerprints: &[u8],
     authority: &Authority,
-    signed: &Signed,
+    (signed, vouched): (&Signed, &Vouched),
 ) -> Result<Writers> {
     let label = crate::model::label(name, environment);
-    let writers = writers(vault_id, roster, secret_id, &label, authority)?;
+    let writers = writers(vault_id, roster, (secret_id, &label), authority, vouched)?;
     let statement = SecretStatement {
         secret_id,
         creator: &authority.creator,
@@ -393,7 +405,7 @@ pub(super) fn check_secret(
     };
     check_signed(
         roster,
-        &writers,
+        (&writers, vouched),
         signed,
         &secret_input(vault_id, &statement),
         || format!("the value of secret {label}"),

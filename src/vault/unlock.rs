@@ -44,6 +44,9 @@ pub struct Unlocked {
     /// The X25519 keys it held before it rekeyed, still needed to open
     /// what a manager wrapped for them (`rekey.rs`); usually none.
     pub(super) retired: Vec<IdentitySecret>,
+    /// The statement of the write this identity is signing rows in
+    /// (`statements.rs`).
+    pub(super) pending: super::statements::Pending,
 }
 
 impl Unlocked {
@@ -215,6 +218,7 @@ impl Vault {
             signer: Default::default(),
             agent_until: row.cert.agent_until,
             retired,
+            pending: Default::default(),
         };
         unlocked.check_agent_time()?;
         Ok(unlocked)

@@ -46,10 +46,7 @@ impl Vault {
                 &key.writer_public,
                 &key.wrapped_key,
             );
-            key.signed = crate::store::Signed {
-                signer: me.id.to_vec(),
-                sig: me.signer(&self.id).sign(&input).to_vec(),
-            };
+            key.signed = self.sign_row(me, super::statements::Kind::AuditKey, &input);
             db.resign_audit_key(&key.id, &key.signed)?;
         }
         Ok(())

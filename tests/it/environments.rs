@@ -304,7 +304,8 @@ const TO_BEFORE_ENVIRONMENTS: &str = "\
     DROP TABLE secrets; ALTER TABLE secrets3 RENAME TO secrets; \
     CREATE INDEX secrets_by_service ON secrets (service); \
     CREATE INDEX secrets_unfingerprinted ON secrets (id) WHERE length(fingerprints) = 0; \
-    ALTER TABLE identities DROP COLUMN succession; ALTER TABLE identities DROP COLUMN retired_keys;";
+    ALTER TABLE identities DROP COLUMN succession; ALTER TABLE identities DROP COLUMN retired_keys; \
+    DROP TABLE statements; ALTER TABLE access DROP COLUMN stmt;";
 
 #[test]
 fn a_file_from_before_environments_upgrades_keeping_every_secret_and_grant() {

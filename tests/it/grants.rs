@@ -246,7 +246,7 @@ fn hand_edited_access_rows_give_no_secret() {
     // Copy the owner's row to bob: wrapped for the owner, useless to bob.
     env.sql("DELETE FROM access WHERE identity_id = (SELECT id FROM identities WHERE name = 'bob'); \
              INSERT INTO access SELECT randomblob(16), secret_id, \
-               (SELECT id FROM identities WHERE name = 'bob'), 'use', expires_at, writer_public, wrapped_key, granted_at, signer, sig \
+               (SELECT id FROM identities WHERE name = 'bob'), 'use', expires_at, writer_public, wrapped_key, granted_at, signer, sig, stmt \
              FROM access WHERE secret_id = (SELECT id FROM secrets WHERE name = 'MINE')");
     let out = as_bob(
         &env,

@@ -64,6 +64,7 @@ mod scan;
 mod scan_git;
 mod shells;
 mod side_files;
+mod statements;
 mod status;
 mod storage;
 mod tables;

@@ -21,7 +21,8 @@ pub const DROP_FORMAT_3: &str = "\
     ALTER TABLE secrets DROP COLUMN managers_sig; ALTER TABLE secrets DROP COLUMN signer; \
     ALTER TABLE secrets DROP COLUMN sig; ALTER TABLE access DROP COLUMN signer; \
     ALTER TABLE access DROP COLUMN sig; ALTER TABLE identities DROP COLUMN agent_until; \
-    ALTER TABLE identities DROP COLUMN succession; ALTER TABLE identities DROP COLUMN retired_keys;";
+    ALTER TABLE identities DROP COLUMN succession; ALTER TABLE identities DROP COLUMN retired_keys; \
+    DROP TABLE statements; ALTER TABLE secrets DROP COLUMN stmt; ALTER TABLE access DROP COLUMN stmt;";
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 /// The hint when there is nothing to unlock with: a token first (CI).
@@ -154,6 +155,40 @@ impl Env {
             .stdin(value)
             .run()
             .success();
+    }
+
+    /// Rotates `name` to `value`, as the owner.
+    pub fn rotate(&self, name: &str, value: &str) {
+        self.vault(&["rotate", name])
+            .passphrase()
+            .stdin(value)
+            .run()
+            .success();
+    }
+
+    /// The X25519 secret of the identity `token` unlocks, as a holder's
+    /// own (modified) code has it, and the vault id.
+    pub fn token_secret(&self, token: &str) -> (vault::crypto::IdentitySecret, [u8; 16]) {
+        use vault::crypto::{AccessToken, IdentitySecret};
+        let vault = vault::vault::Vault::open(&self.vault).unwrap();
+        let parsed = AccessToken::parse(token).unwrap();
+        let identity = vault.identity_for_token(&parsed).unwrap();
+        let me = vault
+            .unlock(&identity, vault::vault::Credential::Token(&parsed))
+            .unwrap();
+        let secret = IdentitySecret::from_slice(me.secret_key_bytes()).unwrap();
+        (secret, *vault.id())
+    }
+
+    /// A secret's id, version, generation, creator and id nonce.
+    pub fn secret_state(&self, name: &str) -> (Vec<u8>, i64, i64, Vec<u8>, Vec<u8>) {
+        let conn = rusqlite::Connection::open(&self.vault).unwrap();
+        conn.query_row(
+            "SELECT id, version, generation, creator, id_nonce FROM secrets WHERE name = ?1",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap()
     }
 
     /// A logical dump of every table, to prove a command changed nothing.

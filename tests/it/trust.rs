@@ -98,9 +98,9 @@ fn a_secret_copied_in_under_a_name_that_runs_code_reaches_no_one() {
         "INSERT INTO secrets SELECT randomblob(16), 'BASH_ENV', service, description, version, \
            created_at, rotated_at, expires_at, needs_rotation, rotate_every, sealed_value, \
            creator, id_nonce, generation, managers, managers_epoch, managers_by, managers_sig, \
-           signer, sig, fingerprints, environment FROM secrets WHERE name = 'A'; \
+           signer, sig, fingerprints, environment, stmt FROM secrets WHERE name = 'A'; \
          INSERT INTO access SELECT randomblob(16), (SELECT id FROM secrets WHERE name = 'BASH_ENV'), \
-           identity_id, level, expires_at, writer_public, wrapped_key, granted_at, signer, sig \
+           identity_id, level, expires_at, writer_public, wrapped_key, granted_at, signer, sig, stmt \
            FROM access WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A') \
            AND identity_id = (SELECT id FROM identities WHERE name = 'ci');",
     );
@@ -246,28 +246,14 @@ fn one_secret_rolled_back_with_its_access_rows_is_refused() {
 
 #[test]
 fn a_value_a_use_level_identity_wrote_with_its_own_code_is_refused() {
-    use vault::crypto::{self, Aad, IdentitySecret, Signer25519};
+    use vault::crypto::{self, Aad, Signer25519};
     let (env, token) = team();
     // ci's modified code: it unlocks with its token, opens its data key
     // for A, seals a value of its own under it at the next version, and
     // signs the row with its own certified key.
-    let vault = vault::vault::Vault::open(&env.vault).unwrap();
-    let parsed = crypto::AccessToken::parse(&token).unwrap();
-    let identity = vault.identity_for_token(&parsed).unwrap();
-    let me = vault
-        .unlock(&identity, vault::vault::Credential::Token(&parsed))
-        .unwrap();
-    let secret = IdentitySecret::from_slice(me.secret_key_bytes()).unwrap();
-    let vault_id = *vault.id();
-    drop(vault);
+    let (secret, vault_id) = env.token_secret(&token);
     let conn = rusqlite::Connection::open(&env.vault).unwrap();
-    let (secret_id, version, generation, creator, nonce): (Vec<u8>, i64, i64, Vec<u8>, Vec<u8>) =
-        conn.query_row(
-            "SELECT id, version, generation, creator, id_nonce FROM secrets WHERE name = 'A'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .unwrap();
+    let (secret_id, version, generation, creator, nonce) = env.secret_state("A");
     let data_key = crypto::Key::random();
     let new_version = version + 1;
     let value_aad = Aad::new("value")

@@ -1,0 +1,301 @@
+//! Statements (format 8): each write signs one statement over the digests
+//! of the rows it signed, and a fresh clone takes a row a verified
+//! statement of its signer lists without checking the row's own
+//! signature. How many signatures a reader verifies is not observable, so
+//! these pin the behaviour: honest files verify, a statement edited in the
+//! file only sends the reader back to the rows' own signatures, a forged
+//! row is refused exactly as before whatever statement names it, unused
+//! statements go, merges keep both sides' statements, and a format-7 file
+//! works until its owner's next write adds them.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::gitmerge::{git, machine, repo};
+use crate::support::*;
+
+const TRUST_HINT: &str = "someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)";
+
+/// `vault ARGS` on a clone that has verified nothing yet (its own
+/// XDG_DATA_HOME): the path that checks every row.
+fn fresh(env: &Env, args: &[&str]) -> Run {
+    static CLONES: AtomicUsize = AtomicUsize::new(0);
+    let n = CLONES.fetch_add(1, Ordering::Relaxed);
+    env.vault(args)
+        .env("XDG_DATA_HOME", env.path().join(format!("clone-{n}")))
+}
+
+/// What the child of a fresh clone's exec sees in `name`.
+fn fresh_value(env: &Env, run: impl FnOnce(Run) -> Run, name: &str) -> String {
+    let args = ["exec", "--mask", "never", "--", "printenv", name];
+    run(fresh(env, &args)).run().success().stdout
+}
+
+/// The owner, and ci (a machine with a token) granted A and B for use.
+fn team() -> (Env, String) {
+    let env = Env::init();
+    let token = env.add_machine("ci");
+    env.add("A", "value-of-a");
+    env.add("B", "value-of-b");
+    env.owner_runs(&["grant", "A", "B", "--to", "ci"]);
+    (env, token)
+}
+
+fn count(env: &Env, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(&env.vault).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+const UNREFERENCED: &str = "SELECT count(*) FROM statements WHERE id NOT IN \
+                            (SELECT stmt FROM secrets UNION SELECT stmt FROM access)";
+
+#[test]
+fn a_fresh_clone_execs_from_the_statements_of_an_honest_file() {
+    let (env, token) = team();
+    // A secret added alone: its access row is signed before the
+    // transaction that writes it, and vouched for all the same.
+    env.add("C", "value-of-c");
+    for table in ["secrets", "access"] {
+        let unnamed = format!("SELECT count(*) FROM {table} WHERE length(stmt) = 0");
+        assert_eq!(count(&env, &unnamed), 0, "{table}");
+        let missing =
+            format!("SELECT count(*) FROM {table} WHERE stmt NOT IN (SELECT id FROM statements)");
+        assert_eq!(count(&env, &missing), 0, "{table}");
+    }
+    assert_eq!(count(&env, UNREFERENCED), 0);
+    let owner = |r: Run| r.passphrase();
+    assert_eq!(fresh_value(&env, owner, "A"), "value-of-a\n");
+    let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
+    assert_eq!(fresh_value(&env, ci, "B"), "value-of-b\n");
+}
+
+#[test]
+fn an_edited_statement_sends_the_reader_back_to_the_rows_own_signatures() {
+    for edit in [
+        "UPDATE statements SET sig = zeroblob(64)",
+        "UPDATE statements SET body = \
+         CAST(substr(body, 1, 1) || randomblob(32) || substr(body, 34) AS BLOB)",
+        "UPDATE statements SET body = substr(body, 1, length(body) - 1)",
+        "UPDATE statements SET signer = randomblob(16)",
+        "DELETE FROM statements",
+        "UPDATE secrets SET stmt = randomblob(16); UPDATE access SET stmt = X''",
+    ] {
+        let (env, token) = team();
+        env.sql(edit);
+        let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
+        assert_eq!(fresh_value(&env, ci, "A"), "value-of-a\n", "{edit}");
+        let owner = |r: Run| r.passphrase();
+        assert_eq!(fresh_value(&env, owner, "B"), "value-of-b\n", "{edit}");
+    }
+}
+
+#[test]
+fn an_edited_row_is_refused_though_its_statement_is_valid() {
+    let (env, token) = team();
+    env.sql("UPDATE secrets SET version = version + 1 WHERE name = 'A'");
+    let run = fresh(&env, &["exec", "--mask", "never", "--", "printenv", "A"])
+        .env("VAULT_ACCESS_TOKEN", &token);
+    refuses_as_changed(&env, run);
+}
+
+/// ci's modified code writes a value of its own for A (sealed under a key
+/// of its own: the trust check refuses it before anything is opened),
+/// claiming `row_signer` wrote it, with a garbage signature on the row and
+/// a statement listing the row's input, signed by `statement_by` with
+/// ci's key (ci's own, or another identity's id beside it), or by a key
+/// of no identity (`None`).
+fn forge(env: &Env, token: &str, row_signer: &str, statement_by: Option<&str>) {
+    use vault::crypto::{self, Aad, IdentitySecret, Signer25519};
+    let (ci_secret, vault_id) = env.token_secret(token);
+    let conn = rusqlite::Connection::open(&env.vault).unwrap();
+    let (secret_id, version, generation, creator, nonce) = env.secret_state("A");
+    let sealed = vec![7u8; 64];
+    let input = Aad::new("secret-row")
+        .with(&vault_id)
+        .with(&secret_id)
+        .with(&creator)
+        .with(&nonce)
+        .with(b"A")
+        .with(&(version + 1).to_be_bytes())
+        .with(&(generation + 1).to_be_bytes())
+        .with(&crypto::field_digest(&sealed));
+    let (key, signer_id) = match statement_by {
+        Some(name) => {
+            let id: Vec<u8> = conn
+                .query_row("SELECT id FROM identities WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            (ci_secret, id)
+        }
+        None => (IdentitySecret::generate(), vec![9u8; 16]),
+    };
+    let mut body = vec![1u8];
+    body.extend_from_slice(&crypto::field_digest(input.as_bytes()));
+    let id = [5u8; 16];
+    let statement = Aad::new("statement").with(&vault_id).with(&id).with(&body);
+    let sig = Signer25519::derive(&key, &vault_id).sign(&statement);
+    conn.execute(
+        "INSERT INTO statements (id, signer, body, sig) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![&id[..], signer_id, body, sig.to_vec()],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE secrets SET version = ?1, generation = ?2, sealed_value = ?3, \
+         signer = (SELECT id FROM identities WHERE name = ?4), sig = zeroblob(64), stmt = ?5 \
+         WHERE name = 'A'",
+        rusqlite::params![version + 1, generation + 1, sealed, row_signer, &id[..]],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_statement_by_an_identity_that_may_not_write_vouches_for_nothing() {
+    let (env, token) = team();
+    // Claimed as ci's own row: refused as ci's per-row signature is.
+    forge(&env, &token, "ci", Some("ci"));
+    let run = fresh(&env, &["exec", "--mask", "never", "--", "printenv", "A"]).passphrase();
+    env.refuses(
+        run,
+        125,
+        "trust check failed: the value of secret A was written by ci, who may not write it",
+        Some(TRUST_HINT),
+    );
+    // Claimed as the owner's: ci's statement does not speak for the owner.
+    let (env, token) = team();
+    forge(&env, &token, "owner", Some("ci"));
+    let run = fresh(&env, &["exec", "--mask", "never", "--", "printenv", "A"]).passphrase();
+    refuses_as_changed(&env, run);
+}
+
+/// `run` is refused as a row whose own signature fails is, nothing lost.
+fn refuses_as_changed(env: &Env, run: Run) {
+    env.refuses(
+        run,
+        125,
+        "trust check failed: the value of secret A does not match its signature by owner (it was changed in the file)",
+        Some(TRUST_HINT),
+    );
+}
+
+#[test]
+fn a_statement_by_a_key_of_no_identity_vouches_for_nothing() {
+    let (env, token) = team();
+    forge(&env, &token, "owner", None);
+    let run = fresh(&env, &["exec", "--mask", "never", "--", "printenv", "A"])
+        .env("VAULT_ACCESS_TOKEN", &token);
+    refuses_as_changed(&env, run);
+}
+
+#[test]
+fn statements_no_row_names_are_deleted() {
+    let (env, token) = team();
+    for round in 1..=2 {
+        for name in ["A", "B"] {
+            env.rotate(name, &format!("{name}-{round}"));
+        }
+    }
+    assert_eq!(count(&env, UNREFERENCED), 0);
+    // The last rotation of each secret wrote its rows; the audit key rows
+    // name no statement.
+    assert_eq!(count(&env, "SELECT count(*) FROM statements"), 2);
+    let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
+    assert_eq!(fresh_value(&env, ci, "A"), "A-2\n");
+}
+
+#[test]
+fn a_merge_keeps_both_sides_statements_and_a_fresh_clone_verifies_it() {
+    let (env, root) = repo();
+    let ci = machine(&env, "ci");
+    env.add("A", "A-1");
+    env.add("B", "B-1");
+    env.owner_runs(&["grant", "A", "B", "--to", "ci"]);
+    env.vault(&["git", "setup"])
+        .current_dir(&root)
+        .run()
+        .success();
+    let commit = |message: &str| {
+        git(&env, &root, &["add", "-A"]);
+        git(&env, &root, &["commit", "-q", "-m", message]);
+    };
+    commit("a vault");
+    let stmt_of = |name: &str| env.blob("secrets", "stmt", &format!("name = '{name}'"));
+    git(&env, &root, &["checkout", "-q", "-b", "a"]);
+    env.rotate("A", "A-2");
+    let from_a = stmt_of("A");
+    commit("branch a");
+    git(&env, &root, &["checkout", "-q", "main"]);
+    env.rotate("B", "B-2");
+    let from_main = stmt_of("B");
+    commit("main");
+    git(&env, &root, &["merge", "-q", "--no-edit", "a"]);
+    assert_eq!(stmt_of("A"), from_a);
+    assert_eq!(stmt_of("B"), from_main);
+    for id in [&from_a, &from_main] {
+        let filter = format!("id = X'{}'", hex::encode(id));
+        assert_eq!(env.int("statements", "count(*)", &filter), 1);
+    }
+    assert_eq!(count(&env, UNREFERENCED), 0);
+    let with_ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &ci);
+    assert_eq!(fresh_value(&env, with_ci, "A"), "A-2\n");
+    let with_ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &ci);
+    assert_eq!(fresh_value(&env, with_ci, "B"), "B-2\n");
+}
+
+#[test]
+fn a_format_7_file_works_and_gains_statements_at_its_owners_next_write() {
+    let (env, token) = team();
+    env.sql(
+        "DROP TABLE statements; ALTER TABLE secrets DROP COLUMN stmt; \
+         ALTER TABLE access DROP COLUMN stmt; PRAGMA user_version = 7;",
+    );
+    let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
+    assert_eq!(fresh_value(&env, ci, "A"), "value-of-a\n");
+    assert_eq!(count(&env, "PRAGMA user_version"), 8);
+    assert_eq!(count(&env, "SELECT count(*) FROM statements"), 0);
+    env.rotate("A", "value-of-a-2");
+    assert_eq!(count(&env, "SELECT count(*) FROM statements"), 1);
+    let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
+    assert_eq!(fresh_value(&env, ci, "A"), "value-of-a-2\n");
+    let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
+    assert_eq!(fresh_value(&env, ci, "B"), "value-of-b\n");
+}
+
+#[test]
+fn a_statement_that_differs_between_the_branches_stops_the_merge_until_resolved() {
+    let (env, root) = repo();
+    env.add("A", "A-1");
+    env.vault(&["git", "setup"])
+        .current_dir(&root)
+        .run()
+        .success();
+    let commit = |message: &str| {
+        git(&env, &root, &["add", "-A"]);
+        git(&env, &root, &["commit", "-q", "-m", message]);
+    };
+    commit("base");
+    let id = hex::encode(env.blob("secrets", "stmt", "name = 'A'"));
+    git(&env, &root, &["checkout", "-q", "-b", "a"]);
+    env.add("ONLY_A", "A-v1");
+    env.sql("UPDATE statements SET sig = zeroblob(64) WHERE id = (SELECT stmt FROM secrets WHERE name = 'A')");
+    commit("a");
+    git(&env, &root, &["checkout", "-q", "main"]);
+    env.add("ONLY_MAIN", "M-v1");
+    commit("main");
+    let out = crate::gitmerge::git_run(&env, &root, &["merge", "--no-edit", "a"]);
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "vault: cannot merge secrets/vault.db: 1 conflict\n  statement {id}: a statement with the same id differs on the two sides\n"
+        )),
+        "{stderr}"
+    );
+    env.vault(&["git", "resolve", &id, "--ours"])
+        .current_dir(&root)
+        .run()
+        .success();
+    git(&env, &root, &["add", "secrets/vault.db"]);
+    git(&env, &root, &["commit", "-q", "--no-edit"]);
+    assert_eq!(env.value_of("ONLY_A"), "A-v1");
+    assert_eq!(fresh_value(&env, |r| r.passphrase(), "A"), "A-1\n");
+}
