@@ -55,6 +55,9 @@ pub struct TrustState {
     /// checks freshness, so that an exec whose view is unchanged reads a
     /// few lines, not one per secret.
     secrets: Option<HashMap<[u8; 16], Seen>>,
+    /// The ids of `secrets` by name, made when first asked and dropped
+    /// whenever `secrets` is handed out to change.
+    names: Option<HashMap<String, Vec<[u8; 16]>>>,
     secrets_path: Option<PathBuf>,
     /// Keys of the rows exec verified last (16 bytes each, in
     /// `PATH.rows`), read only when a view changed.
@@ -142,6 +145,50 @@ impl TrustState {
 
     /// The newest state seen of every secret, read on first use.
     pub fn secrets(&mut self) -> &mut HashMap<[u8; 16], Seen> {
+        self.names = None;
+        self.loaded_secrets()
+    }
+
+    /// What this clone saw last of the secret `id`.
+    pub fn seen(&mut self, id: &[u8; 16]) -> Option<&Seen> {
+        self.loaded_secrets().get(id)
+    }
+
+    /// Whether this clone knew another secret than `id` by `name`. One
+    /// lookup, not a pass over every secret seen: a fresh clone asks it of
+    /// each of its secrets.
+    pub fn other_known_as(&mut self, name: &str, id: &[u8; 16]) -> bool {
+        if self.names.is_none() {
+            let mut names: HashMap<String, Vec<[u8; 16]>> = HashMap::new();
+            for (id, seen) in self.loaded_secrets().iter() {
+                names.entry(seen.name.clone()).or_default().push(*id);
+            }
+            self.names = Some(names);
+        }
+        self.names
+            .as_ref()
+            .and_then(|n| n.get(name))
+            .is_some_and(|ids| ids.iter().any(|i| i != id))
+    }
+
+    /// Records what this clone saw of the secret `id`.
+    pub fn see(&mut self, id: [u8; 16], seen: Seen) {
+        if let Some(names) = self.names.as_mut() {
+            let old = self.secrets.as_ref().and_then(|s| s.get(&id));
+            if let Some(old) = old.filter(|old| old.name != seen.name) {
+                if let Some(ids) = names.get_mut(&old.name) {
+                    ids.retain(|i| *i != id);
+                }
+            }
+            let ids = names.entry(seen.name.clone()).or_default();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        self.loaded_secrets().insert(id, seen);
+    }
+
+    fn loaded_secrets(&mut self) -> &mut HashMap<[u8; 16], Seen> {
         if self.secrets.is_none() {
             let text = self
                 .secrets_path
@@ -328,6 +375,28 @@ fn digest_hex(text: &str) -> Option<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_known_by_its_ids_through_renames() {
+        let seen = |name: &str| Seen {
+            generation: 1,
+            epoch: 0,
+            name: name.to_owned(),
+        };
+        let mut state = TrustState::default();
+        state.secrets().insert([1; 16], seen("A"));
+        assert!(state.other_known_as("A", &[2; 16]));
+        assert!(!state.other_known_as("A", &[1; 16]));
+        // Renamed: A is free, B is taken, with the index kept up to date.
+        state.see([1; 16], seen("B"));
+        assert!(!state.other_known_as("A", &[2; 16]));
+        assert!(state.other_known_as("B", &[2; 16]));
+        state.see([2; 16], seen("A"));
+        assert!(state.other_known_as("A", &[3; 16]));
+        // Changed behind the index's back: it is made again.
+        state.secrets().remove(&[2; 16]);
+        assert!(!state.other_known_as("A", &[3; 16]));
+    }
 
     #[test]
     fn a_saved_state_reads_back() {

@@ -422,7 +422,7 @@ pub(super) fn check_fresh(
     name: &str,
     a: &Authority,
 ) -> Result<bool> {
-    if let Some(seen) = state.secrets().get(secret_id).cloned() {
+    if let Some(seen) = state.seen(secret_id).cloned() {
         if a.generation < seen.generation || a.managers_epoch < seen.epoch {
             return Err(Error::RolledBack(format!(
                 "secret {name} (generation {} here, {} seen before)",
@@ -432,16 +432,12 @@ pub(super) fn check_fresh(
         if a.generation == seen.generation && a.managers_epoch == seen.epoch && seen.name == name {
             return Ok(false);
         }
-    } else if state
-        .secrets()
-        .iter()
-        .any(|(id, seen)| seen.name == name && id != secret_id)
-    {
+    } else if state.other_known_as(name, secret_id) {
         return Err(Error::Untrusted(format!(
             "secret {name} is not the secret this clone knew by that name: it was deleted and added again outside this clone"
         )));
     }
-    state.secrets().insert(
+    state.see(
         *secret_id,
         Seen {
             generation: a.generation,
