@@ -38,10 +38,13 @@ pub(super) fn exec(
     // environment is ever held.
     let mut envp = Vec::with_capacity(env.len());
     for (key, value) in env {
-        let mut entry = key.into_vec();
+        // One allocation per entry, with room for `=` and the final NUL.
+        let (key, value) = (key.into_vec(), value.into_vec());
+        let mut entry = Vec::with_capacity(key.len() + value.len() + 2);
+        entry.extend_from_slice(&key);
         entry.push(b'=');
-        entry.extend_from_slice(value.as_bytes());
-        drop(value);
+        entry.extend_from_slice(&value);
+        drop((key, value));
         match CString::new(entry) {
             Ok(entry) => envp.push(entry),
             Err(_) => return invalid(),
