@@ -24,13 +24,13 @@ use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub use access::GrantAuthority;
+pub use access::{GrantAuthority, GrantRow};
 pub use audit::{AuditKeyRow, AuditRow};
 pub use exec_log::{path_for as exec_log_path, Taken as TakenExecLog};
 pub use file::{check_permissions, PermissionProblem, Stamp};
 pub use rows::{
-    AccessRow, Authority, CatalogRow, Certificate, Db, GrantRow, IdentityRow, KdfRow, SecretRow,
-    Signed, VaultRow,
+    AccessRow, Authority, CatalogRow, Certificate, Db, IdentityRow, KdfRow, SecretRow, Signed,
+    VaultRow,
 };
 pub use schema::{ENVIRONMENTS_FORMAT, FORMAT_VERSION, STATEMENTS_FORMAT};
 pub use snapshot::{replace_with, Snapshot};

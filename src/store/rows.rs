@@ -229,30 +229,6 @@ pub(super) fn access(row: &Row<'_>) -> Sql<AccessRow> {
     })
 }
 
-/// A secret granted to an identity, as `exec` reads it: name and service,
-/// the sealed value, the identity's wrapped key, and what those two are
-/// bound to. No dates, no description: ten thousand of these stay small.
-pub struct GrantRow {
-    pub secret_id: [u8; 16],
-    pub name: String,
-    /// The secret's environment (empty: shared by all).
-    pub environment: String,
-    pub service: Option<String>,
-    pub version: i64,
-    /// The secret's own expiry.
-    pub expires_at: Option<i64>,
-    pub sealed_value: Vec<u8>,
-    pub level: String,
-    /// The grant's expiry.
-    pub grant_expires_at: Option<i64>,
-    pub writer_public: Vec<u8>,
-    pub wrapped_key: Vec<u8>,
-    /// Who may write the secret, and who wrote its row and this grant.
-    pub authority: Authority,
-    pub secret_signed: Signed,
-    pub access_signed: Signed,
-}
-
 /// A secret as `exec --explain` and `--service` select from it: no
 /// ciphertext.
 pub struct CatalogRow {
