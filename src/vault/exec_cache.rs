@@ -96,17 +96,14 @@ impl Vault {
         let (path, header) = self.cache_header(me)?;
         let bytes = std::fs::read(&path).ok()?;
         let sealed = bytes.strip_prefix(&header[..])?;
-        let key = crypto::exec_cache_key(&me.secret, &self.id);
-        let aad = Aad::new("vault exec cache").with(&header);
+        let (key, aad) = self.cache_seal(me, &header);
         let plain = crypto::open(&key, &aad, sealed).ok()?;
         let (audit_key, grants) = decode(&plain)?;
         self.local.borrow_mut().audit_key = audit_key;
         // A cache made before the warm index existed, or whose index is
         // gone: the next run need not connect either.
         if self.warm.is_none() {
-            if let Some(stamp) = self.store.stamp() {
-                self.write_warm_index(stamp);
-            }
+            self.write_warm_index();
         }
         Some(grants)
     }
@@ -131,15 +128,19 @@ impl Vault {
     /// Seals and writes the cache. One that cannot be written is only a
     /// slower next run.
     pub(super) fn finish_exec_cache(&self, me: &Unlocked, cache: CacheWriter) {
-        let key = crypto::exec_cache_key(&me.secret, &self.id);
-        let aad = Aad::new("vault exec cache").with(&cache.header);
+        let (key, aad) = self.cache_seal(me, &cache.header);
+        let sealed = crypto::seal(&key, &aad, &cache.out.0);
         let mut file = cache.header;
-        file.extend_from_slice(&crypto::seal(&key, &aad, &cache.out.0));
+        file.extend_from_slice(&sealed);
         if crate::trust_state::replace(&cache.path, &file).is_ok() {
-            if let Some(stamp) = self.store.stamp() {
-                self.write_warm_index(stamp);
-            }
+            self.write_warm_index();
         }
+    }
+
+    /// The key and associated data that seal `me`'s cache with `header`.
+    fn cache_seal(&self, me: &Unlocked, header: &[u8]) -> (Key, Aad) {
+        let key = crypto::exec_cache_key(&me.secret, &self.id);
+        (key, Aad::new("vault exec cache").with(header))
     }
 }
 

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use super::audit::Event;
 use super::seal::{self, new_kdf_row, seal_machine_key, seal_person_key};
+use super::sign::{manager_ids, signed_by};
 use super::trust::{Roster, ROLE_ADMIN, ROLE_MEMBER};
 use super::{Unlocked, Vault};
 use crate::crypto::{self, AccessToken, IdentitySecret, KdfParams};
@@ -166,32 +167,18 @@ impl Vault {
         me: &Unlocked,
         gone: &[u8; 16],
     ) -> Result<()> {
-        for row in db.identities()? {
-            if row.cert.certifier == gone[..] {
-                let cert = me.certify(&self.id, &row, &row.cert.sign_public, &row.cert.role);
-                db.certify_identity(&row.id, &cert)?;
-            }
-        }
+        self.certify_again(db, me, gone)?;
         let access = db.all_access()?;
         for mut secret in db.secrets(None)? {
-            let listed = secret.authority.managers.chunks(16).any(|m| m == gone);
-            let wrote = secret.signed.signer == gone[..]
-                || secret.authority.managers_by == gone[..]
-                || access
-                    .iter()
-                    .any(|a| a.secret_id == secret.id && a.signed.signer == gone[..]);
-            if !(listed || wrote) {
+            let listed = manager_ids(&secret.authority).any(|m| m == *gone);
+            if !(listed || signed_by(&secret, &access, gone)) {
                 continue;
             }
             // Vouch only for rows that are as their writers signed them.
             self.check_rows(db, roster, &secret)?;
             if listed || secret.authority.managers_by == gone[..] {
-                let ids: Vec<[u8; 16]> = secret
-                    .authority
-                    .managers
-                    .chunks(16)
-                    .filter(|m| *m != gone)
-                    .map(|m| m.try_into().expect("16-byte chunks"))
+                let ids: Vec<[u8; 16]> = manager_ids(&secret.authority)
+                    .filter(|m| m != gone)
                     .collect();
                 self.sign_managers(me, &mut secret, &ids);
             }

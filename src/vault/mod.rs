@@ -62,8 +62,9 @@ pub struct Vault {
     local: RefCell<Local>,
     /// The environment commands act in (`environments.rs`).
     environment: RefCell<Option<String>>,
-    /// Opened for exec from the warm index (`warm.rs`): the rows it holds.
-    warm: Option<warm::Warm>,
+    /// Opened for exec from the warm index (`warm.rs`): the identity rows
+    /// it holds.
+    warm: Option<Vec<IdentityRow>>,
     /// Where exec's warm index for this clone is kept.
     warm_place: Option<warm::WarmPlace>,
 }

@@ -30,6 +30,7 @@ use std::collections::HashMap;
 use super::access::Wrapped;
 use super::audit::Event;
 use super::seal::{new_kdf_row, retired_keys_aad, seal_person_key};
+use super::sign::{manager_ids, signed_by};
 use super::succession::{self, Keys};
 use super::trust::{pin_of, show_pin, Roster};
 use super::{Unlocked, Vault};
@@ -120,7 +121,7 @@ impl Vault {
             new_row.kdf = Some(kdf);
             new_row.retired_keys = self.seal_retired(&new_row, &next.secret, &keep)?;
             db.rekey_identity(&new_row)?;
-            report.certificates = self.certify_again(db, &next)?;
+            report.certificates = self.certify_again(db, &next, &me.id)?;
             self.rewrap_audit_keys(db, me, &next, audit_key)?;
             for Owed { mut secret, key } in owed {
                 if let Some(key) = key {
@@ -132,12 +133,7 @@ impl Vault {
                     })?;
                 }
                 if secret.authority.managers_by == me.id[..] {
-                    let ids: Vec<[u8; 16]> = secret
-                        .authority
-                        .managers
-                        .chunks(16)
-                        .map(|m| m.try_into().expect("16-byte chunks"))
-                        .collect();
+                    let ids: Vec<[u8; 16]> = manager_ids(&secret.authority).collect();
                     self.sign_managers(&next, &mut secret, &ids);
                 }
                 self.commit_secret(db, &next, &mut secret)?;
@@ -164,7 +160,6 @@ impl Vault {
         roster: &Roster,
         me: &Unlocked,
     ) -> Result<(Vec<Owed>, Vec<String>)> {
-        let mine = me.id.to_vec();
         let mut access: HashMap<[u8; 16], Vec<AccessRow>> = HashMap::new();
         for row in db.all_access()? {
             access.entry(row.secret_id).or_default().push(row);
@@ -172,9 +167,7 @@ impl Vault {
         let (mut owed, mut use_only) = (Vec::new(), Vec::new());
         for secret in db.secrets(None)? {
             let rows = access.get(&secret.id).map_or(&[][..], |r| &r[..]);
-            let signed = secret.signed.signer == mine
-                || secret.authority.managers_by == mine
-                || rows.iter().any(|a| a.signed.signer == mine);
+            let signed = signed_by(&secret, rows, &me.id);
             let held = rows.iter().find(|a| a.identity_id == me.id);
             if !signed && held.is_none() {
                 continue;
@@ -199,20 +192,6 @@ impl Vault {
             owed.push(Owed { secret, key });
         }
         Ok((owed, use_only))
-    }
-
-    /// Certifies again, with `next`'s key, every identity `next` had
-    /// certified with its old one; how many.
-    fn certify_again(&self, db: &Db<'_>, next: &Unlocked) -> Result<usize> {
-        let mut count = 0;
-        for row in db.identities()? {
-            if row.cert.certifier == next.id[..] && row.id != next.id {
-                let cert = next.certify(&self.id, &row, &row.cert.sign_public, &row.cert.role);
-                db.certify_identity(&row.id, &cert)?;
-                count += 1;
-            }
-        }
-        Ok(count)
     }
 
     /// Wraps the audit key again with `next` as the writer: for itself

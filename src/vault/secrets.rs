@@ -387,74 +387,31 @@ impl Vault {
         wanted_names.dedup();
         let find = |name: &str| wanted_names.binary_search(&name).ok();
         let mut seen = vec![false; wanted_names.len()];
+        let picked = match grants.rows {
+            GrantSource::Stored(rows) => self.open_stored(me, &rows, |n| find(n).is_some(), now)?,
+            GrantSource::Cached(rows) => rows
+                .into_iter()
+                .filter(|r| find(&r.name).is_some())
+                .map(|r| {
+                    let live = r.grant_expires_at.is_none_or(|e| e > now);
+                    (r.name, r.value.filter(|_| live), r.expires_at)
+                })
+                .collect(),
+        };
         let mut opened = Vec::new();
         let mut skipped = Vec::new();
-        match grants.rows {
-            GrantSource::Stored(rows) => {
-                self.check_exec_view(me, &rows)?;
-                // The view is verified: cache it whole for the next run,
-                // which then reads one file instead of these rows.
-                let mut cache = self.exec_cache_writer(me);
-                let mut keys = me.wrap_keys.borrow_mut();
-                for row in &rows {
-                    let wanted = find(&row.name);
-                    if wanted.is_none() && cache.is_none() {
-                        continue;
-                    }
-                    let expired = row.grant_expires_at.is_some_and(|e| e <= now);
-                    let value = match expired {
-                        true => None,
-                        false => match self.open_granted(&mut keys, me, row) {
-                            Ok(value) => Some(value),
-                            Err(e) if wanted.is_some() => return Err(e),
-                            // Not asked for: exec reports it from the file
-                            // when it is, so nothing is cached.
-                            Err(_) => {
-                                cache = None;
-                                continue;
-                            }
-                        },
-                    };
-                    if let Some(cache) = cache.as_mut() {
-                        cache.add(row, value.as_ref());
-                    }
-                    let Some(at) = wanted else { continue };
-                    seen[at] = true;
-                    match value {
-                        Some(value) => opened.push(Decrypted {
-                            name: SecretName::stored(row.name.clone()),
-                            value,
-                            expires_at: row.expires_at,
-                        }),
-                        None => skipped.push(Skipped {
-                            name: SecretName::stored(row.name.clone()),
-                        }),
-                    }
-                }
-                drop(keys);
-                if let Some(cache) = cache {
-                    self.finish_exec_cache(me, cache);
-                }
+        for (name, value, expires_at) in picked {
+            if let Some(at) = find(&name) {
+                seen[at] = true;
             }
-            GrantSource::Cached(rows) => {
-                for row in rows {
-                    let Some(at) = find(&row.name) else {
-                        continue;
-                    };
-                    seen[at] = true;
-                    match row.value {
-                        Some(value) if row.grant_expires_at.is_none_or(|e| e > now) => {
-                            opened.push(Decrypted {
-                                name: SecretName::stored(row.name),
-                                value,
-                                expires_at: row.expires_at,
-                            })
-                        }
-                        _ => skipped.push(Skipped {
-                            name: SecretName::stored(row.name),
-                        }),
-                    }
-                }
+            let name = SecretName::stored(name);
+            match value {
+                Some(value) => opened.push(Decrypted {
+                    name,
+                    value,
+                    expires_at,
+                }),
+                None => skipped.push(Skipped { name }),
             }
         }
         let unseen = |n: &&SecretName| find(n.as_str()).is_some_and(|at| !seen[at]);
@@ -472,4 +429,55 @@ impl Vault {
         }
         Ok((opened, skipped))
     }
+
+    /// Verifies the stored view and opens the rows `wanted` names, each as
+    /// (name, value, expiry), with no value for a grant that has expired.
+    /// The view is cached whole along the way (`exec_cache.rs`), for the
+    /// next run to read one file instead of these rows.
+    fn open_stored(
+        &self,
+        me: &Unlocked,
+        rows: &[GrantRow],
+        wanted: impl Fn(&str) -> bool,
+        now: i64,
+    ) -> Result<Vec<Picked>> {
+        self.check_exec_view(me, rows)?;
+        let mut cache = self.exec_cache_writer(me);
+        let mut keys = me.wrap_keys.borrow_mut();
+        let mut picked = Vec::new();
+        for row in rows {
+            let wanted = wanted(&row.name);
+            if !wanted && cache.is_none() {
+                continue;
+            }
+            let value = match row.grant_expires_at.is_some_and(|e| e <= now) {
+                true => None,
+                false => match self.open_granted(&mut keys, me, row) {
+                    Ok(value) => Some(value),
+                    Err(e) if wanted => return Err(e),
+                    // Not asked for: exec reports it from the file when it
+                    // is, so nothing is cached.
+                    Err(_) => {
+                        cache = None;
+                        continue;
+                    }
+                },
+            };
+            if let Some(cache) = cache.as_mut() {
+                cache.add(row, value.as_ref());
+            }
+            if wanted {
+                picked.push((row.name.clone(), value, row.expires_at));
+            }
+        }
+        drop(keys);
+        if let Some(cache) = cache {
+            self.finish_exec_cache(me, cache);
+        }
+        Ok(picked)
+    }
 }
+
+/// A granted secret decrypt picked: its name, its value (none when the
+/// grant has expired) and its own expiry.
+type Picked = (String, Option<SecretValue>, Option<i64>);

@@ -14,7 +14,7 @@ use super::statements::{Kind, Vouched};
 use super::trust::{self, Roster, Writers};
 use super::{Unlocked, Vault};
 use crate::error::{Error, Result};
-use crate::store::{AccessRow, Db, SecretRow};
+use crate::store::{AccessRow, Authority, Db, SecretRow};
 
 impl Vault {
     /// The verified roster, checked against this clone's pin; a file that
@@ -152,6 +152,25 @@ impl Vault {
     pub(super) fn sign_access(&self, me: &Unlocked, secret: &SecretRow, row: &mut AccessRow) {
         let input = self.access_statement(secret, row);
         row.signed = self.sign_row(me, Kind::Access, &input);
+    }
+
+    /// Certifies again, as `by`, every other identity that `certifier`
+    /// certified (its key being replaced or removed); how many.
+    pub(super) fn certify_again(
+        &self,
+        db: &Db<'_>,
+        by: &Unlocked,
+        certifier: &[u8; 16],
+    ) -> Result<usize> {
+        let mut count = 0;
+        for row in db.identities()? {
+            if row.cert.certifier == certifier[..] && row.id != *certifier {
+                let cert = by.certify(&self.id, &row, &row.cert.sign_public, &row.cert.role);
+                db.certify_identity(&row.id, &cert)?;
+                count += 1;
+            }
+        }
+        Ok(count)
     }
 
     /// Replaces the managers list of `secret` with `ids`, signed by `me`
@@ -302,4 +321,23 @@ impl Vault {
 /// and its environment when it has one (two secrets may share a name).
 pub(super) fn label_of(secret: &SecretRow) -> String {
     crate::model::label(&secret.name, &secret.environment)
+}
+
+/// The ids a secret's managers list holds (a list whose length is not a
+/// multiple of 16 is refused by every reader before this is asked).
+pub(super) fn manager_ids(a: &Authority) -> impl Iterator<Item = [u8; 16]> + '_ {
+    a.managers
+        .chunks_exact(16)
+        .map(|m| m.try_into().expect("16-byte chunks"))
+}
+
+/// Whether `id` signed a row of `secret`: the secret row, its managers
+/// list, or one of `access` (any access rows; those of other secrets are
+/// passed over).
+pub(super) fn signed_by(secret: &SecretRow, access: &[AccessRow], id: &[u8; 16]) -> bool {
+    secret.signed.signer == id[..]
+        || secret.authority.managers_by == id[..]
+        || access
+            .iter()
+            .any(|a| a.secret_id == secret.id && a.signed.signer == id[..])
 }

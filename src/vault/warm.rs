@@ -34,11 +34,6 @@ fn seal_digest(body: &[u8]) -> [u8; 32] {
     crate::crypto::digest(&crate::crypto::Aad::new("vault warm open").with(body))
 }
 
-/// What a warm open knows of the file.
-pub(super) struct Warm {
-    pub identities: Vec<IdentityRow>,
-}
-
 /// Where a vault opened for exec keeps its warm index.
 pub(super) struct WarmPlace {
     /// The clone's name (`trust_state::clone_key`), computed once.
@@ -73,9 +68,7 @@ impl Vault {
                     store.assume_read_only();
                 }
                 let mut vault = Self::assemble(store, index.vault_id, index.default_identity);
-                vault.warm = Some(Warm {
-                    identities: index.identities,
-                });
+                vault.warm = Some(index.identities);
                 vault
             }
             None => Self::from_store(store)?,
@@ -91,8 +84,8 @@ impl Vault {
         name: Option<&str>,
         id: Option<&[u8; 16]>,
     ) -> Option<IdentityRow> {
-        let warm = self.warm.as_ref()?;
-        warm.identities
+        self.warm
+            .as_ref()?
             .iter()
             .find(|r| name.is_none_or(|n| r.name == n) && id.is_none_or(|i| r.id == *i))
             .cloned()
@@ -100,8 +93,8 @@ impl Vault {
 
     /// Writes the warm index beside a cache exec just made: the rows read
     /// in the same transaction, and the file's `stat` from before it.
-    pub(super) fn write_warm_index(&self, stamp: Stamp) {
-        let Some(place) = &self.warm_place else {
+    pub(super) fn write_warm_index(&self) {
+        let (Some(place), Some(stamp)) = (&self.warm_place, self.store.stamp()) else {
             return;
         };
         let Ok(identities) = self.store.read().identities() else {

@@ -25,7 +25,7 @@ fn fresh(env: &Env, args: &[&str]) -> Run {
 }
 
 /// What the child of a fresh clone's exec sees in `name`.
-fn fresh_value(env: &Env, run: impl FnOnce(Run) -> Run, name: &str) -> String {
+fn fresh_value(env: &Env, run: &impl Fn(Run) -> Run, name: &str) -> String {
     let args = ["exec", "--mask", "never", "--", "printenv", name];
     run(fresh(env, &args)).run().success().stdout
 }
@@ -43,6 +43,19 @@ fn team() -> (Env, String) {
 fn count(env: &Env, sql: &str) -> i64 {
     let conn = rusqlite::Connection::open(&env.vault).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// Runs `vault git setup` in the repository `root`; returns what commits
+/// everything there with a message.
+fn set_up_git<'a>(env: &'a Env, root: &'a std::path::Path) -> impl Fn(&str) + 'a {
+    env.vault(&["git", "setup"])
+        .current_dir(root)
+        .run()
+        .success();
+    move |message| {
+        git(env, root, &["add", "-A"]);
+        git(env, root, &["commit", "-q", "-m", message]);
+    }
 }
 
 const UNREFERENCED: &str = "SELECT count(*) FROM statements WHERE id NOT IN \
@@ -63,9 +76,9 @@ fn a_fresh_clone_execs_from_the_statements_of_an_honest_file() {
     }
     assert_eq!(count(&env, UNREFERENCED), 0);
     let owner = |r: Run| r.passphrase();
-    assert_eq!(fresh_value(&env, owner, "A"), "value-of-a\n");
+    assert_eq!(fresh_value(&env, &owner, "A"), "value-of-a\n");
     let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
-    assert_eq!(fresh_value(&env, ci, "B"), "value-of-b\n");
+    assert_eq!(fresh_value(&env, &ci, "B"), "value-of-b\n");
 }
 
 #[test]
@@ -82,9 +95,9 @@ fn an_edited_statement_sends_the_reader_back_to_the_rows_own_signatures() {
         let (env, token) = team();
         env.sql(edit);
         let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
-        assert_eq!(fresh_value(&env, ci, "A"), "value-of-a\n", "{edit}");
+        assert_eq!(fresh_value(&env, &ci, "A"), "value-of-a\n", "{edit}");
         let owner = |r: Run| r.passphrase();
-        assert_eq!(fresh_value(&env, owner, "B"), "value-of-b\n", "{edit}");
+        assert_eq!(fresh_value(&env, &owner, "B"), "value-of-b\n", "{edit}");
     }
 }
 
@@ -199,7 +212,7 @@ fn statements_no_row_names_are_deleted() {
     // name no statement.
     assert_eq!(count(&env, "SELECT count(*) FROM statements"), 2);
     let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
-    assert_eq!(fresh_value(&env, ci, "A"), "A-2\n");
+    assert_eq!(fresh_value(&env, &ci, "A"), "A-2\n");
 }
 
 #[test]
@@ -209,14 +222,7 @@ fn a_merge_keeps_both_sides_statements_and_a_fresh_clone_verifies_it() {
     env.add("A", "A-1");
     env.add("B", "B-1");
     env.owner_runs(&["grant", "A", "B", "--to", "ci"]);
-    env.vault(&["git", "setup"])
-        .current_dir(&root)
-        .run()
-        .success();
-    let commit = |message: &str| {
-        git(&env, &root, &["add", "-A"]);
-        git(&env, &root, &["commit", "-q", "-m", message]);
-    };
+    let commit = set_up_git(&env, &root);
     commit("a vault");
     let stmt_of = |name: &str| env.blob("secrets", "stmt", &format!("name = '{name}'"));
     git(&env, &root, &["checkout", "-q", "-b", "a"]);
@@ -236,9 +242,8 @@ fn a_merge_keeps_both_sides_statements_and_a_fresh_clone_verifies_it() {
     }
     assert_eq!(count(&env, UNREFERENCED), 0);
     let with_ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &ci);
-    assert_eq!(fresh_value(&env, with_ci, "A"), "A-2\n");
-    let with_ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &ci);
-    assert_eq!(fresh_value(&env, with_ci, "B"), "B-2\n");
+    assert_eq!(fresh_value(&env, &with_ci, "A"), "A-2\n");
+    assert_eq!(fresh_value(&env, &with_ci, "B"), "B-2\n");
 }
 
 #[test]
@@ -249,29 +254,20 @@ fn a_format_7_file_works_and_gains_statements_at_its_owners_next_write() {
          ALTER TABLE access DROP COLUMN stmt; PRAGMA user_version = 7;",
     );
     let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
-    assert_eq!(fresh_value(&env, ci, "A"), "value-of-a\n");
+    assert_eq!(fresh_value(&env, &ci, "A"), "value-of-a\n");
     assert_eq!(count(&env, "PRAGMA user_version"), 8);
     assert_eq!(count(&env, "SELECT count(*) FROM statements"), 0);
     env.rotate("A", "value-of-a-2");
     assert_eq!(count(&env, "SELECT count(*) FROM statements"), 1);
-    let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
-    assert_eq!(fresh_value(&env, ci, "A"), "value-of-a-2\n");
-    let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
-    assert_eq!(fresh_value(&env, ci, "B"), "value-of-b\n");
+    assert_eq!(fresh_value(&env, &ci, "A"), "value-of-a-2\n");
+    assert_eq!(fresh_value(&env, &ci, "B"), "value-of-b\n");
 }
 
 #[test]
 fn a_statement_that_differs_between_the_branches_stops_the_merge_until_resolved() {
     let (env, root) = repo();
     env.add("A", "A-1");
-    env.vault(&["git", "setup"])
-        .current_dir(&root)
-        .run()
-        .success();
-    let commit = |message: &str| {
-        git(&env, &root, &["add", "-A"]);
-        git(&env, &root, &["commit", "-q", "-m", message]);
-    };
+    let commit = set_up_git(&env, &root);
     commit("base");
     let id = hex::encode(env.blob("secrets", "stmt", "name = 'A'"));
     git(&env, &root, &["checkout", "-q", "-b", "a"]);
@@ -297,5 +293,5 @@ fn a_statement_that_differs_between_the_branches_stops_the_merge_until_resolved(
     git(&env, &root, &["add", "secrets/vault.db"]);
     git(&env, &root, &["commit", "-q", "--no-edit"]);
     assert_eq!(env.value_of("ONLY_A"), "A-v1");
-    assert_eq!(fresh_value(&env, |r| r.passphrase(), "A"), "A-1\n");
+    assert_eq!(fresh_value(&env, &|r: Run| r.passphrase(), "A"), "A-1\n");
 }
