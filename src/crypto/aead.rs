@@ -46,7 +46,7 @@ pub struct Aad(Vec<u8>);
 
 impl Aad {
     pub fn new(label: &str) -> Self {
-        let mut aad = Aad(Vec::with_capacity(128));
+        let mut aad = Aad(Vec::with_capacity(320));
         aad.part(b"vault/v1");
         aad.part(label.as_bytes());
         aad

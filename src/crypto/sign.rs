@@ -153,6 +153,18 @@ pub fn field_digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
+/// What a statement (format 8, entries of the second kind) lists for an
+/// input its signer signed: BLAKE2b-256 (RFC 7693) of the input under its
+/// own label, a quarter of SHA-256's instructions per byte without CPU
+/// extensions. A fresh clone computes one for each row it hands on.
+pub fn statement_digest(input: &[u8]) -> [u8; 32] {
+    use blake2::Digest;
+    let mut h = blake2::Blake2b256::new();
+    h.update(b"vault statement entry v2\0");
+    h.update(input);
+    h.finalize().into()
+}
+
 /// A digest of many small fields, for remembering what was verified
 /// (BLAKE2b-256, RFC 7693): about six times fewer instructions per byte
 /// than SHA-256 without CPU extensions, which `exec` pays on every run.
@@ -163,7 +175,13 @@ pub struct FieldHasher(Vec<u8>);
 
 impl FieldHasher {
     pub fn new(label: &str) -> Self {
-        let mut h = FieldHasher(Vec::with_capacity(64 * 1024));
+        Self::with_capacity(label, 64 * 1024)
+    }
+
+    /// A hasher for about `capacity` bytes of fields (one row's, where
+    /// exec computes one per row).
+    pub fn with_capacity(label: &str, capacity: usize) -> Self {
+        let mut h = FieldHasher(Vec::with_capacity(capacity));
         h.field(label.as_bytes());
         h
     }

@@ -4,8 +4,6 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use std::collections::HashMap;
-
 use super::rows::{access, authority, id16, Db, ACCESS_COLS};
 use super::{AccessRow, Authority, Signed};
 use crate::error::Result;
@@ -32,13 +30,9 @@ pub struct GrantRow {
     pub authority: Authority,
     pub secret_signed: Signed,
     pub access_signed: Signed,
+    /// The secret's fingerprint records (its row's signature covers them).
+    pub fingerprints: Vec<u8>,
 }
-
-/// A granted secret's authority, its row's signature, the identity's
-/// access row's signature (each with the id of the statement that vouches
-/// for it, and no signer: the grant row has those), and the secret's
-/// fingerprint records (which its row's signature covers).
-pub type GrantAuthority = (Authority, Signed, Signed, Vec<u8>);
 
 impl Db<'_> {
     // --- access ---
@@ -77,30 +71,32 @@ impl Db<'_> {
         self.collect(&sql, [], access)
     }
 
-    /// Every secret an identity holds a wrapped key for, with that key: the
-    /// one query `exec` runs. In no particular order (exec sorts what it
-    /// keeps; sorting a thousand rows here would be paid on every run).
+    /// Every secret an identity holds a wrapped key for, with that key and
+    /// everything exec checks before it opens one: the one query `exec`
+    /// runs on a file it has no cache of. In no particular order (exec
+    /// sorts what it keeps; sorting a thousand rows here would be paid on
+    /// every run).
     pub fn granted_secrets(&self, identity_id: &[u8; 16]) -> Result<Vec<GrantRow>> {
-        // Signatures, and who may write each secret, are left out: exec
-        // checks them only when the rows changed since this clone last did
-        // (`grant_authority`). The generation and managers epoch stay, for
-        // freshness.
         const SQL: &str = "SELECT s.id, s.name, s.service, s.version, s.expires_at, \
                            s.sealed_value, a.level, a.expires_at, a.writer_public, \
-                           a.wrapped_key, X'' AS creator, X'' AS id_nonce, s.generation, \
-                           X'' AS managers, s.managers_epoch, X'' AS managers_by, \
-                           X'' AS managers_sig, s.signer, a.signer, s.environment \
+                           a.wrapped_key, s.creator, s.id_nonce, s.generation, \
+                           s.managers, s.managers_epoch, s.managers_by, s.managers_sig, \
+                           s.signer, s.sig, s.stmt, a.signer, a.sig, a.stmt, \
+                           s.environment, s.fingerprints \
                            FROM access a JOIN secrets s ON s.id = a.secret_id \
                            WHERE a.identity_id = ?1";
-        let unsigned = |signer| Signed {
-            signer,
-            ..Signed::default()
+        let signed = |r: &rusqlite::Row<'_>, first: usize| -> rusqlite::Result<Signed> {
+            Ok(Signed {
+                signer: r.get(first)?,
+                sig: r.get(first + 1)?,
+                stmt: r.get(first + 2)?,
+            })
         };
         self.collect(SQL, [&identity_id[..]], |r| {
             Ok(GrantRow {
                 secret_id: id16(r, 0)?,
                 name: super::lossy::text(r, 1)?,
-                environment: super::lossy::text(r, 19)?,
+                environment: super::lossy::text(r, 23)?,
                 service: super::lossy::opt_text(r, 2)?,
                 version: r.get(3)?,
                 expires_at: r.get(4)?,
@@ -110,46 +106,11 @@ impl Db<'_> {
                 writer_public: r.get(8)?,
                 wrapped_key: r.get(9)?,
                 authority: authority(r, 10)?,
-                secret_signed: unsigned(r.get(17)?),
-                access_signed: unsigned(r.get(18)?),
+                secret_signed: signed(r, 17)?,
+                access_signed: signed(r, 20)?,
+                fingerprints: r.get(24)?,
             })
         })
-    }
-
-    /// What `granted_secrets` leaves out, by secret id (see
-    /// [`GrantAuthority`]): the secret's
-    /// authority (creator, id nonce, managers list and its signature;
-    /// generation and epoch as read there), and the signatures of the
-    /// secret row and of the identity's access row.
-    pub fn grant_authority(
-        &self,
-        identity_id: &[u8; 16],
-    ) -> Result<HashMap<[u8; 16], GrantAuthority>> {
-        const SQL: &str = "SELECT s.id, s.creator, s.id_nonce, s.generation, s.managers, \
-                           s.managers_epoch, s.managers_by, s.managers_sig, s.sig, a.sig, \
-                           s.fingerprints, s.stmt, a.stmt \
-                           FROM access a JOIN secrets s ON s.id = a.secret_id \
-                           WHERE a.identity_id = ?1";
-        let rows = self.collect(SQL, [&identity_id[..]], |r| {
-            Ok((
-                id16(r, 0)?,
-                (
-                    authority(r, 1)?,
-                    Signed {
-                        sig: r.get(8)?,
-                        stmt: r.get(11)?,
-                        ..Signed::default()
-                    },
-                    Signed {
-                        sig: r.get(9)?,
-                        stmt: r.get(12)?,
-                        ..Signed::default()
-                    },
-                    r.get(10)?,
-                ),
-            ))
-        })?;
-        Ok(rows.into_iter().collect())
     }
 
     /// Inserts or replaces (secret, identity)'s access.

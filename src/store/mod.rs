@@ -24,7 +24,7 @@ use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub use access::{GrantAuthority, GrantRow};
+pub use access::GrantRow;
 pub use audit::{AuditKeyRow, AuditRow};
 pub use exec_log::{path_for as exec_log_path, Taken as TakenExecLog};
 pub use file::{check_permissions, PermissionProblem, Stamp};

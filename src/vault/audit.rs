@@ -14,7 +14,7 @@
 
 use super::access::Grantee;
 use super::exec_log::finish_fold;
-use super::seal::{audit_entry_input, audit_key_aad, audit_key_input};
+use super::seal::{audit_entry_input, audit_key_aad, audit_key_input, Form};
 use super::trust::Roster;
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Key};
@@ -214,7 +214,8 @@ impl Vault {
             return Ok(None);
         };
         if let Some(roster) = roster {
-            let input = audit_key_input(&self.id, &me.id, &row.writer_public, &row.wrapped_key);
+            let keys = (&row.writer_public[..], &row.wrapped_key[..]);
+            let input = audit_key_input(&self.id, &me.id, keys, Form::Signed);
             let signer = <[u8; 16]>::try_from(&row.signed.signer[..])
                 .ok()
                 .and_then(|id| roster.members.get(&id));
@@ -254,14 +255,15 @@ impl Vault {
         let wrap = self.wrapping_key_for(me, grantee)?;
         let aad = audit_key_aad(&self.id, &grantee.id, &me.public);
         let wrapped_key = crypto::seal(&wrap, &aad, key.expose());
-        let input = audit_key_input(&self.id, &grantee.id, &me.public, &wrapped_key);
+        let input = |form| audit_key_input(&self.id, &grantee.id, (&me.public, &wrapped_key), form);
+        let signed = self.sign_row(me, super::statements::Kind::AuditKey, input);
         Ok(AuditKeyRow {
             id: crypto::random_bytes(),
             identity_id: grantee.id,
             writer_public: me.public.to_vec(),
             wrapped_key,
             created_at: crate::time::now(),
-            signed: self.sign_row(me, super::statements::Kind::AuditKey, &input),
+            signed,
         })
     }
 

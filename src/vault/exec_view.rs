@@ -13,10 +13,10 @@ use super::seal::{access_input, AccessContext};
 use super::statements::Vouched;
 use super::trust;
 use super::{Unlocked, Vault};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::error::Result;
-use crate::store::{GrantAuthority, GrantRow, IdentityRow, Signed};
+use crate::store::{GrantRow, IdentityRow};
 
 impl Vault {
     /// Checks what exec is about to decrypt: the roster, and for every
@@ -42,33 +42,26 @@ impl Vault {
             h.finish()
         };
         let verified_before = self.local.borrow_mut().state.rows().clone();
-        let authorities = db.grant_authority(&me.id)?;
+        // Each row's key, once: what it is remembered by when verified.
+        let keys: Vec<[u8; 16]> = rows
+            .iter()
+            .map(|row| row_key(&roster_digest, &me.id, row))
+            .collect();
         // The statements that the rows not verified before name (a view
         // with one changed row loads one row's worth), each verified once:
         // the rows they vouch for need no signature of their own checked.
         let wanted = rows
             .iter()
-            .filter_map(|row| Some((row, authorities.get(&row.secret_id)?)))
-            .filter(|(row, (authority, ..))| {
-                !verified_before.contains(&row_key(&roster_digest, &me.id, row, authority))
-            })
-            .flat_map(|(_, (_, secret, access, _))| [&secret.stmt[..], &access.stmt[..]])
+            .zip(&keys)
+            .filter(|(_, key)| !verified_before.contains(*key))
+            .flat_map(|(row, _)| [&row.secret_signed.stmt[..], &row.access_signed.stmt[..]])
             .filter(|id| !id.is_empty())
             .collect();
         let vouched = self.vouched(&db, &roster, &wanted)?;
         // Every signature of the rows not verified before, in one batch
         // (crypto::sign): a fresh clone checks hundreds at once.
         let verified_now = crate::crypto::batched_signatures(
-            || {
-                self.check_view_rows(
-                    me,
-                    rows,
-                    &roster,
-                    &roster_digest,
-                    &verified_before,
-                    (&authorities, &vouched),
-                )
-            },
+            || self.check_view_rows(me, (rows, &keys), &roster, &verified_before, &vouched),
             || crate::error::Error::Untrusted("a signature of the view does not verify".into()),
         )?;
         self.check_own_secrets(me, rows)?;
@@ -136,15 +129,13 @@ impl Vault {
     fn check_view_rows(
         &self,
         me: &Unlocked,
-        rows: &[GrantRow],
+        (rows, keys): (&[GrantRow], &[[u8; 16]]),
         roster: &trust::Roster,
-        roster_digest: &[u8; 32],
         verified_before: &HashSet<[u8; 16]>,
-        (authorities, vouched): (&HashMap<[u8; 16], GrantAuthority>, &Vouched),
+        vouched: &Vouched,
     ) -> Result<HashSet<[u8; 16]>> {
-        let none = GrantAuthority::default();
         let mut verified_now = HashSet::with_capacity(rows.len());
-        for row in rows {
+        for (row, &key) in rows.iter().zip(keys) {
             {
                 let mut local = self.local.borrow_mut();
                 if local.path.is_some() {
@@ -156,23 +147,12 @@ impl Vault {
                     )?;
                 }
             }
-            let (authority, secret_sig, access_sig, fingerprints) =
-                authorities.get(&row.secret_id).unwrap_or(&none);
             // A row verified before, under the same roster, is not verified
             // again: one changed secret costs its own signatures only.
-            let key = row_key(roster_digest, &me.id, row, authority);
             verified_now.insert(key);
             if verified_before.contains(&key) {
                 continue;
             }
-            let secret_signed = Signed {
-                signer: row.secret_signed.signer.clone(),
-                ..secret_sig.clone()
-            };
-            let access_signed = Signed {
-                signer: row.access_signed.signer.clone(),
-                ..access_sig.clone()
-            };
             let writers = trust::check_secret(
                 &self.id,
                 roster,
@@ -180,9 +160,9 @@ impl Vault {
                 (&row.name, &row.environment),
                 row.version,
                 &row.sealed_value,
-                fingerprints,
-                authority,
-                (&secret_signed, vouched),
+                &row.fingerprints,
+                &row.authority,
+                (&row.secret_signed, vouched),
             )?;
             let ctx = AccessContext {
                 secret_id: &row.secret_id,
@@ -192,14 +172,21 @@ impl Vault {
                 expires_at: row.grant_expires_at,
                 writer_public: &row.writer_public,
             };
-            let input = access_input(&self.id, &ctx, row.authority.generation, &row.wrapped_key);
-            trust::check_signed(roster, (&writers, vouched), &access_signed, &input, || {
-                format!(
-                    "the access of {} to {}",
-                    me.name,
-                    crate::model::label(&row.name, &row.environment)
-                )
-            })?;
+            let wrapped = (row.authority.generation, &row.wrapped_key[..]);
+            let input = |form| access_input(&self.id, &ctx, wrapped, form);
+            trust::check_signed(
+                roster,
+                (&writers, vouched),
+                &row.access_signed,
+                input,
+                || {
+                    format!(
+                        "the access of {} to {}",
+                        me.name,
+                        crate::model::label(&row.name, &row.environment)
+                    )
+                },
+            )?;
         }
         Ok(verified_now)
     }
@@ -215,20 +202,18 @@ impl Vault {
 /// which nobody but the writer named here and this identity can compute,
 /// so a change to it fails to open. The sealed value is in: every grantee
 /// holds the data key it is sealed under. Who may write the secret
-/// (creator, managers list) is read only when the view changed: edited
-/// alone, it changes nothing exec hands on, and any change to what exec
-/// hands on is verified against it afresh.
+/// (creator, managers list) is in: a change to it is verified afresh.
 fn view_digest(
     vault_id: &[u8; 16],
     identities: &[IdentityRow],
     rows: &[GrantRow],
     token_pin: Option<[u8; 16]>,
 ) -> [u8; 32] {
-    let mut h = crate::crypto::FieldHasher::new("vault exec view v2");
+    let mut h = crate::crypto::FieldHasher::new("vault exec view v3");
     h.field(&token_pin.unwrap_or_default());
     roster_fields(&mut h, vault_id, identities);
     for r in rows {
-        row_fields(&mut h, r, &r.authority);
+        row_fields(&mut h, r);
     }
     h.finish()
 }
@@ -254,7 +239,8 @@ pub(super) fn roster_fields(
     }
 }
 
-fn row_fields(h: &mut crate::crypto::FieldHasher, r: &GrantRow, a: &crate::store::Authority) {
+fn row_fields(h: &mut crate::crypto::FieldHasher, r: &GrantRow) {
+    let a = &r.authority;
     h.field(&r.secret_id)
         .field(r.name.as_bytes())
         .field(r.environment.as_bytes())
@@ -274,16 +260,11 @@ fn row_fields(h: &mut crate::crypto::FieldHasher, r: &GrantRow, a: &crate::store
 }
 
 /// What a verified row is remembered by: its fields under one roster.
-fn row_key(
-    roster_digest: &[u8; 32],
-    identity: &[u8; 16],
-    r: &GrantRow,
-    a: &crate::store::Authority,
-) -> [u8; 16] {
-    let mut h = crate::crypto::FieldHasher::new("vault exec row v2");
+fn row_key(roster_digest: &[u8; 32], identity: &[u8; 16], r: &GrantRow) -> [u8; 16] {
+    let mut h = crate::crypto::FieldHasher::with_capacity("vault exec row v2", 1024);
     h.field(roster_digest)
         .field(identity)
-        .field(&a.managers_sig);
-    row_fields(&mut h, r, a);
+        .field(&r.authority.managers_sig);
+    row_fields(&mut h, r);
     h.finish()[..16].try_into().expect("16 of 32 bytes")
 }

@@ -304,7 +304,7 @@ pub struct SecretStatement<'a> {
 /// without fingerprints signs exactly what format 3 signed, so rows signed
 /// before still verify, and removing the fingerprints of a row that had
 /// some changes what its signature covers.
-pub fn secret_input(vault_id: &[u8; 16], s: &SecretStatement<'_>) -> Aad {
+pub fn secret_input(vault_id: &[u8; 16], s: &SecretStatement<'_>, form: Form) -> Aad {
     let mut aad = Aad::new("secret-row")
         .with(vault_id)
         .with(s.secret_id)
@@ -312,14 +312,33 @@ pub fn secret_input(vault_id: &[u8; 16], s: &SecretStatement<'_>) -> Aad {
         .with(s.id_nonce)
         .with(s.name.as_bytes())
         .with(&s.version.to_be_bytes())
-        .with(&s.generation.to_be_bytes())
-        .with(&crypto::field_digest(s.sealed_value));
+        .with(&s.generation.to_be_bytes());
+    large(&mut aad, form, s.sealed_value);
     in_environment(&mut aad, s.environment);
     if !s.fingerprints.is_empty() {
-        aad.part(b"fingerprints")
-            .part(&crypto::field_digest(s.fingerprints));
+        aad.part(b"fingerprints");
+        large(&mut aad, form, s.fingerprints);
     }
     aad
+}
+
+/// The two encodings of a signed input. `Signed`, what a row's own
+/// signature covers, binds each large field (a sealed value, a wrapped
+/// key, fingerprint records) by its SHA-256. `Listed`, what a statement's
+/// BLAKE2b entry is the digest of (`statements.rs`), holds them whole: a
+/// reader checking a row against a statement hashes each byte once, with
+/// BLAKE2b alone. The fields, their order and their labels are the same.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Form {
+    Signed,
+    Listed,
+}
+
+fn large(aad: &mut Aad, form: Form, bytes: &[u8]) {
+    match form {
+        Form::Signed => aad.part(&crypto::field_digest(bytes)),
+        Form::Listed => aad.part(bytes),
+    };
 }
 
 pub fn managers_input(vault_id: &[u8; 16], secret_id: &[u8; 16], epoch: i64, ids: &[u8]) -> Aad {
@@ -335,24 +354,24 @@ pub fn managers_input(vault_id: &[u8; 16], secret_id: &[u8; 16], epoch: i64, ids
 pub fn access_input(
     vault_id: &[u8; 16],
     c: &AccessContext<'_>,
-    generation: i64,
-    wrapped_key: &[u8],
+    (generation, wrapped_key): (i64, &[u8]),
+    form: Form,
 ) -> Aad {
     let mut aad = access_aad(vault_id, c);
-    aad.part(b"signed")
-        .part(&generation.to_be_bytes())
-        .part(&crypto::field_digest(wrapped_key));
+    aad.part(b"signed").part(&generation.to_be_bytes());
+    large(&mut aad, form, wrapped_key);
     aad
 }
 
 pub fn audit_key_input(
     vault_id: &[u8; 16],
     identity_id: &[u8; 16],
-    writer_public: &[u8],
-    wrapped_key: &[u8],
+    (writer_public, wrapped_key): (&[u8], &[u8]),
+    form: Form,
 ) -> Aad {
     let mut aad = audit_key_aad(vault_id, identity_id, writer_public);
-    aad.part(b"signed").part(&crypto::field_digest(wrapped_key));
+    aad.part(b"signed");
+    large(&mut aad, form, wrapped_key);
     aad
 }
 

@@ -9,7 +9,9 @@
 //! through [`Vault::sign_row`], which also gathers it into the write's
 //! statement (`statements.rs`). The readers' side is `trust.rs`.
 
-use super::seal::{access_input, managers_input, secret_input, AccessContext, SecretStatement};
+use super::seal::{
+    access_input, managers_input, secret_input, AccessContext, Form, SecretStatement,
+};
 use super::statements::{Kind, Vouched};
 use super::trust::{self, Roster, Writers};
 use super::{Unlocked, Vault};
@@ -88,9 +90,9 @@ impl Vault {
         )?;
         for row in db.access_for_secret(&secret.id)? {
             let grantee = roster.name(&row.identity_id);
-            let input = self.access_statement(secret, &row);
+            let input = |form| self.access_statement(secret, &row, form);
             let checks = (&writers, &Vouched::none());
-            trust::check_signed(roster, checks, &row.signed, &input, || {
+            trust::check_signed(roster, checks, &row.signed, input, || {
                 format!("the access of {grantee} to {}", label_of(secret))
             })?;
         }
@@ -114,7 +116,12 @@ impl Vault {
         Ok(())
     }
 
-    fn access_statement(&self, secret: &SecretRow, row: &AccessRow) -> crate::crypto::Aad {
+    fn access_statement(
+        &self,
+        secret: &SecretRow,
+        row: &AccessRow,
+        form: Form,
+    ) -> crate::crypto::Aad {
         let ctx = AccessContext {
             secret_id: &secret.id,
             identity_id: &row.identity_id,
@@ -123,12 +130,8 @@ impl Vault {
             expires_at: row.expires_at,
             writer_public: &row.writer_public,
         };
-        access_input(
-            &self.id,
-            &ctx,
-            secret.authority.generation,
-            &row.wrapped_key,
-        )
+        let wrapped = (secret.authority.generation, &row.wrapped_key[..]);
+        access_input(&self.id, &ctx, wrapped, form)
     }
 
     /// Signs the secret row as `me`, at its current generation.
@@ -144,14 +147,16 @@ impl Vault {
             sealed_value: &secret.sealed_value,
             fingerprints: &secret.fingerprints,
         };
-        let input = secret_input(&self.id, &statement);
-        secret.signed = self.sign_row(me, Kind::Secret, &input);
+        secret.signed = self.sign_row(me, Kind::Secret, |form| {
+            secret_input(&self.id, &statement, form)
+        });
     }
 
     /// Signs an access row of `secret` as `me`.
     pub(super) fn sign_access(&self, me: &Unlocked, secret: &SecretRow, row: &mut AccessRow) {
-        let input = self.access_statement(secret, row);
-        row.signed = self.sign_row(me, Kind::Access, &input);
+        row.signed = self.sign_row(me, Kind::Access, |form| {
+            self.access_statement(secret, row, form)
+        });
     }
 
     /// Certifies again, as `by`, every other identity that `certifier`
@@ -180,8 +185,8 @@ impl Vault {
         a.managers = ids.concat();
         a.managers_epoch += 1;
         a.managers_by = me.id.to_vec();
-        let input = managers_input(&self.id, &secret.id, a.managers_epoch, &a.managers);
-        a.managers_sig = self.sign_row(me, Kind::Managers, &input).sig;
+        let input = |_| managers_input(&self.id, &secret.id, a.managers_epoch, &a.managers);
+        a.managers_sig = self.sign_row(me, Kind::Managers, input).sig;
     }
 
     /// Ends every change to a secret: the next generation, the secret row

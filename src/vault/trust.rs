@@ -30,7 +30,7 @@
 use std::collections::HashMap;
 
 use super::seal::{
-    certificate_input, managers_input, secret_id_for, secret_input, SecretStatement,
+    certificate_input, managers_input, secret_id_for, secret_input, Form, SecretStatement,
 };
 use super::statements::Vouched;
 use super::succession;
@@ -308,7 +308,7 @@ pub(super) fn writers(
         let signed = anchor
             .and_then(|b| roster.members.get(&b).map(|m| (b, m)))
             .is_some_and(|(b, m)| {
-                let input = managers_input(vault_id, secret_id, a.managers_epoch, &a.managers);
+                let input = |_| managers_input(vault_id, secret_id, a.managers_epoch, &a.managers);
                 verify_by(vouched, (&b, m), &input, &a.managers_sig)
             });
         if !signed || !a.managers.len().is_multiple_of(16) {
@@ -336,10 +336,11 @@ pub(super) fn writers(
 fn verify_by(
     vouched: &Vouched,
     (id, member): (&[u8; 16], &Member),
-    input: &Aad,
+    input: &impl Fn(Form) -> Aad,
     sig: &[u8],
 ) -> bool {
-    vouched.vouches(id, input) || crypto::verify_signature(&member.sign, input, sig).is_ok()
+    vouched.vouches(id, input)
+        || crypto::verify_signature(&member.sign, &input(Form::Signed), sig).is_ok()
 }
 
 /// Checks that `signed` is a signature on `input` by one of `writers`
@@ -349,7 +350,7 @@ pub(super) fn check_signed(
     roster: &Roster,
     (writers, vouched): (&Writers, &Vouched),
     signed: &Signed,
-    input: &Aad,
+    input: impl Fn(Form) -> Aad,
     what: impl FnOnce() -> String,
 ) -> Result<()> {
     let member = <[u8; 16]>::try_from(&signed.signer[..])
@@ -368,7 +369,7 @@ pub(super) fn check_signed(
             what(),
             roster.name(&id)
         ))),
-        Some((id, m)) if verify_by(vouched, (&id, m), input, &signed.sig) => Ok(()),
+        Some((id, m)) if verify_by(vouched, (&id, m), &input, &signed.sig) => Ok(()),
         Some((_, m)) => Err(Error::Untrusted(format!(
             "{} does not match its signature by {} (it was changed in the file)",
             what(),
@@ -407,7 +408,7 @@ pub(super) fn check_secret(
         roster,
         (&writers, vouched),
         signed,
-        &secret_input(vault_id, &statement),
+        |form| secret_input(vault_id, &statement, form),
         || format!("the value of secret {label}"),
     )?;
     Ok(writers)

@@ -40,13 +40,9 @@ impl Vault {
             self.commit_secret(db, me, &mut secret)?;
         }
         for mut key in db.audit_keys()? {
-            let input = super::seal::audit_key_input(
-                &self.id,
-                &key.identity_id,
-                &key.writer_public,
-                &key.wrapped_key,
-            );
-            key.signed = self.sign_row(me, super::statements::Kind::AuditKey, &input);
+            let keys = (&key.writer_public[..], &key.wrapped_key[..]);
+            let input = |form| super::seal::audit_key_input(&self.id, &key.identity_id, keys, form);
+            key.signed = self.sign_row(me, super::statements::Kind::AuditKey, input);
             db.resign_audit_key(&key.id, &key.signed)?;
         }
         Ok(())
