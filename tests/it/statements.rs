@@ -116,7 +116,12 @@ fn an_edited_row_is_refused_though_its_statement_is_valid() {
 /// a statement listing the row's input, signed by `statement_by` with
 /// ci's key (ci's own, or another identity's id beside it), or by a key
 /// of no identity (`None`).
-fn forge(env: &Env, token: &str, row_signer: &str, statement_by: Option<&str>) {
+///
+/// The statement lists the row in `entry`'s form: a BLAKE2b entry (kind
+/// byte 0x81) over the input with the sealed value whole, as writes make
+/// them, or a SHA-256 entry (kind 1) over the input as the row's own
+/// signature covers it, as the first statements did.
+fn forge(env: &Env, token: &str, row_signer: &str, statement_by: Option<&str>, entry: Entry) {
     use vault::crypto::{self, Aad, IdentitySecret, Signer25519};
     let (ci_secret, vault_id) = env.token_secret(token);
     let conn = rusqlite::Connection::open(&env.vault).unwrap();
@@ -128,9 +133,8 @@ fn forge(env: &Env, token: &str, row_signer: &str, statement_by: Option<&str>) {
         .with(&creator)
         .with(&nonce)
         .with(b"A")
-        .with(&(version + 1).to_be_bytes())
-        .with(&(generation + 1).to_be_bytes())
-        .with(&crypto::field_digest(&sealed));
+        .with(&version.to_be_bytes())
+        .with(&generation.to_be_bytes());
     let (key, signer_id) = match statement_by {
         Some(name) => {
             let id: Vec<u8> = conn
@@ -142,8 +146,16 @@ fn forge(env: &Env, token: &str, row_signer: &str, statement_by: Option<&str>) {
         }
         None => (IdentitySecret::generate(), vec![9u8; 16]),
     };
-    let mut body = vec![1u8];
-    body.extend_from_slice(&crypto::field_digest(input.as_bytes()));
+    let body = match entry {
+        Entry::Blake2b => {
+            let listed = input.with(&sealed);
+            [&[0x81][..], &crypto::statement_digest(listed.as_bytes())].concat()
+        }
+        Entry::Sha256 => {
+            let signed = input.with(&crypto::field_digest(&sealed));
+            [&[1][..], &crypto::field_digest(signed.as_bytes())].concat()
+        }
+    };
     let id = [5u8; 16];
     let statement = Aad::new("statement").with(&vault_id).with(&id).with(&body);
     let sig = Signer25519::derive(&key, &vault_id).sign(&statement);
@@ -154,30 +166,79 @@ fn forge(env: &Env, token: &str, row_signer: &str, statement_by: Option<&str>) {
     .unwrap();
     conn.execute(
         "UPDATE secrets SET version = ?1, generation = ?2, sealed_value = ?3, \
-         signer = (SELECT id FROM identities WHERE name = ?4), sig = zeroblob(64), stmt = ?5 \
+         signer = (SELECT id FROM identities WHERE name = ?4), sig = zeroblob(64), stmt = ?5, \
+         fingerprints = X'' \
          WHERE name = 'A'",
-        rusqlite::params![version + 1, generation + 1, sealed, row_signer, &id[..]],
+        rusqlite::params![version, generation, sealed, row_signer, &id[..]],
     )
     .unwrap();
 }
 
+/// The two forms of a statement's entries.
+#[derive(Clone, Copy, Debug)]
+enum Entry {
+    Blake2b,
+    Sha256,
+}
+
 #[test]
 fn a_statement_by_an_identity_that_may_not_write_vouches_for_nothing() {
+    for entry in [Entry::Blake2b, Entry::Sha256] {
+        let (env, token) = team();
+        // Claimed as ci's own row: refused as ci's per-row signature is.
+        forge(&env, &token, "ci", Some("ci"), entry);
+        let run = fresh(&env, &["exec", "--mask", "never", "--", "printenv", "A"]).passphrase();
+        env.refuses(
+            run,
+            125,
+            "trust check failed: the value of secret A was written by ci, who may not write it",
+            Some(TRUST_HINT),
+        );
+        // Claimed as the owner's: ci's statement does not speak for the owner.
+        let (env, token) = team();
+        forge(&env, &token, "owner", Some("ci"), entry);
+        let run = fresh(&env, &["exec", "--mask", "never", "--", "printenv", "A"]).passphrase();
+        refuses_as_changed(&env, run);
+    }
+}
+
+/// A writer's statement vouches for a row in either form of entry: with
+/// the row's own signature garbage, the reader gets past the trust check
+/// to the value, which does not open (the forged bytes are sealed under
+/// no key). Without the statement the same row is refused by its
+/// signature. Every honest row's own signature zeroed, a fresh clone still
+/// execs from the statements the writes made.
+#[test]
+fn a_writers_statement_vouches_for_its_rows_in_either_form() {
+    for entry in [Entry::Blake2b, Entry::Sha256] {
+        let (env, token) = team();
+        env.owner_runs(&["grant", "A", "--to", "ci", "--manage"]);
+        forge(&env, &token, "ci", Some("ci"), entry);
+        let run = fresh(&env, &["exec", "--mask", "never", "--", "printenv", "A"])
+            .env("VAULT_ACCESS_TOKEN", &token);
+        let out = run.run().code(125);
+        let first = out.stderr.lines().next().unwrap_or_default();
+        assert_eq!(
+            first,
+            "error: integrity check failed for secret A: the vault file was changed outside vault or is damaged",
+            "{entry:?}"
+        );
+        env.sql("DELETE FROM statements WHERE id = X'05050505050505050505050505050505'");
+        let run = fresh(&env, &["exec", "--mask", "never", "--", "printenv", "A"])
+            .env("VAULT_ACCESS_TOKEN", &token);
+        env.refuses(
+            run,
+            125,
+            "trust check failed: the value of secret A does not match its signature by ci (it was changed in the file)",
+            Some(TRUST_HINT),
+        );
+    }
     let (env, token) = team();
-    // Claimed as ci's own row: refused as ci's per-row signature is.
-    forge(&env, &token, "ci", Some("ci"));
-    let run = fresh(&env, &["exec", "--mask", "never", "--", "printenv", "A"]).passphrase();
-    env.refuses(
-        run,
-        125,
-        "trust check failed: the value of secret A was written by ci, who may not write it",
-        Some(TRUST_HINT),
-    );
-    // Claimed as the owner's: ci's statement does not speak for the owner.
-    let (env, token) = team();
-    forge(&env, &token, "owner", Some("ci"));
-    let run = fresh(&env, &["exec", "--mask", "never", "--", "printenv", "A"]).passphrase();
-    refuses_as_changed(&env, run);
+    env.sql("UPDATE secrets SET sig = zeroblob(64); UPDATE access SET sig = zeroblob(64)");
+    let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
+    assert_eq!(fresh_value(&env, &ci, "A"), "value-of-a\n");
+    let owner = |r: Run| r.passphrase();
+    assert_eq!(fresh_value(&env, &owner, "B"), "value-of-b\n");
 }
 
 /// `run` is refused as a row whose own signature fails is, nothing lost.
@@ -193,7 +254,7 @@ fn refuses_as_changed(env: &Env, run: Run) {
 #[test]
 fn a_statement_by_a_key_of_no_identity_vouches_for_nothing() {
     let (env, token) = team();
-    forge(&env, &token, "owner", None);
+    forge(&env, &token, "owner", None, Entry::Blake2b);
     let run = fresh(&env, &["exec", "--mask", "never", "--", "printenv", "A"])
         .env("VAULT_ACCESS_TOKEN", &token);
     refuses_as_changed(&env, run);
