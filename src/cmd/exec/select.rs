@@ -51,9 +51,15 @@ pub fn select(request: &Request, catalog: &[CatalogEntry], me: &str) -> Result<S
         }
     };
     if request.selects_everything() {
-        for secret in catalog {
-            own(secret, &mut selection);
-        }
+        // Built whole, not a name at a time: from an iterator, the maps
+        // sort once and fill their nodes in order, where a thousand
+        // inserts compare each name a dozen times.
+        let (mine, others): (Vec<&CatalogEntry>, _) = catalog.iter().partition(|s| granted(s));
+        selection.vars = mine
+            .into_iter()
+            .map(|s| (s.name.to_string(), s.name.clone()))
+            .collect();
+        selection.not_granted = others.into_iter().map(|s| s.name.clone()).collect();
         return Ok(selection);
     }
     for name in &request.only {
