@@ -17,8 +17,8 @@ pub struct Envio {
 
 /// The envio binary, if there is one.
 fn find() -> Option<PathBuf> {
-    if let Some(bin) = std::env::var_os("VAULT_BENCH_ENVIO") {
-        return Some(PathBuf::from(bin));
+    if let Some(bin) = crate::fixture::binary_from_env("VAULT_BENCH_ENVIO") {
+        return Some(bin);
     }
     let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin"));
     std::env::var_os("PATH")

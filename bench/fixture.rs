@@ -19,9 +19,16 @@ const STDIN_MARKER: &str = "BENCH_STDIN_FILE";
 /// build of scripts/build-release.sh, say), else the one cargo built for
 /// the bench from the same sources.
 pub fn vault_bin() -> PathBuf {
-    std::env::var_os("VAULT_BENCH_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_vault")))
+    binary_from_env("VAULT_BENCH_BIN").unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_vault")))
+}
+
+/// The binary the variable `var` names, made absolute: commands run from
+/// the fixture's temporary directory, where `target/release/vault` (as
+/// cargo bench's working directory, the package root, would read it)
+/// names nothing.
+pub fn binary_from_env(var: &str) -> Option<PathBuf> {
+    let bin = PathBuf::from(std::env::var_os(var)?);
+    Some(std::path::absolute(&bin).unwrap_or(bin))
 }
 
 #[derive(Clone)]

@@ -102,8 +102,7 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
         ];
         // `VAULT_BENCH_BASELINE=PATH`: the same two exec rows with another
         // build, alternated with these.
-        if let Some(bin) = std::env::var_os("VAULT_BENCH_BASELINE") {
-            let bin = std::path::PathBuf::from(bin);
+        if let Some(bin) = fixture::binary_from_env("VAULT_BENCH_BASELINE") {
             for (label, mask) in [
                 (
                     "baseline: exec, access token, masking into a pipe",
