@@ -1,8 +1,9 @@
 //! Statements (format 8): each write signs one statement over the digests
 //! of the rows it signed, and a fresh clone takes a row a verified
 //! statement of its signer lists without checking the row's own
-//! signature. How many signatures a reader verifies is not observable, so
-//! these pin the behaviour: honest files verify, a statement edited in the
+//! signature. Rows whose own signatures are garbage show that statements
+//! vouch (in both forms of entry); the rest pin the behaviour: honest
+//! files verify, a statement edited in the
 //! file only sends the reader back to the rows' own signatures, a forged
 //! row is refused exactly as before whatever statement names it, unused
 //! statements go, merges keep both sides' statements, and a format-7 file
@@ -125,16 +126,9 @@ fn forge(env: &Env, token: &str, row_signer: &str, statement_by: Option<&str>, e
     use vault::crypto::{self, Aad, IdentitySecret, Signer25519};
     let (ci_secret, vault_id) = env.token_secret(token);
     let conn = rusqlite::Connection::open(&env.vault).unwrap();
-    let (secret_id, version, generation, creator, nonce) = env.secret_state("A");
+    let (_, version, generation, _, _) = env.secret_state("A");
     let sealed = vec![7u8; 64];
-    let input = Aad::new("secret-row")
-        .with(&vault_id)
-        .with(&secret_id)
-        .with(&creator)
-        .with(&nonce)
-        .with(b"A")
-        .with(&version.to_be_bytes())
-        .with(&generation.to_be_bytes());
+    let input = env.secret_row_input(&vault_id, "A", (version, generation));
     let (key, signer_id) = match statement_by {
         Some(name) => {
             let id: Vec<u8> = conn

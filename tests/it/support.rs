@@ -191,6 +191,28 @@ impl Env {
         .unwrap()
     }
 
+    /// The start of the input a writer signs for the row of the shared
+    /// secret `name` at `version` and `generation`, written out as an
+    /// attacker's own code would encode it: every field before the sealed
+    /// value (its digest, or the value whole in a statement's listed form,
+    /// comes next).
+    pub fn secret_row_input(
+        &self,
+        vault_id: &[u8; 16],
+        name: &str,
+        (version, generation): (i64, i64),
+    ) -> vault::crypto::Aad {
+        let (secret_id, _, _, creator, nonce) = self.secret_state(name);
+        vault::crypto::Aad::new("secret-row")
+            .with(vault_id)
+            .with(&secret_id)
+            .with(&creator)
+            .with(&nonce)
+            .with(name.as_bytes())
+            .with(&version.to_be_bytes())
+            .with(&generation.to_be_bytes())
+    }
+
     /// A logical dump of every table, to prove a command changed nothing.
     pub fn dump(&self) -> String {
         let conn = rusqlite::Connection::open_with_flags(

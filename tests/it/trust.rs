@@ -253,7 +253,7 @@ fn a_value_a_use_level_identity_wrote_with_its_own_code_is_refused() {
     // signs the row with its own certified key.
     let (secret, vault_id) = env.token_secret(&token);
     let conn = rusqlite::Connection::open(&env.vault).unwrap();
-    let (secret_id, version, generation, creator, nonce) = env.secret_state("A");
+    let (secret_id, version, generation, _, _) = env.secret_state("A");
     let data_key = crypto::Key::random();
     let new_version = version + 1;
     let value_aad = Aad::new("value")
@@ -262,14 +262,8 @@ fn a_value_a_use_level_identity_wrote_with_its_own_code_is_refused() {
         .with(b"A")
         .with(&new_version.to_be_bytes());
     let sealed = crypto::seal(&data_key, &value_aad, b"attacker-value");
-    let statement = Aad::new("secret-row")
-        .with(&vault_id)
-        .with(&secret_id)
-        .with(&creator)
-        .with(&nonce)
-        .with(b"A")
-        .with(&new_version.to_be_bytes())
-        .with(&(generation + 1).to_be_bytes())
+    let statement = env
+        .secret_row_input(&vault_id, "A", (new_version, generation + 1))
         .with(&crypto::field_digest(&sealed));
     let signer = Signer25519::derive(&secret, &vault_id);
     let sig = signer.sign(&statement);
