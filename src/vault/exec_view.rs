@@ -27,26 +27,28 @@ impl Vault {
     pub(super) fn check_exec_view(&self, me: &Unlocked, rows: &[GrantRow]) -> Result<()> {
         let db = self.store.read();
         let identities = db.identities()?;
+        let roster_digest = {
+            let mut h = crate::crypto::FieldHasher::new("vault exec roster v1");
+            roster_fields(&mut h, &self.id, &identities);
+            h.finish()
+        };
+        // Each row's key, once: the view's digest is made of them, and a
+        // verified row is remembered by its first half.
+        let full_keys: Vec<[u8; 32]> = rows
+            .iter()
+            .map(|row| row_key(&roster_digest, &me.id, row))
+            .collect();
         let digest = {
             let local = self.local.borrow();
-            let digest = view_digest(&self.id, &identities, rows, local.token_pin);
+            let digest = view_digest(local.token_pin, &roster_digest, &full_keys);
             if local.path.is_some() && local.state.verified.get(&me.id) == Some(&digest) {
                 return Ok(());
             }
             digest
         };
         let roster = self.roster(&db)?;
-        let roster_digest = {
-            let mut h = crate::crypto::FieldHasher::new("vault exec roster v1");
-            roster_fields(&mut h, &self.id, &identities);
-            h.finish()
-        };
         let verified_before = self.local.borrow_mut().state.rows().clone();
-        // Each row's key, once: what it is remembered by when verified.
-        let keys: Vec<[u8; 16]> = rows
-            .iter()
-            .map(|row| row_key(&roster_digest, &me.id, row))
-            .collect();
+        let keys: Vec<[u8; 16]> = full_keys.iter().map(short_key).collect();
         // The statements that the rows not verified before name (a view
         // with one changed row loads one row's worth), each verified once:
         // the rows they vouch for need no signature of their own checked.
@@ -193,27 +195,29 @@ impl Vault {
 }
 
 /// One digest over every field an exec view's verification depends on:
-/// the roster's certificates and keys, each granted secret's signed
-/// fields and writers, and the pin the token carries.
+/// the pin the token carries, the roster (its digest) and each granted
+/// row's key, which covers the roster, the identity and every field of
+/// the row that is verified ([`row_key`]). Built from the keys, the view
+/// hashes each row's fields once, not twice.
 ///
-/// Left out, deliberately: signatures (a changed signature over unchanged
-/// fields vouches for what was already verified), and the wrapped key's
-/// bytes: it is authenticated by its AEAD under the (writer, grantee) key,
-/// which nobody but the writer named here and this identity can compute,
-/// so a change to it fails to open. The sealed value is in: every grantee
-/// holds the data key it is sealed under. Who may write the secret
-/// (creator, managers list) is in: a change to it is verified afresh.
+/// Left out, deliberately: the rows' own signatures (a changed signature
+/// over unchanged fields vouches for what was already verified), and the
+/// wrapped key's bytes: it is authenticated by its AEAD under the
+/// (writer, grantee) key, which nobody but the writer named here and this
+/// identity can compute, so a change to it fails to open. The sealed
+/// value is in: every grantee holds the data key it is sealed under. Who
+/// may write the secret (creator, managers list and its signature) is in:
+/// a change to it is verified afresh.
 fn view_digest(
-    vault_id: &[u8; 16],
-    identities: &[IdentityRow],
-    rows: &[GrantRow],
     token_pin: Option<[u8; 16]>,
+    roster_digest: &[u8; 32],
+    keys: &[[u8; 32]],
 ) -> [u8; 32] {
-    let mut h = crate::crypto::FieldHasher::new("vault exec view v3");
-    h.field(&token_pin.unwrap_or_default());
-    roster_fields(&mut h, vault_id, identities);
-    for r in rows {
-        row_fields(&mut h, r);
+    let mut h =
+        crate::crypto::FieldHasher::with_capacity("vault exec view v4", 48 + 36 * keys.len());
+    h.field(&token_pin.unwrap_or_default()).field(roster_digest);
+    for key in keys {
+        h.field(key);
     }
     h.finish()
 }
@@ -259,12 +263,18 @@ fn row_fields(h: &mut crate::crypto::FieldHasher, r: &GrantRow) {
         .field(&r.access_signed.signer);
 }
 
-/// What a verified row is remembered by: its fields under one roster.
-fn row_key(roster_digest: &[u8; 32], identity: &[u8; 16], r: &GrantRow) -> [u8; 16] {
+/// A row's fields under one roster, for one identity: what the view's
+/// digest is made of ([`view_digest`]).
+fn row_key(roster_digest: &[u8; 32], identity: &[u8; 16], r: &GrantRow) -> [u8; 32] {
     let mut h = crate::crypto::FieldHasher::with_capacity("vault exec row v2", 1024);
     h.field(roster_digest)
         .field(identity)
         .field(&r.authority.managers_sig);
     row_fields(&mut h, r);
-    h.finish()[..16].try_into().expect("16 of 32 bytes")
+    h.finish()
+}
+
+/// What a verified row is remembered by: the first half of its key.
+fn short_key(key: &[u8; 32]) -> [u8; 16] {
+    key[..16].try_into().expect("16 of 32 bytes")
 }
