@@ -20,11 +20,18 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// announces it is ready, and exits 7 on SIGTERM or 9 on SIGINT. It gives
 /// up by itself after about a minute, so a failing test leaves nothing
 /// running.
+///
+/// It waits in the `wait` builtin, which a trapped signal interrupts at
+/// once, not on a `sleep` in the foreground: bash takes a SIGINT that
+/// arrives while a foreground child runs as the child's to handle, and a
+/// child that exits normally then swallows it (bash's "wait and
+/// cooperative exit"). A SIGINT landing between `sleep`'s fork and exec
+/// did exactly that, about one run in forty.
 const TRAPPER: &str = r#"trap 'echo "got USR1" >> "$1"' USR1
 trap 'echo "got TERM" >> "$1"; exit 7' TERM
 trap 'echo "got INT" >> "$1"; exit 9' INT
 echo "ready $API_KEY"
-for _ in $(seq 1200); do sleep 0.05; done
+for _ in $(seq 1200); do sleep 0.05 & wait $!; done
 exit 99
 "#;
 
