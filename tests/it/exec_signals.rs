@@ -22,11 +22,12 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// running.
 ///
 /// It waits in the `wait` builtin, which a trapped signal interrupts at
-/// once, not on a `sleep` in the foreground: bash takes a SIGINT that
-/// arrives while a foreground child runs as the child's to handle, and a
-/// child that exits normally then swallows it (bash's "wait and
-/// cooperative exit"). A SIGINT landing between `sleep`'s fork and exec
-/// did exactly that, about one run in forty.
+/// once, not on a `sleep` in the foreground: vault forwards a signal to
+/// the program's pid, as kill(1) would, and bash takes a SIGINT that
+/// arrives while a foreground child runs as the child's to handle; the
+/// child exits normally, and bash drops it ("wait and cooperative exit").
+/// A SIGINT that landed during the first `sleep` rather than before it
+/// was dropped so, about one run in forty.
 const TRAPPER: &str = r#"trap 'echo "got USR1" >> "$1"' USR1
 trap 'echo "got TERM" >> "$1"; exit 7' TERM
 trap 'echo "got INT" >> "$1"; exit 9' INT
