@@ -213,8 +213,10 @@ fn view_digest(
     roster_digest: &[u8; 32],
     keys: &[[u8; 32]],
 ) -> [u8; 32] {
+    // Each field is its 4-byte length, then its bytes: the label, the pin
+    // and the roster's digest take 78 bytes, each key 36.
     let mut h =
-        crate::crypto::FieldHasher::with_capacity("vault exec view v4", 48 + 36 * keys.len());
+        crate::crypto::FieldHasher::with_capacity("vault exec view v4", 78 + 36 * keys.len());
     h.field(&token_pin.unwrap_or_default()).field(roster_digest);
     for key in keys {
         h.field(key);

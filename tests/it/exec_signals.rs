@@ -17,9 +17,9 @@ use crate::support::{Env, BIN};
 const PATIENCE: Duration = Duration::from_secs(60);
 
 /// A bash script that logs the signals it traps to the file given as $1,
-/// announces it is ready, and exits 7 on SIGTERM or 9 on SIGINT. It gives
-/// up by itself after about a minute, so a failing test leaves nothing
-/// running.
+/// announces it is ready, and exits 7 on SIGTERM or 9 on SIGINT, ending
+/// the `sleep` it waits on. It gives up by itself after about a minute,
+/// so a failing test leaves nothing running.
 ///
 /// It waits in the `wait` builtin, which a trapped signal interrupts at
 /// once, not on a `sleep` in the foreground: vault forwards a signal to
@@ -29,8 +29,8 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// A SIGINT that landed during the first `sleep` rather than before it
 /// was dropped so, about one run in forty.
 const TRAPPER: &str = r#"trap 'echo "got USR1" >> "$1"' USR1
-trap 'echo "got TERM" >> "$1"; exit 7' TERM
-trap 'echo "got INT" >> "$1"; exit 9' INT
+trap 'echo "got TERM" >> "$1"; kill $! 2>/dev/null; exit 7' TERM
+trap 'echo "got INT" >> "$1"; kill $! 2>/dev/null; exit 9' INT
 echo "ready $API_KEY"
 for _ in $(seq 1200); do sleep 0.05 & wait $!; done
 exit 99
