@@ -275,50 +275,39 @@ impl TrustState {
 
     /// Writes the state whole, replacing the old file in one rename.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        use std::fmt::Write as _;
+        // Writing to a String cannot fail.
         let mut text = String::new();
         if let Some(root) = &self.root {
-            text.push_str(&format!("root {}\n", hex::encode(root)));
+            let _ = writeln!(text, "root {}", Hex(root));
         }
         for (id, digest) in &self.verified {
-            text.push_str(&format!(
-                "seen {} {}\n",
-                hex::encode(id),
-                hex::encode(digest)
-            ));
+            let _ = writeln!(text, "seen {} {}", Hex(id), Hex(digest));
         }
         for (id, digest) in &self.ruled {
-            text.push_str(&format!(
-                "ruled {} {}\n",
-                hex::encode(id),
-                hex::encode(digest)
-            ));
+            let _ = writeln!(text, "ruled {} {}", Hex(id), Hex(digest));
         }
         for (id, secrets) in &self.own {
             for secret in secrets {
-                text.push_str(&format!(
-                    "own {} {}\n",
-                    hex::encode(id),
-                    hex::encode(secret)
-                ));
+                let _ = writeln!(text, "own {} {}", Hex(id), Hex(secret));
             }
         }
         for (id, (at, pin)) in &self.keys {
-            text.push_str(&format!(
-                "key {} {at} {}\n",
-                hex::encode(id),
-                hex::encode(pin)
-            ));
+            let _ = writeln!(text, "key {} {at} {}", Hex(id), Hex(pin));
         }
         if let Some(secrets) = &self.secrets {
-            let mut lines = String::new();
+            // A fresh clone's first exec writes a line per granted secret:
+            // each is written in place, with no String of its own.
+            let mut lines = String::with_capacity(secrets.len() * 96);
             for (id, seen) in secrets {
-                lines.push_str(&format!(
-                    "secret {} {} {} {}\n",
-                    hex::encode(id),
+                let _ = writeln!(
+                    lines,
+                    "secret {} {} {} {}",
+                    Hex(id),
                     seen.generation,
                     seen.epoch,
                     seen.name
-                ));
+                );
             }
             replace(&secrets_path(path), lines.as_bytes())?;
         }
@@ -327,6 +316,19 @@ impl TrustState {
             replace(&path.with_extension("rows"), &bytes)?;
         }
         replace(path, text.as_bytes())
+    }
+}
+
+/// Bytes of at most 32 shown in lowercase hex, as `hex::encode` would,
+/// written where they go instead of into a String of their own.
+struct Hex<'a>(&'a [u8]);
+
+impl std::fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut buf = [0u8; 64];
+        let hex = buf.get_mut(..self.0.len() * 2).ok_or(std::fmt::Error)?;
+        hex::encode_to_slice(self.0, hex).map_err(|_| std::fmt::Error)?;
+        f.write_str(std::str::from_utf8(hex).map_err(|_| std::fmt::Error)?)
     }
 }
 
@@ -422,6 +424,12 @@ mod tests {
         state.secrets().insert([3; 16], seen.clone());
         state.secrets().insert([4; 16], in_prod.clone());
         state.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with(&format!("root {}\n", "07".repeat(16))),
+            "{text}"
+        );
+        assert!(text.contains(&format!("key {} 2 {}\n", "08".repeat(16), "09".repeat(16))));
         let mut back = TrustState::load(&path);
         assert_eq!(back.root, Some([7; 16]));
         assert_eq!(back.verified.get(&[1; 16]), Some(&[2; 32]));

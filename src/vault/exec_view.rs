@@ -33,10 +33,17 @@ impl Vault {
             h.finish()
         };
         // Each row's key, once: the view's digest is made of them, and a
-        // verified row is remembered by its first half.
+        // verified row is remembered by its first half. Four rows are
+        // hashed side by side (`FieldHasher::finish_many`).
         let full_keys: Vec<[u8; 32]> = rows
-            .iter()
-            .map(|row| row_key(&roster_digest, &me.id, row))
+            .chunks(4)
+            .flat_map(|four| {
+                let hashers: Vec<_> = four
+                    .iter()
+                    .map(|row| row_hasher(&roster_digest, &me.id, row))
+                    .collect();
+                crate::crypto::FieldHasher::finish_many(&hashers)
+            })
             .collect();
         let digest = {
             let local = self.local.borrow();
@@ -197,7 +204,7 @@ impl Vault {
 /// One digest over every field an exec view's verification depends on:
 /// the pin the token carries, the roster (its digest) and each granted
 /// row's key, which covers the roster, the identity and every field of
-/// the row that is verified ([`row_key`]). Built from the keys, the view
+/// the row that is verified ([`row_hasher`]). Built from the keys, the view
 /// hashes each row's fields once, not twice.
 ///
 /// Left out, deliberately: the rows' own signatures (a changed signature
@@ -265,15 +272,19 @@ fn row_fields(h: &mut crate::crypto::FieldHasher, r: &GrantRow) {
         .field(&r.access_signed.signer);
 }
 
-/// A row's fields under one roster, for one identity: what the view's
-/// digest is made of ([`view_digest`]).
-fn row_key(roster_digest: &[u8; 32], identity: &[u8; 16], r: &GrantRow) -> [u8; 32] {
+/// A row's fields under one roster, for one identity, to be hashed into
+/// the row's key: what the view's digest is made of ([`view_digest`]).
+fn row_hasher(
+    roster_digest: &[u8; 32],
+    identity: &[u8; 16],
+    r: &GrantRow,
+) -> crate::crypto::FieldHasher {
     let mut h = crate::crypto::FieldHasher::with_capacity("vault exec row v2", 1024);
     h.field(roster_digest)
         .field(identity)
         .field(&r.authority.managers_sig);
     row_fields(&mut h, r);
-    h.finish()
+    h
 }
 
 /// What a verified row is remembered by: the first half of its key.
