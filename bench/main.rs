@@ -100,19 +100,25 @@ fn exec_vs_floor(sizes: &[usize], rounds: usize, full: bool) {
                 }
             }),
         ];
-        // `VAULT_BENCH_BASELINE=PATH`: the same two exec rows with another
+        // `VAULT_BENCH_BASELINE=PATH`: the same three exec rows with another
         // build, alternated with these.
         if let Some(bin) = fixture::binary_from_env("VAULT_BENCH_BASELINE") {
-            for (label, mask) in [
+            for (label, mask, fresh) in [
                 (
                     "baseline: exec, access token, masking into a pipe",
                     "always",
+                    false,
                 ),
-                ("baseline: exec, access token", "never"),
+                ("baseline: exec, access token", "never", false),
+                ("baseline: exec, access token, fresh clone", "never", true),
             ] {
                 let (fx, bin) = (fx.clone(), bin.clone());
-                cases.push(Case::new(label, move |_| {
-                    fx.other_as_ci(&bin, &["exec", "--mask", mask, "--", "/bin/true"])
+                cases.push(Case::new(label, move |i| {
+                    let mut c = fx.other_as_ci(&bin, &["exec", "--mask", mask, "--", "/bin/true"]);
+                    if fresh {
+                        c.env("XDG_DATA_HOME", fx.fresh_dir(i));
+                    }
+                    c
                 }));
             }
         }
