@@ -149,6 +149,16 @@ impl TrustState {
         self.loaded_secrets()
     }
 
+    /// Makes room for `n` secrets seen in all, so that a fresh clone
+    /// recording a thousand does not grow its maps ten times over.
+    pub fn reserve(&mut self, n: usize) {
+        let secrets = self.loaded_secrets();
+        secrets.reserve(n.saturating_sub(secrets.len()));
+        if let Some(names) = self.names.as_mut() {
+            names.reserve(n.saturating_sub(names.len()));
+        }
+    }
+
     /// What this clone saw last of the secret `id`.
     pub fn seen(&mut self, id: &[u8; 16]) -> Option<&Seen> {
         self.loaded_secrets().get(id)
