@@ -329,16 +329,19 @@ impl TrustState {
     }
 }
 
-/// Bytes of at most 32 shown in lowercase hex, as `hex::encode` would,
-/// written where they go instead of into a String of their own.
+/// Bytes shown in lowercase hex, as `hex::encode` would, written where
+/// they go instead of into a String of their own.
 struct Hex<'a>(&'a [u8]);
 
 impl std::fmt::Display for Hex<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut buf = [0u8; 64];
-        let hex = buf.get_mut(..self.0.len() * 2).ok_or(std::fmt::Error)?;
-        hex::encode_to_slice(self.0, hex).map_err(|_| std::fmt::Error)?;
-        f.write_str(std::str::from_utf8(hex).map_err(|_| std::fmt::Error)?)
+        for chunk in self.0.chunks(32) {
+            let hex = &mut buf[..chunk.len() * 2];
+            hex::encode_to_slice(chunk, hex).map_err(|_| std::fmt::Error)?;
+            f.write_str(std::str::from_utf8(hex).map_err(|_| std::fmt::Error)?)?;
+        }
+        Ok(())
     }
 }
 
@@ -408,6 +411,14 @@ mod tests {
         // Changed behind the index's back: it is made again.
         state.secrets().remove(&[2; 16]);
         assert!(!state.other_known_as("A", &[3; 16]));
+    }
+
+    #[test]
+    fn hex_is_written_as_hex_encode_writes_it() {
+        for len in [0, 1, 16, 31, 32, 33, 64, 100] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 5) as u8).collect();
+            assert_eq!(Hex(&bytes).to_string(), hex::encode(&bytes), "{len} bytes");
+        }
     }
 
     #[test]

@@ -321,15 +321,22 @@ mod tests {
         a.field(b"ab").field(b"c");
         let mut b = FieldHasher::new("t");
         b.field(b"a").field(b"bc");
-        let many = FieldHasher::finish_many(&[FieldHasher::new("t"), {
-            let mut h = FieldHasher::new("t");
-            h.field(b"abc");
-            h
-        }]);
-        let mut one = FieldHasher::new("t");
-        one.field(b"abc");
-        assert_eq!(many, [FieldHasher::new("t").finish(), one.finish()]);
         assert_ne!(a.finish(), b.finish(), "fields are length-prefixed");
+    }
+
+    /// Hashed side by side, four at a time and the rest alone, each digest
+    /// is the one `finish` gives, in order, whatever the lengths.
+    #[test]
+    fn hashers_finished_together_digest_as_alone() {
+        let hasher = |n: usize| {
+            let mut h = FieldHasher::with_capacity("t", 0);
+            h.field(&vec![n as u8; n * 61]);
+            h
+        };
+        let many = FieldHasher::finish_many(&(0..7).map(hasher).collect::<Vec<_>>());
+        let alone: Vec<[u8; 32]> = (0..7).map(|n| hasher(n).finish()).collect();
+        assert_eq!(many, alone);
+        assert!(FieldHasher::finish_many(&[]).is_empty());
     }
 
     #[test]
