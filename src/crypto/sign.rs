@@ -170,7 +170,10 @@ pub fn statement_digest(input: &[u8]) -> [u8; 32] {
 /// a fresh clone of a thousand secrets compresses eleven thousand blocks,
 /// 21% of its instructions portable, 10% so (docs/BENCHMARKS.md). Unlike
 /// sha2 and chacha20 (portable, `.cargo/config.toml`), that is worth the
-/// few `cpuid`s a virtual machine may trap.
+/// `cpuid`s a virtual machine may trap (several microseconds each) on the
+/// paths that hash that much: statement digests and row keys. The few
+/// digests of a warm exec go through [`FieldHasher::finish`], portable
+/// (the blake2 crate), so a warm exec runs no detection at all.
 fn blake2b_256() -> blake2b_simd::State {
     blake2b_simd::Params::new().hash_length(32).to_state()
 }
@@ -211,8 +214,11 @@ impl FieldHasher {
         self
     }
 
+    /// The digest, computed portably: the same bytes as
+    /// [`FieldHasher::finish_many`] gives, without its CPU detection.
     pub fn finish(self) -> [u8; 32] {
-        digest_bytes(&blake2b_256().update(&self.0).finalize())
+        use blake2::Digest;
+        blake2::Blake2b256::digest(&self.0).into()
     }
 
     /// Finishes several hashers at once, in order: with AVX2, four inputs
