@@ -175,7 +175,13 @@ pub fn statement_digest(input: &[u8]) -> [u8; 32] {
 /// digests of a warm exec go through [`FieldHasher::finish`], portable
 /// (the blake2 crate), so a warm exec runs no detection at all.
 fn blake2b_256() -> blake2b_simd::State {
-    blake2b_simd::Params::new().hash_length(32).to_state()
+    blake2b_256_params().to_state()
+}
+
+fn blake2b_256_params() -> blake2b_simd::Params {
+    let mut params = blake2b_simd::Params::new();
+    params.hash_length(32);
+    params
 }
 
 fn digest_bytes(hash: &blake2b_simd::Hash) -> [u8; 32] {
@@ -226,8 +232,7 @@ impl FieldHasher {
     /// than the cost of one (exec's row keys, four rows at a time).
     pub fn finish_many(hashers: &[FieldHasher]) -> Vec<[u8; 32]> {
         use blake2b_simd::many::{hash_many, HashManyJob};
-        let mut params = blake2b_simd::Params::new();
-        params.hash_length(32);
+        let params = blake2b_256_params();
         let mut jobs: Vec<HashManyJob<'_>> = hashers
             .iter()
             .map(|h| HashManyJob::new(&params, &h.0))

@@ -144,7 +144,12 @@ impl Vault {
         vouched: &Vouched,
     ) -> Result<HashSet<[u8; 16]>> {
         let mut verified_now = HashSet::with_capacity(rows.len());
-        self.local.borrow_mut().state.reserve(rows.len());
+        {
+            let mut local = self.local.borrow_mut();
+            if local.path.is_some() {
+                local.state.reserve(rows.len());
+            }
+        }
         for (row, &key) in rows.iter().zip(keys) {
             {
                 let mut local = self.local.borrow_mut();
