@@ -24,7 +24,7 @@ pub use sign::{
     FieldHasher, Signer25519, SIGNATURE_LEN,
 };
 pub use token::{token_unlock_key, AccessToken, TokenMalformed};
-pub use wrap::{claim_key, exec_cache_key, wrapping_key, IdentitySecret, PUBLIC_LEN};
+pub use wrap::{bundle_key, claim_key, exec_cache_key, wrapping_key, IdentitySecret, PUBLIC_LEN};
 
 /// Fills `buf` from the operating system's CSPRNG.
 ///

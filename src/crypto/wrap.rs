@@ -86,6 +86,19 @@ pub fn claim_key(
     )
 }
 
+/// The key a writer's exec bundle for a grantee is sealed under
+/// (HKDF-SHA256, ikm = their wrapping key, salt = the vault id, info
+/// `vault/v9/exec-bundle`): the same two parties as the data keys the
+/// writer wraps for the grantee, one X25519 between them, and a key that
+/// never coincides with the wrapping key itself.
+pub fn bundle_key(wrapping: &Key, vault_id: &[u8; 16]) -> Key {
+    let hk = Hkdf::<Sha256>::new(Some(vault_id), wrapping.expose());
+    let mut okm = [0u8; 32];
+    hk.expand(b"vault/v9/exec-bundle", &mut okm)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    Key::from_bytes(okm)
+}
+
 /// The key exec's cache of a verified view is sealed under (HKDF-SHA256,
 /// ikm = the identity's secret key, salt = the vault id, info
 /// `vault/v6/exec-cache`): only an unlock of that identity yields it, and

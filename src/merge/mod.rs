@@ -19,7 +19,7 @@ mod unit;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::store::{AccessRow, AuditKeyRow, AuditRow, IdentityRow, SecretRow, Snapshot};
+use crate::store::{AccessRow, AuditKeyRow, AuditRow, BundleRow, IdentityRow, SecretRow, Snapshot};
 use guards::{keys_changed, signed_as_one, signed_with_replaced_keys, went_back};
 use unit::Unit;
 
@@ -201,6 +201,7 @@ fn merge_with(
         secret_rows.push(u.secret);
     }
     let (audit, audit_keys) = merge_audit(base, ours, theirs, &identities);
+    let bundles = merge_bundles(ours, theirs, &identities);
     Ok(Merge::Clean(Snapshot {
         vault: crate::store::VaultRow {
             default_identity,
@@ -212,7 +213,24 @@ fn merge_with(
         audit,
         audit_keys,
         statements: named,
+        bundles,
     }))
+}
+
+/// Exec bundles are an accelerator, never a source of truth: the merge
+/// keeps ours for each (writer, grantee), else theirs, for identities the
+/// merge keeps. An entry whose rows the merge changed no longer matches
+/// them, and exec reads those rows instead (`vault/bundles.rs`); the
+/// writer's next write renews it.
+fn merge_bundles(ours: &Snapshot, theirs: &Snapshot, identities: &[IdentityRow]) -> Vec<BundleRow> {
+    let kept = |id: &[u8; 16]| identities.iter().any(|i| i.id == *id);
+    let mut bundles: BTreeMap<([u8; 16], [u8; 16]), BundleRow> = BTreeMap::new();
+    for b in theirs.bundles.iter().chain(&ours.bundles) {
+        if kept(&b.writer) && kept(&b.grantee) {
+            bundles.insert((b.writer, b.grantee), b.clone());
+        }
+    }
+    bundles.into_values().collect()
 }
 
 /// The audit log is append-only: the merge keeps every entry of every side

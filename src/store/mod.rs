@@ -8,6 +8,7 @@
 
 mod access;
 mod audit;
+mod bundles;
 mod exec_log;
 mod file;
 mod identities;
@@ -26,13 +27,14 @@ use crate::error::{Error, Result};
 
 pub use access::GrantRow;
 pub use audit::{AuditKeyRow, AuditRow};
+pub use bundles::{BundleGrant, BundleRow, GrantMark, MARK_LEN};
 pub use exec_log::{path_for as exec_log_path, Taken as TakenExecLog};
 pub use file::{check_permissions, PermissionProblem, Stamp};
 pub use rows::{
     AccessRow, Authority, CatalogRow, Certificate, Db, IdentityRow, KdfRow, SecretRow, Signed,
     VaultRow,
 };
-pub use schema::{ENVIRONMENTS_FORMAT, FORMAT_VERSION, STATEMENTS_FORMAT};
+pub use schema::{BUNDLES_FORMAT, ENVIRONMENTS_FORMAT, FORMAT_VERSION, STATEMENTS_FORMAT};
 pub use snapshot::{replace_with, Snapshot};
 pub use statements::StatementRow;
 

@@ -31,6 +31,10 @@ pub const SUCCESSION_FORMAT: i64 = 7;
 /// `statements` table, and the `stmt` column of `secrets` and `access`.
 pub const STATEMENTS_FORMAT: i64 = 8;
 
+/// The format that adds exec bundles (`vault/bundles.rs`): the `bundles`
+/// table.
+pub const BUNDLES_FORMAT: i64 = 9;
+
 /// The format that adds the leak guard's fingerprints to `secrets`.
 pub const FINGERPRINTS_FORMAT: i64 = 5;
 
@@ -243,6 +247,14 @@ CREATE TABLE statements (
 ALTER TABLE secrets ADD COLUMN stmt BLOB NOT NULL DEFAULT X'';
 ALTER TABLE access ADD COLUMN stmt BLOB NOT NULL DEFAULT X'';
 "#,
+    r#"
+CREATE TABLE bundles (
+    writer  BLOB NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
+    grantee BLOB NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
+    sealed  BLOB NOT NULL,
+    PRIMARY KEY (writer, grantee)
+);
+"#,
 ];
 
 /// Refuses a SQLite file that is not a vault, or is a vault of a newer
@@ -299,6 +311,7 @@ const OBJECTS: &[(&str, &str)] = &[
     ("index", "audit_by_time"),
     ("index", "secrets_unfingerprinted"),
     ("table", "statements"),
+    ("table", "bundles"),
 ];
 
 /// Refuses a file that carries anything but the format's own tables and
@@ -328,13 +341,13 @@ pub fn check_objects(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Lets a file of format 3 to 7 opened for reading only (a blob of the
+/// Lets a file of format 3 to 8 opened for reading only (a blob of the
 /// git history that `git log -p` converts, a vault in a directory this
 /// user cannot write) be read by this format's queries: temporary views,
 /// in the connection's own temporary schema (never the file), give it the
 /// later columns as their defaults: no agent end (format 4), no
 /// fingerprints yet (5), the environment of shared secrets (6), no key
-/// succession (7), no statements (8).
+/// succession (7), no statements (8), no bundles (9).
 pub fn read_as_current(conn: &Connection, path: &Path, format: i64) -> Result<()> {
     if !(3..FORMAT_VERSION).contains(&format) {
         return Ok(());
@@ -366,6 +379,12 @@ pub fn read_as_current(conn: &Connection, path: &Path, format: i64) -> Result<()
             "CREATE TEMP VIEW access AS SELECT *, X'' AS stmt FROM main.access; \
              CREATE TEMP VIEW statements AS SELECT X'' AS id, X'' AS signer, X'' AS body, \
              X'' AS sig WHERE 0;",
+        );
+    }
+    if format < BUNDLES_FORMAT {
+        sql.push_str(
+            "CREATE TEMP VIEW bundles AS SELECT X'' AS writer, X'' AS grantee, \
+             X'' AS sealed WHERE 0;",
         );
     }
     if !extra.is_empty() {

@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    AccessRow, AuditKeyRow, AuditRow, IdentityRow, SecretRow, StatementRow, Store, VaultRow,
+    AccessRow, AuditKeyRow, AuditRow, BundleRow, IdentityRow, SecretRow, StatementRow, Store,
+    VaultRow,
 };
 use crate::error::{Error, Result};
 
@@ -26,6 +27,8 @@ pub struct Snapshot {
     pub audit_keys: Vec<AuditKeyRow>,
     /// The statements the rows name (format 8; empty for an older file).
     pub statements: Vec<StatementRow>,
+    /// The exec bundles admins sealed (format 9; empty for an older file).
+    pub bundles: Vec<BundleRow>,
 }
 
 impl Store {
@@ -51,6 +54,7 @@ impl Store {
                 Vec::new()
             },
             statements: db.statements()?,
+            bundles: db.all_bundles()?,
         })
     }
 }
@@ -101,6 +105,9 @@ fn write_new(path: &Path, s: &Snapshot) -> Result<()> {
         }
         for statement in &s.statements {
             db.insert_statement(statement)?;
+        }
+        for bundle in &s.bundles {
+            db.put_bundle(bundle)?;
         }
         Ok(())
     })?;

@@ -45,6 +45,18 @@ impl WrapKeys {
         self.0.get(&slot)
     }
 
+    /// The key `writer` sealed its exec bundle for `me` under
+    /// (`bundles.rs`): from their wrapping key, `me`'s current key only.
+    pub(super) fn bundle_key(
+        &mut self,
+        vault_id: &[u8; 16],
+        me: &Unlocked,
+        writer: &[u8],
+    ) -> Option<Key> {
+        let wrap = self.for_writer(vault_id, me, writer, 0)?;
+        Some(crypto::bundle_key(wrap, vault_id))
+    }
+
     /// Opens a 32-byte key that `writer` wrapped for `me` under `aad`,
     /// with its current key or, for what was wrapped before it rekeyed,
     /// a retired one; `None` when none opens it (a damaged or edited row).

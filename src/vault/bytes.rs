@@ -1,5 +1,6 @@
 //! The length-prefixed binary fields of the files vault keeps beside a
-//! clone's trust state (`exec_cache.rs`, `warm.rs`): little-endian, each
+//! clone's trust state (`exec_cache.rs`, `warm.rs`) and of exec bundles
+//! (`bundles.rs`): little-endian, each
 //! byte string preceded by its length, each optional field by a flag. A
 //! reader returns `None` at the first field that does not parse.
 
@@ -9,6 +10,11 @@ use zeroize::Zeroizing;
 pub(super) struct Writer(pub Zeroizing<Vec<u8>>);
 
 impl Writer {
+    /// Bytes of a length both sides know (read back with `Reader::take`).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
     pub fn bytes(&mut self, bytes: &[u8]) {
         self.0
             .extend_from_slice(&(bytes.len() as u32).to_le_bytes());

@@ -162,6 +162,17 @@ impl CacheWriter {
         out.optional_number(row.grant_expires_at);
         out.optional(value.map(|v| v.expose()));
     }
+
+    /// Adds a grant exec took from a bundle (`bundles.rs`).
+    pub fn add_cached(&mut self, g: &CachedGrant) {
+        let out = &mut self.out;
+        out.text(&g.name);
+        out.text(&g.environment);
+        out.optional(g.service.as_deref().map(str::as_bytes));
+        out.optional_number(g.expires_at);
+        out.optional_number(g.grant_expires_at);
+        out.optional(g.value.as_ref().map(|v| v.expose()));
+    }
 }
 
 /// The audit key, then the granted secrets.

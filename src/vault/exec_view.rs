@@ -73,19 +73,11 @@ impl Vault {
             || self.check_view_rows(me, (rows, &keys), &roster, &verified_before, &vouched),
             || crate::error::Error::Untrusted("a signature of the view does not verify".into()),
         )?;
-        self.check_own_secrets(me, rows)?;
+        let view: Vec<ViewRow<'_>> = rows.iter().map(ViewRow::of).collect();
+        self.check_own_secrets(me, &view)?;
+        self.remember_own(me, &view);
         let mut local = self.local.borrow_mut();
         if local.path.is_some() {
-            let own: std::collections::HashSet<[u8; 16]> = rows
-                .iter()
-                .filter(|r| !r.environment.is_empty())
-                .map(|r| r.secret_id)
-                .collect();
-            if own.is_empty() {
-                local.state.own.remove(&me.id);
-            } else {
-                local.state.own.insert(me.id, own);
-            }
             local.state.verified.insert(me.id, digest);
             *local.state.rows() = verified_now;
             local.changed = true;
@@ -96,6 +88,24 @@ impl Vault {
     }
 }
 
+/// What the checks of a view that do not depend on its signatures need of
+/// each granted secret.
+pub(super) struct ViewRow<'a> {
+    pub secret_id: &'a [u8; 16],
+    pub name: &'a str,
+    pub environment: &'a str,
+}
+
+impl<'a> ViewRow<'a> {
+    fn of(row: &'a GrantRow) -> Self {
+        ViewRow {
+            secret_id: &row.secret_id,
+            name: &row.name,
+            environment: &row.environment,
+        }
+    }
+}
+
 impl Vault {
     /// Refuses a view where a shared secret stands in for an environment's
     /// own secret of the same name that this identity's last verified view
@@ -103,7 +113,7 @@ impl Vault {
     /// identity's access row to it, and exec would hand on another value
     /// under the name. (A secret this clone deleted itself is forgotten,
     /// so it does not count; `vault trust accept` takes such a change.)
-    fn check_own_secrets(&self, me: &Unlocked, rows: &[GrantRow]) -> Result<()> {
+    pub(super) fn check_own_secrets(&self, me: &Unlocked, rows: &[ViewRow<'_>]) -> Result<()> {
         let environment = self.environment();
         let mut local = self.local.borrow_mut();
         if environment.is_empty() || local.path.is_none() {
@@ -112,24 +122,44 @@ impl Vault {
         let Some(own) = local.state.own.get(&me.id).cloned() else {
             return Ok(());
         };
-        let held: HashSet<[u8; 16]> = rows.iter().map(|r| r.secret_id).collect();
+        let held: HashSet<[u8; 16]> = rows.iter().map(|r| *r.secret_id).collect();
         let gone: Vec<String> = own
             .iter()
             .filter(|id| !held.contains(*id))
             .filter_map(|id| local.state.secrets().get(id).map(|seen| seen.name.clone()))
             .collect();
         for row in rows.iter().filter(|r| r.environment.is_empty()) {
-            let label = crate::model::label(&row.name, &environment);
+            let label = crate::model::label(row.name, &environment);
             if gone.contains(&label) {
                 return Err(crate::error::Error::OwnSecretGone {
                     label,
                     identity: me.name.clone(),
                     environment,
-                    name: row.name.clone(),
+                    name: row.name.to_owned(),
                 });
             }
         }
         Ok(())
+    }
+
+    /// Remembers which of `me`'s granted secrets are its environment's
+    /// own, for [`Vault::check_own_secrets`] to hold the next view to.
+    pub(super) fn remember_own(&self, me: &Unlocked, rows: &[ViewRow<'_>]) {
+        let mut local = self.local.borrow_mut();
+        if local.path.is_none() {
+            return;
+        }
+        let own: HashSet<[u8; 16]> = rows
+            .iter()
+            .filter(|r| !r.environment.is_empty())
+            .map(|r| *r.secret_id)
+            .collect();
+        let changed = if own.is_empty() {
+            local.state.own.remove(&me.id).is_some()
+        } else {
+            local.state.own.insert(me.id, own.clone()) != Some(own)
+        };
+        local.changed |= changed;
     }
 
     /// Checks each row of the view that was not verified under this roster
@@ -158,7 +188,7 @@ impl Vault {
                         &mut local.state,
                         &row.secret_id,
                         &crate::model::label(&row.name, &row.environment),
-                        &row.authority,
+                        (row.authority.generation, row.authority.managers_epoch),
                     )?;
                 }
             }

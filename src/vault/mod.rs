@@ -8,6 +8,7 @@
 
 mod access;
 mod audit;
+mod bundles;
 mod bytes;
 mod chain;
 mod claim;

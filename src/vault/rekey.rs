@@ -140,6 +140,7 @@ impl Vault {
                 report.secrets += 1;
             }
             // What the new keys signed is vouched for by their statement.
+            self.refresh_bundles(db, &next)?;
             self.seal_statement(db, &next)?;
             // The file as it now is verifies, and this clone remembers the
             // new keys (and moves its pin, for the root).

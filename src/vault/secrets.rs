@@ -311,6 +311,7 @@ impl Vault {
                 let row = self.secret_row_exact(db, name)?;
                 self.require(db, roster, me, &row, Level::Manage, "delete")?;
                 db.delete_secret(&row.id)?;
+                me.pending.touch(row.id);
                 self.forget(&row.id);
             }
             Ok(())
@@ -340,9 +341,12 @@ impl Vault {
     pub fn grants(&self, me: &Unlocked) -> Result<Grants> {
         let rows = match self.read_exec_cache(me) {
             Some(cached) => GrantSource::Cached(cached),
-            None => {
-                GrantSource::Stored(self.in_environment(self.store.read().granted_secrets(&me.id)?))
-            }
+            None => match self.bundled_grants(me)? {
+                Some(bundled) => GrantSource::Cached(bundled),
+                None => GrantSource::Stored(
+                    self.in_environment(self.store.read().granted_secrets(&me.id)?),
+                ),
+            },
         };
         Ok(Grants {
             identity: me.id,

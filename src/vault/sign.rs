@@ -110,7 +110,7 @@ impl Vault {
             &mut local.state,
             &secret.id,
             &label_of(secret),
-            &secret.authority,
+            (secret.authority.generation, secret.authority.managers_epoch),
         )?;
         local.changed |= changed;
         Ok(())
@@ -136,6 +136,7 @@ impl Vault {
 
     /// Signs the secret row as `me`, at its current generation.
     pub(super) fn sign_secret(&self, me: &Unlocked, secret: &mut SecretRow) {
+        me.pending.touch(secret.id);
         let statement = SecretStatement {
             secret_id: &secret.id,
             creator: &secret.authority.creator,
@@ -293,7 +294,7 @@ impl Vault {
                 &mut local.state,
                 &secret.id,
                 &label_of(&secret),
-                &secret.authority,
+                (secret.authority.generation, secret.authority.managers_epoch),
             )?;
         }
         local.changed = true;

@@ -71,20 +71,36 @@ impl Digest {
     }
 }
 
-/// The statement a write transaction is gathering: its id (given to every
-/// row it signs) and body. Kept on the [`Unlocked`] that signs.
+/// What a write transaction is gathering: the statement (its id, given
+/// to every row it signs, and body), and the secrets it signed or deleted,
+/// whose entries the writer's exec bundles renew (`bundles.rs`). Kept on
+/// the [`Unlocked`] that signs.
 #[derive(Default)]
-pub(super) struct Pending(RefCell<Option<(Vec<u8>, Vec<u8>)>>);
+pub(super) struct Pending {
+    statement: RefCell<Option<(Vec<u8>, Vec<u8>)>>,
+    secrets: RefCell<HashSet<[u8; 16]>>,
+}
 
 impl Pending {
     /// Forgets what a transaction that failed gathered.
     fn clear(&self) {
-        self.0.borrow_mut().take();
+        self.statement.borrow_mut().take();
+        self.secrets.borrow_mut().clear();
+    }
+
+    /// Notes a secret this write signed or deleted.
+    pub(super) fn touch(&self, secret_id: [u8; 16]) {
+        self.secrets.borrow_mut().insert(secret_id);
+    }
+
+    /// The secrets this write signed or deleted, forgotten here.
+    pub(super) fn take_touched(&self) -> HashSet<[u8; 16]> {
+        std::mem::take(&mut *self.secrets.borrow_mut())
     }
 
     /// Adds the digest of `input`; the id of the statement it goes in.
     fn add(&self, kind: Kind, input: &impl Fn(Form) -> Aad) -> Vec<u8> {
-        let mut pending = self.0.borrow_mut();
+        let mut pending = self.statement.borrow_mut();
         let (id, body) =
             pending.get_or_insert_with(|| (crypto::random_bytes::<16>().to_vec(), Vec::new()));
         body.push(kind as u8 | BLAKE2B);
@@ -200,6 +216,7 @@ impl Vault {
     ) -> Result<T> {
         let written = self.store.write(|db| {
             let value = f(db)?;
+            self.refresh_bundles(db, me)?;
             self.seal_statement(db, me)?;
             Ok(value)
         });
@@ -212,7 +229,7 @@ impl Vault {
     /// Signs and inserts the statement `signer` gathered, if any, and
     /// deletes the statements no row names any more.
     pub(super) fn seal_statement(&self, db: &Db<'_>, signer: &Unlocked) -> Result<()> {
-        if let Some((id, body)) = signer.pending.0.borrow_mut().take() {
+        if let Some((id, body)) = signer.pending.statement.borrow_mut().take() {
             let id: [u8; 16] = id.try_into().expect("a 16-byte id");
             let sig = signer
                 .signer(&self.id)
@@ -312,7 +329,7 @@ mod tests {
         let first = |_: Form| Aad::new("one");
         let id = pending.add(Kind::Secret, &first);
         assert_eq!(pending.add(Kind::Access, &|_: Form| Aad::new("two")), id);
-        let (_, body) = pending.0.take().unwrap();
+        let (_, body) = pending.statement.take().unwrap();
         let entries = parse_body(&body).unwrap();
         assert_eq!(entries.len(), 2);
         assert_eq!(

@@ -421,16 +421,16 @@ pub(super) fn check_fresh(
     state: &mut TrustState,
     secret_id: &[u8; 16],
     name: &str,
-    a: &Authority,
+    (generation, epoch): (i64, i64),
 ) -> Result<bool> {
     if let Some(seen) = state.seen(secret_id).cloned() {
-        if a.generation < seen.generation || a.managers_epoch < seen.epoch {
+        if generation < seen.generation || epoch < seen.epoch {
             return Err(Error::RolledBack(format!(
-                "secret {name} (generation {} here, {} seen before)",
-                a.generation, seen.generation
+                "secret {name} (generation {generation} here, {} seen before)",
+                seen.generation
             )));
         }
-        if a.generation == seen.generation && a.managers_epoch == seen.epoch && seen.name == name {
+        if generation == seen.generation && epoch == seen.epoch && seen.name == name {
             return Ok(false);
         }
     } else if state.other_known_as(name, secret_id) {
@@ -441,8 +441,8 @@ pub(super) fn check_fresh(
     state.see(
         *secret_id,
         Seen {
-            generation: a.generation,
-            epoch: a.managers_epoch,
+            generation,
+            epoch,
             name: name.to_owned(),
         },
     );

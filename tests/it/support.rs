@@ -22,7 +22,8 @@ pub const DROP_FORMAT_3: &str = "\
     ALTER TABLE secrets DROP COLUMN sig; ALTER TABLE access DROP COLUMN signer; \
     ALTER TABLE access DROP COLUMN sig; ALTER TABLE identities DROP COLUMN agent_until; \
     ALTER TABLE identities DROP COLUMN succession; ALTER TABLE identities DROP COLUMN retired_keys; \
-    DROP TABLE statements; ALTER TABLE secrets DROP COLUMN stmt; ALTER TABLE access DROP COLUMN stmt;";
+    DROP TABLE statements; ALTER TABLE secrets DROP COLUMN stmt; ALTER TABLE access DROP COLUMN stmt; \
+    DROP TABLE bundles;";
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 /// The hint when there is nothing to unlock with: a token first (CI).

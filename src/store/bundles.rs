@@ -1,0 +1,153 @@
+//! Exec bundles (format 9): what an admin sealed for one grantee so that a
+//! clone with no trust state yet (a fresh CI checkout) can run exec without
+//! verifying a signature per row, and the SQL that reads and writes them
+//! (`vault/bundles.rs` says what a bundle holds and when a reader may use
+//! it). Like the rest of the store, this holds ciphertext and public
+//! values only.
+
+use rusqlite::params;
+
+use super::rows::{id16, Db};
+use crate::error::Result;
+
+/// One bundle as stored: sealed by `writer` for `grantee`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BundleRow {
+    pub writer: [u8; 16],
+    pub grantee: [u8; 16],
+    pub sealed: Vec<u8>,
+}
+
+/// How many leading bytes of an access row's signature a bundle records.
+/// A signature's first half is its `R`, a commitment only its signer can
+/// compute to the exact bytes it signed; sixteen of them tell the row a
+/// bundle was made from from any other state of it.
+pub const MARK_LEN: usize = 16;
+
+/// A grant as a bundle is matched against it: the secret, and the leading
+/// bytes of the signature of the grantee's access row. Every change to a
+/// secret (a rotation, a rename, a grant or revoke to anyone, a new
+/// managers list) raises its generation and signs all its access rows
+/// again, so a bundle's entry stands for a grant only while the secret is
+/// in the state the entry was made from.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GrantMark {
+    pub secret_id: [u8; 16],
+    pub access_sig: [u8; MARK_LEN],
+}
+
+impl GrantMark {
+    /// The mark of a grant from its stored columns; a signature too short
+    /// to have one (none yet, or cut) marks nothing a bundle holds.
+    fn of(secret_id: [u8; 16], access_sig: &[u8]) -> Self {
+        let mut mark = [0u8; MARK_LEN];
+        if let Some(head) = access_sig.get(..MARK_LEN) {
+            mark.copy_from_slice(head);
+        }
+        GrantMark {
+            secret_id,
+            access_sig: mark,
+        }
+    }
+}
+
+/// A grant as a writer puts it into a bundle: its mark, the grantee, and
+/// what its signatures cover that exec needs besides the value (the
+/// service and expiry are unsigned metadata: exec reads them from the row).
+pub struct BundleGrant {
+    pub mark: GrantMark,
+    pub grantee: [u8; 16],
+    pub name: String,
+    pub environment: String,
+    pub grant_expires_at: Option<i64>,
+    pub generation: i64,
+    pub managers_epoch: i64,
+}
+
+impl Db<'_> {
+    /// The bundles sealed for `grantee`, by any writer.
+    pub fn bundles_for(&self, grantee: &[u8; 16]) -> Result<Vec<BundleRow>> {
+        const SQL: &str = "SELECT writer, grantee, sealed FROM bundles WHERE grantee = ?1";
+        self.collect(SQL, [&grantee[..]], bundle)
+    }
+
+    /// The bundles `writer` sealed, for every grantee.
+    pub fn bundles_by(&self, writer: &[u8; 16]) -> Result<Vec<BundleRow>> {
+        const SQL: &str = "SELECT writer, grantee, sealed FROM bundles WHERE writer = ?1";
+        self.collect(SQL, [&writer[..]], bundle)
+    }
+
+    /// Every bundle (writing a merged file).
+    pub fn all_bundles(&self) -> Result<Vec<BundleRow>> {
+        self.collect("SELECT writer, grantee, sealed FROM bundles", [], bundle)
+    }
+
+    /// Inserts or replaces (writer, grantee)'s bundle.
+    pub fn put_bundle(&self, b: &BundleRow) -> Result<()> {
+        const SQL: &str = "INSERT INTO bundles (writer, grantee, sealed) VALUES (?1, ?2, ?3) \
+                           ON CONFLICT (writer, grantee) DO UPDATE SET sealed = excluded.sealed";
+        self.exec(SQL, params![&b.writer[..], &b.grantee[..], b.sealed])
+    }
+
+    pub fn delete_bundle(&self, writer: &[u8; 16], grantee: &[u8; 16]) -> Result<()> {
+        const SQL: &str = "DELETE FROM bundles WHERE writer = ?1 AND grantee = ?2";
+        self.exec(SQL, [&writer[..], &grantee[..]])
+    }
+
+    /// Calls `each` with the mark of every grant `grantee` holds and its
+    /// secret's unsigned metadata (service, expiry), in no particular
+    /// order, until it returns false: the one query a bundled exec runs
+    /// over the rows, read in place.
+    pub fn each_grant_mark(
+        &self,
+        grantee: &[u8; 16],
+        mut each: impl FnMut(GrantMark, Option<&str>, Option<i64>) -> bool,
+    ) -> Result<()> {
+        const SQL: &str = "SELECT a.secret_id, a.sig, s.service, s.expires_at \
+                           FROM access a JOIN secrets s ON s.id = a.secret_id \
+                           WHERE a.identity_id = ?1";
+        let mut stmt = self.conn()?.prepare_cached(SQL).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([&grantee[..]]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let read = || {
+                let service = match r.get_ref(2)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    v => Some(std::str::from_utf8(v.as_bytes()?).unwrap_or("")),
+                };
+                let mark = GrantMark::of(id16(r, 0)?, r.get_ref(1)?.as_blob()?);
+                Ok::<_, rusqlite::Error>((mark, service, r.get(3)?))
+            };
+            let (mark, service, expires_at) = read().map_err(|e| self.err(e))?;
+            if !each(mark, service, expires_at) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every grant of the vault, as a writer's bundles are made of them.
+    pub fn bundle_grants(&self) -> Result<Vec<BundleGrant>> {
+        const SQL: &str = "SELECT a.secret_id, a.sig, a.identity_id, s.name, \
+                           s.environment, a.expires_at, s.generation, s.managers_epoch \
+                           FROM access a JOIN secrets s ON s.id = a.secret_id";
+        self.collect(SQL, [], |r| {
+            Ok(BundleGrant {
+                mark: GrantMark::of(id16(r, 0)?, r.get_ref(1)?.as_blob()?),
+                grantee: id16(r, 2)?,
+                name: super::lossy::text(r, 3)?,
+                environment: super::lossy::text(r, 4)?,
+                grant_expires_at: r.get(5)?,
+                generation: r.get(6)?,
+                managers_epoch: r.get(7)?,
+            })
+        })
+    }
+}
+
+fn bundle(r: &rusqlite::Row<'_>) -> rusqlite::Result<BundleRow> {
+    Ok(BundleRow {
+        writer: id16(r, 0)?,
+        grantee: id16(r, 1)?,
+        sealed: r.get(2)?,
+    })
+}
