@@ -20,8 +20,8 @@ pub use fingerprint::{scan_key, Fingerprinter, FINGERPRINT_LEN};
 pub use kdf::{derive_unlock_key, KdfParams, ParamsRefused};
 pub use mac::{digest, mac, verify_mac, MAC_LEN};
 pub use sign::{
-    batched as batched_signatures, field_digest, statement_digest, verify as verify_signature,
-    FieldHasher, Signer25519, SIGNATURE_LEN,
+    batched as batched_signatures, bundle_digest, field_digest, statement_digest,
+    verify as verify_signature, FieldHasher, Signer25519, SIGNATURE_LEN,
 };
 pub use token::{token_unlock_key, AccessToken, TokenMalformed};
 pub use wrap::{bundle_key, claim_key, exec_cache_key, wrapping_key, IdentitySecret, PUBLIC_LEN};

@@ -164,6 +164,18 @@ pub fn statement_digest(input: &[u8]) -> [u8; 32] {
     digest_bytes(&h.finalize())
 }
 
+/// What an admin signs of an exec bundle it sealed (`vault/bundles.rs`):
+/// BLAKE2b-256 of the sealed bytes under its own label. The seal alone
+/// does not say which of its two parties made it (the grantee can compute
+/// the same key), and a Poly1305 tag is no commitment to the bytes for
+/// whoever holds that key: the signature covers this digest.
+pub fn bundle_digest(sealed: &[u8]) -> [u8; 32] {
+    let mut h = blake2b_256();
+    h.update(b"vault exec bundle v1\0");
+    h.update(sealed);
+    digest_bytes(&h.finalize())
+}
+
 /// BLAKE2b with a 32-byte digest and no key, salt or personalisation:
 /// what `b2sum -l 256` computes. blake2b_simd compresses with AVX2 where
 /// the CPU has it, found by std's feature detection on the first hash:

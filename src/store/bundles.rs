@@ -10,12 +10,14 @@ use rusqlite::params;
 use super::rows::{id16, Db};
 use crate::error::Result;
 
-/// One bundle as stored: sealed by `writer` for `grantee`.
+/// One bundle as stored: sealed by `writer` for `grantee`, and signed by
+/// `writer`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct BundleRow {
     pub writer: [u8; 16],
     pub grantee: [u8; 16],
     pub sealed: Vec<u8>,
+    pub sig: Vec<u8>,
 }
 
 /// How many leading bytes of an access row's signature a bundle records.
@@ -67,26 +69,31 @@ pub struct BundleGrant {
 impl Db<'_> {
     /// The bundles sealed for `grantee`, by any writer.
     pub fn bundles_for(&self, grantee: &[u8; 16]) -> Result<Vec<BundleRow>> {
-        const SQL: &str = "SELECT writer, grantee, sealed FROM bundles WHERE grantee = ?1";
+        const SQL: &str = "SELECT writer, grantee, sealed, sig FROM bundles WHERE grantee = ?1";
         self.collect(SQL, [&grantee[..]], bundle)
     }
 
     /// The bundles `writer` sealed, for every grantee.
     pub fn bundles_by(&self, writer: &[u8; 16]) -> Result<Vec<BundleRow>> {
-        const SQL: &str = "SELECT writer, grantee, sealed FROM bundles WHERE writer = ?1";
+        const SQL: &str = "SELECT writer, grantee, sealed, sig FROM bundles WHERE writer = ?1";
         self.collect(SQL, [&writer[..]], bundle)
     }
 
     /// Every bundle (writing a merged file).
     pub fn all_bundles(&self) -> Result<Vec<BundleRow>> {
-        self.collect("SELECT writer, grantee, sealed FROM bundles", [], bundle)
+        self.collect(
+            "SELECT writer, grantee, sealed, sig FROM bundles",
+            [],
+            bundle,
+        )
     }
 
     /// Inserts or replaces (writer, grantee)'s bundle.
     pub fn put_bundle(&self, b: &BundleRow) -> Result<()> {
-        const SQL: &str = "INSERT INTO bundles (writer, grantee, sealed) VALUES (?1, ?2, ?3) \
-                           ON CONFLICT (writer, grantee) DO UPDATE SET sealed = excluded.sealed";
-        self.exec(SQL, params![&b.writer[..], &b.grantee[..], b.sealed])
+        const SQL: &str = "INSERT INTO bundles (writer, grantee, sealed, sig) \
+                           VALUES (?1, ?2, ?3, ?4) ON CONFLICT (writer, grantee) \
+                           DO UPDATE SET sealed = excluded.sealed, sig = excluded.sig";
+        self.exec(SQL, params![&b.writer[..], &b.grantee[..], b.sealed, b.sig])
     }
 
     pub fn delete_bundle(&self, writer: &[u8; 16], grantee: &[u8; 16]) -> Result<()> {
@@ -149,5 +156,6 @@ fn bundle(r: &rusqlite::Row<'_>) -> rusqlite::Result<BundleRow> {
         writer: id16(r, 0)?,
         grantee: id16(r, 1)?,
         sealed: r.get(2)?,
+        sig: r.get(3)?,
     })
 }

@@ -252,6 +252,7 @@ CREATE TABLE bundles (
     writer  BLOB NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
     grantee BLOB NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
     sealed  BLOB NOT NULL,
+    sig     BLOB NOT NULL,
     PRIMARY KEY (writer, grantee)
 );
 "#,
@@ -384,7 +385,7 @@ pub fn read_as_current(conn: &Connection, path: &Path, format: i64) -> Result<()
     if format < BUNDLES_FORMAT {
         sql.push_str(
             "CREATE TEMP VIEW bundles AS SELECT X'' AS writer, X'' AS grantee, \
-             X'' AS sealed WHERE 0;",
+             X'' AS sealed, X'' AS sig WHERE 0;",
         );
     }
     if !extra.is_empty() {

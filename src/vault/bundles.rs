@@ -130,6 +130,16 @@ fn bundle_aad(vault_id: &[u8; 16], writer: &[u8; 16], grantee: &[u8; 16]) -> Aad
         .with(grantee)
 }
 
+/// What the writer signs of a bundle: the label `exec-bundle`, the vault
+/// id, writer, grantee and the digest of the sealed bytes.
+fn bundle_input(vault_id: &[u8; 16], writer: &[u8; 16], grantee: &[u8; 16], sealed: &[u8]) -> Aad {
+    Aad::new("exec-bundle")
+        .with(vault_id)
+        .with(writer)
+        .with(grantee)
+        .with(&crypto::bundle_digest(sealed))
+}
+
 impl Vault {
     /// The grants exec hands on, from the bundles admins sealed for `me`,
     /// when they stand for every grant `me` holds in the file now (see
@@ -151,11 +161,17 @@ impl Vault {
         {
             let mut keys = me.wrap_keys.borrow_mut();
             for b in &bundles {
-                let by_admin = roster
+                // Signed by an admin of the verified roster: the seal alone
+                // could be the grantee's own (it computes the same key).
+                let signed_by_admin = roster
                     .members
                     .get(&b.writer)
-                    .is_some_and(|m| m.admin && !m.agent);
-                let Some(public) = publics.get(&b.writer).filter(|_| by_admin) else {
+                    .filter(|m| m.admin && !m.agent && !m.sign.is_empty())
+                    .is_some_and(|m| {
+                        let input = bundle_input(&self.id, &b.writer, &me.id, &b.sealed);
+                        crypto::verify_signature(&m.sign, &input, &b.sig).is_ok()
+                    });
+                let Some(public) = publics.get(&b.writer).filter(|_| signed_by_admin) else {
                     continue;
                 };
                 let Some(key) = keys.bundle_key(&self.id, me, public) else {
@@ -355,11 +371,17 @@ impl Vault {
             match (changed, written) {
                 (false, _) => {}
                 (true, 0) => db.delete_bundle(&me.id, &grantee)?,
-                (true, _) => db.put_bundle(&BundleRow {
-                    writer: me.id,
-                    grantee,
-                    sealed: crypto::seal(&key, &aad, &out.0),
-                })?,
+                (true, _) => {
+                    let sealed = crypto::seal(&key, &aad, &out.0);
+                    let input = bundle_input(&self.id, &me.id, &grantee, &sealed);
+                    let sig = me.signer(&self.id).sign(&input).to_vec();
+                    db.put_bundle(&BundleRow {
+                        writer: me.id,
+                        grantee,
+                        sealed,
+                        sig,
+                    })?
+                }
             }
         }
         // Grantees that hold nothing any more.

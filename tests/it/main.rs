@@ -11,6 +11,7 @@ mod add;
 mod agents;
 mod audit;
 mod audit_verify;
+mod bundles;
 mod check;
 mod ci;
 mod completions;
