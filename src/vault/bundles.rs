@@ -1,39 +1,40 @@
 //! Exec bundles (format 9): for each grantee, what an admin last wrote of
-//! the secrets it holds, sealed for that grantee, so that exec on a clone
-//! with no trust state yet (a fresh CI checkout) opens one ciphertext
-//! instead of verifying and opening every granted row.
+//! the secrets it holds, sealed for that grantee and signed, so that exec
+//! on a clone with no trust state yet (a fresh CI checkout) opens one
+//! ciphertext instead of verifying and opening every granted row.
 //!
 //! A bundle is sealed by its writer W for its grantee G with
 //! XChaCha20-Poly1305 under `crypto::bundle_key` of their wrapping key
 //! (one X25519 between W and G, as every data key W wraps for G), with the
-//! vault id, W and G as associated data: only W and G can make one that
-//! opens. Each entry holds, for one secret G holds, the signatures of the
-//! secret's row and of G's access row as W verified or made them, the
-//! generation and managers epoch, the name, environment, service, expiry,
-//! the grant's expiry, and the value.
+//! vault id, W and G as associated data, and signed by W (Ed25519 over the
+//! digest of the sealed bytes): G computes the same key, so only the
+//! signature says W made it. Each entry holds, for one secret G holds, the
+//! first bytes of the signature of G's access row as W verified or made
+//! it, the generation and managers epoch, the name, environment, the
+//! grant's expiry, and the value. The service and the secret's expiry are
+//! unsigned metadata: exec reads them from the row, bundled or not.
 //!
 //! Only admins write bundles: an admin is a writer of every secret, so an
 //! entry needs no authority of its own beyond its writer's certificate.
 //! An admin's every write that signs or deletes secrets renews its
-//! bundles: an entry stays while both signatures it records are still the
-//! rows' and its secret was not touched; any other grant gets an entry
-//! from the rows as this write leaves them, checked as any write checks
-//! them before it signs (`Vault::require`), for the secrets the admin can
-//! open. Others' writes leave bundles alone; their entries then no longer
-//! match and exec reads those rows instead.
+//! bundles: an entry stays while its access row still carries the
+//! signature it records and its secret was not touched; any other grant
+//! gets an entry from the rows as this write leaves them, checked as any
+//! write checks them before it signs (`Vault::require`), for the secrets
+//! the admin can open. Others' writes leave bundles alone; their entries
+//! then no longer match and exec reads those rows instead.
 //!
-//! exec takes its grants from bundles only when every grant G holds in the
-//! file now is matched by an entry of a bundle whose writer is an admin in
-//! the verified roster, by the secret and both signatures; anything else
-//! (a bundle that does not open, a grant with no entry, a signature that
-//! differs) sends it to the rows, which are checked as without bundles.
-//! The roster, the pin, freshness (generation and epoch against what this
-//! clone has seen) and an environment's own secrets are checked as on the
-//! rows. What an entry can stand for is what its admin signed: editing a
-//! row in the file changes nothing exec hands on, and putting back an
-//! older bundle with the rows it matches is putting back an older state
-//! of those secrets, which freshness refuses where this clone has seen a
-//! newer one, exactly as for the rows.
+//! exec takes its grants from bundles only on a clone that has pinned no
+//! root yet, and only when every grant G holds in the file now is matched
+//! by an entry of a bundle signed by an admin of the verified roster.
+//! Anything else sends it to the rows, checked as without bundles. The
+//! pin, freshness (generation and epoch against what this clone has seen)
+//! and an environment's own secrets are checked as on the rows. What an
+//! entry can stand for is what its admin signed: a row edited in the file
+//! changes nothing a bundled exec hands on (a clone with state reads the
+//! rows and refuses it), and putting back an older bundle with the rows it
+//! matches is putting back an older state of those secrets, which
+//! freshness refuses where this clone has seen a newer one, as for rows.
 
 use std::collections::HashMap;
 
