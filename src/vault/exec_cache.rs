@@ -154,24 +154,37 @@ pub(super) struct CacheWriter {
 
 impl CacheWriter {
     pub fn add(&mut self, row: &GrantRow, value: Option<&SecretValue>) {
-        let out = &mut self.out;
-        out.text(&row.name);
-        out.text(&row.environment);
-        out.optional(row.service.as_deref().map(str::as_bytes));
-        out.optional_number(row.expires_at);
-        out.optional_number(row.grant_expires_at);
-        out.optional(value.map(|v| v.expose()));
+        let (name, environment) = (&row.name, &row.environment);
+        let dates = (row.expires_at, row.grant_expires_at);
+        self.put((name, environment), row.service.as_deref(), dates, value);
     }
 
     /// Adds a grant exec took from a bundle (`bundles.rs`).
     pub fn add_cached(&mut self, g: &CachedGrant) {
+        let dates = (g.expires_at, g.grant_expires_at);
+        let (name, environment) = (&g.name, &g.environment);
+        self.put(
+            (name, environment),
+            g.service.as_deref(),
+            dates,
+            g.value.as_ref(),
+        );
+    }
+
+    fn put(
+        &mut self,
+        (name, environment): (&str, &str),
+        service: Option<&str>,
+        (expires_at, grant_expires_at): (Option<i64>, Option<i64>),
+        value: Option<&SecretValue>,
+    ) {
         let out = &mut self.out;
-        out.text(&g.name);
-        out.text(&g.environment);
-        out.optional(g.service.as_deref().map(str::as_bytes));
-        out.optional_number(g.expires_at);
-        out.optional_number(g.grant_expires_at);
-        out.optional(g.value.as_ref().map(|v| v.expose()));
+        out.text(name);
+        out.text(environment);
+        out.optional(service.map(str::as_bytes));
+        out.optional_number(expires_at);
+        out.optional_number(grant_expires_at);
+        out.optional(value.map(|v| v.expose()));
     }
 }
 

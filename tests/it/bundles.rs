@@ -6,19 +6,10 @@
 //! compute the seal's key), an older bundle put back over newer rows, an
 //! older copy of the whole file put back, and a file of the format before.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
+use crate::statements::{count, fresh, team};
 use crate::support::*;
 
 const TRUST_HINT: &str = "someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)";
-
-/// `vault ARGS` on a clone with no trust state (its own XDG_DATA_HOME).
-fn fresh(env: &Env, args: &[&str]) -> Run {
-    static CLONES: AtomicUsize = AtomicUsize::new(0);
-    let n = CLONES.fetch_add(1, Ordering::Relaxed);
-    env.vault(args)
-        .env("XDG_DATA_HOME", env.path().join(format!("clone-{n}")))
-}
 
 /// What ci's exec on a fresh clone hands `name`.
 fn ci_sees(env: &Env, token: &str, name: &str) -> String {
@@ -27,22 +18,6 @@ fn ci_sees(env: &Env, token: &str, name: &str) -> String {
         .run()
         .success()
         .stdout
-}
-
-/// The owner (the root, an admin), and ci (a machine with a token)
-/// granted A and B for use.
-fn team() -> (Env, String) {
-    let env = Env::init();
-    let token = env.add_machine("ci");
-    env.add("A", "value-of-a");
-    env.add("B", "value-of-b");
-    env.owner_runs(&["grant", "A", "B", "--to", "ci"]);
-    (env, token)
-}
-
-fn count(env: &Env, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open(&env.vault).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 /// Whether ci's fresh exec takes its grants from a bundle: run against a

@@ -17,8 +17,9 @@ use crate::support::*;
 const TRUST_HINT: &str = "someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)";
 
 /// `vault ARGS` on a clone that has verified nothing yet (its own
-/// XDG_DATA_HOME): the path that checks every row.
-fn fresh(env: &Env, args: &[&str]) -> Run {
+/// XDG_DATA_HOME): the path that checks every row, unless an admin's
+/// bundle covers the grants (`bundles.rs` here, `vault/bundles.rs`).
+pub fn fresh(env: &Env, args: &[&str]) -> Run {
     static CLONES: AtomicUsize = AtomicUsize::new(0);
     let n = CLONES.fetch_add(1, Ordering::Relaxed);
     env.vault(args)
@@ -32,7 +33,7 @@ fn fresh_value(env: &Env, run: &impl Fn(Run) -> Run, name: &str) -> String {
 }
 
 /// The owner, and ci (a machine with a token) granted A and B for use.
-fn team() -> (Env, String) {
+pub fn team() -> (Env, String) {
     let env = Env::init();
     let token = env.add_machine("ci");
     env.add("A", "value-of-a");
@@ -41,7 +42,7 @@ fn team() -> (Env, String) {
     (env, token)
 }
 
-fn count(env: &Env, sql: &str) -> i64 {
+pub fn count(env: &Env, sql: &str) -> i64 {
     let conn = rusqlite::Connection::open(&env.vault).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
