@@ -462,3 +462,47 @@ fn public_keys(identities: &[IdentityRow]) -> HashMap<[u8; 16], Vec<u8>> {
         .map(|i| (i.id, i.public_key.clone()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_read_back_as_written_and_a_cut_bundle_reads_as_none() {
+        let entry = |n: u8, expires: Option<i64>| Entry {
+            mark: GrantMark {
+                secret_id: [n; 16],
+                access_sig: [n + 1; MARK_LEN],
+            },
+            generation: 7,
+            managers_epoch: 2,
+            name: format!("K{n}"),
+            environment: "prod".into(),
+            grant_expires_at: expires,
+            value: Zeroizing::new(b"s3cr\0t".to_vec()),
+        };
+        let mut out = Writer(Zeroizing::new(Vec::new()));
+        entry(1, Some(5)).write(&mut out);
+        entry(3, None).write(&mut out);
+        let read = decode(&out.0).expect("decodes");
+        assert_eq!(read.len(), 2);
+        for (got, want) in read.iter().zip([entry(1, Some(5)), entry(3, None)]) {
+            assert!(got.matches(&want.mark));
+            assert_eq!((got.generation, got.managers_epoch), (7, 2));
+            assert_eq!(
+                (&got.name, &got.environment),
+                (&want.name, &want.environment)
+            );
+            assert_eq!(got.grant_expires_at, want.grant_expires_at);
+            assert_eq!(&got.value[..], b"s3cr\0t");
+        }
+        let first = {
+            let mut one = Writer(Zeroizing::new(Vec::new()));
+            entry(1, Some(5)).write(&mut one);
+            one.0.len()
+        };
+        for cut in (1..first).chain(first + 1..out.0.len()) {
+            assert!(decode(&out.0[..cut]).is_none(), "cut at {cut}");
+        }
+    }
+}
