@@ -54,13 +54,14 @@ impl GrantMark {
 }
 
 /// A grant as a writer puts it into a bundle: its mark, the grantee, and
-/// what its signatures cover that exec needs besides the value (the
-/// service and expiry are unsigned metadata: exec reads them from the row).
+/// what exec needs of the secret besides its value.
 pub struct BundleGrant {
     pub mark: GrantMark,
     pub grantee: [u8; 16],
     pub name: String,
     pub environment: String,
+    pub service: Option<String>,
+    pub expires_at: Option<i64>,
     pub grant_expires_at: Option<i64>,
     pub generation: i64,
     pub managers_epoch: i64,
@@ -101,41 +102,28 @@ impl Db<'_> {
         self.exec(SQL, [&writer[..], &grantee[..]])
     }
 
-    /// Calls `each` with the mark of every grant `grantee` holds and its
-    /// secret's unsigned metadata (service, expiry), in no particular
-    /// order, until it returns false: the one query a bundled exec runs
-    /// over the rows, read in place.
-    pub fn each_grant_mark(
-        &self,
-        grantee: &[u8; 16],
-        mut each: impl FnMut(GrantMark, Option<&str>, Option<i64>) -> bool,
-    ) -> Result<()> {
-        const SQL: &str = "SELECT a.secret_id, a.sig, s.service, s.expires_at \
-                           FROM access a JOIN secrets s ON s.id = a.secret_id \
-                           WHERE a.identity_id = ?1";
+    /// The marks of every grant `grantee` holds, in secret-id order: the
+    /// one query a bundled exec runs over the rows, an index-only scan of
+    /// `access_marks`, read in place.
+    pub fn grant_marks(&self, grantee: &[u8; 16]) -> Result<Vec<GrantMark>> {
+        const SQL: &str = "SELECT secret_id, sig FROM access INDEXED BY access_marks \
+                           WHERE identity_id = ?1 ORDER BY secret_id";
         let mut stmt = self.conn()?.prepare_cached(SQL).map_err(|e| self.err(e))?;
         let mut rows = stmt.query([&grantee[..]]).map_err(|e| self.err(e))?;
+        let mut marks = Vec::new();
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let read = || {
-                let service = match r.get_ref(2)? {
-                    rusqlite::types::ValueRef::Null => None,
-                    v => Some(std::str::from_utf8(v.as_bytes()?).unwrap_or("")),
-                };
-                let mark = GrantMark::of(id16(r, 0)?, r.get_ref(1)?.as_blob()?);
-                Ok::<_, rusqlite::Error>((mark, service, r.get(3)?))
-            };
-            let (mark, service, expires_at) = read().map_err(|e| self.err(e))?;
-            if !each(mark, service, expires_at) {
-                break;
-            }
+            let read = || Ok::<_, rusqlite::Error>((id16(r, 0)?, r.get_ref(1)?.as_blob()?));
+            let (id, access_sig) = read().map_err(|e| self.err(e))?;
+            marks.push(GrantMark::of(id, access_sig));
         }
-        Ok(())
+        Ok(marks)
     }
 
     /// Every grant of the vault, as a writer's bundles are made of them.
     pub fn bundle_grants(&self) -> Result<Vec<BundleGrant>> {
         const SQL: &str = "SELECT a.secret_id, a.sig, a.identity_id, s.name, \
-                           s.environment, a.expires_at, s.generation, s.managers_epoch \
+                           s.environment, a.expires_at, s.generation, s.managers_epoch, \
+                           s.service, s.expires_at \
                            FROM access a JOIN secrets s ON s.id = a.secret_id";
         self.collect(SQL, [], |r| {
             Ok(BundleGrant {
@@ -146,6 +134,8 @@ impl Db<'_> {
                 grant_expires_at: r.get(5)?,
                 generation: r.get(6)?,
                 managers_epoch: r.get(7)?,
+                service: super::lossy::opt_text(r, 8)?,
+                expires_at: r.get(9)?,
             })
         })
     }

@@ -255,6 +255,7 @@ CREATE TABLE bundles (
     sig     BLOB NOT NULL,
     PRIMARY KEY (writer, grantee)
 );
+CREATE INDEX access_marks ON access (identity_id, secret_id, sig);
 "#,
 ];
 
@@ -313,6 +314,7 @@ const OBJECTS: &[(&str, &str)] = &[
     ("index", "secrets_unfingerprinted"),
     ("table", "statements"),
     ("table", "bundles"),
+    ("index", "access_marks"),
 ];
 
 /// Refuses a file that carries anything but the format's own tables and

@@ -43,13 +43,21 @@ use zeroize::Zeroizing;
 use super::bytes::{Reader, Writer};
 use super::exec_cache::CachedGrant;
 use super::exec_view::ViewRow;
-use super::trust::{self, Roster};
+use super::trust::Roster;
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Aad, Key};
 use crate::error::Result;
 use crate::model::Level;
 use crate::secret::SecretValue;
 use crate::store::{BundleGrant, BundleRow, Db, GrantMark, IdentityRow, SecretRow, MARK_LEN};
+use crate::trust_state::Seen;
+
+/// Why the signatures of a bundled exec did not all verify: the roster
+/// (an error, as on the rows), or a bundle (the rows are read instead).
+enum Refused {
+    Roster(crate::error::Error),
+    Bundle,
+}
 
 /// One granted secret as a bundle holds it.
 struct Entry {
@@ -58,6 +66,8 @@ struct Entry {
     managers_epoch: i64,
     name: String,
     environment: String,
+    service: Option<String>,
+    expires_at: Option<i64>,
     grant_expires_at: Option<i64>,
     value: Zeroizing<Vec<u8>>,
 }
@@ -70,6 +80,8 @@ impl Entry {
             managers_epoch: g.managers_epoch,
             name: g.name,
             environment: g.environment,
+            service: g.service,
+            expires_at: g.expires_at,
             grant_expires_at: g.grant_expires_at,
             value: Zeroizing::new(value.expose().to_vec()),
         }
@@ -86,6 +98,8 @@ impl Entry {
         out.number(self.managers_epoch);
         out.text(&self.name);
         out.text(&self.environment);
+        out.optional(self.service.as_deref().map(str::as_bytes));
+        out.optional_number(self.expires_at);
         out.optional_number(self.grant_expires_at);
         out.bytes(&self.value);
     }
@@ -100,18 +114,15 @@ impl Entry {
             managers_epoch: r.number()?,
             name: r.text()?,
             environment: r.text()?,
+            service: match r.optional()? {
+                None => None,
+                Some(b) => Some(String::from_utf8(b.to_vec()).ok()?),
+            },
+            expires_at: r.optional_number()?,
             grant_expires_at: r.optional_number()?,
             value: Zeroizing::new(r.bytes()?.to_vec()),
         })
     }
-}
-
-/// An entry matched to a grant of the file, with the secret's unsigned
-/// metadata as the row has it now (as exec reads it from the rows).
-struct Chosen {
-    entry: Entry,
-    service: Option<String>,
-    expires_at: Option<i64>,
 }
 
 /// A bundle's entries from its plaintext; `None` for one that is cut.
@@ -156,60 +167,62 @@ impl Vault {
         if bundles.is_empty() {
             return Ok(None);
         }
-        let roster = self.roster(&db)?;
+        // The bundles an admin of the roster wrote, their signatures
+        // verified in one batch with the roster's certificates.
+        let by_admin = |roster: &Roster, b: &BundleRow| {
+            roster
+                .members
+                .get(&b.writer)
+                .filter(|m| m.admin && !m.agent && !m.sign.is_empty())
+                .map(|m| m.sign.clone())
+        };
+        let checked = crypto::batched_signatures(
+            || {
+                let roster = self.roster(&db).map_err(Refused::Roster)?;
+                for b in &bundles {
+                    if let Some(sign) = by_admin(&roster, b) {
+                        let input = bundle_input(&self.id, &b.writer, &me.id, &b.sealed);
+                        crypto::verify_signature(&sign, &input, &b.sig)
+                            .map_err(|_| Refused::Bundle)?;
+                    }
+                }
+                Ok(roster)
+            },
+            || Refused::Bundle,
+        );
+        let roster = match checked {
+            Ok(roster) => roster,
+            // A bundle whose signature fails: the rows, checked afresh.
+            Err(Refused::Bundle) => return Ok(None),
+            Err(Refused::Roster(e)) => return Err(e),
+        };
         let publics = public_keys(&db.identities()?);
-        let mut entries: HashMap<[u8; 16], Vec<Entry>> = HashMap::new();
+        let mut entries: Vec<Entry> = Vec::new();
         {
             let mut keys = me.wrap_keys.borrow_mut();
-            for b in &bundles {
-                // Signed by an admin of the verified roster: the seal alone
-                // could be the grantee's own (it computes the same key).
-                let signed_by_admin = roster
-                    .members
+            for b in bundles.iter().filter(|b| by_admin(&roster, b).is_some()) {
+                let Some(key) = publics
                     .get(&b.writer)
-                    .filter(|m| m.admin && !m.agent && !m.sign.is_empty())
-                    .is_some_and(|m| {
-                        let input = bundle_input(&self.id, &b.writer, &me.id, &b.sealed);
-                        crypto::verify_signature(&m.sign, &input, &b.sig).is_ok()
-                    });
-                let Some(public) = publics.get(&b.writer).filter(|_| signed_by_admin) else {
-                    continue;
-                };
-                let Some(key) = keys.bundle_key(&self.id, me, public) else {
-                    continue;
-                };
-                let aad = bundle_aad(&self.id, &b.writer, &me.id);
-                let Some(opened) = crypto::open(&key, &aad, &b.sealed)
-                    .ok()
-                    .and_then(|plain| decode(&plain))
+                    .and_then(|public| keys.bundle_key(&self.id, me, public))
                 else {
                     continue;
                 };
-                for e in opened {
-                    entries.entry(e.mark.secret_id).or_default().push(e);
+                let aad = bundle_aad(&self.id, &b.writer, &me.id);
+                if let Some(opened) = crypto::open(&key, &aad, &b.sealed)
+                    .ok()
+                    .and_then(|plain| decode(&plain))
+                {
+                    entries.extend(opened);
                 }
             }
         }
-        let mut chosen = Vec::with_capacity(entries.len());
-        let mut whole = true;
-        db.each_grant_mark(&me.id, |mark, service, expires_at| {
-            let found = entries.get_mut(&mark.secret_id);
-            match found.and_then(|f| f.iter().position(|e| e.matches(&mark)).map(|at| (f, at))) {
-                Some((found, at)) => chosen.push(Chosen {
-                    entry: found.swap_remove(at),
-                    service: service.map(str::to_owned),
-                    expires_at,
-                }),
-                None => whole = false,
-            }
-            whole
-        })?;
-        if !whole {
+        let mut marks = db.grant_marks(&me.id)?;
+        let Some(chosen) = matched(&mut entries, &mut marks) else {
             return Ok(None);
-        }
-        let chosen = match chosen.iter().any(|c| !c.entry.environment.is_empty()) {
-            true => super::environments::choose(chosen, &self.environment(), |c| {
-                (&c.entry.name, &c.entry.environment)
+        };
+        let chosen = match chosen.iter().any(|e| !e.environment.is_empty()) {
+            true => super::environments::choose(chosen, &self.environment(), |e| {
+                (&e.name, &e.environment)
             }),
             false => chosen,
         };
@@ -220,10 +233,9 @@ impl Vault {
     /// What exec checks of bundled grants besides the rows' signatures:
     /// freshness against this clone's trust state, and an environment's
     /// own secrets; the state is saved as after verifying the rows.
-    fn check_bundled(&self, me: &Unlocked, chosen: &[Chosen]) -> Result<()> {
+    fn check_bundled(&self, me: &Unlocked, chosen: &[Entry]) -> Result<()> {
         let view: Vec<ViewRow<'_>> = chosen
             .iter()
-            .map(|c| &c.entry)
             .map(|e| ViewRow {
                 secret_id: &e.mark.secret_id,
                 name: &e.name,
@@ -231,17 +243,27 @@ impl Vault {
             })
             .collect();
         {
+            // A clone with no trust state has seen nothing: each secret is
+            // recorded as it is now, and no name can belong to another
+            // secret seen before (the entries match the file's rows, whose
+            // names are one per environment).
             let mut local = self.local.borrow_mut();
             if local.path.is_some() {
-                local.state.reserve(chosen.len());
-                for e in chosen.iter().map(|c| &c.entry) {
-                    local.changed |= trust::check_fresh(
-                        &mut local.state,
-                        &e.mark.secret_id,
-                        &crate::model::label(&e.name, &e.environment),
-                        (e.generation, e.managers_epoch),
-                    )?;
+                let seen = local.state.secrets();
+                seen.reserve(chosen.len());
+                for e in chosen {
+                    let name = crate::model::label(&e.name, &e.environment);
+                    let (generation, epoch) = (e.generation, e.managers_epoch);
+                    seen.insert(
+                        e.mark.secret_id,
+                        Seen {
+                            generation,
+                            epoch,
+                            name,
+                        },
+                    );
                 }
+                local.changed = true;
             }
         }
         self.check_own_secrets(me, &view)?;
@@ -258,9 +280,8 @@ impl Vault {
                 20 + 40 * chosen.len(),
             );
             h.field(&local.token_pin.unwrap_or_default());
-            for c in chosen {
-                h.field(&c.entry.mark.secret_id)
-                    .field(&c.entry.mark.access_sig);
+            for e in chosen {
+                h.field(&e.mark.secret_id).field(&e.mark.access_sig);
             }
             local.state.verified.insert(me.id, h.finish());
             local.changed = true;
@@ -272,28 +293,22 @@ impl Vault {
 
     /// The chosen entries as exec takes them (a grant expired by now has
     /// no value), cached for the next run as a verified view is.
-    fn hand_on(&self, me: &Unlocked, chosen: Vec<Chosen>) -> Vec<CachedGrant> {
+    fn hand_on(&self, me: &Unlocked, chosen: Vec<Entry>) -> Vec<CachedGrant> {
         let now = crate::time::now();
         let mut cache = self.exec_cache_writer(me);
         let grants: Vec<CachedGrant> = chosen
             .into_iter()
-            .map(
-                |Chosen {
-                     entry: e,
-                     service,
-                     expires_at,
-                 }| {
-                    let live = e.grant_expires_at.is_none_or(|at| at > now);
-                    CachedGrant {
-                        name: e.name,
-                        environment: e.environment,
-                        service,
-                        expires_at,
-                        grant_expires_at: e.grant_expires_at,
-                        value: live.then(|| SecretValue::new(e.value)),
-                    }
-                },
-            )
+            .map(|e| {
+                let live = e.grant_expires_at.is_none_or(|at| at > now);
+                CachedGrant {
+                    name: e.name,
+                    environment: e.environment,
+                    service: e.service,
+                    expires_at: e.expires_at,
+                    grant_expires_at: e.grant_expires_at,
+                    value: live.then(|| SecretValue::new(e.value)),
+                }
+            })
             .collect();
         if let Some(mut writer) = cache.take() {
             for g in &grants {
@@ -333,7 +348,9 @@ impl Vault {
             .map(|b| (b.grantee, b.sealed))
             .collect();
         let mut values = Values::new(self, db, &roster, me);
-        for (grantee, held) in grants {
+        for (grantee, mut held) in grants {
+            // Entries in secret-id order, as exec's marks come (`matched`).
+            held.sort_unstable_by_key(|g| g.mark.secret_id);
             let Some(public) = publics.get(&grantee) else {
                 continue;
             };
@@ -456,6 +473,36 @@ impl<'a> Values<'a> {
     }
 }
 
+/// The entries that stand for `marks`, one per grant, or `None` when a
+/// grant has none. Both are put in secret-id order (the marks come in it
+/// from their index, the entries are written in it), then walked once.
+fn matched(entries: &mut Vec<Entry>, marks: &mut [GrantMark]) -> Option<Vec<Entry>> {
+    if !marks.is_sorted_by_key(|m| m.secret_id) {
+        marks.sort_unstable_by_key(|m| m.secret_id);
+    }
+    if !entries.is_sorted_by_key(|e| e.mark.secret_id) {
+        entries.sort_by_key(|e| e.mark.secret_id);
+    }
+    let mut entries = std::mem::take(entries).into_iter().peekable();
+    let mut chosen = Vec::with_capacity(marks.len());
+    for mark in marks.iter() {
+        while entries
+            .next_if(|e| e.mark.secret_id < mark.secret_id)
+            .is_some()
+        {}
+        // Two admins' bundles may each hold the secret: the one whose
+        // signature is the row's stands for it.
+        let mut found = None;
+        while let Some(e) = entries.next_if(|e| e.mark.secret_id == mark.secret_id) {
+            if found.is_none() && e.matches(mark) {
+                found = Some(e);
+            }
+        }
+        chosen.push(found?);
+    }
+    Some(chosen)
+}
+
 fn public_keys(identities: &[IdentityRow]) -> HashMap<[u8; 16], Vec<u8>> {
     identities
         .iter()
@@ -478,6 +525,8 @@ mod tests {
             managers_epoch: 2,
             name: format!("K{n}"),
             environment: "prod".into(),
+            service: Some("stripe".into()),
+            expires_at: None,
             grant_expires_at: expires,
             value: Zeroizing::new(b"s3cr\0t".to_vec()),
         };
@@ -494,6 +543,10 @@ mod tests {
                 (&want.name, &want.environment)
             );
             assert_eq!(got.grant_expires_at, want.grant_expires_at);
+            assert_eq!(
+                (got.service.as_deref(), got.expires_at),
+                (Some("stripe"), None)
+            );
             assert_eq!(&got.value[..], b"s3cr\0t");
         }
         let first = {

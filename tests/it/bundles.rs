@@ -321,7 +321,7 @@ fn a_write_by_a_manager_who_is_no_admin_sends_exec_to_the_rows_until_an_admin_wr
 #[test]
 fn a_format_8_file_gains_bundles_at_its_owners_next_write() {
     let (env, token) = team();
-    env.sql("DROP TABLE bundles; PRAGMA user_version = 8;");
+    env.sql("DROP TABLE bundles; DROP INDEX access_marks; PRAGMA user_version = 8;");
     assert_eq!(ci_sees(&env, &token, "A"), "value-of-a\n");
     assert_eq!(count(&env, "PRAGMA user_version"), 9);
     assert_eq!(count(&env, "SELECT count(*) FROM bundles"), 0);

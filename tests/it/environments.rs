@@ -305,7 +305,7 @@ const TO_BEFORE_ENVIRONMENTS: &str = "\
     CREATE INDEX secrets_by_service ON secrets (service); \
     CREATE INDEX secrets_unfingerprinted ON secrets (id) WHERE length(fingerprints) = 0; \
     ALTER TABLE identities DROP COLUMN succession; ALTER TABLE identities DROP COLUMN retired_keys; \
-    DROP TABLE statements; ALTER TABLE access DROP COLUMN stmt; DROP TABLE bundles;";
+    DROP TABLE statements; ALTER TABLE access DROP COLUMN stmt; DROP TABLE bundles; DROP INDEX access_marks;";
 
 #[test]
 fn a_file_from_before_environments_upgrades_keeping_every_secret_and_grant() {

@@ -329,7 +329,7 @@ fn a_format_7_file_works_and_gains_statements_at_its_owners_next_write() {
     let (env, token) = team();
     env.sql(
         "DROP TABLE statements; ALTER TABLE secrets DROP COLUMN stmt; \
-         ALTER TABLE access DROP COLUMN stmt; DROP TABLE bundles; PRAGMA user_version = 7;",
+         ALTER TABLE access DROP COLUMN stmt; DROP TABLE bundles; DROP INDEX access_marks; PRAGMA user_version = 7;",
     );
     let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
     assert_eq!(fresh_value(&env, &ci, "A"), "value-of-a\n");

@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 /// SQL that takes a vault back to format 2's columns (a file written
 /// before signatures), dropping the later formats' columns too.
 pub const DROP_FORMAT_3: &str = "\
+    DROP TABLE bundles; DROP INDEX access_marks; \
     DROP INDEX secrets_unfingerprinted; ALTER TABLE secrets DROP COLUMN fingerprints; \
     ALTER TABLE identities DROP COLUMN sign_public; ALTER TABLE identities DROP COLUMN role; \
     ALTER TABLE identities DROP COLUMN certifier; ALTER TABLE identities DROP COLUMN cert_sig; \
@@ -22,8 +23,7 @@ pub const DROP_FORMAT_3: &str = "\
     ALTER TABLE secrets DROP COLUMN sig; ALTER TABLE access DROP COLUMN signer; \
     ALTER TABLE access DROP COLUMN sig; ALTER TABLE identities DROP COLUMN agent_until; \
     ALTER TABLE identities DROP COLUMN succession; ALTER TABLE identities DROP COLUMN retired_keys; \
-    DROP TABLE statements; ALTER TABLE secrets DROP COLUMN stmt; ALTER TABLE access DROP COLUMN stmt; \
-    DROP TABLE bundles;";
+    DROP TABLE statements; ALTER TABLE secrets DROP COLUMN stmt; ALTER TABLE access DROP COLUMN stmt;";
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 /// The hint when there is nothing to unlock with: a token first (CI).
