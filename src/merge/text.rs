@@ -6,7 +6,8 @@
 //! their keys, so that a swapped key shows in review, and how many times
 //! they rekeyed), each secret's
 //! generation and writer, and grants (identity, level, expiry); it leaves
-//! out every sealed value, wrapped key, signature, statement (format 8), salt
+//! out every sealed value, wrapped key, signature, statement (format 8),
+//! exec bundle (format 9), salt
 //! and KDF parameter. Lines are sorted (identities and secrets by name, grants by
 //! identity) and each block opens with a `secret NAME` or `identity NAME`
 //! line that `vault git setup` teaches git to show in hunk headers, so a
