@@ -114,10 +114,7 @@ impl Entry {
             managers_epoch: r.number()?,
             name: r.text()?,
             environment: r.text()?,
-            service: match r.optional()? {
-                None => None,
-                Some(b) => Some(String::from_utf8(b.to_vec()).ok()?),
-            },
+            service: r.optional_text()?,
             expires_at: r.optional_number()?,
             grant_expires_at: r.optional_number()?,
             value: Zeroizing::new(r.bytes()?.to_vec()),

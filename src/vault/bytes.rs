@@ -78,6 +78,14 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An optional field that must be UTF-8 when present.
+    pub fn optional_text(&mut self) -> Option<Option<String>> {
+        match self.optional()? {
+            None => Some(None),
+            Some(b) => Some(Some(String::from_utf8(b.to_vec()).ok()?)),
+        }
+    }
+
     pub fn optional_number(&mut self) -> Option<Option<i64>> {
         match self.optional()? {
             None => Some(None),

@@ -200,10 +200,7 @@ fn decode(plain: &[u8]) -> Option<(Option<Key>, Vec<CachedGrant>)> {
         out.push(CachedGrant {
             name: r.text()?,
             environment: r.text()?,
-            service: match r.optional()? {
-                None => None,
-                Some(b) => Some(String::from_utf8(b.to_vec()).ok()?),
-            },
+            service: r.optional_text()?,
             expires_at: r.optional_number()?,
             grant_expires_at: r.optional_number()?,
             value: r
