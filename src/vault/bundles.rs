@@ -214,7 +214,7 @@ impl Vault {
             }
         }
         let mut marks = db.grant_marks(&me.id)?;
-        let Some(chosen) = matched(&mut entries, &mut marks) else {
+        let Some(chosen) = matched(entries, &mut marks) else {
             return Ok(None);
         };
         let chosen = match chosen.iter().any(|e| !e.environment.is_empty()) {
@@ -290,7 +290,12 @@ impl Vault {
 
     /// The chosen entries as exec takes them (a grant expired by now has
     /// no value), cached for the next run as a verified view is.
-    fn hand_on(&self, me: &Unlocked, chosen: Vec<Entry>) -> Vec<CachedGrant> {
+    fn hand_on(&self, me: &Unlocked, mut chosen: Vec<Entry>) -> Vec<CachedGrant> {
+        // In name order, as the rows' path keeps them (`Vault::grants`): a
+        // bundle is written in it; entries of two bundles are sorted here.
+        if !chosen.is_sorted_by(|a, b| a.name <= b.name) {
+            chosen.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        }
         let now = crate::time::now();
         let mut cache = self.exec_cache_writer(me);
         let grants: Vec<CachedGrant> = chosen
@@ -346,8 +351,8 @@ impl Vault {
             .collect();
         let mut values = Values::new(self, db, &roster, me);
         for (grantee, mut held) in grants {
-            // Entries in secret-id order, as exec's marks come (`matched`).
-            held.sort_unstable_by_key(|g| g.mark.secret_id);
+            // Entries in name order, as exec hands them on (`hand_on`).
+            held.sort_unstable_by(|a, b| a.name.cmp(&b.name));
             let Some(public) = publics.get(&grantee) else {
                 continue;
             };
@@ -470,34 +475,40 @@ impl<'a> Values<'a> {
     }
 }
 
-/// The entries that stand for `marks`, one per grant, or `None` when a
-/// grant has none. Both are put in secret-id order (the marks come in it
-/// from their index, the entries are written in it), then walked once.
-fn matched(entries: &mut Vec<Entry>, marks: &mut [GrantMark]) -> Option<Vec<Entry>> {
+/// The entries that stand for `marks`, one per grant, in the entries'
+/// order (a bundle's is by name, as exec hands them on), or `None` when a
+/// grant has none. The marks come in secret-id order from their index;
+/// the entries are walked in it through a sorted list of positions.
+fn matched(entries: Vec<Entry>, marks: &mut [GrantMark]) -> Option<Vec<Entry>> {
     if !marks.is_sorted_by_key(|m| m.secret_id) {
         marks.sort_unstable_by_key(|m| m.secret_id);
     }
-    if !entries.is_sorted_by_key(|e| e.mark.secret_id) {
-        entries.sort_by_key(|e| e.mark.secret_id);
-    }
-    let mut entries = std::mem::take(entries).into_iter().peekable();
-    let mut chosen = Vec::with_capacity(marks.len());
+    let mut by_id: Vec<usize> = (0..entries.len()).collect();
+    by_id.sort_unstable_by_key(|&i| entries[i].mark.secret_id);
+    let mut by_id = by_id.into_iter().peekable();
+    let mut used = vec![false; entries.len()];
     for mark in marks.iter() {
-        while entries
-            .next_if(|e| e.mark.secret_id < mark.secret_id)
+        while by_id
+            .next_if(|&i| entries[i].mark.secret_id < mark.secret_id)
             .is_some()
         {}
         // Two admins' bundles may each hold the secret: the one whose
         // signature is the row's stands for it.
         let mut found = None;
-        while let Some(e) = entries.next_if(|e| e.mark.secret_id == mark.secret_id) {
-            if found.is_none() && e.matches(mark) {
-                found = Some(e);
+        while let Some(i) = by_id.next_if(|&i| entries[i].mark.secret_id == mark.secret_id) {
+            if found.is_none() && entries[i].matches(mark) {
+                found = Some(i);
             }
         }
-        chosen.push(found?);
+        used[found?] = true;
     }
-    Some(chosen)
+    Some(
+        entries
+            .into_iter()
+            .zip(used)
+            .filter_map(|(e, used)| used.then_some(e))
+            .collect(),
+    )
 }
 
 fn public_keys(identities: &[IdentityRow]) -> HashMap<[u8; 16], Vec<u8>> {

@@ -343,9 +343,14 @@ impl Vault {
             Some(cached) => GrantSource::Cached(cached),
             None => match self.bundled_grants(me)? {
                 Some(bundled) => GrantSource::Cached(bundled),
-                None => GrantSource::Stored(
-                    self.in_environment(self.store.read().granted_secrets(&me.id)?),
-                ),
+                None => {
+                    let mut rows = self.in_environment(self.store.read().granted_secrets(&me.id)?);
+                    // In name order, paid here once: the exec cache made from
+                    // them keeps it, and every warm run then builds the child's
+                    // environment (a map by name) from a sorted list.
+                    rows.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+                    GrantSource::Stored(rows)
+                }
             },
         };
         Ok(Grants {
