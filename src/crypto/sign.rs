@@ -164,7 +164,7 @@ pub fn statement_digest(input: &[u8]) -> [u8; 32] {
     digest_bytes(&h.finalize())
 }
 
-/// What an admin signs of an exec bundle it sealed (`vault/bundles.rs`):
+/// What an admin signs of an exec bundle it sealed (`vault/bundles/`):
 /// BLAKE2b-256 of the sealed bytes under its own label. The seal alone
 /// does not say which of its two parties made it (the grantee can compute
 /// the same key), and a Poly1305 tag is no commitment to the bytes for

@@ -220,7 +220,7 @@ fn merge_with(
 /// Exec bundles are an accelerator, never a source of truth: the merge
 /// keeps ours for each (writer, grantee), else theirs, for identities the
 /// merge keeps. An entry whose rows the merge changed no longer matches
-/// them, and exec reads those rows instead (`vault/bundles.rs`); the
+/// them, and exec reads those rows instead (`vault/bundles/`); the
 /// writer's next write renews it.
 fn merge_bundles(ours: &Snapshot, theirs: &Snapshot, identities: &[IdentityRow]) -> Vec<BundleRow> {
     let kept = |id: &[u8; 16]| identities.iter().any(|i| i.id == *id);

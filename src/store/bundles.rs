@@ -1,7 +1,7 @@
 //! Exec bundles (format 9): what an admin sealed for one grantee so that a
 //! clone with no trust state yet (a fresh CI checkout) can run exec without
 //! verifying a signature per row, and the SQL that reads and writes them
-//! (`vault/bundles.rs` says what a bundle holds and when a reader may use
+//! (`vault/bundles/` says what a bundle holds and when a reader may use
 //! it). Like the rest of the store, this holds ciphertext and public
 //! values only.
 

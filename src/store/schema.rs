@@ -31,7 +31,7 @@ pub const SUCCESSION_FORMAT: i64 = 7;
 /// `statements` table, and the `stmt` column of `secrets` and `access`.
 pub const STATEMENTS_FORMAT: i64 = 8;
 
-/// The format that adds exec bundles (`vault/bundles.rs`): the `bundles`
+/// The format that adds exec bundles (`vault/bundles/`): the `bundles`
 /// table.
 pub const BUNDLES_FORMAT: i64 = 9;
 

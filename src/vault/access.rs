@@ -46,7 +46,7 @@ impl WrapKeys {
     }
 
     /// The key `writer` sealed its exec bundle for `me` under
-    /// (`bundles.rs`): from their wrapping key, `me`'s current key only.
+    /// (`bundles/`): from their wrapping key, `me`'s current key only.
     pub(super) fn bundle_key(
         &mut self,
         vault_id: &[u8; 16],

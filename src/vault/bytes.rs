@@ -1,6 +1,6 @@
 //! The length-prefixed binary fields of the files vault keeps beside a
 //! clone's trust state (`exec_cache.rs`, `warm.rs`) and of exec bundles
-//! (`bundles.rs`): little-endian, each
+//! (`bundles/`): little-endian, each
 //! byte string preceded by its length, each optional field by a flag. A
 //! reader returns `None` at the first field that does not parse.
 

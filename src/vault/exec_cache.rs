@@ -159,7 +159,7 @@ impl CacheWriter {
         self.put((name, environment), row.service.as_deref(), dates, value);
     }
 
-    /// Adds a grant exec took from a bundle (`bundles.rs`).
+    /// Adds a grant exec took from a bundle (`bundles/`).
     pub fn add_cached(&mut self, g: &CachedGrant) {
         let dates = (g.expires_at, g.grant_expires_at);
         let (name, environment) = (&g.name, &g.environment);

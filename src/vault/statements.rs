@@ -73,7 +73,7 @@ impl Digest {
 
 /// What a write transaction is gathering: the statement (its id, given
 /// to every row it signs, and body), and the secrets it signed or deleted,
-/// whose entries the writer's exec bundles renew (`bundles.rs`). Kept on
+/// whose entries the writer's exec bundles renew (`bundles/`). Kept on
 /// the [`Unlocked`] that signs.
 #[derive(Default)]
 pub(super) struct Pending {

@@ -18,7 +18,7 @@ const TRUST_HINT: &str = "someone changed the vault file outside vault: restore 
 
 /// `vault ARGS` on a clone that has verified nothing yet (its own
 /// XDG_DATA_HOME): the path that checks every row, unless an admin's
-/// bundle covers the grants (`bundles.rs` here, `vault/bundles.rs`).
+/// bundle covers the grants (`bundles.rs` here, `vault/bundles/`).
 pub fn fresh(env: &Env, args: &[&str]) -> Run {
     static CLONES: AtomicUsize = AtomicUsize::new(0);
     let n = CLONES.fetch_add(1, Ordering::Relaxed);
@@ -77,7 +77,7 @@ fn a_fresh_clone_execs_from_the_statements_of_an_honest_file() {
         assert_eq!(count(&env, &missing), 0, "{table}");
     }
     assert_eq!(count(&env, UNREFERENCED), 0);
-    // The rows, not an admin's bundle (`vault/bundles.rs`).
+    // The rows, not an admin's bundle (`vault/bundles/`).
     env.sql("DELETE FROM bundles");
     let owner = |r: Run| r.passphrase();
     assert_eq!(fresh_value(&env, &owner, "A"), "value-of-a\n");
@@ -97,7 +97,7 @@ fn an_edited_statement_sends_the_reader_back_to_the_rows_own_signatures() {
         "UPDATE secrets SET stmt = randomblob(16); UPDATE access SET stmt = X''",
     ] {
         let (env, token) = team();
-        // The rows, not an admin's bundle (`vault/bundles.rs`).
+        // The rows, not an admin's bundle (`vault/bundles/`).
         env.sql(&format!("{edit}; DELETE FROM bundles"));
         let ci = |r: Run| r.env("VAULT_ACCESS_TOKEN", &token);
         assert_eq!(fresh_value(&env, &ci, "A"), "value-of-a\n", "{edit}");
@@ -257,7 +257,7 @@ fn refuses_as_changed(env: &Env, run: Run) {
 }
 
 /// A fresh clone whose grants an admin's bundle covers hands on what the
-/// admin sealed, whatever the rows now say (`vault/bundles.rs`): the
+/// admin sealed, whatever the rows now say (`vault/bundles/`): the
 /// forged or edited row reaches no one. The statements are what the rows
 /// are checked by when exec reads them, which the rest of the test makes
 /// it do by dropping the bundles.
