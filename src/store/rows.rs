@@ -324,6 +324,15 @@ impl<'c> Db<'c> {
         self.collect(&unfingerprinted_sql(), [], secret)
     }
 
+    /// The secret whose id is `id`.
+    pub fn secret_by_id(&self, id: &[u8; 16]) -> Result<Option<SecretRow>> {
+        let sql = format!("SELECT {SECRET_COLS} FROM secrets WHERE id = ?1");
+        self.conn()?
+            .query_row(&sql, [&id[..]], secret)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// The secret named `name` in `environment` (empty: the shared one).
     pub fn secret_by_name(&self, name: &str, environment: &str) -> Result<Option<SecretRow>> {
         let sql = format!("SELECT {SECRET_COLS} FROM secrets WHERE name = ?1 AND environment = ?2");

@@ -146,13 +146,14 @@ impl Vault {
             })
     }
 
-    /// The key `me` wraps keys for `grantee` under, as their writer.
-    pub(super) fn wrapping_key_for(&self, me: &Unlocked, grantee: &Grantee) -> Result<Key> {
+    /// The key `me` wraps keys under, as their writer, for the grantee
+    /// whose X25519 key is `grantee_public`.
+    pub(super) fn wrapping_key_for(&self, me: &Unlocked, grantee_public: &[u8; 32]) -> Result<Key> {
         crypto::wrapping_key(
             &me.secret,
-            &grantee.public,
+            grantee_public,
             &me.public,
-            &grantee.public,
+            grantee_public,
             &self.id,
         )
         .map_err(|_| Error::Integrity("an identity's public key".into()))
@@ -168,7 +169,7 @@ impl Vault {
         expires_at: Option<i64>,
         data_key: &Key,
     ) -> Result<AccessRow> {
-        let wrap = self.wrapping_key_for(me, grantee)?;
+        let wrap = self.wrapping_key_for(me, &grantee.public)?;
         let ctx = AccessContext {
             secret_id: &secret.id,
             identity_id: &grantee.id,

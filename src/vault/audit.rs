@@ -252,7 +252,7 @@ impl Vault {
         grantee: &Grantee,
         key: &Key,
     ) -> Result<AuditKeyRow> {
-        let wrap = self.wrapping_key_for(me, grantee)?;
+        let wrap = self.wrapping_key_for(me, &grantee.public)?;
         let aad = audit_key_aad(&self.id, &grantee.id, &me.public);
         let wrapped_key = crypto::seal(&wrap, &aad, key.expose());
         let input = |form| audit_key_input(&self.id, &grantee.id, (&me.public, &wrapped_key), form);

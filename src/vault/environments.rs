@@ -87,11 +87,21 @@ impl Vault {
     /// Keeps, of the rows granted to an identity, the one each name means
     /// in the chosen environment: others are not exec's to decrypt.
     pub(super) fn in_environment(&self, rows: Vec<GrantRow>) -> Vec<GrantRow> {
+        self.in_environment_by(rows, |r| (&r.name, &r.environment))
+    }
+
+    /// [`Vault::in_environment`] of anything with a (name, environment):
+    /// a bundle's entries too.
+    pub(super) fn in_environment_by<T>(
+        &self,
+        rows: Vec<T>,
+        key: impl Fn(&T) -> (&str, &str),
+    ) -> Vec<T> {
         // The usual vault has no environments: nothing to choose, no map.
-        if rows.iter().all(|r| r.environment.is_empty()) {
+        if rows.iter().all(|r| key(r).1.is_empty()) {
             return rows;
         }
-        choose(rows, &self.environment(), |r| (&r.name, &r.environment))
+        choose(rows, &self.environment(), key)
     }
 }
 

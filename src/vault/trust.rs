@@ -48,6 +48,9 @@ pub(super) struct Member {
     /// Empty for an identity certified to receive only (a format 2 vault's
     /// other identities, after its owner's upgrade).
     pub sign: Vec<u8>,
+    /// Its X25519 key, as its row holds it (what exec bundles are sealed
+    /// between).
+    pub public: Vec<u8>,
     pub admin: bool,
     /// A coding agent: it may use secrets, never write them.
     pub agent: bool,
@@ -126,6 +129,7 @@ pub(super) fn verify_roster(vault_id: &[u8; 16], rows: &[IdentityRow]) -> Result
     let member = |row: &IdentityRow| Member {
         name: row.name.clone(),
         sign: row.cert.sign_public.clone(),
+        public: row.public_key.clone(),
         admin: row.cert.role == ROLE_ADMIN && row.cert.agent_until.is_none(),
         agent: row.cert.agent_until.is_some(),
         chain: chains.get(&row.id).cloned().unwrap_or_default(),

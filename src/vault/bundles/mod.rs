@@ -44,8 +44,7 @@ use zeroize::Zeroizing;
 use super::bytes::{Reader, Writer};
 use crate::crypto::{self, Aad};
 use crate::secret::SecretValue;
-use crate::store::{BundleGrant, GrantMark, IdentityRow, MARK_LEN};
-use std::collections::HashMap;
+use crate::store::{BundleGrant, GrantMark, MARK_LEN};
 
 /// One granted secret as a bundle holds it.
 pub(super) struct Entry {
@@ -140,13 +139,6 @@ pub(super) fn bundle_input(
         .with(writer)
         .with(grantee)
         .with(&crypto::bundle_digest(sealed))
-}
-
-pub(super) fn public_keys(identities: &[IdentityRow]) -> HashMap<[u8; 16], Vec<u8>> {
-    identities
-        .iter()
-        .map(|i| (i.id, i.public_key.clone()))
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,15 +1,14 @@
 //! The reader's side of exec bundles: a fresh clone's exec takes its
 //! grants from them when they stand for every grant (see `mod.rs`).
 
-use super::{bundle_aad, bundle_input, decode, public_keys, Entry};
+use super::{bundle_aad, bundle_input, decode, Entry};
 use crate::crypto;
 use crate::error::Result;
 use crate::secret::SecretValue;
-use crate::store::{BundleRow, GrantMark};
+use crate::store::GrantMark;
 use crate::trust_state::Seen;
 use crate::vault::exec_cache::CachedGrant;
 use crate::vault::exec_view::ViewRow;
-use crate::vault::trust::Roster;
 use crate::vault::{Unlocked, Vault};
 
 /// Why the signatures of a bundled exec did not all verify: the roster
@@ -39,22 +38,13 @@ impl Vault {
         }
         // The bundles an admin of the roster wrote, their signatures
         // verified in one batch with the roster's certificates.
-        let by_admin = |roster: &Roster, b: &BundleRow| {
-            roster
-                .members
-                .get(&b.writer)
-                .filter(|m| m.admin && !m.agent && !m.sign.is_empty())
-                .map(|m| m.sign.clone())
-        };
         let checked = crypto::batched_signatures(
             || {
                 let roster = self.roster(&db).map_err(Refused::Roster)?;
-                for b in &bundles {
-                    if let Some(sign) = by_admin(&roster, b) {
-                        let input = bundle_input(&self.id, &b.writer, &me.id, &b.sealed);
-                        crypto::verify_signature(&sign, &input, &b.sig)
-                            .map_err(|_| Refused::Bundle)?;
-                    }
+                for b in bundles.iter().filter(|b| roster.is_admin(&b.writer)) {
+                    let input = bundle_input(&self.id, &b.writer, &me.id, &b.sealed);
+                    crypto::verify_signature(&roster.members[&b.writer].sign, &input, &b.sig)
+                        .map_err(|_| Refused::Bundle)?;
                 }
                 Ok(roster)
             },
@@ -66,15 +56,12 @@ impl Vault {
             Err(Refused::Bundle) => return Ok(None),
             Err(Refused::Roster(e)) => return Err(e),
         };
-        let publics = public_keys(&db.identities()?);
         let mut entries: Vec<Entry> = Vec::new();
         {
             let mut keys = me.wrap_keys.borrow_mut();
-            for b in bundles.iter().filter(|b| by_admin(&roster, b).is_some()) {
-                let Some(key) = publics
-                    .get(&b.writer)
-                    .and_then(|public| keys.bundle_key(&self.id, me, public))
-                else {
+            for b in bundles.iter().filter(|b| roster.is_admin(&b.writer)) {
+                let writer = &roster.members[&b.writer];
+                let Some(key) = keys.bundle_key(&self.id, me, &writer.public) else {
                     continue;
                 };
                 let aad = bundle_aad(&self.id, &b.writer, &me.id);
@@ -90,12 +77,7 @@ impl Vault {
         let Some(chosen) = matched(entries, &mut marks) else {
             return Ok(None);
         };
-        let chosen = match chosen.iter().any(|e| !e.environment.is_empty()) {
-            true => crate::vault::environments::choose(chosen, &self.environment(), |e| {
-                (&e.name, &e.environment)
-            }),
-            false => chosen,
-        };
+        let chosen = self.in_environment_by(chosen, |e| (&e.name, &e.environment));
         self.check_bundled(me, &chosen)?;
         Ok(Some(self.hand_on(me, chosen)))
     }

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 
 use zeroize::Zeroizing;
 
-use super::{bundle_aad, bundle_input, decode, public_keys, Entry};
+use super::{bundle_aad, bundle_input, decode, Entry};
 use crate::crypto::{self, Key};
 use crate::error::Result;
 use crate::model::Level;
 use crate::secret::SecretValue;
-use crate::store::{BundleGrant, BundleRow, Db, SecretRow};
+use crate::store::{BundleGrant, BundleRow, Db};
 use crate::vault::bytes::Writer;
 use crate::vault::trust::Roster;
 use crate::vault::{Unlocked, Vault};
@@ -25,14 +25,9 @@ impl Vault {
             return Ok(());
         }
         let roster = self.roster(db)?;
-        if !roster
-            .members
-            .get(&me.id)
-            .is_some_and(|m| m.admin && !m.agent)
-        {
+        if !roster.is_admin(&me.id) {
             return Ok(());
         }
-        let publics = public_keys(&db.identities()?);
         let mut grants: HashMap<[u8; 16], Vec<BundleGrant>> = HashMap::new();
         for g in db.bundle_grants()? {
             grants.entry(g.grantee).or_default().push(g);
@@ -46,10 +41,10 @@ impl Vault {
         for (grantee, mut held) in grants {
             // Entries in name order, as exec hands them on (`hand_on`).
             held.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-            let Some(public) = publics.get(&grantee) else {
+            let Some(member) = roster.members.get(&grantee) else {
                 continue;
             };
-            let key = self.bundle_key_for(me, &grantee, public)?;
+            let key = self.bundle_key_for(me, &member.public)?;
             let aad = bundle_aad(&self.id, &me.id, &grantee);
             let old = sealed.remove(&grantee);
             let mut before: HashMap<[u8; 16], Entry> = old
@@ -104,17 +99,13 @@ impl Vault {
         Ok(())
     }
 
-    /// The key `me` seals its bundle for `grantee` under.
-    fn bundle_key_for(&self, me: &Unlocked, grantee: &[u8; 16], public: &[u8]) -> Result<Key> {
+    /// The key `me` seals its bundle under for the grantee whose X25519
+    /// key is `public`.
+    fn bundle_key_for(&self, me: &Unlocked, public: &[u8]) -> Result<Key> {
         let public: [u8; 32] = public
             .try_into()
             .map_err(|_| crate::error::Error::Integrity("an identity's public key".into()))?;
-        let grantee = crate::vault::access::Grantee {
-            id: *grantee,
-            public,
-            agent: false,
-        };
-        let wrapping = self.wrapping_key_for(me, &grantee)?;
+        let wrapping = self.wrapping_key_for(me, &public)?;
         Ok(crypto::bundle_key(&wrapping, &self.id))
     }
 }
@@ -129,7 +120,6 @@ struct Values<'a> {
     db: &'a Db<'a>,
     roster: &'a Roster,
     me: &'a Unlocked,
-    rows: Option<HashMap<[u8; 16], SecretRow>>,
     opened: HashMap<[u8; 16], Option<SecretValue>>,
 }
 
@@ -140,28 +130,19 @@ impl<'a> Values<'a> {
             db,
             roster,
             me,
-            rows: None,
             opened: HashMap::new(),
         }
     }
 
     fn of(&mut self, secret_id: &[u8; 16]) -> Result<Option<&SecretValue>> {
         if !self.opened.contains_key(secret_id) {
-            if self.rows.is_none() {
-                let all = self.db.secrets(None)?;
-                self.rows = Some(all.into_iter().map(|s| (s.id, s)).collect());
-            }
-            let value = self
-                .rows
-                .as_ref()
-                .and_then(|rows| rows.get(secret_id))
-                .and_then(|row| {
-                    let (key, _) = self
-                        .vault
-                        .require(self.db, self.roster, self.me, row, Level::Use, "bundle")
-                        .ok()?;
-                    self.vault.open_secret(row, &key).ok()
-                });
+            let value = self.db.secret_by_id(secret_id)?.and_then(|row| {
+                let (key, _) = self
+                    .vault
+                    .require(self.db, self.roster, self.me, &row, Level::Use, "bundle")
+                    .ok()?;
+                self.vault.open_secret(&row, &key).ok()
+            });
             self.opened.insert(*secret_id, value);
         }
         Ok(self.opened.get(secret_id).and_then(Option::as_ref))
