@@ -38,6 +38,9 @@ pub fn compare(cases: &mut [Case], rounds: usize) -> Vec<Stats> {
             }
         }
     }
+    if let Some(path) = std::env::var_os("VAULT_BENCH_RAW") {
+        dump_raw(&path, cases, &times);
+    }
     times
         .into_iter()
         .map(|mut t| {
@@ -47,6 +50,21 @@ pub fn compare(cases: &mut [Case], rounds: usize) -> Vec<Stats> {
             }
         })
         .collect()
+}
+
+/// `VAULT_BENCH_RAW=FILE`: every run's time, appended to FILE one case
+/// per line in the order they ran, to see drift or two modes a median hides.
+fn dump_raw(path: &std::ffi::OsStr, cases: &[Case], times: &[Vec<f64>]) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open VAULT_BENCH_RAW");
+    for (case, t) in cases.iter().zip(times) {
+        let runs: Vec<String> = t.iter().map(|ms| format!("{ms:.3}")).collect();
+        writeln!(file, "{}\t{}", case.label, runs.join(" ")).expect("write VAULT_BENCH_RAW");
+    }
 }
 
 fn time_one(command: &mut Command) -> f64 {
