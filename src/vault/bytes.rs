@@ -63,7 +63,12 @@ impl<'a> Reader<'a> {
     }
 
     pub fn text(&mut self) -> Option<String> {
-        String::from_utf8(self.bytes()?.to_vec()).ok()
+        self.str().map(str::to_owned)
+    }
+
+    /// A text field, borrowed from the input.
+    pub fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes()?).ok()
     }
 
     pub fn number(&mut self) -> Option<i64> {

@@ -38,6 +38,7 @@ use zeroize::Zeroizing;
 use super::bytes::{Reader, Writer};
 use super::{Unlocked, Vault};
 use crate::crypto::{self, Aad, Key};
+use crate::model::SecretName;
 use crate::secret::SecretValue;
 use crate::store::GrantRow;
 
@@ -48,7 +49,7 @@ const RACY_SECS: i64 = 2;
 
 /// One granted secret as the cache keeps it.
 pub(super) struct CachedGrant {
-    pub name: String,
+    pub name: SecretName,
     pub environment: String,
     pub service: Option<String>,
     pub expires_at: Option<i64>,
@@ -162,7 +163,7 @@ impl CacheWriter {
     /// Adds a grant exec took from a bundle (`bundles/`).
     pub fn add_cached(&mut self, g: &CachedGrant) {
         let dates = (g.expires_at, g.grant_expires_at);
-        let (name, environment) = (&g.name, &g.environment);
+        let (name, environment) = (g.name.as_str(), &g.environment);
         self.put(
             (name, environment),
             g.service.as_deref(),
@@ -198,7 +199,7 @@ fn decode(plain: &[u8]) -> Option<(Option<Key>, Vec<CachedGrant>)> {
     let mut out = Vec::new();
     while !r.0.is_empty() {
         out.push(CachedGrant {
-            name: r.text()?,
+            name: SecretName::stored(r.str()?),
             environment: r.text()?,
             service: r.optional_text()?,
             expires_at: r.optional_number()?,

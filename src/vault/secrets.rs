@@ -60,8 +60,8 @@ enum GrantSource {
 impl Grants {
     /// The granted secrets' names and services.
     pub fn catalog(&self) -> Vec<CatalogEntry> {
-        let entry = |name: &str, environment: &str, service: &Option<String>| CatalogEntry {
-            name: SecretName::stored(name.to_owned()),
+        let entry = |name: SecretName, environment: &str, service: &Option<String>| CatalogEntry {
+            name,
             environment: (!environment.is_empty()).then(|| environment.to_owned()),
             service: service.clone(),
             granted: true,
@@ -69,11 +69,11 @@ impl Grants {
         match &self.rows {
             GrantSource::Stored(rows) => rows
                 .iter()
-                .map(|r| entry(&r.name, &r.environment, &r.service))
+                .map(|r| entry(SecretName::stored(&r.name), &r.environment, &r.service))
                 .collect(),
             GrantSource::Cached(rows) => rows
                 .iter()
-                .map(|r| entry(&r.name, &r.environment, &r.service))
+                .map(|r| entry(r.name.clone(), &r.environment, &r.service))
                 .collect(),
         }
     }
@@ -400,7 +400,7 @@ impl Vault {
             GrantSource::Stored(rows) => self.open_stored(me, &rows, |n| find(n).is_some(), now)?,
             GrantSource::Cached(rows) => rows
                 .into_iter()
-                .filter(|r| find(&r.name).is_some())
+                .filter(|r| find(r.name.as_str()).is_some())
                 .map(|r| {
                     let live = r.grant_expires_at.is_none_or(|e| e > now);
                     (r.name, r.value.filter(|_| live), r.expires_at)
@@ -412,10 +412,9 @@ impl Vault {
         let mut opened = Vec::with_capacity(picked.len());
         let mut skipped = Vec::new();
         for (name, value, expires_at) in picked {
-            if let Some(at) = find(&name) {
+            if let Some(at) = find(name.as_str()) {
                 seen[at] = true;
             }
-            let name = SecretName::stored(name);
             match value {
                 Some(value) => opened.push(Decrypted {
                     name,
@@ -478,7 +477,7 @@ impl Vault {
                 cache.add(row, value.as_ref());
             }
             if wanted {
-                picked.push((row.name.clone(), value, row.expires_at));
+                picked.push((SecretName::stored(&row.name), value, row.expires_at));
             }
         }
         drop(keys);
@@ -491,4 +490,4 @@ impl Vault {
 
 /// A granted secret decrypt picked: its name, its value (none when the
 /// grant has expired) and its own expiry.
-type Picked = (String, Option<SecretValue>, Option<i64>);
+type Picked = (SecretName, Option<SecretValue>, Option<i64>);

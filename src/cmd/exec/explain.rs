@@ -23,7 +23,7 @@ pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
     }
     for entry in plan.with_fate(Fate::Inject) {
         if let Some(effect) = redirects(entry) {
-            eprintln!("vault: injecting {}, which may {effect}", shown(&entry.var));
+            eprintln!("vault: injecting {}, which may {effect}", shown(entry.var));
         }
         match entry.expires_at() {
             Some(at) if at <= plan.now => eprintln!(
@@ -58,7 +58,7 @@ pub fn notes(plan: &Plan<'_>, identity: &str, masking: bool) {
 /// The effect of a variable that is allowed but redirects the program's
 /// traffic (a proxy), which exec names each time it injects one.
 fn redirects(entry: &Entry<'_>) -> Option<&'static str> {
-    name_danger(&entry.var)
+    name_danger(entry.var)
         .filter(|d| !d.class.refused())
         .map(|d| d.effect)
 }
@@ -106,15 +106,15 @@ pub fn render(
         out.push_str("no secret selected\n");
         return out;
     }
-    let vars = plan.entries.iter().map(|e| &e.var);
+    let vars = plan.entries.iter().map(|e| e.var);
     let width = vars
-        .chain(plan.rendered.iter().map(|r| &r.var))
+        .chain(plan.rendered.iter().map(|r| r.var.as_str()))
         .map(|var| var.len())
         .max()
         .unwrap_or(0);
     for entry in &plan.entries {
         let what = describe(entry, plan.now, identity, masking.on);
-        out.push_str(&format!("{:<width$}  {what}\n", shown(&entry.var)));
+        out.push_str(&format!("{:<width$}  {what}\n", shown(entry.var)));
     }
     for rendered in &plan.rendered {
         let what = describe_rendered(rendered, masking.on);

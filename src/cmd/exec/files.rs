@@ -201,7 +201,7 @@ impl Files {
         }
         wanted.extend(
             self.placeholders()
-                .map(|(_, name, _)| SecretName::stored(name.to_owned())),
+                .map(|(_, name, _)| SecretName::stored(name)),
         );
         wanted.sort();
         wanted.dedup();
@@ -246,7 +246,7 @@ impl Files {
                     .template
                     .names()
                     .into_iter()
-                    .map(|(n, _)| SecretName::stored(n.to_owned()))
+                    .map(|(n, _)| SecretName::stored(n))
                     .collect(),
             })
             .collect()
@@ -272,7 +272,7 @@ impl Files {
         let mut made = Vec::new();
         for entry in plan.with_fate(Fate::Inject).filter(|e| e.as_file) {
             if let Some(value) = entry.value.map(|v| v.value.expose()) {
-                made.push((entry.var.clone(), value_file(&entry.var, value)?));
+                made.push((entry.var.to_owned(), value_file(entry.var, value)?));
             }
         }
         for render in &self.renders {

@@ -127,7 +127,7 @@ impl View<'_> {
         let before = self.problems.len();
         let mut broken = false;
         for entry in &plan.entries {
-            let Some(var) = self.manifest.var(&entry.var) else {
+            let Some(var) = self.manifest.var(entry.var) else {
                 continue;
             };
             let problem = match entry.fate {
@@ -137,7 +137,7 @@ impl View<'_> {
                 Fate::Inject | Fate::Kept => None,
             };
             if let Some(problem) = problem.filter(|_| var.required) {
-                self.problems.push((entry.var.clone(), problem));
+                self.problems.push((entry.var.to_owned(), problem));
                 continue;
             }
             if checked {
@@ -147,7 +147,7 @@ impl View<'_> {
             if let Some(Err(rule)) = value.map(|v| var.rule.check(v.value.expose())) {
                 broken = true;
                 self.problems.push((
-                    entry.var.clone(),
+                    entry.var.to_owned(),
                     format!("its value breaks the rule: {rule}"),
                 ));
             }

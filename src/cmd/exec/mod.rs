@@ -396,7 +396,7 @@ fn refuse(plan: &Plan<'_>, request: &Request, agent: bool) -> Result<()> {
 fn refuse_dangerous(plan: &Plan<'_>, request: &Request) -> Result<()> {
     let refused: Vec<&str> = plan
         .with_fate(Fate::Inject)
-        .map(|e| e.var.as_str())
+        .map(|e| e.var)
         .filter(|var| crate::model::name_danger(var).is_some_and(|d| d.class.refused()))
         .filter(|var| !request.allow_dangerous.iter().any(|a| a == var))
         .collect();

@@ -38,7 +38,8 @@ pub enum Fate {
 }
 
 pub struct Entry<'a> {
-    pub var: String,
+    /// The variable's name, the selection's.
+    pub var: &'a str,
     pub secret: SecretName,
     pub fate: Fate,
     /// The decrypted secret, for the fates that have one.
@@ -67,7 +68,7 @@ pub struct Plan<'a> {
 impl<'a> Plan<'a> {
     pub fn new(
         request: &Request,
-        selection: &Selection,
+        selection: &'a Selection,
         secrets: &'a [Decrypted],
         skipped: &[Skipped],
         parent: &[(OsString, OsString)],
@@ -89,7 +90,7 @@ impl<'a> Plan<'a> {
                 Some(_) => Fate::Inject,
             };
             entries.push(Entry {
-                var: var.clone(),
+                var,
                 secret: secret.clone(),
                 fate,
                 value,
@@ -98,14 +99,14 @@ impl<'a> Plan<'a> {
         }
         for name in &selection.not_granted {
             entries.push(Entry {
-                var: name.to_string(),
+                var: name.as_str(),
                 secret: name.clone(),
                 fate: Fate::NotGranted,
                 value: None,
                 as_file: false,
             });
         }
-        entries.sort_by(|a, b| a.var.cmp(&b.var));
+        entries.sort_by(|a, b| a.var.cmp(b.var));
         let rendered = request.files.rendered();
         Plan {
             entries,
@@ -119,7 +120,7 @@ impl<'a> Plan<'a> {
     /// manifest's `as = "file"` (`--file`'s are marked by `new`).
     pub fn mark_files(&mut self, is_file: impl Fn(&str) -> bool) {
         for entry in &mut self.entries {
-            entry.as_file |= is_file(&entry.var);
+            entry.as_file |= is_file(entry.var);
         }
     }
 
@@ -148,7 +149,7 @@ impl<'a> Plan<'a> {
         let mut injected: BTreeMap<OsString, OsString> = self
             .with_fate(Fate::Inject)
             .filter(|e| !e.as_file)
-            .filter_map(|e| Some((e.var.clone().into(), e.value?.value.expose())))
+            .filter_map(|e| Some((e.var.into(), e.value?.value.expose())))
             .map(|(var, value)| (var, OsStr::from_bytes(value).to_owned()))
             .collect();
         injected

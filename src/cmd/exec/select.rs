@@ -57,7 +57,7 @@ pub fn select(request: &Request, catalog: &[CatalogEntry], me: &str) -> Result<S
         let (mine, others): (Vec<&CatalogEntry>, _) = catalog.iter().partition(|s| granted(s));
         selection.vars = mine
             .into_iter()
-            .map(|s| (s.name.to_string(), s.name.clone()))
+            .map(|s| (s.name.as_str().to_owned(), s.name.clone()))
             .collect();
         selection.not_granted = others.into_iter().map(|s| s.name.clone()).collect();
         return Ok(selection);

@@ -43,6 +43,7 @@ use zeroize::Zeroizing;
 
 use super::bytes::{Reader, Writer};
 use crate::crypto::{self, Aad};
+use crate::model::SecretName;
 use crate::secret::SecretValue;
 use crate::store::{BundleGrant, GrantMark, MARK_LEN};
 
@@ -51,7 +52,7 @@ pub(super) struct Entry {
     pub(super) mark: GrantMark,
     pub(super) generation: i64,
     pub(super) managers_epoch: i64,
-    pub(super) name: String,
+    pub(super) name: SecretName,
     pub(super) environment: String,
     pub(super) service: Option<String>,
     pub(super) expires_at: Option<i64>,
@@ -65,7 +66,7 @@ impl Entry {
             mark: g.mark,
             generation: g.generation,
             managers_epoch: g.managers_epoch,
-            name: g.name,
+            name: SecretName::stored(g.name),
             environment: g.environment,
             service: g.service,
             expires_at: g.expires_at,
@@ -83,7 +84,7 @@ impl Entry {
         out.raw(&self.mark.access_sig);
         out.number(self.generation);
         out.number(self.managers_epoch);
-        out.text(&self.name);
+        out.text(self.name.as_str());
         out.text(&self.environment);
         out.optional(self.service.as_deref().map(str::as_bytes));
         out.optional_number(self.expires_at);
@@ -99,7 +100,7 @@ impl Entry {
             },
             generation: r.number()?,
             managers_epoch: r.number()?,
-            name: r.text()?,
+            name: SecretName::stored(r.str()?),
             environment: r.text()?,
             service: r.optional_text()?,
             expires_at: r.optional_number()?,
@@ -154,7 +155,7 @@ mod tests {
             },
             generation: 7,
             managers_epoch: 2,
-            name: format!("K{n}"),
+            name: SecretName::stored(format!("K{n}")),
             environment: "prod".into(),
             service: Some("stripe".into()),
             expires_at: None,

@@ -77,7 +77,7 @@ impl Vault {
         let Some(chosen) = matched(entries, &mut marks) else {
             return Ok(None);
         };
-        let chosen = self.in_environment_by(chosen, |e| (&e.name, &e.environment));
+        let chosen = self.in_environment_by(chosen, |e| (e.name.as_str(), &e.environment));
         self.check_bundled(me, &chosen)?;
         Ok(Some(self.hand_on(me, chosen)))
     }
@@ -90,7 +90,7 @@ impl Vault {
             .iter()
             .map(|e| ViewRow {
                 secret_id: &e.mark.secret_id,
-                name: &e.name,
+                name: e.name.as_str(),
                 environment: &e.environment,
             })
             .collect();
@@ -104,7 +104,7 @@ impl Vault {
                 let seen = local.state.secrets();
                 seen.reserve(chosen.len());
                 for e in chosen {
-                    let name = crate::model::label(&e.name, &e.environment);
+                    let name = crate::model::label(e.name.as_str(), &e.environment);
                     let (generation, epoch) = (e.generation, e.managers_epoch);
                     seen.insert(
                         e.mark.secret_id,
