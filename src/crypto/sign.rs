@@ -181,11 +181,11 @@ pub fn bundle_digest(sealed: &[u8]) -> [u8; 32] {
 /// the CPU has it, found by std's feature detection on the first hash:
 /// a fresh clone of a thousand secrets compresses eleven thousand blocks,
 /// 21% of its instructions portable, 10% so (docs/BENCHMARKS.md). Unlike
-/// sha2 and chacha20 (portable, `.cargo/config.toml`), that is worth the
-/// `cpuid`s a virtual machine may trap (several microseconds each) on the
-/// paths that hash that much: statement digests and row keys. The few
-/// digests of a warm exec go through [`FieldHasher::finish`], portable
-/// (the blake2 crate), so a warm exec runs no detection at all.
+/// sha2 (portable, Cargo.toml), that is worth the `cpuid`s a virtual
+/// machine may trap (several microseconds each) on the paths that hash
+/// that much: statement digests and row keys. The few digests of a warm
+/// exec go through [`FieldHasher::finish`], portable (the blake2 crate),
+/// so a warm exec's only detection is chacha20's, for its exec cache.
 fn blake2b_256() -> blake2b_simd::State {
     blake2b_256_params().to_state()
 }
