@@ -85,9 +85,9 @@ fn time_one(command: &mut Command) -> f64 {
 ///
 /// Most of a static binary's peak is its own code, mapped from the page
 /// cache, and the kernel maps around each page it faults in only the
-/// pages the cache holds: the same binary peaks 500 KiB higher when its
-/// file was just written (all of it cached) than when it was installed
-/// long ago and only its run pages were ever read (docs/BENCHMARKS.md).
+/// pages the cache holds: envio peaks up to 700 KiB higher when its file
+/// was just written (all of it cached) than as installed long ago, when
+/// only the pages its runs read are (docs/BENCHMARKS.md).
 /// The bench's vault was just built and envio may be months old, so each
 /// program is measured in the one state every CI job has them in: just
 /// installed.
