@@ -16,6 +16,7 @@ mod lossy;
 mod open;
 mod rows;
 mod schema;
+mod secrets;
 mod snapshot;
 mod statements;
 
