@@ -13,7 +13,6 @@
 //! bytes: the keyed state (the padded key's block) is computed once and
 //! cloned per candidate.
 
-use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -23,11 +22,7 @@ pub const FINGERPRINT_LEN: usize = 32;
 
 /// The scan key of the vault `vault_id` whose audit key is `audit_key`.
 pub fn scan_key(audit_key: &Key, vault_id: &[u8; 16]) -> Key {
-    let hk = Hkdf::<Sha256>::new(Some(vault_id), audit_key.expose());
-    let mut okm = [0u8; 32];
-    hk.expand(b"vault/v5/scan-key", &mut okm)
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
-    Key::from_bytes(okm)
+    super::kdf::hkdf_key(audit_key.expose(), vault_id, b"vault/v5/scan-key")
 }
 
 /// Fingerprints values under one scan key.

@@ -1,4 +1,5 @@
-//! Argon2id (RFC 9106) from a passphrase to an identity's unlock key.
+//! Argon2id (RFC 9106) from a passphrase to an identity's unlock key, and
+//! HKDF-SHA256 (RFC 5869) for every key vault derives from another key.
 //!
 //! The parameters and salt are stored with each identity. Before any work,
 //! stored parameters are checked against a floor (so a file edited to weaker
@@ -8,8 +9,25 @@
 //! Argon2 allows: at the old 4 GiB / 64 passes one unlock took 22-42 s.
 
 use argon2::{Algorithm, Argon2, Params, Version};
+use hkdf::Hkdf;
+use sha2::Sha256;
 
 use super::Key;
+
+/// HKDF-SHA256 of `ikm` under `salt`, expanded with `info` into `out`
+/// (at most 8,160 bytes; vault asks for 32).
+pub(super) fn hkdf_into(ikm: &[u8], salt: &[u8], info: &[u8], out: &mut [u8]) {
+    Hkdf::<Sha256>::new(Some(salt), ikm)
+        .expand(info, out)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+}
+
+/// A 32-byte key by [`hkdf_into`].
+pub(super) fn hkdf_key(ikm: &[u8], salt: &[u8], info: &[u8]) -> Key {
+    let mut okm = [0u8; 32];
+    hkdf_into(ikm, salt, info, &mut okm);
+    Key::from_bytes(okm)
+}
 
 /// Argon2id cost parameters: memory in KiB, passes, lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,7 +28,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
 
 use super::{Aad, IdentitySecret, Unauthentic};
@@ -44,10 +43,8 @@ impl Signer25519 {
     /// The signing key of the identity whose X25519 secret is `secret`, in
     /// the vault `vault_id`.
     pub fn derive(secret: &IdentitySecret, vault_id: &[u8; 16]) -> Self {
-        let hk = Hkdf::<Sha256>::new(Some(vault_id), secret.expose());
         let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-        hk.expand(b"vault/v3/sign", &mut seed[..])
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        super::kdf::hkdf_into(secret.expose(), vault_id, b"vault/v3/sign", &mut seed[..]);
         Signer25519(SigningKey::from_bytes(&seed))
     }
 

@@ -13,8 +13,6 @@
 //!                          info = "vault/v1/token-unlock")
 //! ```
 
-use hkdf::Hkdf;
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::Key;
@@ -118,11 +116,7 @@ impl AccessToken {
 
 /// HKDF-SHA256 from a token's random part to the identity's unlock key.
 pub fn token_unlock_key(secret: &[u8], identity_id: &[u8; 16]) -> Key {
-    let hk = Hkdf::<Sha256>::new(Some(identity_id), secret);
-    let mut okm = [0u8; 32];
-    hk.expand(b"vault/v1/token-unlock", &mut okm)
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
-    Key::from_bytes(okm)
+    super::kdf::hkdf_key(secret, identity_id, b"vault/v1/token-unlock")
 }
 
 #[cfg(test)]

@@ -13,10 +13,9 @@
 //! The key depends only on the (writer, grantee) pair, so `exec` computes one
 //! X25519 per distinct writer and unwraps every data key symmetrically.
 
-use hkdf::Hkdf;
-use sha2::Sha256;
 use x25519_dalek::{PublicKey, StaticSecret};
 
+use super::kdf::hkdf_key;
 use super::{Key, Unauthentic};
 
 pub const PUBLIC_LEN: usize = 32;
@@ -92,11 +91,7 @@ pub fn claim_key(
 /// writer wraps for the grantee, one X25519 between them, and a key that
 /// never coincides with the wrapping key itself.
 pub fn bundle_key(wrapping: &Key, vault_id: &[u8; 16]) -> Key {
-    let hk = Hkdf::<Sha256>::new(Some(vault_id), wrapping.expose());
-    let mut okm = [0u8; 32];
-    hk.expand(b"vault/v9/exec-bundle", &mut okm)
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
-    Key::from_bytes(okm)
+    hkdf_key(wrapping.expose(), vault_id, b"vault/v9/exec-bundle")
 }
 
 /// The key exec's cache of a verified view is sealed under (HKDF-SHA256,
@@ -104,11 +99,7 @@ pub fn bundle_key(wrapping: &Key, vault_id: &[u8; 16]) -> Key {
 /// `vault/v6/exec-cache`): only an unlock of that identity yields it, and
 /// it never coincides with a key the vault file uses.
 pub fn exec_cache_key(me: &IdentitySecret, vault_id: &[u8; 16]) -> Key {
-    let hk = Hkdf::<Sha256>::new(Some(vault_id), me.expose());
-    let mut okm = [0u8; 32];
-    hk.expand(b"vault/v6/exec-cache", &mut okm)
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
-    Key::from_bytes(okm)
+    hkdf_key(me.expose(), vault_id, b"vault/v6/exec-cache")
 }
 
 fn pair_key(
@@ -123,15 +114,11 @@ fn pair_key(
     if !shared.was_contributory() {
         return Err(Unauthentic);
     }
-    let hk = Hkdf::<Sha256>::new(Some(vault_id), shared.as_bytes());
     let mut info = Vec::with_capacity(label.len() + 2 * PUBLIC_LEN);
     info.extend_from_slice(label);
     info.extend_from_slice(writer_public);
     info.extend_from_slice(grantee_public);
-    let mut okm = [0u8; 32];
-    hk.expand(&info, &mut okm)
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
-    Ok(Key::from_bytes(okm))
+    Ok(hkdf_key(shared.as_bytes(), vault_id, &info))
 }
 
 #[cfg(test)]
