@@ -33,6 +33,7 @@ impl Error {
                 path.display()
             ),
             Error::Busy => "try again; if it persists, look for a stuck vault process".into(),
+            Error::ChangedWhileRead(_) => "run it again: another vault command was writing a large change at that moment".into(),
             Error::Integrity(_) => "restore the vault file from a backup or from version control".into(),
             Error::Untrusted(_) => "someone changed the vault file outside vault: restore it from a copy you trust (`git log -p` on the file shows who changed it)".into(),
             Error::AgentExpired { identity, .. } => format!(

@@ -71,6 +71,8 @@ pub enum Error {
     DiskFull,
     #[error("cannot write the vault at {}: it is read-only", .0.display())]
     ReadOnly(PathBuf),
+    #[error("the vault at {} changed while exec read it: nothing was handed to the program", .0.display())]
+    ChangedWhileRead(PathBuf),
     #[error(
         "integrity check failed for {0}: the vault file was changed outside vault or is damaged"
     )]

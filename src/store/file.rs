@@ -80,6 +80,11 @@ pub fn check_existing(path: &Path) -> Result<(u32, Stamp)> {
     Ok((meta.uid(), Stamp::of(&meta)))
 }
 
+/// File times come from a clock that ticks coarsely, and a write in the
+/// same tick as the one before keeps them: a file changed less than this
+/// long ago may change again without its stamp showing it.
+pub const SETTLE_SECS: i64 = 2;
+
 /// One state of a file as `stat` shows it: device, inode, size, and the
 /// modification and change times to the nanosecond. Any write changes the
 /// change time, which no unprivileged process can set back, and a file
@@ -104,6 +109,13 @@ impl Stamp {
             mtime: (meta.mtime(), meta.mtime_nsec()),
             ctime: (meta.ctime(), meta.ctime_nsec()),
         }
+    }
+
+    /// Whether the file was left alone for the [`SETTLE_SECS`] before `now`
+    /// (seconds since the epoch): only then does its next write, whenever
+    /// it comes, give it other file times than the ones read now.
+    pub fn settled(&self, now: i64) -> bool {
+        self.ctime.0 <= now - SETTLE_SECS && self.mtime.0 <= now - SETTLE_SECS
     }
 
     /// The stamp of the file at `path`, if it can be read.
@@ -131,7 +143,7 @@ impl Stamp {
 }
 
 /// The directory that holds the vault file (`.` for a bare file name).
-fn directory_of(path: &Path) -> &Path {
+pub(super) fn directory_of(path: &Path) -> &Path {
     path.parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."))

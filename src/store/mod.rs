@@ -11,6 +11,7 @@ mod audit;
 mod bundles;
 mod exec_log;
 mod file;
+mod frozen;
 mod identities;
 mod lossy;
 mod open;
@@ -65,6 +66,9 @@ pub struct Store {
     /// A [`Reading`] began before the connection was made: connecting
     /// begins its transaction.
     reading: std::cell::Cell<bool>,
+    /// Exec reads the file in place while this is set (`frozen.rs`).
+    freeze: std::cell::Cell<bool>,
+    frozen: std::cell::OnceCell<frozen::Frozen>,
 }
 
 impl Store {
@@ -97,7 +101,7 @@ impl Store {
 
     /// Reads outside a write transaction.
     pub fn read(&self) -> Db<'_> {
-        match self.conn.get() {
+        match self.connected() {
             Some(conn) => Db::new(conn, &self.path),
             None => Db::deferred(self),
         }
@@ -107,6 +111,7 @@ impl Store {
     /// succeeds.
     pub fn write<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
         let path = &self.path;
+        self.thaw();
         let conn = self.conn()?;
         if self.read_only.get() {
             return Err(Error::ReadOnly(path.clone()));
@@ -138,7 +143,7 @@ impl Drop for Reading<'_> {
     fn drop(&mut self) {
         if let Some(store) = self.deferred {
             store.reading.set(false);
-            if let Some(conn) = store.conn.get() {
+            if let Some(conn) = store.connected() {
                 let _ = conn.execute_batch("COMMIT");
             }
         }
@@ -148,7 +153,7 @@ impl Drop for Reading<'_> {
 impl Store {
     /// Starts a [`Reading`]; the first read takes its snapshot.
     pub fn reading(&self) -> Result<Reading<'_>> {
-        let Some(conn) = self.conn.get() else {
+        let Some(conn) = self.connected() else {
             self.reading.set(true);
             return Ok(Reading {
                 _tx: None,

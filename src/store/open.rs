@@ -60,6 +60,8 @@ impl Store {
             owner,
             stamp: Cell::new(stamp),
             reading: Cell::new(false),
+            freeze: Cell::new(false),
+            frozen: OnceCell::new(),
         }
     }
 
@@ -69,6 +71,12 @@ impl Store {
         self.read_only.set(true);
     }
 
+    /// The connection reads go to, if one was made: the normal one, or
+    /// the in-place reading of a clean file (`frozen.rs`).
+    pub(super) fn connected(&self) -> Option<&Connection> {
+        self.conn.get().or_else(|| self.frozen_conn())
+    }
+
     /// Whether writes are refused (known once connected, or assumed).
     pub fn is_read_only(&self) -> bool {
         self.read_only.get()
@@ -76,8 +84,11 @@ impl Store {
 
     /// The connection, made now if not yet.
     pub(super) fn conn(&self) -> Result<&Connection> {
-        if let Some(conn) = self.conn.get() {
+        if let Some(conn) = self.connected() {
             return Ok(conn);
+        }
+        if let Some(conn) = self.freeze_now() {
+            return self.begin_pending_reading(conn);
         }
         let path = &self.path;
         let conn = Connection::open_with_flags(
@@ -156,7 +167,7 @@ impl Store {
 
 /// A WAL database whose directory this user cannot write has nowhere to
 /// put its shared-memory index; SQLite can still read it as immutable.
-fn open_immutable(path: &Path) -> Result<Connection> {
+pub(super) fn open_immutable(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         immutable_uri(path),
         OpenFlags::SQLITE_OPEN_READ_ONLY

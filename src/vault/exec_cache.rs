@@ -44,9 +44,6 @@ use crate::store::GrantRow;
 
 const MAGIC: &[u8] = b"vault exec cache 2\n";
 
-/// Changes younger than this are not cached (see the module comment).
-const RACY_SECS: i64 = 2;
-
 /// One granted secret as the cache keeps it.
 pub(super) struct CachedGrant {
     pub name: SecretName,
@@ -113,8 +110,7 @@ impl Vault {
     /// file changed too recently to tell a later change apart.
     pub(super) fn exec_cache_writer(&self, me: &Unlocked) -> Option<CacheWriter> {
         let stamp = self.store.stamp()?;
-        let now = crate::time::now();
-        if stamp.ctime.0 > now - RACY_SECS || stamp.mtime.0 > now - RACY_SECS {
+        if !stamp.settled(crate::time::now()) {
             return None;
         }
         let (path, header) = self.cache_header(me)?;

@@ -207,6 +207,12 @@ impl Vault {
         &self.id
     }
 
+    /// Refuses what exec read if the file changed under its reading
+    /// (`store::frozen`).
+    pub fn confirm_unchanged(&self) -> Result<()> {
+        self.store.confirm_unchanged()
+    }
+
     pub fn path(&self) -> &Path {
         self.store.path()
     }

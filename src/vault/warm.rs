@@ -46,6 +46,7 @@ impl Vault {
     /// this clone's warm index was made from the file as it is now.
     pub fn open_for_exec(path: &Path, data_dir: Option<&Path>) -> crate::error::Result<Vault> {
         let store = Store::deferred(path)?;
+        store.prefer_frozen();
         let Some(data_dir) = data_dir else {
             return Self::from_store(store);
         };

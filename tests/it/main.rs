@@ -27,6 +27,7 @@ mod exec_core;
 mod exec_files;
 mod exec_files_refuse;
 mod exec_files_tools;
+mod exec_in_place;
 mod exec_log;
 mod exec_mask;
 mod exec_mask_shapes;

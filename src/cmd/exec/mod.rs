@@ -239,6 +239,9 @@ pub fn run(session: &Session, args: ExecArgs) -> Result<u8> {
     });
     drop(catalog);
     drop(reading);
+    // What was read in place of a clean file is handed on only if the
+    // file is still as it was (`store::frozen`).
+    vault.confirm_unchanged()?;
     let (selection, secrets, skipped) = match chosen {
         Ok(chosen) => chosen,
         Err(e) if request.explain && request.json => {
