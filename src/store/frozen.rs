@@ -44,12 +44,25 @@ pub(super) struct Frozen {
     pub conn: Connection,
     lock: std::cell::Cell<Option<File>>,
     stamp: Stamp,
+    /// The file had changed when the lock was let go.
+    changed: std::cell::Cell<bool>,
 }
 
 impl Frozen {
-    /// Lets go of the file: a write is about to connect to it normally.
-    pub fn release(&self) {
+    /// Lets go of the file before a write connects to it normally, noting
+    /// first whether it changed under what was read.
+    fn release(&self, path: &Path) {
+        self.changed.set(Stamp::read(path) != Some(self.stamp));
         drop(self.lock.take());
+    }
+
+    /// Whether the file changed under what was read: when the lock was let
+    /// go, or by now if it is still held.
+    fn changed(&self, path: &Path, held: bool) -> bool {
+        match held {
+            true => Stamp::read(path) != Some(self.stamp),
+            false => self.changed.get(),
+        }
     }
 }
 
@@ -91,6 +104,7 @@ pub(super) fn open(store: &Store) -> Option<Frozen> {
         conn,
         lock: std::cell::Cell::new(Some(lock)),
         stamp,
+        changed: std::cell::Cell::new(false),
     })
 }
 
@@ -150,17 +164,18 @@ impl Store {
     pub(super) fn thaw(&self) {
         if self.freeze.replace(false) {
             if let Some(frozen) = self.frozen.get() {
-                frozen.release();
+                frozen.release(&self.path);
             }
         }
     }
 
     /// Refuses what was read in place if the file changed while it was
     /// read: what only a checkpoint in the middle of a very large write
-    /// can do, and what no lock keeps from happening.
+    /// can do, and what no lock keeps from happening. A write of this
+    /// command's own since (folding the exec log) is not such a change.
     pub fn confirm_unchanged(&self) -> Result<()> {
         match self.frozen.get() {
-            Some(frozen) if Stamp::read(&self.path) != Some(frozen.stamp) => {
+            Some(frozen) if frozen.changed(&self.path, self.freeze.get()) => {
                 Err(Error::ChangedWhileRead(self.path.clone()))
             }
             _ => Ok(()),

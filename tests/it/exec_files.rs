@@ -197,8 +197,10 @@ fn only_the_program_and_its_shells_children_get_the_descriptor() {
     // pipe); a child of the shell inherits the file and reads it;
     // Python's subprocess closes descriptors by default, so its child
     // cannot, unless passed it.
-    // (The shell's own descriptor for `$(...)` is in both.)
-    let fds = "echo $(ls /proc/$$/fd | sort -n | tr '\\n' ' ')";
+    // The shell lists its descriptors itself, by a glob: the directory it
+    // reads is in both lists alike, and no pipe is open while it lists
+    // (one made for `$(ls ...)` showed its other end, or not, by timing).
+    let fds = "l=; for f in /proc/$$/fd/*; do l=\"$l ${f##*/}\"; done; echo $(echo $l | tr ' ' '\\n' | sort -n)";
     let baseline = Command::new(&launcher[0])
         .args(&launcher[1..])
         .args(["/bin/sh", "-c", fds])
@@ -211,7 +213,8 @@ fn only_the_program_and_its_shells_children_get_the_descriptor() {
         .collect();
     assert!(baseline.starts_with(&[0, 1, 2]), "{baseline:?}");
     let script = r#"n=${TOKEN##*/}
-        echo $(ls /proc/$$/fd | sort -n | tr '\n' ' ') "[$n]"
+        l=; for f in /proc/$$/fd/*; do l="$l ${f##*/}"; done
+        echo $(echo $l | tr ' ' '\n' | sort -n) "[$n]"
         sh -c 'cat "$TOKEN"'; echo
         python3 -c 'import os, subprocess
 p = os.environ["TOKEN"]; n = int(p.rsplit("/", 1)[1])
