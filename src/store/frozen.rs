@@ -22,10 +22,10 @@
 //! The lock is an open-file-description lock (`F_OFD_SETLK`): closing
 //! another descriptor of the same file (the header check, SQLite's own)
 //! does not drop it, and it conflicts with SQLite's `fcntl` locks, also
-//! those of this process.
+//! those of this process. Linux has them; elsewhere exec reads through
+//! SQLite as before.
 
 use std::fs::File;
-use std::os::fd::AsFd;
 use std::path::Path;
 
 use rusqlite::Connection;
@@ -110,8 +110,10 @@ pub(super) fn open(store: &Store) -> Option<Frozen> {
 
 /// Takes a read lock on SQLite's shared-lock bytes of `file`, unless a
 /// writer holds them (it is checkpointing or writing the file itself).
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn share_lock(file: &File) -> bool {
     use nix::fcntl::{fcntl, FcntlArg};
+    use std::os::fd::AsFd;
     let lock = nix::libc::flock {
         l_type: nix::libc::F_RDLCK as i16,
         l_whence: nix::libc::SEEK_SET as i16,
@@ -121,6 +123,13 @@ fn share_lock(file: &File) -> bool {
         l_pid: 0,
     };
     fcntl(file.as_fd(), FcntlArg::F_OFD_SETLK(&lock)).is_ok()
+}
+
+/// Elsewhere there are no open-file-description locks to hold the file
+/// with: exec reads it through SQLite, as any command does.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn share_lock(_: &File) -> bool {
+    false
 }
 
 /// Whether a `-wal` or `-journal` stands beside the vault at `path`.
