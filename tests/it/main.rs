@@ -5,6 +5,8 @@
 //!
 //! All files compile into this one test binary; one file per feature.
 
+mod output;
+mod rows;
 mod support;
 
 mod add;
@@ -36,6 +38,7 @@ mod exec_signals;
 mod gitmerge;
 mod gitmerge_rules;
 mod grants;
+mod grants_refuse;
 mod hostile;
 mod import;
 mod import_expand;
@@ -64,6 +67,7 @@ mod rename_rotate;
 mod reports;
 mod scan;
 mod scan_git;
+mod session_keyring;
 mod shells;
 mod side_files;
 mod statements;

@@ -8,6 +8,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub use crate::output::Output;
+
 /// SQL that takes a vault back to format 2's columns (a file written
 /// before signatures), dropping the later formats' columns too.
 pub const DROP_FORMAT_3: &str = "\
@@ -465,112 +467,6 @@ impl Run {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             raw_stdout: out.stdout,
         }
-    }
-}
-
-#[derive(Debug)]
-pub struct Output {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-    pub raw_stdout: Vec<u8>,
-}
-
-impl Output {
-    #[track_caller]
-    pub fn success(self) -> Output {
-        assert_eq!(self.code, Some(0), "expected success: {self:#?}");
-        self
-    }
-
-    #[track_caller]
-    pub fn code(self, code: i32) -> Output {
-        assert_eq!(self.code, Some(code), "unexpected status: {self:#?}");
-        self
-    }
-
-    /// Asserts the exact error line (and hint, if given) and status 2.
-    #[track_caller]
-    pub fn error(self, message: &str) -> Output {
-        self.code(2).stderr_has(&format!("error: {message}\n"))
-    }
-
-    #[track_caller]
-    pub fn stdout_is(self, expected: &str) -> Output {
-        assert_eq!(self.stdout, expected, "stdout differs: {self:#?}");
-        self
-    }
-
-    #[track_caller]
-    pub fn stderr_is(self, expected: &str) -> Output {
-        assert_eq!(self.stderr, expected, "stderr differs: {self:#?}");
-        self
-    }
-
-    #[track_caller]
-    pub fn stderr_has(self, part: &str) -> Output {
-        assert!(
-            self.stderr.contains(part),
-            "stderr lacks {part:?}: {self:#?}"
-        );
-        self
-    }
-
-    /// Asserts the status and that stderr is exactly this error line and,
-    /// when given, this hint line.
-    #[track_caller]
-    pub fn fails(self, code: i32, message: &str, hint: Option<&str>) -> Output {
-        let mut expected = format!("error: {message}\n");
-        if let Some(hint) = hint {
-            expected.push_str(&format!("hint: {hint}\n"));
-        }
-        self.code(code).stdout_is("").stderr_is(&expected)
-    }
-
-    #[track_caller]
-    pub fn stdout_has(self, part: &str) -> Output {
-        assert!(
-            self.stdout.contains(part),
-            "stdout lacks {part:?}: {self:#?}"
-        );
-        self
-    }
-}
-
-impl Env {
-    /// Reads one blob column of the row `WHERE` selects.
-    pub fn blob(&self, table: &str, column: &str, filter: &str) -> Vec<u8> {
-        let conn = rusqlite::Connection::open(&self.vault).unwrap();
-        conn.query_row(
-            &format!("SELECT {column} FROM {table} WHERE {filter}"),
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
-    }
-
-    /// Overwrites one blob column of the rows `WHERE` selects, as an
-    /// attacker with write access to the file would.
-    pub fn set_blob(&self, table: &str, column: &str, filter: &str, value: &[u8]) {
-        let conn = rusqlite::Connection::open(&self.vault).unwrap();
-        let changed = conn
-            .execute(
-                &format!("UPDATE {table} SET {column} = ?1 WHERE {filter}"),
-                [value],
-            )
-            .unwrap();
-        assert_eq!(changed, 1, "{table}.{column} WHERE {filter}");
-    }
-
-    /// Reads one integer of the row `WHERE` selects.
-    pub fn int(&self, table: &str, column: &str, filter: &str) -> i64 {
-        let conn = rusqlite::Connection::open(&self.vault).unwrap();
-        conn.query_row(
-            &format!("SELECT {column} FROM {table} WHERE {filter}"),
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
     }
 }
 
