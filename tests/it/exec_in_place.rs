@@ -219,3 +219,45 @@ fn a_file_changed_under_the_reading_is_refused() {
         .success()
         .stdout_is("value-one\n");
 }
+
+/// A settled vault its owner cannot write (the file 0400, its directory
+/// 0500) is read through SQLite as before: the run is not recorded, and
+/// says so once, in the words every read-only vault gets. As root, which
+/// writes whatever the modes say, the files are handed to `nobody`.
+#[test]
+fn a_settled_vault_its_owner_cannot_write_is_read_as_before() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let env = Env::init();
+    env.add("K", "value-one");
+    let nobody = 65534;
+    let root = nix::unistd::geteuid().is_root();
+    if root {
+        let status = std::process::Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(env.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let chmod = |p: &std::path::Path, mode| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    chmod(&env.vault, 0o400);
+    chmod(env.vault.parent().unwrap(), 0o500);
+    settle();
+    let mut run = env
+        .vault(&["exec", "--mask", "never", "--", "printenv", "K"])
+        .passphrase();
+    if root {
+        run.command.uid(nobody).gid(nobody);
+    }
+    let out = run.run().success().stdout_is("value-one\n");
+    let warning = format!(
+        "warning: this run is not recorded in the audit log: cannot write the vault at {}: it is read-only\n",
+        env.vault.display()
+    );
+    assert_eq!(out.stderr.matches(&warning).count(), 1, "{out:#?}");
+    assert!(!side(&env, "-wal").exists());
+    chmod(env.vault.parent().unwrap(), 0o700);
+}
