@@ -168,6 +168,14 @@ pub fn check_directory(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The side file `PATH-SUFFIX` of the vault at `path` (`-wal`, `-shm`,
+/// `-journal`).
+pub fn side_path(path: &Path, suffix: &str) -> PathBuf {
+    let mut side = path.as_os_str().to_owned();
+    side.push(suffix);
+    PathBuf::from(side)
+}
+
 /// Checks SQLite's side files of the vault at `path`, owned by `owner`,
 /// before SQLite opens them: each that exists must pass [`check_side`].
 /// Returns whether a `-wal` or a journal exists: changes committed there
@@ -175,9 +183,7 @@ pub fn check_directory(path: &Path) -> Result<()> {
 pub fn check_sqlite_side_files(path: &Path, owner: u32) -> Result<bool> {
     let mut pending = false;
     for suffix in ["-wal", "-shm", "-journal"] {
-        let mut side = path.as_os_str().to_owned();
-        side.push(suffix);
-        let side = PathBuf::from(side);
+        let side = side_path(path, suffix);
         let mut options = OpenOptions::new();
         options.read(true);
         let opened = match open_side(&side, &options) {

@@ -30,7 +30,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::{file::Stamp, open::open_immutable, Store, FORMAT_VERSION};
+use super::{file, file::Stamp, open::open_immutable, Store, FORMAT_VERSION};
 use crate::error::{Error, Result};
 
 /// SQLite's lock bytes (`os_unix.c`): `PENDING_BYTE` is the first byte
@@ -79,7 +79,7 @@ pub(super) fn open(store: &Store) -> Option<Frozen> {
     // A file this user cannot write is read as SQLite reads it then
     // (`open.rs`), which also tells writes that they cannot.
     let writable = |p: &Path| nix::unistd::access(p, nix::unistd::AccessFlags::W_OK).is_ok();
-    if !writable(path) || !writable(super::file::directory_of(path)) {
+    if !writable(path) || !writable(file::directory_of(path)) {
         return None;
     }
     let lock = File::open(path).ok()?;
@@ -92,10 +92,7 @@ pub(super) fn open(store: &Store) -> Option<Frozen> {
     if pending(path) || Stamp::read(path) != Some(stamp) {
         return None;
     }
-    let conn = open_immutable(path).ok()?;
-    let format: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .ok()?;
+    let (conn, format) = open_immutable(path).ok()?;
     // An older file is migrated by the normal connection.
     if format != FORMAT_VERSION {
         return None;
@@ -134,11 +131,9 @@ fn share_lock(_: &File) -> bool {
 
 /// Whether a `-wal` or `-journal` stands beside the vault at `path`.
 fn pending(path: &Path) -> bool {
-    ["-wal", "-journal"].iter().any(|suffix| {
-        let mut side = path.as_os_str().to_owned();
-        side.push(suffix);
-        std::fs::symlink_metadata(side).is_ok()
-    })
+    ["-wal", "-journal"]
+        .iter()
+        .any(|suffix| std::fs::symlink_metadata(file::side_path(path, suffix)).is_ok())
 }
 
 impl Store {
@@ -155,9 +150,10 @@ impl Store {
         }
     }
 
-    /// Reads in place from now on, if the file allows it.
+    /// Reads in place from now on, if the file allows it (asked by
+    /// `conn` when nothing is connected yet).
     pub(super) fn freeze_now(&self) -> Option<&Connection> {
-        if !self.freeze.get() || self.conn.get().is_some() {
+        if !self.freeze.get() {
             return None;
         }
         match open(self) {

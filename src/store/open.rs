@@ -104,7 +104,7 @@ impl Store {
             Ok(header) => header,
             Err(Error::ReadOnly(_) | Error::Io { .. }) => {
                 drop(conn);
-                let conn = open_immutable(path)?;
+                let (conn, _) = open_immutable(path)?;
                 self.read_only.set(true);
                 return self.begin_pending_reading(self.conn.get_or_init(|| conn));
             }
@@ -143,9 +143,7 @@ impl Store {
         let (owner, _) = file::check_existing(path)?;
         file::check_sqlite_side_files(path, owner)?;
         let mut flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let conn = if Path::new(&wal).exists() {
+        let conn = if file::side_path(path, "-wal").exists() {
             Connection::open_with_flags(path, flags)
         } else {
             flags |= OpenFlags::SQLITE_OPEN_URI;
@@ -167,7 +165,8 @@ impl Store {
 
 /// A WAL database whose directory this user cannot write has nowhere to
 /// put its shared-memory index; SQLite can still read it as immutable.
-pub(super) fn open_immutable(path: &Path) -> Result<Connection> {
+/// Returns the connection and the file's format.
+pub(super) fn open_immutable(path: &Path) -> Result<(Connection, i64)> {
     let conn = Connection::open_with_flags(
         immutable_uri(path),
         OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -181,7 +180,7 @@ pub(super) fn open_immutable(path: &Path) -> Result<Connection> {
     // An older format cannot be migrated here; it can still be read,
     // as each format only adds tables, and every write says why not.
     schema::read_as_current(&conn, path, header.format)?;
-    Ok(conn)
+    Ok((conn, header.format))
 }
 
 /// Settings of the connection, for a file in `journal_mode`. Those that

@@ -13,7 +13,7 @@ const ROLLBACK_HINT: &str =
     "if you put an older copy back on purpose (a backup), run `vault trust accept`";
 
 /// K granted to the machine identity ci; returns ci's token.
-fn setup() -> (Env, String) {
+pub fn setup() -> (Env, String) {
     setup_granting(&[])
 }
 
@@ -34,7 +34,7 @@ fn ci_sees_k(env: &Env, token: &str) -> crate::support::Run {
 }
 
 /// exec caches only a file whose last change is two seconds old.
-fn settle() {
+pub fn settle() {
     std::thread::sleep(std::time::Duration::from_millis(2_100));
 }
 
@@ -245,11 +245,12 @@ fn a_cache_that_does_not_open_is_made_again() {
     assert_eq!(cache_files(&env).len(), 2);
 }
 
-/// `run` (a vault command of `env`) under strace: the files it opened and
-/// removed, one line each.
-fn traced(env: &mut Env, run: impl Fn(&Env) -> crate::support::Run) -> String {
+/// `run` (a vault command of `env`, which prints `value-one`) under
+/// strace: its system calls of `calls` (`openat,unlink`), one line each.
+pub fn traced(env: &mut Env, calls: &str, run: impl Fn(&Env) -> crate::support::Run) -> String {
     let trace = env.path().join("open.trace");
-    let prefix = ["strace", "-f", "-qq", "-e", "trace=openat,unlink", "-o"]
+    let filter = format!("trace={calls}");
+    let prefix = ["strace", "-f", "-qq", "-e", &filter, "-o"]
         .map(std::ffi::OsString::from)
         .into_iter()
         .chain([trace.clone().into_os_string()])
@@ -261,7 +262,7 @@ fn traced(env: &mut Env, run: impl Fn(&Env) -> crate::support::Run) -> String {
 }
 
 fn traced_opens(env: &mut Env, token: &str) -> String {
-    traced(env, |env| ci_sees_k(env, token))
+    traced(env, "openat,unlink", |env| ci_sees_k(env, token))
 }
 
 /// Asserts that the traced run never connected to the vault: it only
@@ -313,7 +314,7 @@ fn a_person_named_with_as_runs_warm_too() {
     settle();
     owner(&env).run().success();
     owner(&env).run().success();
-    let opens = traced(&mut env, owner);
+    let opens = traced(&mut env, "openat,unlink", owner);
     never_connected(&env, &opens);
     // A name the vault does not have is refused as from the file.
     env.vault(&["--as", "nobody", "exec", "--", "true"])
@@ -440,6 +441,6 @@ fn after_a_rekey_the_identity_runs_warm_with_its_new_key() {
     settle();
     owner(&env).run().success();
     assert_ne!(cache_inode(&env), before, "made again under the new key");
-    let opens = traced(&mut env, owner);
+    let opens = traced(&mut env, "openat,unlink", owner);
     never_connected(&env, &opens);
 }

@@ -6,27 +6,10 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use crate::exec_cache::{settle, setup};
+use crate::hostile::chmod;
+use crate::side_files::side;
 use crate::support::{Env, Output};
-
-/// K granted to the machine identity ci; returns ci's token.
-fn setup() -> (Env, String) {
-    let env = Env::init();
-    env.add("K", "value-one");
-    let token = env.add_machine("ci");
-    env.owner_runs(&["grant", "K", "--to", "ci"]);
-    (env, token)
-}
-
-/// Only a file left alone for two seconds is read in place.
-fn settle() {
-    std::thread::sleep(std::time::Duration::from_millis(2_100));
-}
-
-fn side(env: &Env, suffix: &str) -> PathBuf {
-    let mut path = env.vault.as_os_str().to_owned();
-    path.push(suffix);
-    PathBuf::from(path)
-}
 
 /// ci's exec on a machine of its own: a fresh clone, with no trust state
 /// until its first run.
@@ -44,26 +27,9 @@ fn ci_data(env: &Env) -> PathBuf {
 
 /// ci's exec of `printenv K` under strace: its opens, removals and locks.
 fn traced(env: &mut Env, token: &str) -> String {
-    let trace = env.path().join("exec.trace");
-    let prefix = [
-        "strace",
-        "-f",
-        "-qq",
-        "-e",
-        "trace=openat,unlink,fcntl",
-        "-o",
-    ]
-    .map(OsString::from)
-    .into_iter()
-    .chain([trace.clone().into_os_string()])
-    .collect();
-    env.wrap(prefix);
-    ci_exec(env, token, &["printenv", "K"])
-        .run()
-        .success()
-        .stdout_is("value-one\n");
-    env.wrap(Vec::new());
-    std::fs::read_to_string(&trace).unwrap()
+    crate::exec_cache::traced(env, "openat,unlink,fcntl", |env| {
+        ci_exec(env, token, &["printenv", "K"])
+    })
 }
 
 const LOCK: &str =
@@ -110,8 +76,8 @@ fn a_vault_changed_a_moment_ago_is_read_through_sqlite() {
     );
 }
 
-/// ci's exec, held for `seconds` once strace sees `syscall` on `path`
-/// return, in a thread of its own; `ready` is true once it is held.
+/// ci's exec in a thread of its own, held for 1.5 s each time `syscall`
+/// on `path` returns (strace's `delay_exit`).
 fn held_exec(
     env: &mut Env,
     token: &str,
@@ -226,7 +192,6 @@ fn a_file_changed_under_the_reading_is_refused() {
 /// writes whatever the modes say, the files are handed to `nobody`.
 #[test]
 fn a_settled_vault_its_owner_cannot_write_is_read_as_before() {
-    use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
     let env = Env::init();
     env.add("K", "value-one");
@@ -240,9 +205,6 @@ fn a_settled_vault_its_owner_cannot_write_is_read_as_before() {
             .unwrap();
         assert!(status.success());
     }
-    let chmod = |p: &std::path::Path, mode| {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
-    };
     chmod(&env.vault, 0o400);
     chmod(env.vault.parent().unwrap(), 0o500);
     settle();

@@ -9,7 +9,7 @@ use crate::support::{Env, Run};
 
 const NOBODY: u32 = 65534;
 
-fn chmod(path: &std::path::Path, mode: u32) {
+pub fn chmod(path: &std::path::Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 

@@ -23,7 +23,7 @@ fn dir(env: &Env) -> PathBuf {
     env.vault.parent().unwrap().to_owned()
 }
 
-fn side(env: &Env, suffix: &str) -> PathBuf {
+pub fn side(env: &Env, suffix: &str) -> PathBuf {
     let mut path = env.vault.as_os_str().to_owned();
     path.push(suffix);
     PathBuf::from(path)
