@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use crate::exec_cache::{settle, setup};
-use crate::hostile::chmod;
+use crate::hostile::{chmod, NOBODY};
 use crate::side_files::side;
 use crate::support::{Env, Output};
 
@@ -195,11 +195,10 @@ fn a_settled_vault_its_owner_cannot_write_is_read_as_before() {
     use std::os::unix::process::CommandExt;
     let env = Env::init();
     env.add("K", "value-one");
-    let nobody = 65534;
     let root = nix::unistd::geteuid().is_root();
     if root {
         let status = std::process::Command::new("chown")
-            .args(["-R", "65534:65534"])
+            .args(["-R", &format!("{NOBODY}:{NOBODY}")])
             .arg(env.path())
             .status()
             .unwrap();
@@ -212,7 +211,7 @@ fn a_settled_vault_its_owner_cannot_write_is_read_as_before() {
         .vault(&["exec", "--mask", "never", "--", "printenv", "K"])
         .passphrase();
     if root {
-        run.command.uid(nobody).gid(nobody);
+        run.command.uid(NOBODY).gid(NOBODY);
     }
     let out = run.run().success().stdout_is("value-one\n");
     let warning = format!(

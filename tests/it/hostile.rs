@@ -7,7 +7,7 @@ use std::os::unix::process::CommandExt;
 
 use crate::support::{Env, Run};
 
-const NOBODY: u32 = 65534;
+pub const NOBODY: u32 = 65534;
 
 pub fn chmod(path: &std::path::Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
